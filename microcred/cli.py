@@ -1,0 +1,123 @@
+"""The ``microcred`` command line. Only this module prints; the library returns values."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from microcred import __version__
+from microcred.diagnostics import Diagnostic
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_text(d: Diagnostic) -> str:
+    loc = d.location
+    where = f"{loc.file}:{loc.line}:{loc.column}" if loc else "-:1:1"
+    return f"{where}: {d.code} {d.message}"
+
+
+def format_github(d: Diagnostic) -> str:
+    level = "error" if d.is_error else "warning"
+    loc = d.location
+    props = [f"title={_escape_prop(d.code)}"]
+    if loc:
+        props = [f"file={_escape_prop(loc.file)}", f"line={loc.line}", f"col={loc.column}", *props]
+    return f"::{level} {','.join(props)}::{_escape_data(d.code + ' ' + d.message)}"
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.loader import PathError
+    from microcred.validate import validate_paths
+
+    diagnostics: list[Diagnostic] = []
+    for path in args.paths:
+        try:
+            report = validate_paths(path)
+        except PathError as exc:
+            err.write(f"microcred validate: {exc}\n")
+            return EXIT_USAGE
+        diagnostics.extend(report.diagnostics)
+    errors = [d for d in diagnostics if d.is_error]
+    warnings = [d for d in diagnostics if not d.is_error]
+    if args.format == "json":
+        doc = {
+            "valid": not errors,
+            "errors": [d.to_dict() for d in errors],
+            "warnings": [d.to_dict() for d in warnings],
+        }
+        out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    else:
+        if args.format == "github":
+            for d in diagnostics:
+                out.write(format_github(d) + "\n")
+        for d in diagnostics:
+            out.write(format_text(d) + "\n")
+        summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        err.write(("invalid: " if errors else "valid: ") + summary + "\n")
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.schema import catalogue_schema
+
+    out.write(json.dumps(catalogue_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="microcred",
+        description="Validate microcredential catalogues and evaluate learners' transcripts.",
+    )
+    parser.add_argument("--version", action="version", version=f"microcred {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    v = sub.add_parser("validate", help="check catalogues: every error with file, line and column")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="a catalogue: a YAML file or a directory")
+    v.add_argument("--format", choices=("text", "json", "github"), default="text")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
+    s.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        code: int = args.func(args, out, err)
+        return code
+    except KeyboardInterrupt:
+        err.write("microcred: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # no traceback reaches a user
+        err.write(
+            f"microcred: internal error ({type(exc).__name__}: {exc}). This is a bug in microcred; "
+            "please report it with the input that caused it.\n"
+        )
+        return EXIT_USAGE
+
+
+def entry() -> None:
+    sys.exit(main())

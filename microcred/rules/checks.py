@@ -1,0 +1,277 @@
+"""Static checks of rules: references, counts that cannot be met, logic that cannot hold,
+redundant branches and credentials no learner can reach."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from microcred.catalog import Catalog, Credential
+from microcred.diagnostics import Diagnostic
+from microcred.graph import admitted_credentials
+from microcred.modelerrors import suggest
+from microcred.rules import logic
+from microcred.rules.nodes import (
+    AtLeastRule,
+    CourseRule,
+    CoursesRule,
+    CredentialRule,
+    CreditsRule,
+    GpaRule,
+    RuleBase,
+    RulePath,
+    walk,
+)
+from microcred.rules.selectors import CourseIndex
+
+
+def _rules(catalog: Catalog) -> Iterator[tuple[str, Credential, RuleBase]]:
+    for cid, cred in catalog.credentials.items():
+        if cred.requires is not None:
+            yield cid, cred, cred.requires
+
+
+def check_references(catalog: Catalog) -> Iterator[Diagnostic]:
+    """E301/E302/E303: courses, credentials and types a rule names that do not exist."""
+    courses, creds, src = catalog.courses, catalog.credentials, catalog.sources
+    broken = catalog.broken_ids
+
+    def course_ref(ref: str, cid: str, path: RulePath, what: str) -> Diagnostic | None:
+        if ref in courses or ref in broken:
+            return None
+        return Diagnostic(
+            "E301",
+            f"{what} '{ref}' is not in the catalogue{suggest(ref, courses)}; add it under `courses:` or fix the id",
+            src.credential(cid, path),
+        )
+
+    for cid, _cred, rule in _rules(catalog):
+        for path, node, _anc in walk(rule, ("requires",)):
+            found: list[Diagnostic | None] = []
+            if isinstance(node, CourseRule):
+                found.append(course_ref(node.course, cid, (*path, "course"), "course"))
+            elif isinstance(node, CredentialRule):
+                if node.credential not in creds and node.credential not in broken:
+                    found.append(
+                        Diagnostic(
+                            "E302",
+                            f"credential '{node.credential}' is not in the catalogue"
+                            f"{suggest(node.credential, creds)}; add it under `credentials:` or fix the id",
+                            src.credential(cid, (*path, "credential")),
+                        )
+                    )
+            sels = []
+            if isinstance(node, (CoursesRule, CreditsRule)):
+                sels.append((node.from_, (*path, "from")))
+            if isinstance(node, GpaRule) and node.over is not None:
+                sels.append((node.over, (*path, "over")))
+            for sel, spath in sels:
+                for key in ("ids", "exclude"):
+                    for i, ref in enumerate(getattr(sel, key) or ()):
+                        found.append(course_ref(ref, cid, (*spath, key, i), "course"))
+            if isinstance(node, CreditsRule) and node.from_.credentials is not None:
+                f = node.from_.credentials
+                fpath = (*path, "from", "credentials")
+                for i, ref in enumerate(f.ids or ()):
+                    if ref not in creds and ref not in broken:
+                        found.append(
+                            Diagnostic(
+                                "E302",
+                                f"credential '{ref}' is not in the catalogue{suggest(ref, creds)}",
+                                src.credential(cid, (*fpath, "ids", i)),
+                            )
+                        )
+                if f.type is not None and f.type not in catalog.types:
+                    found.append(
+                        Diagnostic(
+                            "E303",
+                            f"credential type '{f.type}' is not in the taxonomy{suggest(f.type, catalog.types)}",
+                            src.credential(cid, (*fpath, "type")),
+                        )
+                    )
+            yield from (d for d in found if d is not None)
+
+
+def check_node_ids(catalog: Catalog) -> Iterator[Diagnostic]:
+    """E205: two nodes of one credential's rule with the same ``id``."""
+    for cid, _cred, rule in _rules(catalog):
+        seen: dict[str, RulePath] = {}
+        for path, node, _anc in walk(rule, ("requires",)):
+            if node.id is None:
+                continue
+            if node.id in seen:
+                first = catalog.sources.credential(cid, (*seen[node.id], "id"))
+                yield Diagnostic(
+                    "E205",
+                    f"node id '{node.id}' is used twice in credential '{cid}' (first at {first}); "
+                    "node ids name requirements for exceptions and must be unique within a credential",
+                    catalog.sources.credential(cid, (*path, "id")),
+                )
+            else:
+                seen[node.id] = path
+
+
+def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
+    """E401-E405 and W601: demands no catalogue could meet, and selectors that match nothing."""
+    src = catalog.sources
+    top = catalog.grade_scale.max_points
+    for cid, cred, rule in _rules(catalog):
+        for path, node, _anc in walk(rule, ("requires",)):
+            if isinstance(node, AtLeastRule) and node.at_least > len(node.of):
+                yield Diagnostic(
+                    "E401",
+                    f"at_least: {node.at_least} of only {len(node.of)} children can never hold; "
+                    f"lower at_least or add children",
+                    src.credential(cid, (*path, "at_least")),
+                    subject=cid,
+                )
+            elif isinstance(node, CoursesRule):
+                n = len(index.match(node.from_))
+                if n < node.courses:
+                    yield Diagnostic(
+                        "E402",
+                        f"needs {node.courses} courses from: {node.from_.describe()}, but the catalogue "
+                        f"has only {n} such course{'s' if n != 1 else ''}; widen the selector or lower the count",
+                        src.credential(cid, (*path, "courses")),
+                        subject=cid,
+                    )
+            elif isinstance(node, CreditsRule):
+                matched = index.match(node.from_)
+                supply = sum(catalog.courses[c].credits for c in matched)
+                admits = node.from_.credentials
+                if admits is not None:
+                    for other in admitted_credentials(catalog, admits.ids, admits.type, cid):
+                        supply += catalog.credentials[other].credits or 0
+                if supply < node.credits:
+                    yield Diagnostic(
+                        "E403",
+                        f"needs {node.credits:g} credits from: {node.from_.describe()}, but the catalogue "
+                        f"can supply only {supply:g}; widen the selector or lower the credits",
+                        src.credential(cid, (*path, "credits")),
+                        subject=cid,
+                    )
+                elif not matched:
+                    yield Diagnostic(
+                        "W601",
+                        f"selector ({node.from_.describe()}) matches no course (only awarded credentials can count here)",
+                        src.credential(cid, (*path, "from")),
+                        subject=cid,
+                    )
+            elif isinstance(node, GpaRule):
+                if node.gpa > top:
+                    yield Diagnostic(
+                        "E405",
+                        f"a GPA of {node.gpa:g} can never be reached: the top of the grade scale is {top:g}",
+                        src.credential(cid, (*path, "gpa")),
+                        subject=cid,
+                    )
+                if node.over is not None and not index.match(node.over):
+                    yield Diagnostic(
+                        "W601",
+                        f"selector ({node.over.describe()}) matches no course, so this GPA has no grades to average",
+                        src.credential(cid, (*path, "over")),
+                        subject=cid,
+                    )
+
+
+def _second_use(rule: RuleBase, courses: set[str]) -> RulePath:
+    """The path of the first leaf that uses again a course an earlier leaf already counts."""
+    seen: set[str] = set()
+    for path, node, ancestors in walk(rule, ("requires",)):
+        if isinstance(node, CourseRule) and node.course in courses:
+            if node.shared or any(a.shared for a in ancestors):
+                continue
+            if node.course in seen:
+                return path
+            seen.add(node.course)
+    return ("requires",)
+
+
+def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
+    """E404, W603 and W604: rules whose skeleton can never hold, and redundant branches."""
+    src = catalog.sources
+    for cid, cred, rule in _rules(catalog):
+        if cid in skip:
+            continue
+        try:
+            sk = logic.Skeleton()
+            root = sk.encode(rule)
+            if sk.has_conflicts:
+                sk.finish(root)
+                if not sk.cnf.satisfiable():
+                    twice = sorted(c for c, uses in sk.course_uses.items() if len(uses) > 1)
+                    yield Diagnostic(
+                        "E404",
+                        f"the rule of '{cid}' can never hold: it needs {', '.join(twice)} to count in two "
+                        "places at once, and an attempt counts toward one requirement only; "
+                        "mark one place `shared: true` or require another course",
+                        src.credential(cid, _second_use(rule, set(twice))),
+                        subject=cid,
+                    )
+                    continue
+            for path, child, cover in logic.redundant_branches(rule, ("requires",), cred.min_grade):
+                label = child.label or child.id or child.kind
+                where = src.credential(cid, cover) if cover else None
+                by = f" (the branch at line {where.line}, column {where.column} covers it)" if where else ""
+                yield Diagnostic(
+                    "W603",
+                    f"branch '{label}' of '{cid}' is redundant{by}: removing it changes nothing; remove it "
+                    "or fix it if it was meant to ask for something else",
+                    src.credential(cid, path),
+                    subject=cid,
+                )
+        except logic.TooLarge:
+            yield Diagnostic(
+                "W604",
+                f"the rule of '{cid}' has more than {logic.MAX_VARIABLES} variables once encoded; "
+                "its logic was not analysed",
+                src.credential(cid, ("requires",)),
+                subject=cid,
+            )
+
+
+def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
+    """W602: credentials that can never be earned from a transcript, only held by award."""
+    memo: dict[str, bool] = {}
+
+    def earnable(cid: str, stack: frozenset[str]) -> bool:
+        if cid in memo:
+            return memo[cid]
+        cred = catalog.credentials.get(cid)
+        if cred is None or cred.requires is None or cid in stack:
+            return False
+        inner_stack = stack | {cid}
+
+        def hook(sk: logic.Skeleton, node: CredentialRule, shared: bool) -> int:
+            other = catalog.credentials.get(node.credential)
+            if other is None or other.requires is None or not earnable(node.credential, inner_stack):
+                return sk.cnf.false()
+            return sk.encode(other.requires, shared)
+
+        try:
+            result = logic.rule_can_hold(cred.requires, hook)
+        except (logic.TooLarge, RecursionError):
+            result = True
+        if not stack:
+            memo[cid] = result
+        return result
+
+    for cid, cred, _rule in _rules(catalog):
+        if cid in skip:
+            continue
+        refs = {n.credential for _p, n, _a in walk(cred.requires) if isinstance(n, CredentialRule)} if cred.requires else set()
+        if not refs:
+            continue
+        if not earnable(cid, frozenset()):
+            blockers = sorted(r for r in refs if r in catalog.credentials and not (
+                catalog.credentials[r].requires is not None and earnable(r, frozenset())))
+            why = (
+                f"it needs {', '.join(blockers)}, which cannot be earned from courses"
+                if blockers
+                else "the credentials it includes need the same courses as the rest of it"
+            )
+            yield Diagnostic(
+                "W602",
+                f"no learner can earn '{cid}' from a transcript: {why}; only learners awarded those "
+                "credentials from outside can reach it",
+                catalog.sources.credential(cid, ("requires",)),
+            )

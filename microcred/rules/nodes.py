@@ -1,0 +1,301 @@
+"""The rule language: one model per node kind, selectors, and modifiers.
+
+A rule is a mapping with exactly one node key (``course``, ``all``, ``any``, ``at_least``,
+``courses``, ``credits``, ``credential``, ``gpa``) plus optional modifiers (``label``, ``id``,
+``min_grade``, ``complete_within``, ``shared``). Which model reads a mapping is decided by its
+node key (a discriminated union), so an error names the key that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from microcred.modelbase import Strict
+
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+PositiveNumber = Annotated[float, Field(gt=0)]
+StrOrList = StrictStr | list[StrictStr]
+
+#: The keys that make a mapping a rule node, in the order they are documented.
+NODE_KEYS: tuple[str, ...] = ("course", "all", "any", "at_least", "courses", "credits", "credential", "gpa")
+MODIFIER_KEYS: tuple[str, ...] = ("label", "id", "min_grade", "complete_within", "shared")
+
+_LEVEL_RE = re.compile(r"^\s*(>=|<=|>|<|=)?\s*(\d+)\s*(\+)?\s*$")
+_RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+class Duration(Strict):
+    """A span of time: ``{years: N}``, ``{months: N}`` or both."""
+
+    years: Annotated[StrictInt, Field(ge=0)] = 0
+    months: Annotated[StrictInt, Field(ge=0)] = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not ({"years", "months"} & data.keys()):
+            raise ValueError("give `years` or `months`, e.g. {years: 2}")
+        return data
+
+    @property
+    def total_months(self) -> int:
+        return self.years * 12 + self.months
+
+    def __str__(self) -> str:
+        parts = []
+        if self.years:
+            parts.append(f"{self.years} year{'s' if self.years != 1 else ''}")
+        if self.months:
+            parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
+        return " ".join(parts) or "0 months"
+
+
+def parse_level(spec: int | str) -> tuple[int | None, int | None]:
+    """The inclusive (low, high) bounds of a level filter; ``None`` is unbounded.
+
+    ``3000`` or ``"3000"`` is exactly 3000; ``"3000+"`` and ``">=3000"`` are 3000 and above;
+    ``">3000"``, ``"<3000"``, ``"<=2999"`` and ``"1000-2999"`` mean what they say.
+    """
+    if isinstance(spec, bool):
+        raise ValueError("a level is a number such as 3000 or a string such as \"3000+\"")
+    if isinstance(spec, int):
+        return spec, spec
+    m = _RANGE_RE.match(spec)
+    if m:
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if lo > hi:
+            raise ValueError(f"level range {spec!r} is empty: write the lower bound first")
+        return lo, hi
+    m = _LEVEL_RE.match(spec)
+    if not m or (m.group(3) and m.group(1)):
+        raise ValueError(
+            f"level {spec!r} is not understood; write 3000, \"3000+\", \">=3000\", \"<2000\" "
+            "or \"1000-2999\""
+        )
+    op, n = m.group(1) or ("+" if m.group(3) else "="), int(m.group(2))
+    return {
+        "=": (n, n),
+        "+": (n, None),
+        ">=": (n, None),
+        ">": (n + 1, None),
+        "<=": (None, n),
+        "<": (None, n - 1),
+    }[op]
+
+
+class Selector(Strict):
+    """Filters on courses, all of which must hold."""
+
+    ids: list[StrictStr] | None = Field(default=None, description="Course ids.")
+    subject: StrOrList | None = Field(default=None, description="A subject, or a list: any of them.")
+    level: StrictInt | StrictStr | None = Field(
+        default=None, description='3000 (exactly), "3000+" or ">=3000", "<2000", "1000-2999".'
+    )
+    attribute: StrOrList | None = Field(
+        default=None, description="An attribute, or a list: a course with any of them matches."
+    )
+    exclude: list[StrictStr] | None = Field(default=None, description="Course ids that never match.")
+
+    @field_validator("level")
+    @classmethod
+    def _level_ok(cls, v: int | str | None) -> int | str | None:
+        if v is not None:
+            parse_level(v)
+        return v
+
+    @property
+    def subjects(self) -> tuple[str, ...] | None:
+        return _as_tuple(self.subject)
+
+    @property
+    def attributes(self) -> tuple[str, ...] | None:
+        return _as_tuple(self.attribute)
+
+    @property
+    def level_bounds(self) -> tuple[int | None, int | None]:
+        return parse_level(self.level) if self.level is not None else (None, None)
+
+    def describe(self) -> str:
+        """Plain words for reports: "CSCI at 3000+", "one of: CSCI 2312, CSCI 2421"."""
+        parts: list[str] = []
+        if self.ids is not None:
+            parts.append(", ".join(self.ids))
+        if self.subjects:
+            parts.append(" or ".join(self.subjects))
+        if self.level is not None:
+            parts.append(f"at {self.level}")
+        if self.attributes:
+            parts.append("with attribute " + " or ".join(self.attributes))
+        if self.exclude:
+            parts.append("except " + ", ".join(self.exclude))
+        return " ".join(parts) if parts else "any course"
+
+
+def _as_tuple(v: str | list[str] | None) -> tuple[str, ...] | None:
+    if v is None:
+        return None
+    return (v,) if isinstance(v, str) else tuple(v)
+
+
+class CredentialFilter(Strict):
+    """Awarded credentials admitted to a ``credits`` node at their catalogue credit value."""
+
+    ids: list[StrictStr] | None = None
+    type: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> CredentialFilter:
+        if self.ids is None and self.type is None:
+            raise ValueError("give `ids` or `type` (or both)")
+        return self
+
+
+class CreditSelector(Selector):
+    """A selector in a ``credits`` node: it may also admit awarded credentials."""
+
+    credentials: CredentialFilter | None = None
+
+
+class RuleBase(Strict):
+    """Modifiers, allowed on every node."""
+
+    kind: ClassVar[str]
+    label: StrictStr | None = Field(default=None, description="The human name used in reports.")
+    id: StrictStr | None = Field(default=None, description="A stable name for exceptions and reports.")
+    min_grade: StrictStr | None = Field(default=None, description="Every attempt counted below must reach this grade.")
+    complete_within: Duration | None = Field(
+        default=None, description="The attempts counted below must all fall within this span."
+    )
+    shared: StrictBool = Field(default=False, description="Courses counted here may also count elsewhere.")
+
+    def children(self) -> list[Rule]:
+        return []
+
+    def child_path(self, index: int) -> tuple[str | int, ...]:
+        """The path, inside this node's mapping, to child ``index``."""
+        raise IndexError(index)
+
+
+class CourseRule(RuleBase):
+    kind: ClassVar[str] = "course"
+    course: StrictStr
+
+
+class AllRule(RuleBase):
+    kind: ClassVar[str] = "all"
+    all_: list[Rule] = Field(alias="all", min_length=1)
+
+    def children(self) -> list[Rule]:
+        return self.all_
+
+    def child_path(self, index: int) -> tuple[str | int, ...]:
+        return ("all", index)
+
+
+class AnyRule(RuleBase):
+    kind: ClassVar[str] = "any"
+    any_: list[Rule] = Field(alias="any", min_length=1)
+
+    def children(self) -> list[Rule]:
+        return self.any_
+
+    def child_path(self, index: int) -> tuple[str | int, ...]:
+        return ("any", index)
+
+
+class AtLeastRule(RuleBase):
+    kind: ClassVar[str] = "at_least"
+    at_least: PositiveInt
+    of: list[Rule] = Field(min_length=1)
+
+    def children(self) -> list[Rule]:
+        return self.of
+
+    def child_path(self, index: int) -> tuple[str | int, ...]:
+        return ("of", index)
+
+
+class CoursesRule(RuleBase):
+    kind: ClassVar[str] = "courses"
+    courses: PositiveInt
+    from_: Selector = Field(alias="from")
+
+
+class CreditsRule(RuleBase):
+    kind: ClassVar[str] = "credits"
+    credits: PositiveNumber
+    from_: CreditSelector = Field(alias="from")
+
+
+class CredentialRule(RuleBase):
+    kind: ClassVar[str] = "credential"
+    credential: StrictStr
+
+
+class GpaRule(RuleBase):
+    kind: ClassVar[str] = "gpa"
+    gpa: Annotated[float, Field(ge=0)]
+    over: Selector | None = None
+
+
+def rule_kind(value: Any) -> str | None:
+    """The node kind of a raw mapping (or model), or None when it is not exactly one node."""
+    if isinstance(value, RuleBase):
+        return f"<{value.kind}>"
+    if isinstance(value, dict):
+        keys = [k for k in NODE_KEYS if k in value]
+        if len(keys) == 1:
+            return f"<{keys[0]}>"
+    return None
+
+
+Rule = Annotated[
+    Union[
+        Annotated[CourseRule, Tag("<course>")],
+        Annotated[AllRule, Tag("<all>")],
+        Annotated[AnyRule, Tag("<any>")],
+        Annotated[AtLeastRule, Tag("<at_least>")],
+        Annotated[CoursesRule, Tag("<courses>")],
+        Annotated[CreditsRule, Tag("<credits>")],
+        Annotated[CredentialRule, Tag("<credential>")],
+        Annotated[GpaRule, Tag("<gpa>")],
+    ],
+    Discriminator(
+        rule_kind,
+        custom_error_type="rule_kind",
+        custom_error_message="a rule needs exactly one of: " + ", ".join(NODE_KEYS),
+    ),
+]
+
+for _model in (AllRule, AnyRule, AtLeastRule):
+    _model.model_rebuild()
+
+RuleNode = (
+    CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
+)
+RulePath = tuple[str | int, ...]
+LeafKind = Literal["course", "courses", "credits"]
+
+
+def walk(rule: RuleBase, path: RulePath = ()) -> Iterator[tuple[RulePath, RuleBase, list[RuleBase]]]:
+    """Every node below ``rule`` (pre-order) with its path and its ancestors (outermost first)."""
+    stack: list[tuple[RulePath, RuleBase, list[RuleBase]]] = [(path, rule, [])]
+    while stack:
+        p, node, ancestors = stack.pop()
+        yield p, node, ancestors
+        kids = node.children()
+        for i in range(len(kids) - 1, -1, -1):
+            stack.append((p + node.child_path(i), kids[i], [*ancestors, node]))

@@ -1,0 +1,78 @@
+"""Validation of a catalogue: every check, every diagnostic, in one report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from microcred.catalog import Catalog
+from microcred.diagnostics import Diagnostic, sort_key
+from microcred.graph import build_graph, stacking_cycles
+from microcred.loader import read_catalog
+from microcred.rules import checks as rule_checks
+from microcred.rules.selectors import CourseIndex
+from microcred.taxonomy import checks as taxonomy_checks
+
+
+@dataclass
+class ValidationReport:
+    """All that validation found. ``valid`` when there is no error (warnings allowed)."""
+
+    diagnostics: list[Diagnostic]
+    catalog: Catalog | None = None
+    graph: nx.DiGraph | None = field(default=None, repr=False)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "errors": [d.to_dict() for d in self.errors],
+            "warnings": [d.to_dict() for d in self.warnings],
+        }
+
+
+def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -> ValidationReport:
+    """Run every static check on a catalogue already read (``diagnostics``: those of reading)."""
+    found = list(diagnostics)
+    index = CourseIndex(catalog.courses)
+    graph = build_graph(catalog, index)
+    cycles = stacking_cycles(graph)
+    found += taxonomy_checks.check_types(catalog)
+    found += taxonomy_checks.check_stacking_permissions(catalog)
+    found += taxonomy_checks.check_required_fields(catalog)
+    found += taxonomy_checks.check_credit_bounds(catalog)
+    found += taxonomy_checks.check_grades(catalog)
+    found += taxonomy_checks.check_cycles(catalog, cycles)
+    found += rule_checks.check_references(catalog)
+    found += rule_checks.check_node_ids(catalog)
+    counted = list(rule_checks.check_counts(catalog, index))
+    found += counted
+    # logic is analysed where counting found nothing impossible
+    impossible = {d.subject for d in counted if d.is_error and d.subject}
+    logical = list(rule_checks.check_logic(catalog, set()))
+    found += logical
+    if not cycles:
+        impossible |= {d.subject for d in logical if d.is_error and d.subject}
+        found += rule_checks.check_reachable(catalog, impossible)
+    return ValidationReport(sorted(dict.fromkeys(found), key=sort_key), catalog, graph)
+
+
+def validate_paths(paths: Path | str | Sequence[Path | str]) -> ValidationReport:
+    """Read and validate a catalogue. Raises :class:`~microcred.loader.PathError` for a
+    path that does not exist."""
+    catalog, diagnostics = read_catalog(paths)
+    return validate_catalog(catalog, diagnostics)
