@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import types
 import typing
@@ -148,6 +149,8 @@ def _describe_input(value: Any) -> str:
         return "a " + ("mapping" if isinstance(value, dict) else "list")
     if value is None:
         return "nothing (null)"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"the date {value.isoformat()} (put it in quotes if it is text)"
     return repr(value)
 
 

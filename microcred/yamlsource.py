@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from microcred.diagnostics import Diagnostic, Location
@@ -179,8 +179,8 @@ class _Builder:
             if kind == "float":
                 return self.constructor.construct_yaml_float(node)
             value = self.constructor.construct_yaml_timestamp(node)
-        except (ConstructorError, ValueError, OverflowError) as exc:
-            raise self.fail("E203", f"cannot read {node.value!r} as {kind}: {exc}", node) from None
+        except Exception as exc:  # PyYAML raises IndexError, KeyError, AttributeError… on odd input
+            raise self.fail("E203", f"cannot read {node.value!r} as {kind}: {exc or type(exc).__name__}", node) from None
         if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
             return value.date()
         return value
@@ -214,19 +214,46 @@ class _Builder:
         return result
 
 
+def _reader_error(text: str | bytes, file: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A located diagnostic for bytes that are not UTF-8, or characters YAML forbids."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    char = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+    undecodable = "control" not in exc.reason and "special" not in exc.reason
+    # libyaml counts ``position`` in bytes; PyYAML's pure-Python reader counts decoding
+    # errors in bytes and forbidden characters in characters
+    pos = exc.position
+    if not undecodable and _Loader is yaml.SafeLoader:
+        decoded = text if isinstance(text, str) else raw.decode("utf-8", "replace")
+        pos = len(decoded[:pos].encode("utf-8", "surrogatepass"))
+    before = raw[:pos]
+    line_start = before.rfind(b"\n") + 1
+    loc = Location(file, before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
+    if undecodable:
+        if not 0 <= char < 256 and pos < len(raw):
+            char = raw[pos]  # libyaml reports -1 for a sequence cut short
+        return Diagnostic("E100", f"not UTF-8 text: byte 0x{char:02x} ({exc.reason}); save the file as UTF-8", loc)
+    return Diagnostic("E101", f"YAML syntax error: character U+{char:04X} is not allowed ({exc.reason}); remove it", loc)
+
+
 def parse_yaml(
     text: str | bytes,
     file: str,
     *,
-    max_alias_nodes: int = MAX_ALIAS_NODES,
+    max_alias_nodes: int | None = None,
 ) -> YamlDocument:
     """Parse one YAML document held in memory. Raises :class:`YamlLoadError`."""
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        raise YamlLoadError(_reader_error(text, file, exc)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
         problem = exc.problem or "invalid YAML"
+        if "maximum nesting depth" in problem:  # libyaml's own bound on flow nesting
+            raise YamlLoadError(
+                Diagnostic("E103", f"nesting deeper than {MAX_DEPTH} levels; flatten the document", loc)
+            ) from None
         if exc.context:
             problem = f"{problem} ({exc.context})"
         raise YamlLoadError(Diagnostic("E101", f"YAML syntax error: {problem}", loc)) from None
@@ -242,13 +269,15 @@ def parse_yaml(
         ) from None
     if root is None:
         return YamlDocument(file, None, None)
-    data = _Builder(file, max_alias_nodes).build(root)
+    data = _Builder(file, MAX_ALIAS_NODES if max_alias_nodes is None else max_alias_nodes).build(root)
     return YamlDocument(file, data, root)
 
 
-def read_yaml_file(path: Path, display: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
+def read_yaml_file(path: Path, display: str | None = None, *, max_bytes: int | None = None) -> YamlDocument:
     """Read and parse one YAML file. Raises :class:`YamlLoadError` with a located diagnostic."""
     name = display or str(path)
+    if max_bytes is None:
+        max_bytes = MAX_FILE_BYTES
     try:
         size = path.stat().st_size
         if size > max_bytes:

@@ -259,8 +259,8 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
         if cid in skip:
             continue
         refs = {n.credential for _p, n, _a in walk(cred.requires) if isinstance(n, CredentialRule)} if cred.requires else set()
-        if not refs:
-            continue
+        if not refs or not refs <= catalog.credentials.keys():
+            continue  # a dangling reference is reported as E302 already
         if not earnable(cid, frozenset()):
             blockers = sorted(r for r in refs if r in catalog.credentials and not (
                 catalog.credentials[r].requires is not None and earnable(r, frozenset())))

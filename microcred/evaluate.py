@@ -1,0 +1,402 @@
+"""Evaluating a learner's transcript against a catalogue: statuses, dates, progress,
+what counted, what is missing, and where it all stacks."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable
+from fractions import Fraction
+
+from microcred.catalog import Catalog
+from microcred.dates import add_span
+from microcred.diagnostics import Diagnostic, Location, MicrocredError
+from microcred.graph import stacks_into
+from microcred.modelerrors import suggest
+from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotCounted
+from microcred.rules import explain
+from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
+from microcred.rules.cpsat import solve_cpsat
+from microcred.rules.scenario import EPS, Scenario, build_scenario
+from microcred.rules.solver import Solution, exact_progress, solve
+from microcred.transcript import Awarded, Substitute, Transcript, TranscriptSource, Waive
+
+STATUSES = ("earned", "expired", "in_progress", "partial", "not_started")
+
+
+def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
+    """The compiled form of a catalogue (compiled once, reused for every learner)."""
+    if isinstance(catalog, CompiledCatalog):
+        return catalog
+    cached: CompiledCatalog | None = getattr(catalog, "_compiled", None)
+    if cached is None:
+        cached = CompiledCatalog(catalog)
+        object.__setattr__(catalog, "_compiled", cached)
+    return cached
+
+
+def check_transcript(cc: CompiledCatalog, src: TranscriptSource) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Errors (grades off the scale, exceptions naming nothing) and warnings (courses and
+    credentials the catalogue lacks) of one transcript, located."""
+    t = src.transcript
+    scale = cc.scale
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    substituted = {e.substitute.course for e in t.exceptions if isinstance(e, Substitute)}
+    for i, a in enumerate(t.attempts):
+        if a.grade is not None and a.grade not in scale:
+            errors.append(
+                Diagnostic(
+                    "E502",
+                    f"grade {a.grade!r} of {a.course} is not on the grade scale{suggest(a.grade, scale.names())}; "
+                    f"grades: {', '.join(scale.names())}",
+                    src.locate_attempt(i, "grade"),
+                    subject=t.learner.id,
+                )
+            )
+        if a.course not in cc.catalog.courses and a.course not in substituted:
+            warnings.append(
+                Diagnostic(
+                    "W606",
+                    f"course {a.course} is not in the catalogue{suggest(a.course, cc.catalog.courses)}; "
+                    "this attempt counts nowhere",
+                    src.locate_attempt(i, "course"),
+                    subject=t.learner.id,
+                )
+            )
+    for i, aw in enumerate(t.awarded):
+        if aw.credential not in cc.catalog.credentials:
+            warnings.append(
+                Diagnostic(
+                    "W607",
+                    f"awarded credential {aw.credential!r} is not in the catalogue"
+                    f"{suggest(aw.credential, cc.catalog.credentials)}; it counts nowhere",
+                    src.locate(("awarded", i, "credential")),
+                    subject=t.learner.id,
+                )
+            )
+    for i, ex in enumerate(t.exceptions):
+        where = src.locate(("exceptions", i))
+        if ex.credential is not None and ex.credential not in cc.catalog.credentials:
+            errors.append(
+                Diagnostic("E505", f"exception names credential {ex.credential!r}, which the catalogue lacks", where)
+            )
+            continue
+        if isinstance(ex, Waive):
+            if not _waived_nodes(cc, ex):
+                scope = f"credential {ex.credential}" if ex.credential else "any credential"
+                errors.append(
+                    Diagnostic(
+                        "E505",
+                        f"no rule node of {scope} has id {ex.waive!r}; waivers name a node by its `id:`",
+                        where,
+                    )
+                )
+        elif ex.substitute.for_ not in cc.catalog.courses:
+            errors.append(
+                Diagnostic(
+                    "E505",
+                    f"substitution for {ex.substitute.for_!r}: that course is not in the catalogue",
+                    where,
+                )
+            )
+    return errors, warnings
+
+
+def _waived_nodes(cc: CompiledCatalog, ex: Waive) -> set[int]:
+    found: set[int] = set()
+    for comp in cc.credentials.values():
+        if comp.root is None:
+            continue
+        for node in comp.root.walk():
+            if node.node_id == ex.waive and (ex.credential is None or node.owner == ex.credential):
+                found.add(id(node))
+    return found
+
+
+class _Learner:
+    """One learner's evaluation: scenarios are built once and shared by every credential."""
+
+    def __init__(self, cc: CompiledCatalog, t: Transcript, as_of: dt.date, include_planned: bool):
+        self.cc = cc
+        self.t = t
+        self.as_of = as_of
+        self.pending = ("in_progress", "planned") if include_planned else ("in_progress",)
+        cat = cc.catalog
+        self.credits_of = {cid: c.credits for cid, c in cat.courses.items()}
+        self.cred_credits = {cid: c.credits for cid, c in cat.credentials.items()}
+        self.awarded = [self._effective(aw) for aw in t.awarded if aw.credential in cat.credentials]
+        self.waivers = [e for e in t.exceptions if isinstance(e, Waive)]
+        self.subs = [e for e in t.exceptions if isinstance(e, Substitute)]
+        self.waived_ids: set[int] = set()
+        for w in self.waivers:
+            self.waived_ids |= _waived_nodes(cc, w)
+        self._scenarios: dict[tuple[dt.date, str, tuple[tuple[str, str], ...]], Scenario] = {}
+        self.results: dict[str, CredentialResult] = {}
+
+    def _effective(self, aw: Awarded) -> Awarded:
+        cred = self.cc.catalog.credentials[aw.credential]
+        if aw.expires_on is None and cred.valid_for is not None:
+            return aw.model_copy(
+                update={"expires_on": add_span(aw.date, cred.valid_for.years, cred.valid_for.months)}
+            )
+        return aw
+
+    def substitutions(self, cid: str) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            sorted((s.substitute.course, s.substitute.for_) for s in self.subs if s.credential in (None, cid))
+        )
+
+    def scenario(self, cut: dt.date, mode: str, subs: tuple[tuple[str, str], ...]) -> Scenario:
+        key = (cut, mode, subs)
+        sc = self._scenarios.get(key)
+        if sc is None:
+            sc = build_scenario(
+                attempts=self.t.attempts,
+                awarded=self.awarded,
+                credits_of=self.credits_of,
+                credential_credits=self.cred_credits,
+                scale=self.cc.scale,
+                policy=self.cc.catalog.repeats,
+                cut=cut,
+                as_of=self.as_of,
+                mode=mode,
+                pending=self.pending,
+                substitutions=dict(subs),
+            )
+            self._scenarios[key] = sc
+        return sc
+
+    # -- one credential -----------------------------------------------------------------
+
+    def evaluate(self, cid: str) -> CredentialResult:
+        cat = self.cc.catalog
+        cred = cat.credentials[cid]
+        comp = self.cc.credentials[cid]
+        exceptions = self._exceptions_for(comp)
+        awards = [aw for aw in self.awarded if aw.credential == cid and aw.date <= self.as_of]
+        base = dict(id=cid, title=cred.title, type=cred.type, stacks_into=[], exceptions=exceptions)
+        if awards:
+            valid = [aw for aw in awards if aw.expires_on is None or self.as_of < aw.expires_on]
+            pick = max(valid or awards, key=lambda a: (a.date, a.expires_on or dt.date.max))
+            return CredentialResult(
+                status="earned" if valid else "expired",
+                earned_on=pick.date,
+                expires_on=pick.expires_on,
+                progress=1.0,
+                applied=[],
+                missing=[],
+                awarded=True,
+                **base,  # type: ignore[arg-type]
+            )
+        if comp.root is None:
+            return CredentialResult(
+                status="not_started", earned_on=None, expires_on=None, progress=0.0, applied=[],
+                missing=[f"{cred.title} is awarded from outside only; it has no rule to meet"],
+                **base,  # type: ignore[arg-type]
+            )
+        subs = self.substitutions(cid)
+        waived = frozenset(i for i in self.waived_ids if any(i == id(n) for n in comp.root.walk()))
+        full = self.scenario(self.as_of, "completed", subs)
+        sol = solve(comp, full, waived, cpsat=solve_cpsat)
+        if sol.satisfied:
+            earned_on, sol_at, sc_at = self._earliest(comp, subs, waived, sol, full)
+            expires_on = (
+                add_span(earned_on, cred.valid_for.years, cred.valid_for.months) if cred.valid_for else None
+            )
+            status = "expired" if expires_on is not None and self.as_of >= expires_on else "earned"
+            return self._result(comp, sol_at, sc_at, waived, status, earned_on, expires_on, 1.0, base)
+        progress = float(exact_progress(comp.root, sol))
+        status = "partial" if progress > 0 else "not_started"
+        if self._has_pending(comp):
+            ip = self.scenario(self.as_of, "in_progress", subs)
+            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat)
+            if sol_ip.satisfied:
+                status = "in_progress"
+        return self._result(comp, sol, full, waived, status, None, None, progress, base)
+
+    def _has_pending(self, comp: CompiledCredential) -> bool:
+        rel = comp.relevant_courses
+        subs = dict(self.substitutions(comp.id))
+        return any(
+            a.status in self.pending and (rel is None or subs.get(a.course, a.course) in rel) for a in self.t.attempts
+        )
+
+    def _exceptions_for(self, comp: CompiledCredential) -> list[ExceptionUse]:
+        out: list[ExceptionUse] = []
+        if comp.root is None:
+            return out
+        ids = {id(n) for n in comp.root.walk()}
+        for w in self.waivers:
+            if _waived_nodes(self.cc, w) & ids:
+                out.append(ExceptionUse("waive", w.waive, w.reason))
+        rel = comp.relevant_courses
+        for s in self.subs:
+            if s.credential in (None, comp.id) and (rel is None or s.substitute.for_ in rel):
+                out.append(ExceptionUse("substitute", f"{s.substitute.course} for {s.substitute.for_}", s.reason))
+        return out
+
+    def _event_dates(self, comp: CompiledCredential, subs: dict[str, str]) -> list[dt.date]:
+        rel = comp.relevant_courses
+        dates: set[dt.date] = set()
+        for a in self.t.attempts:
+            if a.status in ("completed", "transfer") and a.date is not None and a.date <= self.as_of:
+                key = subs.get(a.course, a.course)
+                if rel is None or key in rel:
+                    dates.add(a.date)
+        for aw in self.awarded:
+            if aw.credential in comp.relevant_credentials and aw.date <= self.as_of:
+                dates.add(aw.date)
+        return sorted(dates)
+
+    def _earliest(
+        self,
+        comp: CompiledCredential,
+        subs: tuple[tuple[str, str], ...],
+        waived: frozenset[int],
+        full_sol: Solution,
+        full: Scenario,
+    ) -> tuple[dt.date, Solution, Scenario]:
+        """The earliest date D at which the record cut to D satisfies the credential."""
+        dates = self._event_dates(comp, dict(subs))
+        if not dates:
+            return self.as_of, full_sol, full
+
+        def check(d: dt.date) -> tuple[Solution, Scenario]:
+            sc = self.scenario(d, "completed", subs)
+            return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat), sc
+
+        monotone = (
+            self.cc.catalog.repeats == "best"
+            and not comp.has_gpa
+            and not comp.has_window
+            and not any(aw.expires_on is not None and aw.credential in comp.relevant_credentials for aw in self.awarded)
+        )
+        if monotone:
+            lo, hi = 0, len(dates) - 1
+            found: tuple[Solution, Scenario] | None = None
+            while lo < hi:
+                mid = (lo + hi) // 2
+                s, sc = check(dates[mid])
+                if s.satisfied:
+                    hi = mid
+                    found = (s, sc)
+                else:
+                    lo = mid + 1
+            if found is None or found[1].cut != dates[lo]:
+                found = check(dates[lo])
+            if found[0].satisfied:
+                return dates[lo], found[0], found[1]
+            return self.as_of, full_sol, full  # pragma: no cover - monotone by construction
+        for d in dates:
+            s, sc = check(d)
+            if s.satisfied:
+                return d, s, sc
+        return self.as_of, full_sol, full
+
+    def _result(
+        self,
+        comp: CompiledCredential,
+        sol: Solution,
+        sc: Scenario,
+        waived: frozenset[int],
+        status: str,
+        earned_on: dt.date | None,
+        expires_on: dt.date | None,
+        progress: float,
+        base: dict[str, object],
+    ) -> CredentialResult:
+        assert comp.root is not None
+        leaves = [n for n in comp.leaves if n.leaf in sol.assigned]
+        applied = explain.applied_list(leaves, sol)
+        used = {(a.course, a.date) for a in applied}
+        elsewhere: dict[str, str] = {}
+        for a in applied:
+            elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
+        missing = explain.missing(comp.root, sol, sc, elsewhere) if progress < 1 - EPS else []
+        tree = explain.requirement_tree(comp.root, sol, applied, waived)
+        not_counted = self._not_counted(comp, sol, sc, used)
+        return CredentialResult(
+            status=status,
+            earned_on=earned_on,
+            expires_on=expires_on,
+            progress=progress,
+            applied=applied,
+            missing=missing,
+            not_counted=not_counted,
+            requirements=tree,
+            **base,  # type: ignore[arg-type]
+        )
+
+    def _not_counted(
+        self, comp: CompiledCredential, sol: Solution, sc: Scenario, used: set[tuple[str, dt.date | None]]
+    ) -> list[NotCounted]:
+        assert comp.root is not None
+        subs = dict(self.substitutions(comp.id))
+        leaves = [n for n in comp.root.walk() if n.leaf >= 0]
+        out: list[NotCounted] = []
+        for i, a in enumerate(self.t.attempts):
+            if a.status not in ("completed", "transfer") or a.date is None or a.date > sc.cut:
+                continue
+            key = subs.get(a.course, a.course)
+            fits = [n for n in leaves if (n.course == key if n.kind == "course" else key in n.eligible)]
+            if not fits or (a.course, a.date) in used:
+                continue
+            g = self.cc.scale.grades.get(a.grade or "")
+            if i in sc.superseded:
+                other = self.t.attempts[sc.superseded[i]]
+                reason = f"another attempt counts instead ({other.grade} on {other.date}; repeats: {self.cc.catalog.repeats})"
+            elif g is None or not g.passing:
+                reason = f"grade {a.grade} is not passing"
+            else:
+                item = sc.items.get(key)
+                if item is not None and all(not item.meets(n.min_points) for n in fits):
+                    mins = sorted({n.min_grade for n in fits if n.min_grade})
+                    if g.points is None:
+                        reason = f"grade {a.grade} has no grade points, and a minimum grade of {', '.join(mins)} applies"
+                    else:
+                        reason = f"grade {a.grade} is below the minimum grade {' / '.join(mins)}"
+                elif key in sol.outside_window:
+                    reason = "outside the completion window"
+                elif item is not None and any(item in sol.assigned.get(n.leaf, ()) for n in fits):
+                    reason = "not needed: the requirement was already met"
+                elif item is not None and all(id(n) in sol.constants or n.leaf not in sol.assigned for n in fits):
+                    reason = "not needed: the requirement it fits is met otherwise"
+                else:
+                    reason = "used elsewhere or not needed"
+            out.append(NotCounted(a.course, a.date, a.grade, reason))
+        return out
+
+
+def evaluate(
+    catalog: Catalog | CompiledCatalog,
+    transcript: Transcript | TranscriptSource,
+    as_of: dt.date | None = None,
+    *,
+    include_planned: bool = False,
+    credentials: Iterable[str] | None = None,
+) -> LearnerResult:
+    """Evaluate one learner against every credential of the catalogue.
+
+    ``as_of`` overrides the transcript's own date (default: today). Raises
+    :class:`~microcred.diagnostics.MicrocredError` when the transcript has an error (a grade
+    off the scale, an exception naming no node).
+    """
+    cc = compile_catalog(catalog)
+    src = transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
+    t = src.transcript
+    errors, warnings = check_transcript(cc, src)
+    if errors:
+        raise MicrocredError(errors)
+    day = as_of or t.as_of or dt.date.today()
+    learner = _Learner(cc, t, day, include_planned)
+    wanted = list(credentials) if credentials is not None else list(cc.credentials)
+    results: dict[str, CredentialResult] = {}
+    for cid in wanted:
+        results[cid] = learner.evaluate(cid)
+    for cid, r in results.items():
+        r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in stacks_into(cc.graph, cid)]
+    return LearnerResult(t.learner.id, t.learner.name, day, results, warnings)
+
+
+__all__ = ["STATUSES", "Fraction", "Location", "compile_catalog", "evaluate"]

@@ -1,0 +1,218 @@
+"""Compiling a catalogue: rules become trees of plain nodes with their selectors resolved to
+course sets, ``min_grade`` resolved to points, and ``credential:`` nodes expanded inline.
+
+Compile once, evaluate many: every learner is evaluated against the same compiled form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from microcred.catalog import Catalog
+from microcred.graph import admitted_credentials, build_graph
+from microcred.rules.nodes import (
+    AllRule,
+    AnyRule,
+    AtLeastRule,
+    CourseRule,
+    CoursesRule,
+    CredentialRule,
+    CreditsRule,
+    GpaRule,
+    RuleBase,
+    Selector,
+)
+from microcred.rules.selectors import CourseIndex
+from microcred.taxonomy.grades import GradeScale
+
+CONSUMING = ("course", "courses", "credits")
+
+
+@dataclass(eq=False)
+class CNode:
+    """One node of a compiled rule."""
+
+    kind: str
+    owner: str  # the credential whose rule this node belongs to
+    ref: str  # the node's id, or its path inside the owner's rule
+    path: tuple[str | int, ...]  # path inside the owner's rule, from `requires`
+    label: str | None = None
+    node_id: str | None = None
+    min_grade: str | None = None
+    min_points: float | None = None
+    window_months: int | None = None
+    shared: bool = False
+    children: list[CNode] = field(default_factory=list)
+    need: float = 0  # courses N, credits X, at_least N, gpa X
+    course: str | None = None
+    eligible: frozenset[str] = frozenset()
+    selector: Selector | None = None
+    admits: tuple[str, ...] = ()
+    gpa_over: frozenset[str] | None = None
+    target: str | None = None  # credential: the credential named
+    inline: CNode | None = None  # credential: its rule, expanded here
+    leaf: int = -1  # index among the consuming leaves of the compiled credential
+
+    def walk(self) -> Iterator[CNode]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+        if self.inline is not None:
+            yield from self.inline.walk()
+
+    def describe(self) -> str:
+        """A short human name: the label, else what the node asks for."""
+        if self.label:
+            return self.label
+        if self.kind == "course":
+            return f"{self.course}"
+        if self.kind == "courses":
+            n = int(self.need)
+            return f"{n} course{'s' if n != 1 else ''} from: {self.selector.describe() if self.selector else ''}"
+        if self.kind == "credits":
+            return f"{self.need:g} credits from: {self.selector.describe() if self.selector else ''}"
+        if self.kind == "credential":
+            return f"credential {self.target}"
+        if self.kind == "gpa":
+            return f"GPA {self.need:g}" + (f" over {self.selector.describe()}" if self.selector else "")
+        if self.kind == "at_least":
+            return f"{int(self.need)} of {len(self.children)}"
+        return self.node_id or self.kind
+
+
+@dataclass
+class CompiledCredential:
+    id: str
+    root: CNode | None
+    leaves: list[CNode]
+    #: courses whose attempts can change this credential's result (None: every course)
+    relevant_courses: frozenset[str] | None
+    #: credentials whose awards can change this credential's result
+    relevant_credentials: frozenset[str]
+    has_gpa: bool
+    has_window: bool
+
+
+class CompiledCatalog:
+    """A catalogue ready for evaluation: compiled rules, the graph and the indexes."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.scale: GradeScale = catalog.grade_scale
+        self.index = CourseIndex(catalog.courses)
+        self.graph: nx.DiGraph = build_graph(catalog, self.index)
+        self.credentials: dict[str, CompiledCredential] = {}
+        for cid in catalog.credentials:
+            self.credentials[cid] = self._compile_credential(cid)
+        #: course id -> credentials whose result it can change (for indexing batch work)
+        self.by_course: dict[str, set[str]] = {}
+        self.uses_all_courses: set[str] = set()
+        for cid, cc in self.credentials.items():
+            if cc.relevant_courses is None:
+                self.uses_all_courses.add(cid)
+            else:
+                for course in cc.relevant_courses:
+                    self.by_course.setdefault(course, set()).add(cid)
+
+    # -- compilation ------------------------------------------------------------------
+
+    def _points(self, grade: str | None) -> float | None:
+        if grade is None or grade not in self.scale:
+            return None
+        return self.scale.points(grade)
+
+    def _compile_credential(self, cid: str) -> CompiledCredential:
+        cred = self.catalog.credentials[cid]
+        if cred.requires is None:
+            return CompiledCredential(cid, None, [], frozenset(), frozenset(), False, False)
+        root = self._compile(cred.requires, cid, ("requires",), cred.min_grade, False, (cid,))
+        leaves: list[CNode] = []
+        relevant: set[str] | None = set()
+        creds: set[str] = set()
+        has_gpa = has_window = False
+        for node in root.walk():
+            if node.kind in CONSUMING:
+                node.leaf = len(leaves)
+                leaves.append(node)
+            if node.window_months is not None:
+                has_window = True
+            if node.kind == "course" and relevant is not None and node.course:
+                relevant.add(node.course)
+            elif node.kind in ("courses", "credits") and relevant is not None:
+                relevant |= node.eligible
+            elif node.kind == "gpa":
+                has_gpa = True
+                if node.gpa_over is None:
+                    relevant = None
+                elif relevant is not None:
+                    relevant |= node.gpa_over
+            if node.kind == "credential" and node.target:
+                creds.add(node.target)
+            creds.update(node.admits)
+        return CompiledCredential(
+            cid, root, leaves, frozenset(relevant) if relevant is not None else None, frozenset(creds), has_gpa, has_window
+        )
+
+    def _compile(
+        self,
+        rule: RuleBase,
+        owner: str,
+        path: tuple[str | int, ...],
+        min_grade: str | None,
+        shared: bool,
+        stack: tuple[str, ...],
+    ) -> CNode:
+        min_grade = rule.min_grade or min_grade
+        shared = shared or rule.shared
+        within = rule.complete_within.total_months if rule.complete_within is not None else None
+        ref = rule.id or ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path[1:]).replace(".[", "[") or "requires"
+        node = CNode(
+            kind=rule.kind,
+            owner=owner,
+            ref=ref,
+            path=path,
+            label=rule.label,
+            node_id=rule.id,
+            min_grade=min_grade,
+            min_points=self._points(min_grade),
+            window_months=within,
+            shared=shared,
+        )
+        if isinstance(rule, (AllRule, AnyRule, AtLeastRule)):
+            node.children = [
+                self._compile(child, owner, path + rule.child_path(i), min_grade, shared, stack)
+                for i, child in enumerate(rule.children())
+            ]
+            if isinstance(rule, AtLeastRule):
+                node.need = rule.at_least
+        elif isinstance(rule, CourseRule):
+            node.course = rule.course
+            node.need = 1
+        elif isinstance(rule, CoursesRule):
+            node.need = rule.courses
+            node.selector = rule.from_
+            node.eligible = self.index.match(rule.from_)
+        elif isinstance(rule, CreditsRule):
+            node.need = rule.credits
+            node.selector = rule.from_
+            node.eligible = self.index.match(rule.from_)
+            f = rule.from_.credentials
+            if f is not None:
+                node.admits = tuple(admitted_credentials(self.catalog, f.ids, f.type, owner))
+        elif isinstance(rule, GpaRule):
+            node.need = rule.gpa
+            node.selector = rule.over
+            node.gpa_over = self.index.match(rule.over) if rule.over is not None else None
+        elif isinstance(rule, CredentialRule):
+            node.target = rule.credential
+            inner = self.catalog.credentials.get(rule.credential)
+            if inner is not None and inner.requires is not None and rule.credential not in stack:
+                # its own min_grade if it sets one, else the one in force here
+                inner_min = inner.min_grade or min_grade
+                node.inline = self._compile(
+                    inner.requires, rule.credential, ("requires",), inner_min, shared, (*stack, rule.credential)
+                )
+        return node

@@ -1,0 +1,164 @@
+"""What a learner's record offers at one date: the one attempt that counts per course (by the
+repeats policy), the credentials held, and GPAs.
+
+A *scenario* is the record cut to a date D (attempts and awards dated on or before D), in
+one of two modes: ``completed`` (completed and transfer attempts only) or ``in_progress``
+(in-progress attempts also count, as passing, dated ``as_of``, meeting any ``min_grade``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from microcred.taxonomy.grades import GradeScale
+from microcred.transcript import Attempt, Awarded
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """Something that can count toward a leaf: a course attempt, or an awarded credential
+    admitted at its credit value."""
+
+    key: str  # the catalogue course it counts as (after substitution), or "credential:<id>"
+    course: str  # the course actually taken (or the credential id)
+    date: dt.date
+    grade: str | None
+    points: float | None
+    passing: bool
+    credits: float
+    status: str
+    virtual: bool = False  # an in-progress attempt counted as passing
+    attempt: int = -1  # index in the transcript's attempts (-1: an award)
+    substituted: bool = False
+
+    def meets(self, min_points: float | None) -> bool:
+        """Whether this item may count under a ``min_grade`` of ``min_points``."""
+        if not self.passing:
+            return False
+        if min_points is None or self.virtual:
+            return True
+        return self.points is not None and self.points >= min_points - EPS
+
+
+def attempt_rank(scale: GradeScale, a: Attempt, index: int, policy: str) -> tuple[float, ...]:
+    """Sort key: the attempt that counts is the one with the largest key."""
+    assert a.date is not None
+    order = (a.date.toordinal(), index)
+    if policy == "latest":
+        return order
+    g = scale.grades.get(a.grade or "")
+    if g is None:
+        return (-1.0, -1.0, *order)
+    if g.passing:
+        tier = 2.0 if g.points is not None else 1.0
+    else:
+        tier = 0.0
+    return (tier, g.points if g.points is not None else -1.0, *order)
+
+
+@dataclass
+class Scenario:
+    cut: dt.date
+    mode: str
+    items: dict[str, Item]  # by key
+    awards: dict[str, Awarded]  # credential id -> award valid at the cut
+    graded: dict[str, tuple[float, float]]  # course -> (points, credits) of the attempt that counts
+    superseded: dict[int, int] = field(default_factory=dict)  # attempt index -> the index that counts
+    _gpa: dict[frozenset[str] | None, float | None] = field(default_factory=dict)
+
+    def holds(self, credential: str) -> bool:
+        return credential in self.awards
+
+    def gpa(self, over: frozenset[str] | None) -> float | None:
+        """Credit-weighted GPA of the graded attempts that count (None when there are none)."""
+        if over in self._gpa:
+            return self._gpa[over]
+        total = weight = 0.0
+        for course, (points, credits) in self.graded.items():
+            if over is None or course in over:
+                total += points * credits
+                weight += credits
+        value = total / weight if weight > 0 else None
+        self._gpa[over] = value
+        return value
+
+
+def build_scenario(
+    *,
+    attempts: list[Attempt],
+    awarded: list[Awarded],
+    credits_of: Mapping[str, float],
+    credential_credits: Mapping[str, float | None],
+    scale: GradeScale,
+    policy: str,
+    cut: dt.date,
+    as_of: dt.date,
+    mode: str,
+    pending: tuple[str, ...] = ("in_progress",),
+    substitutions: Mapping[str, str] | None = None,
+) -> Scenario:
+    """The scenario of a record at ``cut``. Attempts of courses the catalogue lacks are ignored
+    (the caller warns about them)."""
+    subs = substitutions or {}
+    best: dict[str, tuple[tuple[float, ...], int]] = {}
+    groups: dict[str, list[int]] = {}
+    for i, a in enumerate(attempts):
+        if a.status not in ("completed", "transfer") or a.date is None or a.date > cut:
+            continue
+        key = subs.get(a.course, a.course)
+        if key not in credits_of:
+            continue
+        rank = attempt_rank(scale, a, i, policy)
+        groups.setdefault(key, []).append(i)
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, i)
+    items: dict[str, Item] = {}
+    graded: dict[str, tuple[float, float]] = {}
+    superseded: dict[int, int] = {}
+    for key, (_rank, i) in best.items():
+        a = attempts[i]
+        g = scale.grades.get(a.grade or "")
+        credits = a.credits if a.credits is not None else credits_of[key]
+        points = g.points if g else None
+        assert a.date is not None
+        items[key] = Item(
+            key=key, course=a.course, date=a.date, grade=a.grade, points=points,
+            passing=bool(g and g.passing), credits=credits, status=a.status, attempt=i,
+            substituted=key != a.course,
+        )
+        if points is not None:
+            graded[key] = (points, credits)
+        for j in groups[key]:
+            if j != i:
+                superseded[j] = i
+    if mode == "in_progress":
+        for i, a in enumerate(attempts):
+            if a.status not in pending:
+                continue
+            key = subs.get(a.course, a.course)
+            if key not in credits_of:
+                continue
+            credits = a.credits if a.credits is not None else credits_of[key]
+            items[key] = Item(
+                key=key, course=a.course, date=as_of, grade=None, points=None, passing=True,
+                credits=credits, status=a.status, virtual=True, attempt=i, substituted=key != a.course,
+            )
+    awards: dict[str, Awarded] = {}
+    for aw in awarded:
+        if aw.date > cut or (aw.expires_on is not None and cut >= aw.expires_on):
+            continue
+        prev = awards.get(aw.credential)
+        if prev is None or aw.date > prev.date:
+            awards[aw.credential] = aw
+    for cid, aw in awards.items():
+        value = credential_credits.get(cid)
+        if value:
+            items["credential:" + cid] = Item(
+                key="credential:" + cid, course=cid, date=aw.date, grade=None, points=None,
+                passing=True, credits=value, status="awarded",
+            )
+    return Scenario(cut, mode, items, awards, graded, superseded)
