@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -69,6 +70,82 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_INVALID if errors else EXIT_OK
 
 
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]:
+    from microcred.loader import PathError
+    from microcred.validate import validate_paths
+
+    try:
+        report = validate_paths(path)
+    except PathError as exc:
+        err.write(f"microcred: {exc}\n")
+        return None, EXIT_USAGE
+    if not report.valid:
+        err.write(f"microcred: the catalogue {path} is invalid:\n")
+        for d in report.errors:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+    return report.catalog, EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pathlib import Path
+
+    from microcred.diagnostics import MicrocredError
+    from microcred.evaluate import compile_catalog, evaluate
+    from microcred.report_text import render
+    from microcred.transcript import TranscriptError, read_transcripts
+
+    missing = [t for t in args.transcripts if not Path(t).is_file()]
+    if missing:
+        err.write(f"microcred evaluate: no such file: {', '.join(missing)}\n")
+        return EXIT_USAGE
+    catalog, code = _load_catalog_or_report(args.catalog, err)
+    if catalog is None:
+        return code
+    compiled = compile_catalog(catalog)  # type: ignore[arg-type]
+    unknown = [c for c in (args.credential or []) if c not in compiled.credentials]
+    if unknown:
+        err.write(f"microcred evaluate: no credential {', '.join(unknown)} in the catalogue\n")
+        return EXIT_USAGE
+    status = EXIT_OK
+    first = True
+    for path in args.transcripts:
+        for item in read_transcripts(Path(path), path):
+            if isinstance(item, TranscriptError):
+                status = EXIT_INVALID
+                who = f" (learner {item.learner_id})" if item.learner_id else ""
+                err.write(f"microcred: cannot evaluate {path}{who}:\n")
+                for d in item.diagnostics:
+                    err.write(format_text(d) + "\n")
+                continue
+            try:
+                result = evaluate(compiled, item, args.as_of, include_planned=args.include_planned,
+                                  credentials=args.credential)
+            except MicrocredError as exc:
+                status = EXIT_INVALID
+                err.write(f"microcred: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
+                for d in exc.diagnostics:
+                    err.write(format_text(d) + "\n")
+                continue
+            for w in result.warnings:
+                err.write(format_text(w) + "\n")
+            if args.format == "json":
+                out.write(json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            else:
+                if not first:
+                    out.write("\n" + "─" * 72 + "\n\n")
+                out.write(render(result, show_all=args.all))
+            first = False
+    return status
+
+
 def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.schema import catalogue_schema
 
@@ -89,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("paths", nargs="+", metavar="PATH", help="a catalogue: a YAML file or a directory")
     v.add_argument("--format", choices=("text", "json", "github"), default="text")
     v.set_defaults(func=_cmd_validate)
+
+    e = sub.add_parser("evaluate", help="evaluate transcripts: statuses, dates, progress, what is missing")
+    e.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
+    e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV (many)")
+    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)")
+    e.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
+    e.add_argument("--credential", action="append", metavar="ID", help="evaluate only this credential (repeatable)")
+    e.add_argument("--all", action="store_true", help="text: also list credentials not started")
+    e.set_defaults(func=_cmd_evaluate)
 
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
     s.set_defaults(func=_cmd_schema)

@@ -313,7 +313,8 @@ class _Learner:
         elsewhere: dict[str, str] = {}
         for a in applied:
             elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
-        missing = explain.missing(comp.root, sol, sc, elsewhere) if progress < 1 - EPS else []
+        pending = frozenset(a.course for a in self.t.attempts if a.status in self.pending)
+        missing = explain.missing(comp.root, sol, sc, elsewhere, pending) if progress < 1 - EPS else []
         tree = explain.requirement_tree(comp.root, sol, applied, waived)
         not_counted = self._not_counted(comp, sol, sc, used)
         return CredentialResult(

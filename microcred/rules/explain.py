@@ -22,8 +22,11 @@ def leaf_amount(node: CNode, sol: Solution) -> float:
     return sum(it.credits for it in its) if node.kind == "credits" else float(len(its))
 
 
-def missing(node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str]) -> list[str]:
-    """Plain sentences for what is still needed below ``node``."""
+def missing(
+    node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str] = frozenset()
+) -> list[str]:
+    """Plain sentences for what is still needed below ``node`` (``pending``: courses the learner
+    is taking now)."""
     nid = id(node)
     p = sol.node_progress.get(nid, 0.0)
     if p >= 1 - EPS:
@@ -42,6 +45,8 @@ def missing(node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str])
         text = f"course {node.course}{_grade_note(node)}"
         if node.course in elsewhere:
             text += f" (it counts toward {elsewhere[node.course]} instead)"
+        elif node.course in pending:
+            text += " (in progress)"
         return [text]
     if k in ("courses", "credits"):
         have = leaf_amount(node, sol)
@@ -53,18 +58,21 @@ def missing(node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str])
         used = sorted(c for c in elsewhere if c in node.eligible)
         if used:
             text += f" ({', '.join(used)} already count{'s' if len(used) == 1 else ''} elsewhere)"
+        taking = sorted(c for c in pending if c in node.eligible)
+        if taking:
+            text += f"; in progress: {', '.join(taking)}"
         return [text]
     if k == "credential":
         assert node.inline is not None
-        inner = missing(node.inline, sol, sc, elsewhere)
+        inner = missing(node.inline, sol, sc, elsewhere, pending)
         return [f"for {node.target}: {m}" for m in inner] or [f"the credential {node.target}"]
     kids = node.children
     if k == "all":
-        return [m for c in kids for m in missing(c, sol, sc, elsewhere)]
+        return [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]
     if k == "any":
         options = []
         for c in kids:
-            ms = missing(c, sol, sc, elsewhere)
+            ms = missing(c, sol, sc, elsewhere, pending)
             if ms:
                 options.append("; ".join(ms))
         if len(options) == 1:
@@ -75,7 +83,7 @@ def missing(node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str])
     need = int(node.need)
     met = sum(1 for c in kids if sol.node_progress.get(id(c), 0.0) >= 1 - EPS)
     unmet = [c for c in kids if sol.node_progress.get(id(c), 0.0) < 1 - EPS]
-    options = ["; ".join(missing(c, sol, sc, elsewhere)) or c.describe() for c in unmet]
+    options = ["; ".join(missing(c, sol, sc, elsewhere, pending)) or c.describe() for c in unmet]
     label = f"{node.label}: " if node.label else ""
     return [f"{label}{need - met} more of: " + " | ".join(f"({i + 1}) {o}" for i, o in enumerate(options))]
 

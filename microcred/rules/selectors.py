@@ -21,8 +21,11 @@ def selector_key(sel: Selector) -> SelectorKey:
     )
 
 
-def course_matches(course: Course, sel: Selector) -> bool:
-    """Whether one course passes every filter of ``sel``."""
+def course_matches(
+    course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None = None
+) -> bool:
+    """Whether one course passes every filter of ``sel`` (``bounds``: its level bounds, when
+    already parsed)."""
     if sel.ids is not None and course.id not in sel.ids:
         return False
     if sel.exclude and course.id in sel.exclude:
@@ -30,7 +33,7 @@ def course_matches(course: Course, sel: Selector) -> bool:
     subjects = sel.subjects
     if subjects is not None and course.subject not in subjects:
         return False
-    lo, hi = sel.level_bounds
+    lo, hi = sel.level_bounds if bounds is None else bounds
     if lo is not None or hi is not None:
         if course.level is None:
             return False
@@ -67,6 +70,7 @@ class CourseIndex:
             candidates = list(dict.fromkeys(i for a in sel.attributes for i in self.by_attribute.get(a, ())))
         else:
             candidates = list(self.courses)
-        result = frozenset(i for i in candidates if course_matches(self.courses[i], sel))
+        bounds = sel.level_bounds
+        result = frozenset(i for i in candidates if course_matches(self.courses[i], sel, bounds))
         self._cache[key] = result
         return result
