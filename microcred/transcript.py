@@ -174,7 +174,7 @@ def read_transcript_text(text: str | bytes, file: str) -> TranscriptSource:
     try:
         doc = parse_yaml(text, file)
     except YamlLoadError as exc:
-        raise TranscriptError(None, [exc.diagnostic]) from None
+        raise TranscriptError(None, [_transcript_code(exc.diagnostic)]) from None
     data = doc.data
     if not isinstance(data, dict):
         raise TranscriptError(
@@ -212,6 +212,8 @@ def _learner_id(data: dict[str, Any]) -> str | None:
 
 def _transcript_code(d: Diagnostic) -> Diagnostic:
     """Transcript problems carry transcript codes: dates E503, everything else E501."""
+    if d.code not in ("E203", "E201", "E202", "E204"):
+        return d
     code = "E503" if ("date" in d.message.lower() and d.code == "E203") else "E501"
     return Diagnostic(code, d.message, d.location, d.subject)
 

@@ -180,7 +180,8 @@ class _Builder:
                 return self.constructor.construct_yaml_float(node)
             value = self.constructor.construct_yaml_timestamp(node)
         except Exception as exc:  # PyYAML raises IndexError, KeyError, AttributeError… on odd input
-            raise self.fail("E203", f"cannot read {node.value!r} as {kind}: {exc or type(exc).__name__}", node) from None
+            what = "a date" if kind == "timestamp" else f"a {kind}"
+            raise self.fail("E203", f"{node.value!r} is not {what}: {exc or type(exc).__name__}", node) from None
         if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
             return value.date()
         return value
@@ -221,18 +222,21 @@ def _reader_error(text: str | bytes, file: str, exc: yaml.reader.ReaderError) ->
     undecodable = "control" not in exc.reason and "special" not in exc.reason
     # libyaml counts ``position`` in bytes; PyYAML's pure-Python reader counts decoding
     # errors in bytes and forbidden characters in characters
-    pos = exc.position
-    if not undecodable and _Loader is yaml.SafeLoader:
+    pos, reason = exc.position, exc.reason
+    if undecodable:
+        try:  # libyaml points at the byte after a bad lead byte, or reports -1: find the first
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            pos, char, reason = bad.start, raw[bad.start], bad.reason
+    elif _Loader is yaml.SafeLoader:
         decoded = text if isinstance(text, str) else raw.decode("utf-8", "replace")
         pos = len(decoded[:pos].encode("utf-8", "surrogatepass"))
     before = raw[:pos]
     line_start = before.rfind(b"\n") + 1
     loc = Location(file, before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
     if undecodable:
-        if not 0 <= char < 256 and pos < len(raw):
-            char = raw[pos]  # libyaml reports -1 for a sequence cut short
-        return Diagnostic("E100", f"not UTF-8 text: byte 0x{char:02x} ({exc.reason}); save the file as UTF-8", loc)
-    return Diagnostic("E101", f"YAML syntax error: character U+{char:04X} is not allowed ({exc.reason}); remove it", loc)
+        return Diagnostic("E100", f"not UTF-8 text: byte 0x{char:02x} ({reason}); save the file as UTF-8", loc)
+    return Diagnostic("E101", f"YAML syntax error: character U+{char:04X} is not allowed ({reason}); remove it", loc)
 
 
 def parse_yaml(
