@@ -3,7 +3,7 @@ what counted, what is missing, and where it all stacks."""
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from fractions import Fraction
@@ -169,7 +169,7 @@ class _Learner:
 
     # -- one credential -----------------------------------------------------------------
 
-    def evaluate(self, cid: str) -> CredentialResult:
+    def evaluate(self, cid: str, *, blank_ok: bool = True) -> CredentialResult:
         cat = self.cc.catalog
         cred = cat.credentials[cid]
         comp = self.cc.credentials[cid]
@@ -196,6 +196,8 @@ class _Learner:
                 **base,  # type: ignore[arg-type]
             )
         subs = self.substitutions(cid)
+        if blank_ok and not self._touches(comp, subs):
+            return self._blank(cid)
         waived = frozenset(i for i in self.waived_ids if any(i == id(n) for n in comp.root.walk()))
         full = self.scenario(self.as_of, "completed", subs)
         sol = solve(comp, full, waived, cpsat=solve_cpsat)
@@ -214,6 +216,29 @@ class _Learner:
             if sol_ip.satisfied:
                 status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
+
+    def _touches(self, comp: CompiledCredential, subs: tuple[tuple[str, str], ...]) -> bool:
+        """Whether anything in the record can change this credential's result."""
+        if self.t.exceptions:
+            return True
+        rel = comp.relevant_courses
+        if rel is None:
+            return bool(self.t.attempts)
+        if any(aw.credential in comp.relevant_credentials for aw in self.awarded):
+            return True
+        mapping = dict(subs)
+        return any(mapping.get(a.course, a.course) in rel for a in self.t.attempts)
+
+    def _blank(self, cid: str) -> CredentialResult:
+        """The result for a learner whose record touches nothing of this credential: the same
+        for everyone, so it is computed once per compiled catalogue."""
+        cache: dict[str, CredentialResult] = self.cc.__dict__.setdefault("_blank", {})
+        hit = cache.get(cid)
+        if hit is None:
+            empty = Transcript(learner={"id": "-"}, attempts=[])  # type: ignore[arg-type]
+            hit = _Learner(self.cc, empty, self.as_of, False).evaluate(cid, blank_ok=False)
+            cache[cid] = hit
+        return dataclasses.replace(hit, stacks_into=[], applied=[], missing=list(hit.missing))
 
     def _has_pending(self, comp: CompiledCredential) -> bool:
         rel = comp.relevant_courses

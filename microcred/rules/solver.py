@@ -32,8 +32,10 @@ from microcred.dates import add_months
 from microcred.rules.compiled import CNode, CompiledCredential
 from microcred.rules.scenario import EPS, Item, Scenario
 
-#: Largest product of option counts explored by branch and bound before CP-SAT takes over.
-SEARCH_LIMIT = 4000
+#: Above this product of option counts the instance goes straight to CP-SAT.
+SEARCH_LIMIT = 10**7
+#: Most search nodes branch and bound visits before handing the instance to CP-SAT.
+NODE_BUDGET = 2000
 
 
 @dataclass
@@ -91,6 +93,117 @@ class _Tree:
         if out is not None:
             out[nid] = v
         return v
+
+
+_ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
+
+
+class _Flat:
+    """A compiled rule flattened into arrays (pre-order, so a parent precedes its children),
+    for incremental re-evaluation: when a leaf's amount changes, only its ancestors are
+    recomputed."""
+
+    def __init__(self, root: CNode):
+        nodes: list[CNode] = []
+        parent: list[int] = []
+        kids: list[list[int]] = []
+        stack: list[tuple[CNode, int]] = [(root, -1)]
+        while stack:
+            node, par = stack.pop()
+            i = len(nodes)
+            nodes.append(node)
+            parent.append(par)
+            kids.append([])
+            if par >= 0:
+                kids[par].append(i)
+            below = [node.inline] if node.kind == "credential" and node.inline is not None else node.children
+            for c in reversed(below):
+                stack.append((c, i))
+        self.nodes = nodes
+        self.parent = parent
+        self.kids = kids
+        self.index = {id(n): i for i, n in enumerate(nodes)}
+        self.leaf_at = {n.leaf: i for i, n in enumerate(nodes) if n.leaf >= 0}
+        self.kind: list[int] = []
+        self.need: list[float] = []
+        for n in nodes:
+            k = n.kind
+            if k == "all":
+                code = _ALL
+            elif k == "any":
+                code = _ANY
+            elif k == "at_least":
+                code = _ATLEAST
+            elif k == "credential":
+                code = _PASS if n.inline is not None else _CONST0
+            elif k == "course":
+                code = _LEAF_ONE
+            elif k in ("courses", "credits"):
+                code = _LEAF_N
+            else:
+                code = _CONST0
+            self.kind.append(code)
+            self.need.append(1.0 if k == "course" else float(n.need))
+
+    @staticmethod
+    def of(root: CNode) -> _Flat:
+        flat: _Flat | None = getattr(root, "_flat", None)
+        if flat is None:
+            flat = _Flat(root)
+            object.__setattr__(root, "_flat", flat)
+        return flat
+
+    def combine(self, i: int, values: list[float]) -> float:
+        code = self.kind[i]
+        ks = self.kids[i]
+        if code == _ALL:
+            return sum(values[j] for j in ks) / len(ks)
+        if code == _ANY:
+            return max(values[j] for j in ks)
+        if code == _ATLEAST:
+            n = int(self.need[i])
+            vals = sorted((values[j] for j in ks), reverse=True)
+            return sum(vals[:n]) / n
+        if code == _PASS:
+            return values[ks[0]]
+        return 0.0
+
+    def leaf_value(self, i: int, amount: float) -> float:
+        need = self.need[i]
+        return 1.0 if amount >= need - EPS else amount / need
+
+    def evaluate(self, amounts: Sequence[float], constants: dict[int, float]) -> list[float]:
+        n = len(self.nodes)
+        values = [0.0] * n
+        fixed = [False] * n
+        for nid, v in constants.items():
+            j = self.index.get(nid)
+            if j is not None:
+                values[j] = v
+                fixed[j] = True
+        for i in range(n - 1, -1, -1):
+            if fixed[i]:
+                continue
+            code = self.kind[i]
+            if code == _LEAF_ONE or code == _LEAF_N:
+                values[i] = self.leaf_value(i, amounts[self.nodes[i].leaf])
+            elif code != _CONST0:
+                values[i] = self.combine(i, values)
+        return values
+
+    def update(self, leaf: int, amount: float, values: list[float]) -> None:
+        i = self.leaf_at[leaf]
+        v = self.leaf_value(i, amount)
+        if v == values[i]:
+            return
+        values[i] = v
+        p = self.parent[i]
+        while p >= 0:
+            nv = self.combine(p, values)
+            if nv == values[p]:
+                return
+            values[p] = nv
+            p = self.parent[p]
 
 
 def _gain(leaf: CNode, item: Item) -> float:
@@ -209,7 +322,11 @@ def _solve_windows(
     starts: list[list[object]] = []
     for w, under in zip(windows, below, strict=True):
         dates = sorted({it.date for leaf in under for it in eligible.get(leaf, ())})
-        starts.append(dates or [None])
+        # a start whose window holds a subset of another start's dates can be skipped:
+        # progress never falls when more attempts are allowed
+        spans = [(d, {e for e in dates if d <= e <= add_months(d, w.window_months or 0)}) for d in dates]
+        maximal = [d for d, got in spans if not any(got < other for _d2, other in spans)]
+        starts.append(list(maximal) or [None])
     best: Solution | None = None
     all_items = {it.key for its in eligible.values() for it in its}
     for combo in itertools.product(*starts):
@@ -262,11 +379,16 @@ def _solve_plain(
     if not contested:
         return Solution(tree.value(tree.root, amounts), assigned)
 
-    # drop options into leaves that the uncontested items already fill
+    # drop options into leaves that the uncontested items already fill; try the scarcest
+    # leaves first (a leaf few items can fill should get them before a broad elective)
+    supply: dict[int, float] = {}
+    for leaf in leaves:
+        supply[leaf.leaf] = sum(_gain(leaf, it) for it in eligible.get(leaf.leaf, ())) / _cap(leaf)
     space = 1
     trimmed: list[tuple[Item, list[CNode]]] = []
     for it, opts in contested:
         useful = [o for o in opts if amounts[o.leaf] < _cap(o) - EPS] or opts[:1]
+        useful.sort(key=lambda o: (supply[o.leaf], o.leaf))
         trimmed.append((it, useful))
         space *= len(useful)
     contested = trimmed
@@ -276,7 +398,10 @@ def _solve_plain(
             amounts[opts[0].leaf] += _gain(opts[0], it)
         return Solution(tree.value(tree.root, amounts), assigned)
 
-    if space > SEARCH_LIMIT and cpsat is not None:
+    choice: list[int] | None = None
+    if space <= SEARCH_LIMIT or cpsat is None:
+        choice = _branch_and_bound(tree, amounts, contested, satisfy_only, NODE_BUDGET if cpsat else None)
+    if choice is None and cpsat is not None:
         result = cpsat(tree, leaves, amounts, contested, satisfy_only)
         if result is not None:
             _progress, choice = result
@@ -286,79 +411,106 @@ def _solve_plain(
                 assigned[leaf.leaf].append(it)
                 amounts[leaf.leaf] += _gain(leaf, it)
             return Solution(tree.value(tree.root, amounts), assigned, engine="cp-sat")
-
-    choice = _branch_and_bound(tree, amounts, contested, satisfy_only)
+    if choice is None:
+        choice = _branch_and_bound(tree, amounts, contested, satisfy_only, None)
+        assert choice is not None
     for (it, opts), idx in zip(contested, choice, strict=True):
         assigned[opts[idx].leaf].append(it)
         amounts[opts[idx].leaf] += _gain(opts[idx], it)
     return Solution(tree.value(tree.root, amounts), assigned, engine="search")
 
 
+class _OverBudget(Exception):
+    pass
+
+
 def _branch_and_bound(
-    tree: _Tree, base: list[float], contested: list[tuple[Item, list[CNode]]], satisfy_only: bool
-) -> list[int]:
+    tree: _Tree,
+    base: list[float],
+    contested: list[tuple[Item, list[CNode]]],
+    satisfy_only: bool,
+    budget: int | None,
+) -> list[int] | None:
+    """The best choice of option for each contested item; None when ``budget`` nodes did not
+    suffice to finish the search.
+
+    The bound is the progress with every undecided item counted in every leaf it could go
+    to; it is kept up to date incrementally (only the ancestors of a changed leaf are
+    recomputed), so a search node costs the depth of the tree, not its size.
+    """
+    flat = _Flat.of(tree.root)
     # interchangeable items next to each other, so that a canonical order breaks symmetry
     order = sorted(
         range(len(contested)),
-        key=lambda i: (tuple(o.leaf for o in contested[i][1]), contested[i][0].credits, contested[i][0].date, contested[i][0].key),
+        key=lambda i: (len(contested[i][1]), tuple(o.leaf for o in contested[i][1]), contested[i][0].credits,
+                       contested[i][0].date, contested[i][0].key),
     )
     items = [contested[i] for i in order]
     sig = [(tuple(o.leaf for o in opts), it.credits) for it, opts in items]
     n = len(items)
     amounts = list(base)
-    # optimistic amounts: every undecided item counted in every option
     optimistic = list(base)
     for it, opts in items:
         for o in opts:
             optimistic[o.leaf] += _gain(o, it)
+    values = flat.evaluate(optimistic, tree.constants)
     best_value = -1.0
     best_choice: list[int] = [0] * n
     choice = [0] * n
-    root = tree.root
+    visited = 0
+
+    def shift(leaf: int, delta: float) -> None:
+        optimistic[leaf] += delta
+        flat.update(leaf, optimistic[leaf], values)
 
     def rec(k: int) -> bool:
-        nonlocal best_value, best_choice
-        bound = tree.value(root, optimistic)
+        nonlocal best_value, best_choice, visited
+        visited += 1
+        if budget is not None and visited > budget:
+            raise _OverBudget
+        bound = values[0]
         if bound <= best_value + EPS or (satisfy_only and bound < 1 - EPS):
             return False
         if k == n:
-            best_value = tree.value(root, amounts)
+            best_value = bound
             best_choice = list(choice)
             return best_value >= 1 - EPS
         it, opts = items[k]
         for o in opts:
-            optimistic[o.leaf] -= _gain(o, it)
+            shift(o.leaf, -_gain(o, it))
         lo = choice[k - 1] if k > 0 and sig[k - 1] == sig[k] else 0
         tried_full = False
+        done = False
         for idx in range(lo, len(opts)):
             o = opts[idx]
-            full = amounts[o.leaf] >= _cap(o) - EPS
-            if full:
+            if amounts[o.leaf] >= _cap(o) - EPS:
                 if tried_full:
                     continue
                 tried_full = True
             g = _gain(o, it)
             amounts[o.leaf] += g
-            optimistic[o.leaf] += g
+            shift(o.leaf, g)
             choice[k] = idx
             done = rec(k + 1)
             amounts[o.leaf] -= g
-            optimistic[o.leaf] -= g
+            shift(o.leaf, -g)
             if done:
-                for o2 in opts:
-                    optimistic[o2.leaf] += _gain(o2, it)
-                return True
+                break
         for o in opts:
-            optimistic[o.leaf] += _gain(o, it)
-        return False
+            shift(o.leaf, _gain(o, it))
+        return done
 
-    rec(0)
-    if best_value < 0:
-        best_choice = [0] * n
+    try:
+        rec(0)
+    except _OverBudget:
+        return None
     result = [0] * n
     for pos, i in enumerate(order):
         result[i] = best_choice[pos]
     return result
+
+
+ONE, ZERO = Fraction(1), Fraction(0)
 
 
 def exact_progress(tree_root: CNode, solution: Solution) -> Fraction:
@@ -367,15 +519,17 @@ def exact_progress(tree_root: CNode, solution: Solution) -> Fraction:
     def value(node: CNode) -> Fraction:
         nid = id(node)
         if nid in solution.constants:
-            return Fraction(solution.constants[nid]).limit_denominator(1)
+            return ONE if solution.constants[nid] >= 1 - EPS else ZERO
         k = node.kind
         if k in ("course", "courses", "credits"):
-            amt = sum(
-                (Fraction(it.credits).limit_denominator(10**6) if k == "credits" else Fraction(1))
-                for it in solution.assigned.get(node.leaf, ())
-            )
-            need = Fraction(node.need).limit_denominator(10**6) if k != "course" else Fraction(1)
-            return min(amt, need) / need
+            its = solution.assigned.get(node.leaf, ())
+            if k == "course":
+                return ONE if its else ZERO
+            if k == "courses":
+                return Fraction(min(len(its), int(node.need)), int(node.need))
+            amt = Fraction(sum(it.credits for it in its))
+            need = Fraction(node.need)
+            return ONE if amt >= need else amt / need
         if k == "credential":
             return value(node.inline) if node.inline is not None else Fraction(0)
         vals = [value(c) for c in node.children]
