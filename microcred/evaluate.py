@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from fractions import Fraction
+from typing import Any
 
 from microcred.catalog import Catalog
 from microcred.dates import add_span
@@ -15,7 +16,7 @@ from microcred.graph import stacks_into
 from microcred.modelerrors import suggest
 from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotCounted
 from microcred.rules import explain
-from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
+from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
 from microcred.rules.scenario import EPS, Scenario, build_scenario
 from microcred.rules.solver import Solution, exact_progress, solve
@@ -175,7 +176,7 @@ class _Learner:
         comp = self.cc.credentials[cid]
         exceptions = self._exceptions_for(comp)
         awards = [aw for aw in self.awarded if aw.credential == cid and aw.date <= self.as_of]
-        base = dict(id=cid, title=cred.title, type=cred.type, stacks_into=[], exceptions=exceptions)
+        base: dict[str, Any] = dict(id=cid, title=cred.title, type=cred.type, stacks_into=[], exceptions=exceptions)
         if awards:
             valid = [aw for aw in awards if aw.expires_on is None or self.as_of < aw.expires_on]
             pick = max(valid or awards, key=lambda a: (a.date, a.expires_on or dt.date.max))
@@ -187,13 +188,13 @@ class _Learner:
                 applied=[],
                 missing=[],
                 awarded=True,
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         if comp.root is None:
             return CredentialResult(
                 status="not_started", earned_on=None, expires_on=None, progress=0.0, applied=[],
                 missing=[f"{cred.title} is awarded from outside only; it has no rule to meet"],
-                **base,  # type: ignore[arg-type]
+                **base,
             )
         subs = self.substitutions(cid)
         if blank_ok and not self._touches(comp, subs):
@@ -329,7 +330,7 @@ class _Learner:
         earned_on: dt.date | None,
         expires_on: dt.date | None,
         progress: float,
-        base: dict[str, object],
+        base: dict[str, Any],
     ) -> CredentialResult:
         assert comp.root is not None
         leaves = [n for n in comp.leaves if n.leaf in sol.assigned]
@@ -351,7 +352,7 @@ class _Learner:
             missing=missing,
             not_counted=not_counted,
             requirements=tree,
-            **base,  # type: ignore[arg-type]
+            **base,
         )
 
     def _not_counted(

@@ -16,7 +16,7 @@ ORDER = {"earned": 0, "in_progress": 1, "partial": 2, "expired": 3, "not_started
 
 
 def bar(progress: float, width: int = 20) -> str:
-    filled = int(round(progress * width))
+    filled = round(progress * width)
     return "█" * filled + "░" * (width - filled) + f" {progress * 100:5.1f}%"
 
 

@@ -49,16 +49,15 @@ def check_references(catalog: Catalog) -> Iterator[Diagnostic]:
             found: list[Diagnostic | None] = []
             if isinstance(node, CourseRule):
                 found.append(course_ref(node.course, cid, (*path, "course"), "course"))
-            elif isinstance(node, CredentialRule):
-                if node.credential not in creds and node.credential not in broken:
-                    found.append(
-                        Diagnostic(
-                            "E302",
-                            f"credential '{node.credential}' is not in the catalogue"
-                            f"{suggest(node.credential, creds)}; add it under `credentials:` or fix the id",
-                            src.credential(cid, (*path, "credential")),
-                        )
+            elif isinstance(node, CredentialRule) and node.credential not in creds and node.credential not in broken:
+                found.append(
+                    Diagnostic(
+                        "E302",
+                        f"credential '{node.credential}' is not in the catalogue"
+                        f"{suggest(node.credential, creds)}; add it under `credentials:` or fix the id",
+                        src.credential(cid, (*path, "credential")),
                     )
+                )
             sels = []
             if isinstance(node, (CoursesRule, CreditsRule)):
                 sels.append((node.from_, (*path, "from")))
@@ -114,7 +113,7 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
     """E401-E405 and W601: demands no catalogue could meet, and selectors that match nothing."""
     src = catalog.sources
     top = catalog.grade_scale.max_points
-    for cid, cred, rule in _rules(catalog):
+    for cid, _cred, rule in _rules(catalog):
         for path, node, _anc in walk(rule, ("requires",)):
             if isinstance(node, AtLeastRule) and node.at_least > len(node.of):
                 yield Diagnostic(

@@ -49,11 +49,11 @@ def solve_cpsat(
     for i, (it, opts) in enumerate(contested):
         vs = []
         for j, leaf in enumerate(opts):
-            v = model.NewBoolVar(f"x{i}_{j}")
+            v = model.new_bool_var(f"x{i}_{j}")
             x[(i, j)] = v
             vs.append(v)
             by_leaf.setdefault(leaf.leaf, []).append((v, it))
-        model.AddAtMostOne(vs)
+        model.add_at_most_one(vs)
 
     def encode(node: CNode) -> tuple[Any, int] | None:
         """(integer variable or constant, scale) with value/scale = the node's progress."""
@@ -72,8 +72,8 @@ def solve_cpsat(
                 amount = round(base[node.leaf]) + sum(v for v, _it in by_leaf.get(node.leaf, ()))
             if cap <= 0:
                 return (1, 1)
-            var = model.NewIntVar(0, cap, f"leaf{node.leaf}")
-            model.Add(var <= amount)
+            var = model.new_int_var(0, cap, f"leaf{node.leaf}")
+            model.add(var <= amount)
             return (var, cap)
         parts = [encode(c) for c in node.children]
         if any(p is None for p in parts):
@@ -90,33 +90,33 @@ def solve_cpsat(
             scale = lcm * n
             if scale > MAX_SCALE:
                 return None
-            var = model.NewIntVar(0, scale, f"all{nid}")
-            model.Add(var <= sum(scaled))
+            var = model.new_int_var(0, scale, f"all{nid}")
+            model.add(var <= sum(scaled))
             return (var, scale)
         if k == "any":
-            var = model.NewIntVar(0, lcm, f"any{nid}")
-            ys = [model.NewBoolVar("") for _ in scaled]
-            model.AddExactlyOne(ys)
+            var = model.new_int_var(0, lcm, f"any{nid}")
+            ys = [model.new_bool_var("") for _ in scaled]
+            model.add_exactly_one(ys)
             for w, y in zip(scaled, ys, strict=True):
-                model.Add(var <= w + lcm * (1 - y))
+                model.add(var <= w + lcm * (1 - y))
             return (var, lcm)
         need = int(node.need)
         scale = lcm * need
         if scale > MAX_SCALE:
             return None
-        var = model.NewIntVar(0, scale, f"atleast{nid}")
+        var = model.new_int_var(0, scale, f"atleast{nid}")
         if need > n:
-            model.Add(var <= sum(scaled))
+            model.add(var <= sum(scaled))
             return (var, scale)
-        ys = [model.NewBoolVar("") for _ in scaled]
-        model.Add(sum(ys) == need)
+        ys = [model.new_bool_var("") for _ in scaled]
+        model.add(sum(ys) == need)
         zs = []
         for w, y in zip(scaled, ys, strict=True):
-            z = model.NewIntVar(0, lcm, "")
-            model.Add(z <= w)
-            model.Add(z <= lcm * y)
+            z = model.new_int_var(0, lcm, "")
+            model.add(z <= w)
+            model.add(z <= lcm * y)
             zs.append(z)
-        model.Add(var <= sum(zs))
+        model.add(var <= sum(zs))
         return (var, scale)
 
     enc = encode(tree.root)
@@ -124,14 +124,14 @@ def solve_cpsat(
         return None
     root_var, root_scale = enc
     if satisfy_only:
-        model.Add(root_var == root_scale)
+        model.add(root_var == root_scale)
     else:
-        model.Maximize(root_var)
+        model.maximize(root_var)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_time_in_seconds = TIME_LIMIT_S
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status == cp_model.INFEASIBLE and satisfy_only:
         return (0.0, {})
     if status != cp_model.OPTIMAL:
@@ -139,7 +139,7 @@ def solve_cpsat(
     choice: dict[Item, int] = {}
     for i, (it, opts) in enumerate(contested):
         for j in range(len(opts)):
-            if solver.Value(x[(i, j)]):
+            if solver.value(x[(i, j)]):
                 choice[it] = j
-    value = solver.Value(root_var) if not isinstance(root_var, int) else root_var
+    value = solver.value(root_var) if not isinstance(root_var, int) else root_var
     return (value / root_scale, choice)

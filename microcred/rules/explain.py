@@ -3,10 +3,10 @@ course did not count."""
 
 from __future__ import annotations
 
+from microcred.result import Applied, RequirementResult
 from microcred.rules.compiled import CNode
 from microcred.rules.scenario import EPS, Item, Scenario
 from microcred.rules.solver import Solution
-from microcred.result import Applied, RequirementResult
 
 
 def _plural(n: float, word: str) -> str:

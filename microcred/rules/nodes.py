@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     Discriminator,
@@ -263,16 +263,7 @@ def rule_kind(value: Any) -> str | None:
 
 
 Rule = Annotated[
-    Union[
-        Annotated[CourseRule, Tag("<course>")],
-        Annotated[AllRule, Tag("<all>")],
-        Annotated[AnyRule, Tag("<any>")],
-        Annotated[AtLeastRule, Tag("<at_least>")],
-        Annotated[CoursesRule, Tag("<courses>")],
-        Annotated[CreditsRule, Tag("<credits>")],
-        Annotated[CredentialRule, Tag("<credential>")],
-        Annotated[GpaRule, Tag("<gpa>")],
-    ],
+    Annotated[CourseRule, Tag("<course>")] | Annotated[AllRule, Tag("<all>")] | Annotated[AnyRule, Tag("<any>")] | Annotated[AtLeastRule, Tag("<at_least>")] | Annotated[CoursesRule, Tag("<courses>")] | Annotated[CreditsRule, Tag("<credits>")] | Annotated[CredentialRule, Tag("<credential>")] | Annotated[GpaRule, Tag("<gpa>")],
     Discriminator(
         rule_kind,
         custom_error_type="rule_kind",

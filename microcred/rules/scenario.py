@@ -53,10 +53,7 @@ def attempt_rank(scale: GradeScale, a: Attempt, index: int, policy: str) -> tupl
     g = scale.grades.get(a.grade or "")
     if g is None:
         return (-1.0, -1.0, *order)
-    if g.passing:
-        tier = 2.0 if g.points is not None else 1.0
-    else:
-        tier = 0.0
+    tier = (2.0 if g.points is not None else 1.0) if g.passing else 0.0
     return (tier, g.points if g.points is not None else -1.0, *order)
 
 

@@ -185,7 +185,7 @@ class _Flat:
             if fixed[i]:
                 continue
             code = self.kind[i]
-            if code == _LEAF_ONE or code == _LEAF_N:
+            if code in (_LEAF_ONE, _LEAF_N):
                 values[i] = self.leaf_value(i, amounts[self.nodes[i].leaf])
             elif code != _CONST0:
                 values[i] = self.combine(i, values)
@@ -217,10 +217,7 @@ def _cap(leaf: CNode) -> float:
 def _eligible(leaf: CNode, item: Item) -> bool:
     if item.key.startswith("credential:"):
         return leaf.kind == "credits" and item.course in leaf.admits
-    if leaf.kind == "course":
-        ok = item.key == leaf.course
-    else:
-        ok = item.key in leaf.eligible
+    ok = item.key == leaf.course if leaf.kind == "course" else item.key in leaf.eligible
     return ok and item.meets(leaf.min_points)
 
 
@@ -404,9 +401,9 @@ def _solve_plain(
     if choice is None and cpsat is not None:
         result = cpsat(tree, leaves, amounts, contested, satisfy_only)
         if result is not None:
-            _progress, choice = result
+            _progress, picked = result
             for it, opts in contested:
-                idx = choice.get(it, 0)
+                idx = picked.get(it, 0)
                 leaf = opts[idx] if 0 <= idx < len(opts) else opts[0]
                 assigned[leaf.leaf].append(it)
                 amounts[leaf.leaf] += _gain(leaf, it)
