@@ -40,7 +40,11 @@ def test_realistic_transcript(benchmark: pytest.FixtureRequest, example: Compile
 
 
 def test_csv_population(benchmark: pytest.FixtureRequest, example: CompiledCatalog) -> None:
-    learners = [s for s in read_transcripts(ROOT / "examples/example-university/learners.csv") if isinstance(s, TranscriptSource)]
+    learners = [
+        s
+        for s in read_transcripts(ROOT / "examples/example-university/learners.csv")
+        if isinstance(s, TranscriptSource)
+    ]
 
     def run() -> int:
         return sum(len(evaluate(example, s).earned()) for s in learners)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from microcred.catalog import Catalog, Course, Credential  # noqa: E402
-from microcred.diagnostics import Diagnostic, Location, MicrocredError  # noqa: E402
-from microcred.graph import build_graph  # noqa: E402
-from microcred.loader import load_catalog, read_catalog  # noqa: E402
-from microcred.validate import ValidationReport, validate_catalog, validate_paths  # noqa: E402
+from microcred.catalog import Catalog, Course, Credential
+from microcred.diagnostics import Diagnostic, Location, MicrocredError
+from microcred.graph import build_graph
+from microcred.loader import load_catalog, read_catalog
+from microcred.validate import ValidationReport, validate_catalog, validate_paths
 
 __all__ = [
     "Catalog",

@@ -87,7 +87,9 @@ class Credential(Strict):
     credits: Number | None = Field(
         default=None, description="Credit value, used when the credential is awarded from outside."
     )
-    valid_for: Duration | None = Field(default=None, description="An earned credential expires this long after earned_on.")
+    valid_for: Duration | None = Field(
+        default=None, description="An earned credential expires this long after earned_on."
+    )
     min_grade: StrictStr | None = Field(default=None, description="Inherited by every node of the rule.")
     requires: Rule | None = Field(
         default=None, description="The stacking rule; a credential without one can only be awarded."

@@ -23,6 +23,10 @@ def _escape_prop(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def format_text(d: Diagnostic) -> str:
     loc = d.location
     where = f"{loc.file}:{loc.line}:{loc.column}" if loc else "-:1:1"
@@ -65,7 +69,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out.write(format_github(d) + "\n")
         for d in diagnostics:
             out.write(format_text(d) + "\n")
-        summary = f"{len(errors)} error{'s' if len(errors) != 1 else ''}, {len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        summary = f"{_count(len(errors), 'error')}, {_count(len(warnings), 'warning')}"
         err.write(("invalid: " if errors else "valid: ") + summary + "\n")
     return EXIT_INVALID if errors else EXIT_OK
 
@@ -126,8 +130,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     err.write(format_text(d) + "\n")
                 continue
             try:
-                result = evaluate(compiled, item, args.as_of, include_planned=args.include_planned,
-                                  credentials=args.credential)
+                result = evaluate(
+                    compiled, item, args.as_of, include_planned=args.include_planned, credentials=args.credential
+                )
             except MicrocredError as exc:
                 status = EXIT_INVALID
                 err.write(f"microcred: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
@@ -171,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV (many)")
     e.add_argument("--format", choices=("text", "json"), default="text")
-    e.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)")
+    e.add_argument(
+        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+    )
     e.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     e.add_argument("--credential", action="append", metavar="ID", help="evaluate only this credential (repeatable)")
     e.add_argument("--all", action="store_true", help="text: also list credentials not started")

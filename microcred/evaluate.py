@@ -138,15 +138,11 @@ class _Learner:
     def _effective(self, aw: Awarded) -> Awarded:
         cred = self.cc.catalog.credentials[aw.credential]
         if aw.expires_on is None and cred.valid_for is not None:
-            return aw.model_copy(
-                update={"expires_on": add_span(aw.date, cred.valid_for.years, cred.valid_for.months)}
-            )
+            return aw.model_copy(update={"expires_on": add_span(aw.date, cred.valid_for.years, cred.valid_for.months)})
         return aw
 
     def substitutions(self, cid: str) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            sorted((s.substitute.course, s.substitute.for_) for s in self.subs if s.credential in (None, cid))
-        )
+        return tuple(sorted((s.substitute.course, s.substitute.for_) for s in self.subs if s.credential in (None, cid)))
 
     def scenario(self, cut: dt.date, mode: str, subs: tuple[tuple[str, str], ...]) -> Scenario:
         key = (cut, mode, subs)
@@ -192,7 +188,11 @@ class _Learner:
             )
         if comp.root is None:
             return CredentialResult(
-                status="not_started", earned_on=None, expires_on=None, progress=0.0, applied=[],
+                status="not_started",
+                earned_on=None,
+                expires_on=None,
+                progress=0.0,
+                applied=[],
                 missing=[f"{cred.title} is awarded from outside only; it has no rule to meet"],
                 **base,
             )
@@ -204,9 +204,7 @@ class _Learner:
         sol = solve(comp, full, waived, cpsat=solve_cpsat)
         if sol.satisfied:
             earned_on, sol_at, sc_at = self._earliest(comp, subs, waived, sol, full)
-            expires_on = (
-                add_span(earned_on, cred.valid_for.years, cred.valid_for.months) if cred.valid_for else None
-            )
+            expires_on = add_span(earned_on, cred.valid_for.years, cred.valid_for.months) if cred.valid_for else None
             status = "expired" if expires_on is not None and self.as_of >= expires_on else "earned"
             return self._result(comp, sol_at, sc_at, waived, status, earned_on, expires_on, 1.0, base)
         progress = float(exact_progress(comp.root, sol))
@@ -372,7 +370,8 @@ class _Learner:
             g = self.cc.scale.grades.get(a.grade or "")
             if i in sc.superseded:
                 other = self.t.attempts[sc.superseded[i]]
-                reason = f"another attempt counts instead ({other.grade} on {other.date}; repeats: {self.cc.catalog.repeats})"
+                policy = self.cc.catalog.repeats
+                reason = f"another attempt counts instead ({other.grade} on {other.date}; repeats: {policy})"
             elif g is None or not g.passing:
                 reason = f"grade {a.grade} is not passing"
             else:
@@ -380,7 +379,9 @@ class _Learner:
                 if item is not None and all(not item.meets(n.min_points) for n in fits):
                     mins = sorted({n.min_grade for n in fits if n.min_grade})
                     if g.points is None:
-                        reason = f"grade {a.grade} has no grade points, and a minimum grade of {', '.join(mins)} applies"
+                        reason = (
+                            f"grade {a.grade} has no grade points, and a minimum grade of {', '.join(mins)} applies"
+                        )
                     else:
                         reason = f"grade {a.grade} is below the minimum grade {' / '.join(mins)}"
                 elif key in sol.outside_window:

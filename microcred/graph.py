@@ -43,12 +43,18 @@ def admitted_credentials(catalog: Catalog, ids: Iterable[str] | None, type_: str
     return [i for i in dict.fromkeys(found) if i != owner]
 
 
-def build_graph(catalog: Catalog, index: CourseIndex | None = None) -> nx.DiGraph:
-    """The credential graph of a catalogue (dangling references are left out)."""
+def build_graph(catalog: Catalog, index: CourseIndex | None = None, *, courses: bool = True) -> nx.DiGraph:
+    """The credential graph of a catalogue (dangling references are left out).
+
+    With ``courses=False``, only the credentials and the stacks-into edges between them: all
+    that stacking checks need, without the course edges, whose number grows with credentials
+    × courses (a degree's "120 credits from any course" links it to every course).
+    """
     index = index or CourseIndex(catalog.courses)
     g = nx.DiGraph()
-    for cid, course in catalog.courses.items():
-        g.add_node(course_node(cid), kind=COURSE, title=course.title, credits=course.credits)
+    if courses:
+        for cid, course in catalog.courses.items():
+            g.add_node(course_node(cid), kind=COURSE, title=course.title, credits=course.credits)
     for cid, cred in catalog.credentials.items():
         g.add_node(credential_node(cid), kind=CREDENTIAL, title=cred.title, type=cred.type)
     counts: list[tuple[Node, Node]] = []  # added at once: add_edges_from is twice as fast
@@ -58,10 +64,11 @@ def build_graph(catalog: Catalog, index: CourseIndex | None = None) -> nx.DiGrap
         target = credential_node(cid)
         for _path, node, _anc in walk(cred.requires):
             if isinstance(node, CourseRule):
-                if node.course in catalog.courses:
+                if courses and node.course in catalog.courses:
                     counts.append((course_node(node.course), target))
             elif isinstance(node, (CoursesRule, CreditsRule)):
-                counts.extend((course_node(course), target) for course in index.match(node.from_))
+                if courses:
+                    counts.extend((course_node(course), target) for course in index.match(node.from_))
                 if isinstance(node, CreditsRule) and node.from_.credentials is not None:
                     f = node.from_.credentials
                     for other in admitted_credentials(catalog, f.ids, f.type, cid):

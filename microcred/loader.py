@@ -106,13 +106,17 @@ class _Merger:
                 continue
             if not isinstance(items, list):
                 self.diagnostics.append(
-                    Diagnostic("E203", f"'{section}' must be a list (each item starting with '- ')", doc.locate((section,)))
+                    Diagnostic(
+                        "E203", f"'{section}' must be a list (each item starting with '- ')", doc.locate((section,))
+                    )
                 )
                 continue
             for i, raw in enumerate(items):
                 self.add_item(doc, section, i, raw, adapter)
 
-    def validate(self, doc: YamlDocument, path: tuple[str | int, ...], raw: Any, adapter: TypeAdapter[Any], model: Any) -> Any:
+    def validate(
+        self, doc: YamlDocument, path: tuple[str | int, ...], raw: Any, adapter: TypeAdapter[Any], model: Any
+    ) -> Any:
         try:
             return adapter.validate_python(raw)
         except ValidationError as exc:

@@ -92,13 +92,13 @@ def _data_path(data: Any, loc: Sequence[PathElem]) -> tuple[list[PathElem], bool
         if elem == "[key]":
             is_key = True
             continue
-        if isinstance(cur, dict) and elem in cur:
+        if isinstance(cur, dict) and elem in cur:  # noqa: SIM114 (separate, so that mypy narrows elem)
             path.append(elem)
             cur = cur[elem]
         elif isinstance(cur, list) and isinstance(elem, int) and 0 <= elem < len(cur):
             path.append(elem)
             cur = cur[elem]
-        elif isinstance(cur, dict) and isinstance(elem, str) and not elem.startswith("<") and elem not in _LABELS:
+        elif isinstance(cur, dict) and isinstance(elem, str) and not _is_label(elem):
             path.append(elem)  # a missing key
             cur = None
         # anything else is a union member label: skip it
@@ -106,6 +106,15 @@ def _data_path(data: Any, loc: Sequence[PathElem]) -> tuple[list[PathElem], bool
 
 
 _LABELS = {"str", "int", "float", "bool", "list[str]", "GradeSpec", "function-after[_defaults_from_id(), Course]"}
+
+
+def _is_label(elem: str) -> bool:
+    """Whether a pydantic ``loc`` element names a union member rather than a key.
+
+    Keys of microcred's formats are snake_case words; member labels look like ``<course>``,
+    ``list[str]``, ``constrained-float`` or ``function-after[...]``.
+    """
+    return elem in _LABELS or elem.startswith("<") or "[" in elem or "-" in elem
 
 
 def display_path(path: Sequence[PathElem]) -> str:
@@ -163,18 +172,33 @@ def diagnostics_from_validation(
 ) -> list[Diagnostic]:
     """Located diagnostics for the errors pydantic found in ``raw`` (read at ``prefix``)."""
     grouped: dict[tuple[tuple[PathElem, ...], str], list[dict[str, Any]]] = {}
-    for err in exc.errors(include_url=False):
+    for details in exc.errors(include_url=False):
+        err: dict[str, Any] = dict(details)
         loc = tuple(err["loc"])
         path, is_key = _data_path(raw, loc)
-        kind = "extra" if err["type"] == "extra_forbidden" else "missing" if err["type"] == "missing" else (
-            "rule" if err["type"] == "rule_kind" else "value"
+        kind = (
+            "extra"
+            if err["type"] == "extra_forbidden"
+            else "missing"
+            if err["type"] == "missing"
+            else ("rule" if err["type"] == "rule_kind" else "value")
         )
         err["_loc"] = loc
         err["_is_key"] = is_key
         grouped.setdefault((tuple(path), kind), []).append(err)
 
+    # A union member that failed on its type ("expected a number, got a mapping") when another
+    # member read the same value and failed deeper inside it says nothing useful: drop it.
+    deeper = {p[:i] for (p, _k) in grouped for i in range(len(p))}
+    for (gpath, kind), errs in list(grouped.items()):
+        if kind == "value" and gpath in deeper:
+            errs[:] = [e for e in errs if e["type"] not in _TYPE_WORDS]
+            if not errs:
+                del grouped[gpath, kind]
+
     out: list[Diagnostic] = []
-    for (path, kind), errs in grouped.items():
+    for (where_path, kind), errs in grouped.items():
+        path = list(where_path)
         full = (*prefix, *path)
         first = errs[0]
         where = display_path(full)
@@ -190,7 +214,8 @@ def diagnostics_from_validation(
             out.append(Diagnostic("E201", msg, doc.locate(full, key=True)))
         elif kind == "missing":
             key = str(path[-1])
-            out.append(Diagnostic("E202", f"missing required key '{key}' in {display_path(full[:-1])}", doc.locate(full)))
+            msg = f"missing required key '{key}' in {display_path(full[:-1])}"
+            out.append(Diagnostic("E202", msg, doc.locate(full)))
         elif kind == "rule":
             out.append(Diagnostic("E204", f"{where}: {_rule_message(first['input'])}", doc.locate(full)))
         else:

@@ -71,9 +71,7 @@ def credential_block(r: CredentialResult, detail: bool = True) -> list[str]:
     for e in r.exceptions:
         lines.append(f"    Exception: {e.kind} {e.target} — {e.reason}")
     if r.stacks_into:
-        lines.append(
-            "    Stacks into: " + ", ".join(f"{cid} ({p * 100:.0f}%)" for cid, p in r.stacks_into)
-        )
+        lines.append("    Stacks into: " + ", ".join(f"{cid} ({p * 100:.0f}%)" for cid, p in r.stacks_into))
     return lines
 
 

@@ -239,7 +239,9 @@ def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[Tra
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        yield TranscriptError(None, [Diagnostic("E501", "empty CSV file: expected a header line", Location(file, 1, 1))])
+        yield TranscriptError(
+            None, [Diagnostic("E501", "empty CSV file: expected a header line", Location(file, 1, 1))]
+        )
         return
     missing = [c for c in CSV_REQUIRED if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
@@ -251,7 +253,11 @@ def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[Tra
             parts.append("unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
         yield TranscriptError(
             None,
-            [Diagnostic("E501", f"CSV header: {'; '.join(parts)}; expected {','.join(CSV_COLUMNS)}", Location(file, 1, 1))],
+            [
+                Diagnostic(
+                    "E501", f"CSV header: {'; '.join(parts)}; expected {','.join(CSV_COLUMNS)}", Location(file, 1, 1)
+                )
+            ],
         )
         return
     col = {name: i for i, name in enumerate(header)}
@@ -295,7 +301,11 @@ def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[Tra
                     raw["credits"] = float(values["credits"])
                 except ValueError:
                     diags.append(
-                        Diagnostic("E501", f"credits {values['credits']!r} is not a number", Location(file, line, 1 + col["credits"]))
+                        Diagnostic(
+                            "E501",
+                            f"credits {values['credits']!r} is not a number",
+                            Location(file, line, 1 + col["credits"]),
+                        )
                     )
                     continue
             if values.get("status"):
@@ -331,7 +341,9 @@ def read_transcripts(path: Path, display: str | None = None) -> Iterator[Transcr
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        yield TranscriptError(None, [Diagnostic("E100", f"cannot read file: {exc.strerror or exc}", Location(name, 1, 1))])
+        yield TranscriptError(
+            None, [Diagnostic("E100", f"cannot read file: {exc.strerror or exc}", Location(name, 1, 1))]
+        )
         return
     if path.suffix.lower() == ".csv":
         try:

@@ -23,7 +23,15 @@ class ValidationReport:
 
     diagnostics: list[Diagnostic]
     catalog: Catalog | None = None
-    graph: nx.DiGraph | None = field(default=None, repr=False)
+    _graph: nx.DiGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph | None:
+        """The catalogue's credential graph, built when first asked for (validation itself
+        needs only the stacking edges)."""
+        if self._graph is None and self.catalog is not None:
+            self._graph = build_graph(self.catalog)
+        return self._graph
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -49,8 +57,7 @@ def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -
     """Run every static check on a catalogue already read (``diagnostics``: those of reading)."""
     found = list(diagnostics)
     index = CourseIndex(catalog.courses)
-    graph = build_graph(catalog, index)
-    cycles = stacking_cycles(graph)
+    cycles = stacking_cycles(build_graph(catalog, index, courses=False))
     found += taxonomy_checks.check_types(catalog)
     found += taxonomy_checks.check_stacking_permissions(catalog)
     found += taxonomy_checks.check_required_fields(catalog)
@@ -68,7 +75,7 @@ def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -
     if not cycles:
         impossible |= {d.subject for d in logical if d.is_error and d.subject}
         found += rule_checks.check_reachable(catalog, impossible)
-    return ValidationReport(sorted(dict.fromkeys(found), key=sort_key), catalog, graph)
+    return ValidationReport(sorted(dict.fromkeys(found), key=sort_key), catalog)
 
 
 def validate_paths(paths: Path | str | Sequence[Path | str]) -> ValidationReport:

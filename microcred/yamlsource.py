@@ -25,8 +25,12 @@ from microcred.diagnostics import Diagnostic, Location
 
 try:  # libyaml is 2-3x faster and keeps the same marks
     from yaml import CSafeLoader as _Loader
+
+    _LIBYAML = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+    _LIBYAML = False
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -127,9 +131,7 @@ class _Builder:
 
     def build(self, node: Node, depth: int = 0, in_alias: bool = False) -> Any:
         if depth > MAX_DEPTH:
-            raise self.fail(
-                "E103", f"nesting deeper than {MAX_DEPTH} levels; flatten the document", node
-            )
+            raise self.fail("E103", f"nesting deeper than {MAX_DEPTH} levels; flatten the document", node)
         if id(node) in self.seen:
             in_alias = True  # this node is being built again: an alias refers to it
         else:
@@ -228,7 +230,7 @@ def _reader_error(text: str | bytes, file: str, exc: yaml.reader.ReaderError) ->
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
             pos, char, reason = bad.start, raw[bad.start], bad.reason
-    elif _Loader is yaml.SafeLoader:
+    elif not _LIBYAML:
         decoded = text if isinstance(text, str) else raw.decode("utf-8", "replace")
         pos = len(decoded[:pos].encode("utf-8", "surrogatepass"))
     before = raw[:pos]
@@ -264,9 +266,7 @@ def parse_yaml(
     except yaml.YAMLError as exc:
         raise YamlLoadError(Diagnostic("E101", f"YAML error: {exc}", Location(file, 1, 1))) from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise YamlLoadError(
-            Diagnostic("E100", f"not UTF-8 text: {exc}", Location(file, 1, 1))
-        ) from None
+        raise YamlLoadError(Diagnostic("E100", f"not UTF-8 text: {exc}", Location(file, 1, 1))) from None
     except RecursionError:
         raise YamlLoadError(
             Diagnostic("E103", "the document is nested too deeply to read", Location(file, 1, 1))

@@ -151,7 +151,8 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                 elif not matched:
                     yield Diagnostic(
                         "W601",
-                        f"selector ({node.from_.describe()}) matches no course (only awarded credentials can count here)",
+                        f"selector ({node.from_.describe()}) matches no course "
+                        "(only awarded credentials can count here)",
                         src.credential(cid, (*path, "from")),
                         subject=cid,
                     )
@@ -257,12 +258,20 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
     for cid, cred, _rule in _rules(catalog):
         if cid in skip:
             continue
-        refs = {n.credential for _p, n, _a in walk(cred.requires) if isinstance(n, CredentialRule)} if cred.requires else set()
+        refs = (
+            {n.credential for _p, n, _a in walk(cred.requires) if isinstance(n, CredentialRule)}
+            if cred.requires
+            else set()
+        )
         if not refs or not refs <= catalog.credentials.keys():
             continue  # a dangling reference is reported as E302 already
         if not earnable(cid, frozenset()):
-            blockers = sorted(r for r in refs if r in catalog.credentials and not (
-                catalog.credentials[r].requires is not None and earnable(r, frozenset())))
+            blockers = sorted(
+                r
+                for r in refs
+                if r in catalog.credentials
+                and not (catalog.credentials[r].requires is not None and earnable(r, frozenset()))
+            )
             why = (
                 f"it needs {', '.join(blockers)}, which cannot be earned from courses"
                 if blockers

@@ -153,7 +153,13 @@ class CompiledCatalog:
                 creds.add(node.target)
             creds.update(node.admits)
         return CompiledCredential(
-            cid, root, leaves, frozenset(relevant) if relevant is not None else None, frozenset(creds), has_gpa, has_window
+            cid,
+            root,
+            leaves,
+            frozenset(relevant) if relevant is not None else None,
+            frozenset(creds),
+            has_gpa,
+            has_window,
         )
 
     def _compile(
@@ -168,7 +174,11 @@ class CompiledCatalog:
         min_grade = rule.min_grade or min_grade
         shared = shared or rule.shared
         within = rule.complete_within.total_months if rule.complete_within is not None else None
-        ref = rule.id or ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path[1:]).replace(".[", "[") or "requires"
+        ref = (
+            rule.id
+            or ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path[1:]).replace(".[", "[")
+            or "requires"
+        )
         node = CNode(
             kind=rule.kind,
             owner=owner,

@@ -66,7 +66,9 @@ def solve_cpsat(
         if k in ("course", "courses", "credits"):
             if k == "credits":
                 cap = _credits(node.need)
-                amount = _credits(base[node.leaf]) + sum(_credits(it.credits) * v for v, it in by_leaf.get(node.leaf, ()))
+                amount = _credits(base[node.leaf]) + sum(
+                    _credits(it.credits) * v for v, it in by_leaf.get(node.leaf, ())
+                )
             else:
                 cap = 1 if k == "course" else int(node.need)
                 amount = round(base[node.leaf]) + sum(v for v, _it in by_leaf.get(node.leaf, ()))
@@ -83,7 +85,7 @@ def solve_cpsat(
         if lcm > MAX_SCALE:
             return None
         scaled = []
-        for (v, s) in parts:  # type: ignore[misc]
+        for v, s in parts:  # type: ignore[misc]
             scaled.append(v * (lcm // s))
         n = len(scaled)
         if k == "all":

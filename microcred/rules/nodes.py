@@ -70,7 +70,7 @@ def parse_level(spec: int | str) -> tuple[int | None, int | None]:
     ``">3000"``, ``"<3000"``, ``"<=2999"`` and ``"1000-2999"`` mean what they say.
     """
     if isinstance(spec, bool):
-        raise ValueError("a level is a number such as 3000 or a string such as \"3000+\"")
+        raise ValueError('a level is a number such as 3000 or a string such as "3000+"')
     if isinstance(spec, int):
         return spec, spec
     m = _RANGE_RE.match(spec)
@@ -81,10 +81,7 @@ def parse_level(spec: int | str) -> tuple[int | None, int | None]:
         return lo, hi
     m = _LEVEL_RE.match(spec)
     if not m or (m.group(3) and m.group(1)):
-        raise ValueError(
-            f"level {spec!r} is not understood; write 3000, \"3000+\", \">=3000\", \"<2000\" "
-            "or \"1000-2999\""
-        )
+        raise ValueError(f'level {spec!r} is not understood; write 3000, "3000+", ">=3000", "<2000" or "1000-2999"')
     op, n = m.group(1) or ("+" if m.group(3) else "="), int(m.group(2))
     return {
         "=": (n, n),
@@ -263,7 +260,14 @@ def rule_kind(value: Any) -> str | None:
 
 
 Rule = Annotated[
-    Annotated[CourseRule, Tag("<course>")] | Annotated[AllRule, Tag("<all>")] | Annotated[AnyRule, Tag("<any>")] | Annotated[AtLeastRule, Tag("<at_least>")] | Annotated[CoursesRule, Tag("<courses>")] | Annotated[CreditsRule, Tag("<credits>")] | Annotated[CredentialRule, Tag("<credential>")] | Annotated[GpaRule, Tag("<gpa>")],
+    Annotated[CourseRule, Tag("<course>")]
+    | Annotated[AllRule, Tag("<all>")]
+    | Annotated[AnyRule, Tag("<any>")]
+    | Annotated[AtLeastRule, Tag("<at_least>")]
+    | Annotated[CoursesRule, Tag("<courses>")]
+    | Annotated[CreditsRule, Tag("<credits>")]
+    | Annotated[CredentialRule, Tag("<credential>")]
+    | Annotated[GpaRule, Tag("<gpa>")],
     Discriminator(
         rule_kind,
         custom_error_type="rule_kind",
@@ -274,9 +278,7 @@ Rule = Annotated[
 for _model in (AllRule, AnyRule, AtLeastRule):
     _model.model_rebuild()
 
-RuleNode = (
-    CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
-)
+RuleNode = CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
 RulePath = tuple[str | int, ...]
 LeafKind = Literal["course", "courses", "credits"]
 

@@ -123,8 +123,15 @@ def build_scenario(
         points = g.points if g else None
         assert a.date is not None
         items[key] = Item(
-            key=key, course=a.course, date=a.date, grade=a.grade, points=points,
-            passing=bool(g and g.passing), credits=credits, status=a.status, attempt=i,
+            key=key,
+            course=a.course,
+            date=a.date,
+            grade=a.grade,
+            points=points,
+            passing=bool(g and g.passing),
+            credits=credits,
+            status=a.status,
+            attempt=i,
             substituted=key != a.course,
         )
         if points is not None:
@@ -141,8 +148,17 @@ def build_scenario(
                 continue
             credits = a.credits if a.credits is not None else credits_of[key]
             items[key] = Item(
-                key=key, course=a.course, date=as_of, grade=None, points=None, passing=True,
-                credits=credits, status=a.status, virtual=True, attempt=i, substituted=key != a.course,
+                key=key,
+                course=a.course,
+                date=as_of,
+                grade=None,
+                points=None,
+                passing=True,
+                credits=credits,
+                status=a.status,
+                virtual=True,
+                attempt=i,
+                substituted=key != a.course,
             )
     awards: dict[str, Awarded] = {}
     for aw in awarded:
@@ -155,7 +171,13 @@ def build_scenario(
         value = credential_credits.get(cid)
         if value:
             items["credential:" + cid] = Item(
-                key="credential:" + cid, course=cid, date=aw.date, grade=None, points=None,
-                passing=True, credits=value, status="awarded",
+                key="credential:" + cid,
+                course=cid,
+                date=aw.date,
+                grade=None,
+                points=None,
+                passing=True,
+                credits=value,
+                status="awarded",
             )
     return Scenario(cut, mode, items, awards, graded, superseded)

@@ -21,9 +21,7 @@ def selector_key(sel: Selector) -> SelectorKey:
     )
 
 
-def course_matches(
-    course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None = None
-) -> bool:
+def course_matches(course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None = None) -> bool:
     """Whether one course passes every filter of ``sel`` (``bounds``: its level bounds, when
     already parsed)."""
     if sel.ids is not None and course.id not in sel.ids:

@@ -439,8 +439,13 @@ def _branch_and_bound(
     # interchangeable items next to each other, so that a canonical order breaks symmetry
     order = sorted(
         range(len(contested)),
-        key=lambda i: (len(contested[i][1]), tuple(o.leaf for o in contested[i][1]), contested[i][0].credits,
-                       contested[i][0].date, contested[i][0].key),
+        key=lambda i: (
+            len(contested[i][1]),
+            tuple(o.leaf for o in contested[i][1]),
+            contested[i][0].credits,
+            contested[i][0].date,
+            contested[i][0].key,
+        ),
     )
     items = [contested[i] for i in order]
     sig = [(tuple(o.leaf for o in opts), it.credits) for it, opts in items]

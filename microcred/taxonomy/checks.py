@@ -84,8 +84,10 @@ def check_credit_bounds(catalog: Catalog) -> Iterator[Diagnostic]:
             continue
         lo, hi = ctype.credits.min, ctype.credits.max
         if (lo is not None and cred.credits < lo) or (hi is not None and cred.credits > hi):
-            bounds = f"{lo:g} to {hi:g}" if lo is not None and hi is not None else (
-                f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+            bounds = (
+                f"{lo:g} to {hi:g}"
+                if lo is not None and hi is not None
+                else (f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
             )
             yield Diagnostic(
                 "E308",
@@ -104,15 +106,13 @@ def check_grades(catalog: Catalog) -> Iterator[Diagnostic]:
         if grade not in scale:
             return Diagnostic(
                 "E306",
-                f"min_grade '{grade}' is not on the grade scale{suggest(grade, names)}; "
-                f"grades: {', '.join(names)}",
+                f"min_grade '{grade}' is not on the grade scale{suggest(grade, names)}; grades: {', '.join(names)}",
                 catalog.sources.credential(cid, path),
             )
         if scale.points(grade) is None:
             return Diagnostic(
                 "E306",
-                f"min_grade '{grade}' has no grade points, so it cannot be a minimum; "
-                "use a graded value such as C",
+                f"min_grade '{grade}' has no grade points, so it cannot be a minimum; use a graded value such as C",
                 catalog.sources.credential(cid, path),
             )
         return None

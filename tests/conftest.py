@@ -1,0 +1,102 @@
+"""Shared helpers: write small catalogues into a temporary directory and validate them."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from microcred.diagnostics import Diagnostic
+from microcred.loader import read_catalog
+from microcred.validate import ValidationReport, validate_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "catalog" / "example-university"
+
+#: A small taxonomy and course list that the broken catalogues of the tests build on.
+#: Line numbers matter: the tests assert them. BASE is 9 lines long.
+BASE = """\
+taxonomy:
+  types:
+    badge: {stacks_into: [certificate]}
+    certificate: {}
+courses:
+  - {id: CSCI 1410, title: Fundamentals, credits: 3}
+  - {id: CSCI 2312, title: Intermediate, credits: 3}
+  - {id: MATH 1110, title: Algebra, credits: 4, attributes: [quant]}
+credentials:
+"""
+BASE_LINES = BASE.count("\n")
+
+Files = Mapping[str, str | bytes]
+
+
+def write_files(root: Path, files: Files) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+def run_catalog(root: Path, files: Files) -> ValidationReport:
+    write_files(root, files)
+    catalog, diagnostics = read_catalog(root)
+    return validate_catalog(catalog, diagnostics)
+
+
+def where(d: Diagnostic, root: Path) -> tuple[str, int, int]:
+    """(file relative to ``root``, line, column) of a diagnostic."""
+    assert d.location is not None, d
+    return (Path(d.location.file).relative_to(root).as_posix(), d.location.line, d.location.column)
+
+
+class Checker:
+    """Validate YAML written into a fresh directory and look diagnostics up by code."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.count = 0
+
+    def __call__(self, files: Files | str) -> ValidationReport:
+        if isinstance(files, str):
+            files = {"catalog.yaml": files}
+        self.count += 1
+        root = self.root / f"run{self.count}"
+        root.mkdir()
+        self.last_root = root
+        return run_catalog(root, files)
+
+    def codes(self, report: ValidationReport) -> list[str]:
+        return [d.code for d in report.diagnostics]
+
+    def one(self, report: ValidationReport, code: str) -> tuple[str, int, int, str]:
+        """The only diagnostic with ``code``: (file, line, column, message)."""
+        found = [d for d in report.diagnostics if d.code == code]
+        assert len(found) == 1, f"expected one {code}, got: " + "\n".join(map(str, report.diagnostics))
+        file, line, col = where(found[0], self.last_root)
+        return file, line, col, found[0].message
+
+
+@pytest.fixture
+def check(tmp_path: Path) -> Checker:
+    return Checker(tmp_path)
+
+
+@pytest.fixture
+def credentials(check: Checker) -> Callable[[str], ValidationReport]:
+    """Validate BASE followed by the ``credentials:`` items written in ``body``.
+
+    ``body`` is dedented and then indented by two spaces, so its first line is line
+    ``BASE_LINES + 1`` and an item's ``- id`` key is at column 5.
+    """
+
+    def run(body: str) -> ValidationReport:
+        return check(BASE + textwrap.indent(textwrap.dedent(body).lstrip("\n"), "  "))
+
+    return run
