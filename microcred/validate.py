@@ -73,7 +73,8 @@ def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -
     logical = list(rule_checks.check_logic(catalog, set()))
     found += logical
     if not cycles:
-        impossible |= {d.subject for d in logical if d.is_error and d.subject}
+        impossible |= {d.subject for d in found if d.is_error and d.subject}
+        found += rule_checks.check_best_learner(catalog, impossible)
         found += rule_checks.check_reachable(catalog, impossible)
     return ValidationReport(sorted(dict.fromkeys(found), key=sort_key), catalog)
 

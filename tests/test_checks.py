@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pathlib import Path
+
 import pytest
 from conftest import BASE, Checker
 
@@ -726,3 +728,34 @@ def test_independent_check_errors_are_all_collected(credentials: Run) -> None:
 
 def test_base_alone_is_valid(check: Checker) -> None:
     assert check(BASE).diagnostics == []
+
+
+def test_counting_node_competing_with_a_course_node_can_never_hold(tmp_path: Path) -> None:
+    """Each selector alone has enough courses, but together they need three from two."""
+    from microcred.validate import validate_paths
+
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "catalog: {id: x, name: X}\n"
+        "taxonomy: {types: {badge: {}}}\n"
+        "courses:\n"
+        "  - {id: CSCI 1410, title: A, credits: 3}\n"
+        "  - {id: CSCI 2000, title: B, credits: 3}\n"
+        "credentials:\n"
+        "  - id: b1\n"
+        "    type: badge\n"
+        "    title: B1\n"
+        "    requires:\n"
+        "      all:\n"
+        "        - {courses: 2, from: {subject: CSCI}}\n"
+        "        - {course: CSCI 1410}\n"
+        "  - id: ok\n"
+        "    type: badge\n"
+        "    title: OK\n"
+        "    requires:\n"
+        "      all:\n"
+        "        - {courses: 1, from: {subject: CSCI}}\n"
+        "        - {course: CSCI 1410}\n"
+    )
+    report = validate_paths(p)
+    assert [(d.code, d.location.line if d.location else 0) for d in report.errors] == [("E404", 11)]

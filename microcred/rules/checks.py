@@ -283,3 +283,74 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
                 "credentials from outside can reach it",
                 catalog.sources.credential(cid, ("requires",)),
             )
+
+
+#: Largest number of courses a credential may draw on for the "best possible learner" check.
+PERFECT_LIMIT = 400
+
+
+def check_best_learner(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
+    """E404: rules that even the best possible learner cannot meet.
+
+    The learner takes every course the credential can use, with the top grade, on one day,
+    and holds every credential it names; the evaluator's exact assignment then decides
+    whether the rule can hold. This catches what counting each selector alone cannot: a
+    `courses` or `credits` node that needs the same courses as a `course` node beside it.
+    Credentials drawing on more than :data:`PERFECT_LIMIT` courses, or with a GPA over every
+    course, are left to the other checks.
+    """
+    import datetime as dt
+
+    from microcred.rules.compiled import CompiledCatalog
+    from microcred.rules.cpsat import solve_cpsat
+    from microcred.rules.scenario import Item, Scenario
+    from microcred.rules.solver import solve
+    from microcred.transcript import Awarded
+
+    candidates = [
+        cid for cid, cred in catalog.credentials.items() if cred.requires is not None and cid not in skip
+    ]
+    if not candidates:
+        return
+    compiled = CompiledCatalog(catalog)
+    scale = catalog.grade_scale
+    top = max(scale.grades.values(), key=lambda g: (g.passing, g.points if g.points is not None else -1.0))
+    if not top.passing:
+        return
+    day = dt.date(2000, 1, 1)
+    for cid in candidates:
+        comp = compiled.credentials[cid]
+        if comp.root is None or comp.relevant_courses is None or len(comp.relevant_courses) > PERFECT_LIMIT:
+            continue
+        if any(c not in catalog.courses for c in comp.relevant_courses):
+            continue  # a dangling reference, reported already
+        items: dict[str, Item] = {}
+        graded: dict[str, tuple[float, float]] = {}
+        for course in comp.relevant_courses:
+            credits = catalog.courses[course].credits
+            items[course] = Item(
+                key=course, course=course, date=day, grade=top.name, points=top.points,
+                passing=True, credits=credits, status="completed", virtual=top.points is None,
+            )
+            if top.points is not None:
+                graded[course] = (top.points, credits)
+        awards = {c: Awarded(credential=c, date=day) for c in comp.relevant_credentials}
+        for c in comp.relevant_credentials:
+            value = catalog.credentials[c].credits if c in catalog.credentials else None
+            if value:
+                items["credential:" + c] = Item(
+                    key="credential:" + c, course=c, date=day, grade=None, points=None,
+                    passing=True, credits=value, status="awarded",
+                )
+        # GPA floors are checked on their own (E405, W601); here every GPA is the top one
+        sc = Scenario(day, "completed", items, awards, graded, fixed_gpa=scale.max_points)
+        sol = solve(comp, sc, satisfy_only=True, cpsat=solve_cpsat)
+        if not sol.satisfied:
+            yield Diagnostic(
+                "E404",
+                f"the rule of '{cid}' can never hold: even a learner who took every course it can use, "
+                "with the top grade, cannot meet it, because an attempt counts toward one requirement "
+                "only; widen a selector, mark a requirement `shared: true`, or lower a count",
+                catalog.sources.credential(cid, ("requires",)),
+                subject=cid,
+            )

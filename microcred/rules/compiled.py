@@ -103,7 +103,7 @@ class CompiledCatalog:
         self.catalog = catalog
         self.scale: GradeScale = catalog.grade_scale
         self.index = CourseIndex(catalog.courses)
-        self.graph: nx.DiGraph = build_graph(catalog, self.index)
+        self._graph: nx.DiGraph | None = None
         self.credentials: dict[str, CompiledCredential] = {}
         for cid in catalog.credentials:
             self.credentials[cid] = self._compile_credential(cid)
@@ -116,6 +116,13 @@ class CompiledCatalog:
             else:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The credential graph (built on first use)."""
+        if self._graph is None:
+            self._graph = build_graph(self.catalog, self.index)
+        return self._graph
 
     # -- compilation ------------------------------------------------------------------
 

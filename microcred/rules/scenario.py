@@ -65,6 +65,7 @@ class Scenario:
     awards: dict[str, Awarded]  # credential id -> award valid at the cut
     graded: dict[str, tuple[float, float]]  # course -> (points, credits) of the attempt that counts
     superseded: dict[int, int] = field(default_factory=dict)  # attempt index -> the index that counts
+    fixed_gpa: float | None = None  # every GPA, when set (static checks)
     _gpa: dict[frozenset[str] | None, float | None] = field(default_factory=dict)
 
     def holds(self, credential: str) -> bool:
@@ -72,6 +73,8 @@ class Scenario:
 
     def gpa(self, over: frozenset[str] | None) -> float | None:
         """Credit-weighted GPA of the graded attempts that count (None when there are none)."""
+        if self.fixed_gpa is not None:
+            return self.fixed_gpa
         if over in self._gpa:
             return self._gpa[over]
         total = weight = 0.0
