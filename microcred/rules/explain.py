@@ -65,27 +65,32 @@ def missing(
     if k == "credential":
         assert node.inline is not None
         inner = missing(node.inline, sol, sc, elsewhere, pending)
-        return [f"for {node.target}: {m}" for m in inner] or [f"the credential {node.target}"]
+        # the innermost credential names the place: "for data-foundations: course STAT 2000"
+        return [m if m.startswith("for ") else f"for {node.target}: {m}" for m in inner] or [
+            f"the credential {node.target}"
+        ]
     kids = node.children
     if k == "all":
         return [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]
-    if k == "any":
-        options = []
-        for c in kids:
-            ms = missing(c, sol, sc, elsewhere, pending)
-            if ms:
-                options.append("; ".join(ms))
-        if len(options) == 1:
-            return options
-        label = f"{node.label}: " if node.label else ""
-        return [label + "one of: " + " | ".join(f"({i + 1}) {o}" for i, o in enumerate(options))]
-    # at_least
-    need = int(node.need)
-    met = sum(1 for c in kids if sol.node_progress.get(id(c), 0.0) >= 1 - EPS)
-    unmet = [c for c in kids if sol.node_progress.get(id(c), 0.0) < 1 - EPS]
-    options = ["; ".join(missing(c, sol, sc, elsewhere, pending)) or c.describe() for c in unmet]
     label = f"{node.label}: " if node.label else ""
-    return [f"{label}{need - met} more of: " + " | ".join(f"({i + 1}) {o}" for i, o in enumerate(options))]
+    unmet = [c for c in kids if sol.node_progress.get(id(c), 0.0) < 1 - EPS]
+    # closest first; ties keep the catalogue's order
+    unmet.sort(key=lambda c: -sol.node_progress.get(id(c), 0.0))
+    if k == "any":
+        if all(c.leaf >= 0 for c in kids):
+            options = [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]
+            return [label + "one of: " + " | ".join(options)]
+        best, others = unmet[0], unmet[1:]
+        head = f"{label}closest option: {best.describe()}"
+        if others:
+            head += " (other options: " + "; ".join(c.describe() for c in others) + ")"
+        return [head, *missing(best, sol, sc, elsewhere, pending)]
+    # at_least: name what is left, then spell out the closest children that would complete it
+    need = int(node.need)
+    met = len(kids) - len(unmet)
+    head = f"{label}{need - met} more of: " + "; ".join(c.describe() for c in unmet)
+    closest = unmet[: need - met]
+    return [head, *(m for c in closest for m in missing(c, sol, sc, elsewhere, pending))]
 
 
 def trimmed(node: CNode, items: list[Item]) -> list[Item]:

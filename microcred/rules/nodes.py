@@ -138,7 +138,9 @@ class Selector(Strict):
             parts.append("with attribute " + " or ".join(self.attributes))
         if self.exclude:
             parts.append("except " + ", ".join(self.exclude))
-        return " ".join(parts) if parts else "any course"
+        if not (self.ids is not None or self.subjects or self.attributes):
+            parts.insert(0, "any course")
+        return " ".join(parts)
 
 
 def _as_tuple(v: str | list[str] | None) -> tuple[str, ...] | None:
