@@ -8,7 +8,6 @@ credentials written in the test, whose first line is line 10. Inside an item wri
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from pathlib import Path
 
 import pytest

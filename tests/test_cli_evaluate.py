@@ -37,7 +37,7 @@ def test_json_shape_one_line_per_learner() -> None:
         assert isinstance(doc["learner"]["id"], str)
         assert len(doc["as_of"]) == 10
         for cid, c in doc["credentials"].items():
-            assert FIELDS <= set(c), cid
+            assert set(c) >= FIELDS, cid
             assert c["status"] in {"earned", "expired", "in_progress", "partial", "not_started"}
             assert 0.0 <= c["progress"] <= 1.0
             if c["status"] in ("earned", "expired"):
