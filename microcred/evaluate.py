@@ -220,11 +220,11 @@ class _Learner:
         """Whether anything in the record can change this credential's result."""
         if self.t.exceptions:
             return True
+        if any(aw.credential in comp.relevant_credentials for aw in self.awarded):
+            return True
         rel = comp.relevant_courses
         if rel is None:
             return bool(self.t.attempts)
-        if any(aw.credential in comp.relevant_credentials for aw in self.awarded):
-            return True
         mapping = dict(subs)
         return any(mapping.get(a.course, a.course) in rel for a in self.t.attempts)
 

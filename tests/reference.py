@@ -1,0 +1,525 @@
+"""A deliberately naive, brute-force reference evaluator, written from CONTRACT.md §1–§4 only.
+
+It shares nothing with the engine but the pydantic models (catalogue, rule nodes, transcript),
+the grade scale and selector matching. It is slow on purpose: for a credential and a cut date
+it enumerates EVERY assignment of the learner's counting attempts to the leaves of the rule
+(each attempt to at most one non-shared leaf, or to none; shared leaves pick any subset of
+what they may count) and keeps the best progress. Exactness of the engine is then checked by
+comparing the two on many small random cases (tests/test_exactness.py).
+
+Readings of the contract taken here (each quoted where it is used):
+
+* One attempt per course counts, chosen by the catalogue's ``repeats`` policy (§1, §2 gpa):
+  ``latest``: the latest attempt; ``best``: passing graded attempts by grade points, then
+  passing attempts without points ("a passing grade without points beats a failing one"),
+  then failing ones; ties go to the later attempt.
+* A leaf counts an attempt when the attempt passes, the course matches, and the ``min_grade``
+  in force (the nearest one; a ``credential:`` node inlines its credential's own
+  ``min_grade`` if set, else keeps the one in force) is met: points ≥ points(G); grades
+  without points never meet a ``min_grade``.
+* ``complete_within`` drops every assignment whose attempts counted below the node span more
+  than the window (latest ≤ earliest + N, calendar arithmetic, 29 Feb + 1 y → 28 Feb).
+* ``gpa`` nodes count no attempts (they are no leaf): credit-weighted over the repeats-chosen
+  graded attempts of the courses the selector matches (all when absent); no graded attempt at
+  all → no GPA → not met.
+* ``credential: X``: an award of X held at the cut date satisfies it (progress 1, no courses,
+  no dates); otherwise X's rule is evaluated inline, its leaves are leaves of the parent.
+* ``credits`` nodes admitting credentials add the catalogue ``credits`` of each admitted
+  credential awarded on or before the cut date.
+* In-progress attempts (status ``in_progress``) count, for the ``in_progress`` status only, as
+  passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from microcred.catalog import Catalog, Course
+from microcred.rules.nodes import (
+    AllRule,
+    AnyRule,
+    AtLeastRule,
+    CourseRule,
+    CoursesRule,
+    CredentialRule,
+    CreditsRule,
+    Duration,
+    GpaRule,
+    RuleBase,
+    Selector,
+)
+from microcred.rules.selectors import course_matches
+from microcred.taxonomy.grades import GradeScale
+from microcred.transcript import Awarded, Transcript
+
+# --------------------------------------------------------------------------- dates
+
+
+def add_span(day: dt.date, span: Duration) -> dt.date:
+    """``day`` plus years and months; a day the target month lacks becomes its last day."""
+    months = day.month - 1 + span.years * 12 + span.months
+    year = day.year + months // 12
+    month = months % 12 + 1
+    d = day.day
+    while True:
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            d -= 1
+
+
+def frac(x: float | int) -> Fraction:
+    """A decimal number as written (3.7 → 37/10), not its binary float."""
+    return Fraction(str(x))
+
+
+# --------------------------------------------------------------------------- attempts
+
+
+@dataclass(frozen=True)
+class Att:
+    """One attempt as the reference sees it. ``wild``: an in-progress attempt counted as
+    passing, meeting any min_grade, without points."""
+
+    course: str
+    date: dt.date
+    grade: str | None
+    points: Fraction | None
+    passing: bool
+    wild: bool = False
+    index: int = 0  # position in the transcript, only to keep attempts distinct
+
+    def meets(self, min_points: Fraction | None) -> bool:
+        if not self.passing:
+            return False
+        if min_points is None or self.wild:
+            return True
+        return self.points is not None and self.points >= min_points
+
+
+def best_key(a: Att) -> tuple[int, Fraction, dt.date]:
+    """repeats: best — graded passing by points > passing without points > failing; ties: later."""
+    if a.passing and a.points is not None:
+        rank = 2
+    elif a.passing:
+        rank = 1
+    else:
+        rank = 0
+    return (rank, a.points if a.points is not None else Fraction(-1), a.date)
+
+
+def choose_attempts(atts: Iterable[Att], policy: str) -> dict[str, Att]:
+    """The one attempt of each course that counts, by the repeats policy."""
+    by_course: dict[str, list[Att]] = {}
+    for a in atts:
+        by_course.setdefault(a.course, []).append(a)
+    chosen: dict[str, Att] = {}
+    for course, group in by_course.items():
+        if policy == "latest":
+            chosen[course] = max(group, key=lambda a: a.date)
+        else:
+            chosen[course] = max(group, key=best_key)
+    return chosen
+
+
+# --------------------------------------------------------------------------- expanded rules
+
+
+@dataclass
+class Leaf:
+    kind: str  # course | courses | credits
+    course: str | None
+    selector: Selector | None
+    need: Fraction
+    min_points: Fraction | None
+    shared: bool
+    window: Duration | None
+    admits: tuple[str, ...] = ()  # credits: credentials admitted at their catalogue credits
+
+
+@dataclass
+class Gpa:
+    threshold: Fraction
+    selector: Selector | None
+    window: Duration | None
+    min_points: Fraction | None
+
+
+@dataclass
+class Group:
+    kind: str  # all | any | at_least
+    n: int
+    children: list[Node]
+    window: Duration | None
+
+
+@dataclass
+class Cred:
+    credential: str
+    inner: Node | None  # the credential's rule inlined; None when it has no rule
+    window: Duration | None
+
+
+Node = Leaf | Gpa | Group | Cred
+
+
+@dataclass
+class Ctx:
+    catalog: Catalog
+    scale: GradeScale
+
+    def min_points(self, grade: str | None) -> Fraction | None:
+        if grade is None:
+            return None
+        p = self.scale.points(grade)
+        assert p is not None, "a min_grade has points (validated)"
+        return frac(p)
+
+
+def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack: tuple[str, ...]) -> Node:
+    """The rule with min_grade and shared pushed down to the leaves and credentials inlined."""
+    if rule.min_grade is not None:
+        min_grade = rule.min_grade  # the nearest min_grade wins
+    shared = shared or rule.shared
+    window = rule.complete_within
+    if isinstance(rule, CourseRule):
+        return Leaf("course", rule.course, None, Fraction(1), ctx.min_points(min_grade), shared, window)
+    if isinstance(rule, CoursesRule):
+        return Leaf("courses", None, rule.from_, Fraction(rule.courses), ctx.min_points(min_grade), shared, window)
+    if isinstance(rule, CreditsRule):
+        admits: list[str] = []
+        f = rule.from_.credentials
+        if f is not None:
+            for cid, cred in ctx.catalog.credentials.items():
+                if cid in stack:
+                    continue  # a credential never counts toward itself
+                if (f.ids is not None and cid in f.ids) or (f.type is not None and cred.type == f.type):
+                    admits.append(cid)
+        return Leaf(
+            "credits", None, rule.from_, frac(rule.credits), ctx.min_points(min_grade), shared, window, tuple(admits)
+        )
+    if isinstance(rule, GpaRule):
+        return Gpa(frac(rule.gpa), rule.over, window, ctx.min_points(min_grade))
+    if isinstance(rule, (AllRule, AnyRule, AtLeastRule)):
+        kids = [expand(ctx, k, min_grade, shared, stack) for k in rule.children()]
+        if isinstance(rule, AllRule):
+            return Group("all", len(kids), kids, window)
+        if isinstance(rule, AnyRule):
+            return Group("any", 1, kids, window)
+        return Group("at_least", rule.at_least, kids, window)
+    if isinstance(rule, CredentialRule):
+        other = ctx.catalog.credentials[rule.credential]
+        assert rule.credential not in stack, "no stacking cycles (validated)"
+        inner = None
+        if other.requires is not None:
+            # "its own min_grade if it sets one, else the one in force at the node"
+            inner = expand(ctx, other.requires, other.min_grade or min_grade, shared, (*stack, rule.credential))
+        return Cred(rule.credential, inner, window)
+    raise TypeError(rule)
+
+
+def leaves_of(node: Node | None) -> list[Leaf]:
+    if node is None or isinstance(node, Gpa):
+        return []
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, Cred):
+        return leaves_of(node.inner)
+    return [leaf for k in node.children for leaf in leaves_of(k)]
+
+
+def gpas_of(node: Node | None) -> list[Gpa]:
+    if node is None or isinstance(node, Leaf):
+        return []
+    if isinstance(node, Gpa):
+        return [node]
+    if isinstance(node, Cred):
+        return gpas_of(node.inner)
+    return [g for k in node.children for g in gpas_of(k)]
+
+
+# --------------------------------------------------------------------------- one scenario
+
+
+@dataclass
+class Scenario:
+    """What the learner has at a cut date: the counting attempt of each course, and awards."""
+
+    chosen: dict[str, Att]
+    held: frozenset[str]  # credentials awarded on or before the cut date and not expired
+
+
+class TooLarge(Exception):
+    pass
+
+
+@dataclass
+class Evaluation:
+    ctx: Ctx
+    scenario: Scenario
+    root: Node
+    gpa_met: dict[int, bool] = field(default_factory=dict)
+    assignments: int = 0
+
+    # ---- leaves
+
+    def course_of(self, a: Att) -> Course:
+        return self.ctx.catalog.courses[a.course]
+
+    def eligible(self, leaf: Leaf, a: Att) -> bool:
+        if not a.meets(leaf.min_points):
+            return False
+        if leaf.kind == "course":
+            return a.course == leaf.course
+        assert leaf.selector is not None
+        return course_matches(self.course_of(a), leaf.selector)
+
+    def gpa(self, g: Gpa) -> bool:
+        num = Fraction(0)
+        den = Fraction(0)
+        for a in self.scenario.chosen.values():
+            if a.points is None:
+                continue  # only graded attempts (a wild attempt has no points)
+            if g.selector is not None and not course_matches(self.course_of(a), g.selector):
+                continue
+            c = frac(self.course_of(a).credits)
+            num += a.points * c
+            den += c
+        if den == 0:
+            return False  # no graded attempt: no GPA to meet the threshold
+        return num / den >= g.threshold
+
+    # ---- one assignment
+
+    def value(self, node: Node | None, given: dict[int, frozenset[Att]]) -> tuple[Fraction, frozenset[dt.date]] | None:
+        """(progress, dates counted below) of ``node`` under an assignment; None if it breaks a
+        ``complete_within``."""
+        if node is None:
+            return Fraction(0), frozenset()
+        if isinstance(node, Leaf):
+            atts = given.get(id(node), frozenset())
+            if node.kind == "course":
+                p = Fraction(1) if atts else Fraction(0)
+            elif node.kind == "courses":
+                k = len({a.course for a in atts})
+                p = min(Fraction(k), node.need) / node.need
+            else:
+                c = sum((frac(self.course_of(a).credits) for a in atts), Fraction(0))
+                for cid in node.admits:
+                    if cid in self.scenario.held:
+                        cred = self.ctx.catalog.credentials[cid]
+                        c += frac(cred.credits or 0)
+                p = min(c, node.need) / node.need
+            dates = frozenset(a.date for a in atts)
+        elif isinstance(node, Gpa):
+            p = Fraction(1) if self.gpa_met[id(node)] else Fraction(0)
+            dates = frozenset()
+        elif isinstance(node, Cred):
+            if node.credential in self.scenario.held:
+                # the award satisfies it; nothing is counted by the inlined rule
+                p, dates = Fraction(1), frozenset()
+            else:
+                got = self.value(node.inner, given)
+                if got is None:
+                    return None
+                p, dates = got
+        else:
+            vals = []
+            dates = frozenset()
+            for child in node.children:
+                got = self.value(child, given)
+                if got is None:
+                    return None
+                vals.append(got[0])
+                dates |= got[1]
+            if node.kind == "all":
+                p = sum(vals, Fraction(0)) / len(vals)
+            elif node.kind == "any":
+                p = max(vals)
+            else:
+                best = sorted(vals, reverse=True)[: node.n]
+                p = sum(best, Fraction(0)) / node.n
+        if node.window is not None and dates and max(dates) > add_span(min(dates), node.window):
+            return None
+        return p, dates
+
+    # ---- every assignment
+
+    def best_progress(self, limit: int | None = None) -> Fraction:
+        for g in gpas_of(self.root):
+            self.gpa_met[id(g)] = self.gpa(g)
+        # leaves inside credentials satisfied by an award count nothing: leave them out
+        leaves = self._live_leaves(self.root)
+        exclusive = [leaf for leaf in leaves if not leaf.shared]
+        shared = [leaf for leaf in leaves if leaf.shared]
+        attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
+        # each attempt: to no leaf, or to one non-shared leaf that may count it
+        per_attempt: list[list[Leaf | None]] = []
+        for a in attempts:
+            per_attempt.append([None, *(leaf for leaf in exclusive if self.eligible(leaf, a))])
+        # each shared leaf: any subset of the attempts it may count
+        per_shared: list[list[frozenset[Att]]] = []
+        for leaf in shared:
+            ok = [a for a in attempts if self.eligible(leaf, a)]
+            per_shared.append([frozenset(c) for r in range(len(ok) + 1) for c in itertools.combinations(ok, r)])
+        total = 1
+        for opts in per_attempt:
+            total *= len(opts)
+        for subsets in per_shared:
+            total *= len(subsets)
+        self.assignments = total
+        if limit is not None and total > limit:
+            raise TooLarge(total)
+        best = Fraction(0)
+        for choice in itertools.product(*per_attempt):
+            base: dict[int, set[Att]] = {}
+            for a, target in zip(attempts, choice, strict=True):
+                if target is not None:
+                    base.setdefault(id(target), set()).add(a)
+            for shared_choice in itertools.product(*per_shared):
+                given = {k: frozenset(v) for k, v in base.items()}
+                for leaf, subset in zip(shared, shared_choice, strict=True):
+                    given[id(leaf)] = subset
+                got = self.value(self.root, given)
+                if got is not None and got[0] > best:
+                    best = got[0]
+                    if best == 1:
+                        return best
+        return best
+
+    def _live_leaves(self, node: Node | None) -> list[Leaf]:
+        if node is None or isinstance(node, Gpa):
+            return []
+        if isinstance(node, Leaf):
+            return [node]
+        if isinstance(node, Cred):
+            if node.credential in self.scenario.held:
+                return []
+            return self._live_leaves(node.inner)
+        return [leaf for k in node.children for leaf in self._live_leaves(k)]
+
+
+# --------------------------------------------------------------------------- the learner
+
+
+@dataclass
+class RefResult:
+    status: str
+    earned_on: dt.date | None
+    expires_on: dt.date | None
+    progress: Fraction
+    #: the in-progress check gave different answers under the readings of how an in-progress
+    #: attempt enters a GPA (no points, or the top of the scale): the status is not decided
+    status_ambiguous: bool = False
+
+
+class Reference:
+    def __init__(self, catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None):
+        self.catalog = catalog
+        self.ctx = Ctx(catalog, catalog.grade_scale)
+        self.t = transcript
+        self.as_of = as_of
+        self.limit = limit
+        self.max_assignments = 0
+        scale = self.ctx.scale
+        self.done: list[Att] = []
+        self.wild: list[Att] = []
+        for i, a in enumerate(transcript.attempts):
+            if a.course not in catalog.courses:
+                continue  # "counts nowhere"
+            if a.status in ("completed", "transfer"):
+                assert a.date is not None and a.grade is not None
+                if a.date > as_of:
+                    continue
+                g = scale[a.grade]
+                pts = frac(g.points) if g.points is not None else None
+                self.done.append(Att(a.course, a.date, a.grade, pts, g.passing, index=i))
+            elif a.status == "in_progress":
+                self.wild.append(Att(a.course, as_of, None, None, True, wild=True, index=i))
+
+    # ---- awards
+
+    def awards(self) -> list[Awarded]:
+        return [aw for aw in self.t.awarded if aw.credential in self.catalog.credentials and aw.date <= self.as_of]
+
+    def award_expiry(self, aw: Awarded) -> dt.date | None:
+        if aw.expires_on is not None:
+            return aw.expires_on
+        vf = self.catalog.credentials[aw.credential].valid_for
+        return add_span(aw.date, vf) if vf is not None else None
+
+    def held(self, cut: dt.date) -> frozenset[str]:
+        """Credentials awarded on or before ``cut`` and not expired (at ``as_of``)."""
+        out = set()
+        for aw in self.awards():
+            exp = self.award_expiry(aw)
+            if aw.date <= cut and (exp is None or self.as_of < exp):
+                out.add(aw.credential)
+        return frozenset(out)
+
+    # ---- progress
+
+    def progress(
+        self, cid: str, cut: dt.date, *, in_progress: bool = False, wild_points: Fraction | None = None
+    ) -> Fraction:
+        cred = self.catalog.credentials[cid]
+        if cred.requires is None:
+            return Fraction(0)
+        atts = [a for a in self.done if a.date <= cut]
+        if in_progress:
+            atts += [Att(a.course, a.date, None, wild_points, True, wild=True, index=a.index) for a in self.wild]
+        scen = Scenario(choose_attempts(atts, self.catalog.repeats), self.held(cut))
+        root = expand(self.ctx, cred.requires, cred.min_grade, False, (cid,))
+        ev = Evaluation(self.ctx, scen, root)
+        p = ev.best_progress(self.limit)
+        self.max_assignments = max(self.max_assignments, ev.assignments)
+        return p
+
+    # ---- one credential
+
+    def credential(self, cid: str) -> RefResult:
+        cred = self.catalog.credentials[cid]
+        mine = [aw for aw in self.awards() if aw.credential == cid]
+        if mine:
+            aw = min(mine, key=lambda a: a.date)
+            exp = self.award_expiry(aw)
+            status = "expired" if exp is not None and self.as_of >= exp else "earned"
+            return RefResult(status, aw.date, exp, Fraction(1))
+        now = self.progress(cid, self.as_of)
+        if now == 1:
+            dates = sorted({a.date for a in self.done} | {aw.date for aw in self.awards()})
+            earned_on = next(d for d in dates if self.progress(cid, d) == 1)
+            exp = add_span(earned_on, cred.valid_for) if cred.valid_for is not None else None
+            status = "expired" if exp is not None and self.as_of >= exp else "earned"
+            return RefResult(status, earned_on, exp, now)
+        ambiguous = False
+        if self.wild:
+            ip = self.progress(cid, self.as_of, in_progress=True) == 1
+            top = frac(self.ctx.scale.max_points)
+            ip_top = self.progress(cid, self.as_of, in_progress=True, wild_points=top) == 1
+            ambiguous = ip != ip_top
+        else:
+            ip = False
+        if ip:
+            status = "in_progress"
+        elif now > 0:
+            status = "partial"
+        else:
+            status = "not_started"
+        return RefResult(status, None, None, now, ambiguous)
+
+    def evaluate(self) -> dict[str, RefResult]:
+        return {cid: self.credential(cid) for cid in self.catalog.credentials}
+
+
+def reference_evaluate(
+    catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None
+) -> dict[str, RefResult]:
+    return Reference(catalog, transcript, as_of, limit=limit).evaluate()
+
+
+__all__: Sequence[str] = ["RefResult", "Reference", "TooLarge", "add_span", "reference_evaluate"]

@@ -1,0 +1,557 @@
+"""The evaluator is exact, never greedy: it agrees with a brute-force reference everywhere.
+
+``tests/reference.py`` enumerates every assignment of attempts to leaves, straight from the
+contract (CONTRACT.md §2–§4); ``tests/strategies.py`` draws small random catalogues and
+transcripts. The property tests compare status, earned_on, expires_on and progress of every
+credential. Hand-written cases below pin down situations a greedy engine gets wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, assume, event, given, note, settings
+from hypothesis import strategies as st
+from reference import RefResult, TooLarge, reference_evaluate
+from strategies import AS_OF, DENSE, Case, cases
+
+from microcred.catalog import Catalog
+from microcred.evaluate import evaluate
+from microcred.loader import read_catalog_files
+from microcred.transcript import Transcript
+from microcred.validate import validate_catalog
+
+#: The most assignments the reference enumerates for one credential and one cut date.
+LIMIT = 20_000
+TOL = 1e-9
+
+
+def _valid(case: Case) -> bool:
+    return validate_catalog(case.catalog).valid
+
+
+def _reference(case: Case) -> dict[str, RefResult]:
+    try:
+        return reference_evaluate(case.catalog, case.transcript, case.as_of, limit=LIMIT)
+    except TooLarge:
+        assume(False)
+        raise  # pragma: no cover
+
+
+def _differences(case: Case) -> list[str]:
+    ref = _reference(case)
+    got = evaluate(case.catalog, case.transcript, case.as_of)
+    out = []
+    for cid, want in ref.items():
+        r = got.credentials[cid]
+        event(f"status: {want.status}")
+        if want.status_ambiguous:
+            event("in_progress undecided by the contract (GPA of an in-progress attempt)")
+        elif r.status != want.status:
+            out.append(f"{cid}: status {r.status!r}, expected {want.status!r}")
+        if r.earned_on != want.earned_on:
+            out.append(f"{cid}: earned_on {r.earned_on}, expected {want.earned_on}")
+        if r.expires_on != want.expires_on:
+            out.append(f"{cid}: expires_on {r.expires_on}, expected {want.expires_on}")
+        if abs(r.progress - float(want.progress)) > TOL:
+            out.append(f"{cid}: progress {r.progress!r}, expected {want.progress} = {float(want.progress)!r}")
+    return out
+
+
+PROPERTY = settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+
+
+@PROPERTY
+@given(cases())
+def test_engine_agrees_with_brute_force(case: Case) -> None:
+    assume(_valid(case))
+    note(str(case))
+    problems = _differences(case)
+    assert not problems, "\n".join(problems) + "\n" + str(case)
+
+
+@settings(PROPERTY, max_examples=500)
+@given(cases(DENSE))
+def test_engine_agrees_with_brute_force_on_contested_cases(case: Case) -> None:
+    """Fewer courses, more modifiers and stacking: more ways for a greedy choice to go wrong."""
+    assume(_valid(case))
+    note(str(case))
+    problems = _differences(case)
+    assert not problems, "\n".join(problems) + "\n" + str(case)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(cases(), st.randoms(use_true_random=False))
+def test_evaluation_is_deterministic(case: Case, rnd: Any) -> None:
+    assume(_valid(case))
+    note(str(case))
+    first = evaluate(case.catalog, case.transcript, AS_OF).to_json()
+    again = evaluate(case.catalog, case.transcript, AS_OF).to_json()
+    assert first == again
+    attempts = list(case.transcript.attempts)
+    awarded = list(case.transcript.awarded)
+    rnd.shuffle(attempts)
+    rnd.shuffle(awarded)
+    shuffled = case.transcript.model_copy(update={"attempts": attempts, "awarded": awarded})
+    other = evaluate(case.catalog, shuffled, AS_OF)
+    for cid, r in evaluate(case.catalog, case.transcript, AS_OF).credentials.items():
+        s = other.credentials[cid]
+        assert (s.status, s.earned_on, s.expires_on) == (r.status, r.earned_on, r.expires_on), cid
+        assert abs(s.progress - r.progress) <= TOL, cid
+
+
+# --------------------------------------------------------------------------- hand-written cases
+
+HEAD = """\
+catalog: {id: t, name: T, repeats: best}
+taxonomy:
+  types:
+    badge: {stacks_into: [microcredential, certificate]}
+    microcredential: {stacks_into: [certificate]}
+    certificate: {}
+courses:
+  - {id: CSCI 1010, title: A, credits: 3}
+  - {id: CSCI 1020, title: B, credits: 3}
+  - {id: CSCI 1030, title: C, credits: 3}
+  - {id: MATH 1040, title: D, credits: 4, attributes: [quant]}
+  - {id: MATH 2050, title: E, credits: 1, attributes: [quant]}
+  - {id: MATH 3060, title: F, credits: 3}
+credentials:
+"""
+
+
+def load(tmp_path: Path, credentials: str, head: str = HEAD) -> Catalog:
+    text = head + textwrap.indent(textwrap.dedent(credentials).strip("\n") + "\n", "  ")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text, encoding="utf-8")
+    catalog, diagnostics = read_catalog_files([(path, str(path))])
+    report = validate_catalog(catalog, diagnostics)
+    assert report.valid, [str(d) for d in report.errors]
+    return catalog
+
+
+def learner(attempts: str, awarded: str = "") -> Transcript:
+    data: dict[str, Any] = {"learner": {"id": "L"}, "attempts": yaml.safe_load(textwrap.dedent(attempts)) or []}
+    if awarded:
+        data["awarded"] = yaml.safe_load(textwrap.dedent(awarded))
+    return Transcript.model_validate(data)
+
+
+def check(
+    catalog: Catalog,
+    transcript: Transcript,
+    cid: str,
+    status: str,
+    progress: float | Fraction,
+    earned_on: str | None = None,
+    expires_on: str | None = None,
+) -> None:
+    """The engine gives the literal values, and so does the reference (a check of the check)."""
+    want = (status, _day(earned_on), _day(expires_on), float(progress))
+    r = evaluate(catalog, transcript, AS_OF).credentials[cid]
+    ref = reference_evaluate(catalog, transcript, AS_OF)[cid]
+    assert (ref.status, ref.earned_on, ref.expires_on) == want[:3], ("reference", ref)
+    assert abs(float(ref.progress) - want[3]) <= TOL, ("reference", ref)
+    assert (r.status, r.earned_on, r.expires_on) == want[:3], ("engine", r.status, r.earned_on, r.expires_on)
+    assert abs(r.progress - want[3]) <= TOL, ("engine", r.progress)
+
+
+def _day(s: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(s) if s else None
+
+
+def test_greedy_first_leaf_takes_the_only_course_of_the_second(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {courses: 1, from: {ids: [CSCI 1010, CSCI 1020]}}
+              - {course: CSCI 1010}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2024-05-01, grade: A}
+        - {course: CSCI 1020, date: 2024-12-01, grade: B}
+        """
+    )
+    check(cat, t, "x", "earned", 1, "2024-12-01")
+
+
+def test_greedy_credits_by_biggest_course_starves_a_later_leaf(tmp_path: Path) -> None:
+    # Not satisfied (MATH 3060 is missing; MATH 2050 alone has 1 credit), so progress decides. Giving both
+    # courses to the credits leaf (greedy, first leaf first) scores (1 + 0) / 2 = 1/2; the best
+    # assignment gives MATH 1040 to the course leaf and MATH 2050 to credits: (1/4 + 1) / 2.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {credits: 4, from: {subject: MATH}}
+              - {course: MATH 1040}
+        """,
+    )
+    t = learner(
+        """
+        - {course: MATH 1040, date: 2024-05-01, grade: A}
+        - {course: MATH 2050, date: 2024-05-01, grade: A}
+        """
+    )
+    check(cat, t, "x", "partial", Fraction(5, 8))
+
+
+def test_min_grade_forces_the_better_grade_where_it_is_needed(tmp_path: Path) -> None:
+    # A C in CSCI 1010 and an A in CSCI 1020. The B-minimum leaf needs CSCI 1020; a greedy
+    # engine that hands CSCI 1020 to the first leaf (no minimum) fails the second.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {courses: 1, from: {ids: [CSCI 1020, CSCI 1010]}}
+              - {courses: 1, from: {ids: [CSCI 1020, CSCI 1030]}, min_grade: B}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1020, date: 2023-05-01, grade: A}
+        - {course: CSCI 1010, date: 2024-05-01, grade: C}
+        """
+    )
+    check(cat, t, "x", "earned", 1, "2024-05-01")
+
+
+def test_complete_within_picks_attempts_that_fit(tmp_path: Path) -> None:
+    # Two courses within 1 year are needed; CSCI 1010 (2020) is too early for CSCI 1030
+    # (2022), CSCI 1020 (2021-09) fits. The first course taken must not be forced in.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            courses: 2
+            from: {subject: CSCI}
+            complete_within: {years: 1}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2020-05-01, grade: A}
+        - {course: CSCI 1020, date: 2021-09-01, grade: A}
+        - {course: CSCI 1030, date: 2022-06-01, grade: A}
+        """
+    )
+    # cut at 2021-09-01: CSCI 1010 and CSCI 1020 are 16 months apart: not yet
+    check(cat, t, "x", "earned", 1, "2022-06-01")
+
+
+def test_complete_within_29_february_plus_one_year(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          valid_for: {years: 1}
+          requires:
+            all: [{course: CSCI 1010}, {course: CSCI 1020}]
+            complete_within: {years: 1}
+        """,
+    )
+    fits = learner(
+        """
+        - {course: CSCI 1010, date: 2024-02-29, grade: B}
+        - {course: CSCI 1020, date: 2025-02-28, grade: B}
+        """
+    )
+    # earned 2025-02-28, valid one year: expires 2026-02-28, after as_of 2026-01-01
+    check(cat, fits, "x", "earned", 1, "2025-02-28", "2026-02-28")
+    late = learner(
+        """
+        - {course: CSCI 1010, date: 2024-02-29, grade: B}
+        - {course: CSCI 1020, date: 2025-03-01, grade: B}
+        """
+    )
+    # no assignment counts both: the best keeps one of the two leaves
+    check(cat, late, "x", "partial", Fraction(1, 2))
+
+
+def test_inline_credential_consumes_its_courses_within_the_parent(tmp_path: Path) -> None:
+    # b needs badge a (CSCI 1010 or CSCI 1020) and one more CSCI course. With CSCI 1010 and
+    # CSCI 1020 both taken, a must take one and the courses leaf the other: a greedy engine
+    # that lets a count both (any: both children satisfied) or picks the wrong one fails.
+    cat = load(
+        tmp_path,
+        """
+        - id: a
+          type: badge
+          title: A
+          requires:
+            any: [{course: CSCI 1010}, {course: CSCI 1020}]
+        - id: b
+          type: microcredential
+          title: B
+          requires:
+            all:
+              - {credential: a}
+              - {courses: 1, from: {ids: [CSCI 1010, CSCI 1030]}}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A}
+        - {course: CSCI 1020, date: 2024-01-10, grade: A}
+        """
+    )
+    check(cat, t, "a", "earned", 1, "2023-01-10")
+    check(cat, t, "b", "earned", 1, "2024-01-10")
+
+
+def test_inline_credential_uses_its_own_min_grade(tmp_path: Path) -> None:
+    # a requires a B; b (min_grade D) includes a. The C in CSCI 1010 cannot count for a.
+    cat = load(
+        tmp_path,
+        """
+        - id: a
+          type: badge
+          title: A
+          min_grade: B
+          requires:
+            courses: 1
+            from: {ids: [CSCI 1010, CSCI 1020]}
+        - id: b
+          type: microcredential
+          title: B
+          min_grade: D
+          requires:
+            all:
+              - {credential: a}
+              - {courses: 1, from: {subject: CSCI}}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A}
+        - {course: CSCI 1020, date: 2024-01-10, grade: C}
+        """
+    )
+    # greedy: a takes the first match it sees... exact: a gets CSCI 1010 (A), the courses
+    # leaf CSCI 1020 (C ≥ D)
+    check(cat, t, "b", "earned", 1, "2024-01-10")
+
+
+def test_at_least_chooses_which_children_to_feed(tmp_path: Path) -> None:
+    # at_least 2 of three single-course leaves sharing courses through selectors.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            at_least: 2
+            of:
+              - {courses: 1, from: {ids: [CSCI 1010, CSCI 1020]}}
+              - {course: CSCI 1010}
+              - {courses: 2, from: {ids: [CSCI 1010, CSCI 1030, MATH 1040]}}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A}
+        - {course: CSCI 1020, date: 2023-05-10, grade: A}
+        """
+    )
+    # CSCI 1020 → first leaf, CSCI 1010 → second leaf: two children satisfied.
+    check(cat, t, "x", "earned", 1, "2023-05-10")
+
+
+def test_progress_is_the_best_over_assignments_not_the_first_found(tmp_path: Path) -> None:
+    # all of: credits 6 from CSCI; course CSCI 1010. With only CSCI 1010 (3 credits) and
+    # CSCI 1020 (3 credits): CSCI 1010 to the course leaf and CSCI 1020 to credits gives
+    # (1/2 + 1)/2 = 3/4; both to credits gives (1 + 0)/2 = 1/2.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {credits: 6, from: {subject: CSCI}}
+              - {course: CSCI 1010}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A}
+        - {course: CSCI 1020, date: 2023-05-10, grade: A}
+        """
+    )
+    check(cat, t, "x", "partial", Fraction(3, 4))
+
+
+def test_shared_leaf_counts_again(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {courses: 2, from: {subject: CSCI}, shared: true}
+              - {course: CSCI 1010}
+              - {course: CSCI 1020}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A}
+        - {course: CSCI 1020, date: 2023-05-10, grade: A}
+        """
+    )
+    check(cat, t, "x", "earned", 1, "2023-05-10")
+
+
+def test_repeat_best_and_earned_on_of_the_better_attempt(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires: {course: CSCI 1010, min_grade: B}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2022-01-10, grade: C}
+        - {course: CSCI 1010, date: 2023-01-10, grade: F}
+        - {course: CSCI 1010, date: 2024-01-10, grade: B+}
+        """
+    )
+    check(cat, t, "x", "earned", 1, "2024-01-10")
+
+
+def test_gpa_is_exact_at_the_threshold(tmp_path: Path) -> None:
+    # (3.7·3 + 2.3·3) / 6 = 3.0 exactly; in binary floats it is 2.9999999999999996.
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {courses: 2, from: {subject: CSCI}}
+              - {gpa: 3.0, over: {subject: CSCI}}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2023-01-10, grade: A-}
+        - {course: CSCI 1020, date: 2023-05-10, grade: C+}
+        """
+    )
+    check(cat, t, "x", "earned", 1, "2023-05-10")
+
+
+def test_in_progress_meets_min_grade_and_is_dated_as_of(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          min_grade: B
+          requires:
+            all: [{course: CSCI 1010}, {course: CSCI 1020}]
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2025-06-30, grade: A}
+        - {course: CSCI 1020, status: in_progress}
+        """
+    )
+    check(cat, t, "x", "in_progress", Fraction(1, 2))
+
+
+def test_awarded_credential_counts_without_courses(tmp_path: Path) -> None:
+    cat = load(
+        tmp_path,
+        """
+        - id: a
+          type: badge
+          title: A
+          credits: 3
+          requires: {course: CSCI 1010}
+        - id: b
+          type: microcredential
+          title: B
+          requires:
+            all:
+              - {credential: a}
+              - {course: CSCI 1010}
+        """,
+    )
+    t = learner(
+        "- {course: CSCI 1010, date: 2024-03-01, grade: B}",
+        "- {credential: a, date: 2022-06-15}",
+    )
+    # a is awarded (2022-06-15), so b does not need CSCI 1010 twice
+    check(cat, t, "a", "earned", 1, "2022-06-15")
+    check(cat, t, "b", "earned", 1, "2024-03-01")
+
+
+def test_award_satisfies_a_branch_beside_a_gpa_when_no_course_was_taken(tmp_path: Path) -> None:
+    # Found by the property test. c0 is awarded; the learner has taken no course at all.
+    # `any`: the credential child is held (§2: "awarded in the transcript and not expired"),
+    # so the node is satisfied whatever the GPA child says. `all`: mean of 0 (GPA) and 1.
+    # The same catalogue with any attempt at all on the transcript (even a W) evaluates right.
+    cat = load(
+        tmp_path,
+        """
+        - id: c0
+          type: badge
+          title: C0
+          credits: 1
+          requires: {course: CSCI 1010}
+        - id: c1
+          type: microcredential
+          title: C1
+          requires:
+            any: [{gpa: 2.0}, {credential: c0}]
+        - id: c2
+          type: microcredential
+          title: C2
+          requires:
+            all: [{gpa: 2.0}, {credits: 1, from: {subject: CSCI, credentials: {ids: [c0]}}}]
+        """,
+    )
+    t = learner("[]", "- {credential: c0, date: 2022-06-15}")
+    check(cat, t, "c1", "earned", 1, "2022-06-15")
+    check(cat, t, "c2", "partial", Fraction(1, 2))
