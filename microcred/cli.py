@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import datetime as dt
 import json
 import sys
@@ -13,6 +14,9 @@ from microcred import __version__
 from microcred.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+#: Modules that add further subcommands (each defines ``register(subparsers)``).
+COMMAND_MODULES: list[str] = []
 
 
 def _escape_data(s: str) -> str:
@@ -186,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
     s.set_defaults(func=_cmd_schema)
+
+    for name in COMMAND_MODULES:
+        # each module adds its subcommand(s): register(subparsers); the handler is called as
+        # func(args, out, err) -> exit code, like the commands above
+        importlib.import_module(name).register(sub)
     return parser
 
 
