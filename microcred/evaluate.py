@@ -118,8 +118,9 @@ def _waived_nodes(cc: CompiledCatalog, ex: Waive) -> set[int]:
 class _Learner:
     """One learner's evaluation: scenarios are built once and shared by every credential."""
 
-    def __init__(self, cc: CompiledCatalog, t: Transcript, as_of: dt.date, include_planned: bool):
+    def __init__(self, cc: CompiledCatalog, t: Transcript, as_of: dt.date, include_planned: bool, detail: bool = True):
         self.cc = cc
+        self.detail = detail
         self.t = t
         self.as_of = as_of
         self.pending = ("in_progress", "planned") if include_planned else ("in_progress",)
@@ -237,7 +238,13 @@ class _Learner:
             empty = Transcript(learner={"id": "-"}, attempts=[])  # type: ignore[arg-type]
             hit = _Learner(self.cc, empty, self.as_of, False).evaluate(cid, blank_ok=False)
             cache[cid] = hit
-        return dataclasses.replace(hit, stacks_into=[], applied=[], missing=list(hit.missing))
+        return dataclasses.replace(
+            hit,
+            stacks_into=[],
+            applied=[],
+            missing=list(hit.missing),
+            requirements=hit.requirements if self.detail else None,
+        )
 
     def _has_pending(self, comp: CompiledCredential) -> bool:
         rel = comp.relevant_courses
@@ -339,8 +346,8 @@ class _Learner:
             elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
         pending = frozenset(a.course for a in self.t.attempts if a.status in self.pending)
         missing = explain.missing(comp.root, sol, sc, elsewhere, pending) if progress < 1 - EPS else []
-        tree = explain.requirement_tree(comp.root, sol, applied, waived)
-        not_counted = self._not_counted(comp, sol, sc, used)
+        tree = explain.requirement_tree(comp.root, sol, applied, waived) if self.detail else None
+        not_counted = self._not_counted(comp, sol, sc, used) if self.detail else []
         return CredentialResult(
             status=status,
             earned_on=earned_on,
@@ -403,10 +410,13 @@ def evaluate(
     *,
     include_planned: bool = False,
     credentials: Iterable[str] | None = None,
+    detail: bool = True,
 ) -> LearnerResult:
     """Evaluate one learner against every credential of the catalogue.
 
-    ``as_of`` overrides the transcript's own date (default: today). Raises
+    ``as_of`` overrides the transcript's own date (default: today). ``detail=False`` leaves
+    out the extensions that cost most (the requirement tree and the reasons courses did not
+    count), as batch runs do; the contract's fields are always there. Raises
     :class:`~microcred.diagnostics.MicrocredError` when the transcript has an error (a grade
     off the scale, an exception naming no node).
     """
@@ -417,7 +427,7 @@ def evaluate(
     if errors:
         raise MicrocredError(errors)
     day = as_of or t.as_of or dt.date.today()
-    learner = _Learner(cc, t, day, include_planned)
+    learner = _Learner(cc, t, day, include_planned, detail)
     wanted = list(credentials) if credentials is not None else list(cc.credentials)
     results: dict[str, CredentialResult] = {}
     for cid in wanted:

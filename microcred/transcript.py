@@ -142,17 +142,17 @@ class TranscriptSource:
     transcript: Transcript
     file: str
     document: YamlDocument | None = None
-    #: CSV: the line of each attempt, in order
-    attempt_lines: list[int] = field(default_factory=list)
+    #: CSV: the file and line of each attempt, in order
+    attempt_lines: list[tuple[str, int]] = field(default_factory=list)
 
     def locate_attempt(self, index: int, key: str | None = None) -> Location:
         if self.document is not None:
             path: tuple[str | int, ...] = ("attempts", index) + ((key,) if key else ())
             loc: Location = self.document.locate(path)
             return loc
-        line = self.attempt_lines[index] if index < len(self.attempt_lines) else 1
+        file, line = self.attempt_lines[index] if index < len(self.attempt_lines) else (self.file, 1)
         col = 1 + CSV_COLUMNS.index(key) if key in CSV_COLUMNS else 1
-        return Location(self.file, line, col)
+        return Location(file, line, col)
 
     def locate(self, path: Sequence[str | int]) -> Location:
         if self.document is not None:
@@ -229,20 +229,13 @@ CSV_COLUMNS: tuple[str, ...] = ("learner_id", "course", "date", "grade", "credit
 CSV_REQUIRED: tuple[str, ...] = ("learner_id", "course", "date", "grade")
 
 
-def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[TranscriptSource | TranscriptError]:
-    """Learners of a CSV of attempts (rows need not be sorted), each a transcript or an error.
+#: One CSV row: (file, line, the header's column positions, the row's values by column)
+CsvRow = tuple[str, int, dict[str, int], dict[str, str]]
 
-    A row with a problem is reported with its line; its learner is not evaluated, the
-    others are.
-    """
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        yield TranscriptError(
-            None, [Diagnostic("E501", "empty CSV file: expected a header line", Location(file, 1, 1))]
-        )
-        return
+
+def csv_columns(header: list[str], file: str) -> dict[str, int] | TranscriptError:
+    """The position of each column, or the error that makes the whole file unreadable."""
+    header = [h.strip() for h in header]
     missing = [c for c in CSV_REQUIRED if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
@@ -251,87 +244,120 @@ def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[Tra
             parts.append("missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
         if unknown:
             parts.append("unknown column" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
-        yield TranscriptError(
-            None,
-            [
-                Diagnostic(
-                    "E501", f"CSV header: {'; '.join(parts)}; expected {','.join(CSV_COLUMNS)}", Location(file, 1, 1)
-                )
-            ],
-        )
-        return
-    col = {name: i for i, name in enumerate(header)}
-    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    errors: dict[str | None, list[Diagnostic]] = {}
-    order: list[str] = []
-    line = 1
+        message = f"CSV header: {'; '.join(parts)}; expected {','.join(CSV_COLUMNS)}"
+        return TranscriptError(None, [Diagnostic("E501", message, Location(file, 1, 1))])
+    return {name: i for i, name in enumerate(header)}
+
+
+def csv_rows(
+    reader: Iterator[list[str]], file: str, col: dict[str, int], line_of: Any
+) -> Iterator[CsvRow | TranscriptError]:
+    """Rows of a CSV after its header: each row, or the error of a row that cannot belong to a
+    learner (wrong field count, no learner id). ``line_of()`` gives the current line."""
+    width = len(col)
     for row in reader:
-        line = reader.line_num
+        line = int(line_of())
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) != width:
             lid = row[col["learner_id"]].strip() if len(row) > col["learner_id"] else None
-            errors.setdefault(lid or None, []).append(
-                Diagnostic("E501", f"row has {len(row)} fields, the header {len(header)}", Location(file, line, 1))
+            yield TranscriptError(
+                lid or None,
+                [Diagnostic("E501", f"row has {len(row)} fields, the header {width}", Location(file, line, 1))],
             )
             continue
         values = {name: row[i].strip() for name, i in col.items()}
-        lid = values["learner_id"]
-        if not lid:
-            errors.setdefault(None, []).append(
-                Diagnostic("E504", "row has no learner_id", Location(file, line, 1 + col["learner_id"]))
+        if not values["learner_id"]:
+            yield TranscriptError(
+                None, [Diagnostic("E504", "row has no learner_id", Location(file, line, 1 + col["learner_id"]))]
             )
             continue
-        if lid not in rows:
-            rows[lid] = []
-            order.append(lid)
-        rows[lid].append((line, values))
-    for lid in order:
-        attempts: list[dict[str, Any]] = []
-        lines: list[int] = []
-        diags = list(errors.pop(lid, []))
-        for line, values in rows[lid]:
-            raw: dict[str, Any] = {"course": values["course"]}
-            if values["date"]:
-                raw["date"] = values["date"]
-            if values["grade"]:
-                raw["grade"] = values["grade"]
-            if values.get("credits"):
-                try:
-                    raw["credits"] = float(values["credits"])
-                except ValueError:
-                    diags.append(
-                        Diagnostic(
-                            "E501",
-                            f"credits {values['credits']!r} is not a number",
-                            Location(file, line, 1 + col["credits"]),
-                        )
-                    )
-                    continue
-            if values.get("status"):
-                raw["status"] = values["status"]
+        yield (file, line, col, values)
+
+
+def transcript_from_rows(
+    learner_id: str, rows: list[CsvRow], as_of: dt.date | None = None
+) -> TranscriptSource | TranscriptError:
+    """One learner's transcript from its CSV rows (from one file or several)."""
+    attempts: list[dict[str, Any]] = []
+    lines: list[tuple[str, int]] = []
+    diags: list[Diagnostic] = []
+    for file, line, col, values in rows:
+        raw: dict[str, Any] = {"course": values["course"]}
+        if values["date"]:
+            raw["date"] = values["date"]
+        if values["grade"]:
+            raw["grade"] = values["grade"]
+        if values.get("credits"):
             try:
-                Attempt.model_validate(raw)
-            except ValidationError as exc:
-                for err in exc.errors(include_url=False):
-                    where = next((str(x) for x in err["loc"] if isinstance(x, str)), "")
-                    column = 1 + col[where] if where in col else 1
-                    msg = str(err["msg"]).removeprefix("Value error, ")
-                    code = "E503" if where == "date" or "date" in msg else "E501"
-                    if err["type"] == "literal_error":
-                        msg = f"status {values.get('status')!r} is not one of: {', '.join(STATUSES)}"
-                    elif err["type"] == "greater_than_equal":
-                        msg = f"{where} must not be negative"
-                    diags.append(Diagnostic(code, f"{where or 'row'}: {msg}", Location(file, line, column)))
+                raw["credits"] = float(values["credits"])
+            except ValueError:
+                diags.append(
+                    Diagnostic(
+                        "E501",
+                        f"credits {values['credits']!r} is not a number",
+                        Location(file, line, 1 + col["credits"]),
+                    )
+                )
                 continue
-            attempts.append(raw)
-            lines.append(line)
-        if diags:
-            yield TranscriptError(lid, diags)
+        if values.get("status"):
+            raw["status"] = values["status"]
+        try:
+            Attempt.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                where = next((str(x) for x in err["loc"] if isinstance(x, str)), "")
+                column = 1 + col[where] if where in col else 1
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                code = "E503" if where == "date" or "date" in msg else "E501"
+                if err["type"] == "literal_error":
+                    msg = f"status {values.get('status')!r} is not one of: {', '.join(STATUSES)}"
+                elif err["type"] == "greater_than_equal":
+                    msg = f"{where} must not be negative"
+                diags.append(Diagnostic(code, f"{where or 'row'}: {msg}", Location(file, line, column)))
             continue
-        transcript = Transcript.model_validate({"learner": {"id": lid}, "as_of": as_of, "attempts": attempts})
-        yield TranscriptSource(transcript, file, None, lines)
-    for lid_or_none, diags in errors.items():
+        attempts.append(raw)
+        lines.append((file, line))
+    if diags:
+        return TranscriptError(learner_id, diags)
+    transcript = Transcript.model_validate({"learner": {"id": learner_id}, "as_of": as_of, "attempts": attempts})
+    file = rows[0][0] if rows else "<csv>"
+    return TranscriptSource(transcript, file, None, lines)
+
+
+def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[TranscriptSource | TranscriptError]:
+    """Learners of a CSV of attempts (rows need not be sorted), each a transcript or an error.
+
+    A row with a problem is reported with its line; its learner is not evaluated, the
+    others are. (For inputs too large for memory, see :mod:`microcred.batch`.)
+    """
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield TranscriptError(
+            None, [Diagnostic("E501", "empty CSV file: expected a header line", Location(file, 1, 1))]
+        )
+        return
+    col = csv_columns(header, file)
+    if isinstance(col, TranscriptError):
+        yield col
+        return
+    grouped: dict[str, list[CsvRow]] = {}
+    broken: dict[str | None, list[Diagnostic]] = {}
+    for row in csv_rows(reader, file, col, lambda: reader.line_num):
+        if isinstance(row, TranscriptError):
+            broken.setdefault(row.learner_id, []).extend(row.diagnostics)
+        else:
+            grouped.setdefault(row[3]["learner_id"], []).append(row)
+    for lid, rows in grouped.items():
+        result = transcript_from_rows(lid, rows, as_of)
+        if lid in broken:
+            diags = broken.pop(lid) + (result.diagnostics if isinstance(result, TranscriptError) else [])
+            yield TranscriptError(lid, diags)
+        else:
+            yield result
+    for lid_or_none, diags in broken.items():
         yield TranscriptError(lid_or_none, diags)
 
 
