@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from microcred.diagnostics import Diagnostic
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["microcred.generate"]
 
 
 def _escape_data(s: str) -> str:
@@ -155,6 +155,84 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return status
 
 
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pathlib import Path
+
+    from microcred.batch import BatchOptions, BatchUsageError, run_batch
+    from microcred.diagnostics import MicrocredError
+    from microcred.loader import PathError
+
+    show = args.progress == "always" or (args.progress == "auto" and err.isatty())
+    bar = _ProgressBar(err) if show else None
+    opts = BatchOptions(
+        catalog=Path(args.catalog),
+        inputs=[Path(p) for p in args.inputs],
+        output=Path(args.output),
+        format=args.format,
+        jobs=max(1, args.jobs),
+        resume=args.resume,
+        errors=Path(args.errors) if args.errors else None,
+        as_of=args.as_of,
+        include_planned=args.include_planned,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        use_cache=not args.no_cache,
+        progress=bar.update if bar else None,
+    )
+    try:
+        summary = run_batch(opts)
+    except (BatchUsageError, PathError) as exc:
+        err.write(f"microcred batch: {exc}\n")
+        return EXIT_USAGE
+    except MicrocredError as exc:
+        err.write(f"microcred batch: the catalogue {args.catalog} is invalid:\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return EXIT_INVALID
+    finally:
+        if bar:
+            bar.close()
+    rate = summary.learners / summary.seconds if summary.seconds > 0 else 0.0
+    err.write(
+        f"{summary.learners} learners in {summary.seconds:.1f} s ({rate:.0f}/s)"
+        + (f", {summary.skipped} done before (resumed)" if summary.skipped else "")
+        + f"; {summary.failed} with errors"
+        + (f" (see {summary.errors})" if summary.failed else "")
+        + f"; results in {summary.output}\n"
+    )
+    return EXIT_INVALID if summary.failed else EXIT_OK
+
+
+class _ProgressBar:
+    """A live count on a terminal (rich, on stderr); nothing when output is redirected."""
+
+    def __init__(self, err: TextIO):
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed} learners"),
+            TextColumn("{task.fields[failed]} with errors"),
+            TimeElapsedColumn(),
+            console=Console(file=err),
+            transient=True,
+        )
+        self.task = self.progress.add_task("batch", total=None, failed=0)
+        self.progress.start()
+        self.last = 0.0
+
+    def update(self, done: int, failed: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.last > 0.1:
+            self.progress.update(self.task, completed=done, failed=failed)
+            self.last = now
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
 def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.schema import catalogue_schema
 
@@ -187,6 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--credential", action="append", metavar="ID", help="evaluate only this credential (repeatable)")
     e.add_argument("--all", action="store_true", help="text: also list credentials not started")
     e.set_defaults(func=_cmd_evaluate)
+
+    b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")
+    b.add_argument("--catalog", required=True, metavar="PATH")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV of attempts, JSONL of transcripts, or a folder")
+    b.add_argument("-o", "--output", required=True, metavar="OUT")
+    b.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    b.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    b.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    b.add_argument("--errors", metavar="FILE", help="where bad records go (default OUT.errors.jsonl)")
+    b.add_argument("--as-of", type=_parse_date, metavar="DATE")
+    b.add_argument("--include-planned", action="store_true")
+    b.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
+    b.add_argument("--no-cache", action="store_true", help="compile the catalogue afresh, cache nothing")
+    b.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
+    b.set_defaults(func=_cmd_batch)
 
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
     s.set_defaults(func=_cmd_schema)

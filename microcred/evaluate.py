@@ -3,6 +3,7 @@ what counted, what is missing, and where it all stacks."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
@@ -19,10 +20,22 @@ from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
 from microcred.rules.scenario import EPS, Scenario, build_scenario
-from microcred.rules.solver import Solution, exact_progress, solve
+from microcred.rules.solver import Solution, solve
 from microcred.transcript import Awarded, Substitute, Transcript, TranscriptSource, Waive
 
 STATUSES = ("earned", "expired", "in_progress", "partial", "not_started")
+
+
+def exact(progress: float) -> float:
+    """The progress as the nearest fraction with a small denominator, as a float.
+
+    Progress is a rational number (counts over needs, means of those); its float computation
+    can be one unit in the last place off. Every progress microcred computes has a
+    denominator far below 10^7, and the float is within 1e-15 of it, so the nearest fraction
+    with a denominator up to 10^7 is the exact value: reported correctly rounded, the same
+    whatever order the sums were taken in.
+    """
+    return float(Fraction(progress).limit_denominator(10**7))
 
 
 def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
@@ -208,7 +221,7 @@ class _Learner:
             expires_on = add_span(earned_on, cred.valid_for.years, cred.valid_for.months) if cred.valid_for else None
             status = "expired" if expires_on is not None and self.as_of >= expires_on else "earned"
             return self._result(comp, sol_at, sc_at, waived, status, earned_on, expires_on, 1.0, base)
-        progress = float(exact_progress(comp.root, sol))
+        progress = exact(sol.progress)
         status = "partial" if progress > 0 else "not_started"
         if self._has_pending(comp):
             ip = self.scenario(self.as_of, "in_progress", subs)
@@ -295,6 +308,9 @@ class _Learner:
 
         def check(d: dt.date) -> tuple[Solution, Scenario]:
             sc = self.scenario(d, "completed", subs)
+            bound = solve(comp, sc, waived, bound_only=True)
+            if bound.progress < 1 - EPS:
+                return bound, sc  # cannot hold even if every attempt counted everywhere
             return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat), sc
 
         monotone = (
@@ -304,7 +320,10 @@ class _Learner:
             and not any(aw.expires_on is not None and aw.credential in comp.relevant_credentials for aw in self.awarded)
         )
         if monotone:
-            lo, hi = 0, len(dates) - 1
+            # the assignment found at as_of already holds at the date of its last attempt
+            used = [it.date for its in full_sol.assigned.values() for it in its]
+            last = max(used, default=dates[-1])
+            lo, hi = 0, max(0, bisect.bisect_right(dates, last) - 1)
             found: tuple[Solution, Scenario] | None = None
             while lo < hi:
                 mid = (lo + hi) // 2

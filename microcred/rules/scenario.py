@@ -37,6 +37,8 @@ class Item:
 
     def meets(self, min_points: float | None) -> bool:
         """Whether this item may count under a ``min_grade`` of ``min_points``."""
+        if self.status == "awarded":
+            return True  # an award admitted at its credit value has no grade to compare
         if not self.passing:
             return False
         if min_points is None or self.virtual:

@@ -24,9 +24,8 @@ See docs/engine.md for the complexity and the proof obligations the tests check.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from microcred.dates import add_months
 from microcred.rules.compiled import CNode, CompiledCredential
@@ -194,16 +193,26 @@ class _Flat:
     def update(self, leaf: int, amount: float, values: list[float]) -> None:
         i = self.leaf_at[leaf]
         v = self.leaf_value(i, amount)
-        if v == values[i]:
+        old = values[i]
+        if v == old:
             return
         values[i] = v
         p = self.parent[i]
+        kind, kids, parent = self.kind, self.kids, self.parent
         while p >= 0:
-            nv = self.combine(p, values)
-            if nv == values[p]:
+            code = kind[p]
+            before = values[p]
+            if code == _ALL:
+                nv = before + (v - old) / len(kids[p])  # a mean moves by the child's change
+            elif code == _PASS:
+                nv = v
+            else:
+                nv = self.combine(p, values)
+            if nv == before:
                 return
             values[p] = nv
-            p = self.parent[p]
+            old, v = before, nv
+            p = parent[p]
 
 
 def _gain(leaf: CNode, item: Item) -> float:
@@ -214,26 +223,22 @@ def _cap(leaf: CNode) -> float:
     return 1.0 if leaf.kind == "course" else leaf.need
 
 
-def _eligible(leaf: CNode, item: Item) -> bool:
-    if item.key.startswith("credential:"):
-        return leaf.kind == "credits" and item.course in leaf.admits
-    ok = item.key == leaf.course if leaf.kind == "course" else item.key in leaf.eligible
-    return ok and item.meets(leaf.min_points)
-
-
 def solve(
     cc: CompiledCredential,
     sc: Scenario,
     waived: frozenset[int] = frozenset(),
     *,
     satisfy_only: bool = False,
+    bound_only: bool = False,
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None = None,
 ) -> Solution:
     """The best assignment for credential ``cc`` in scenario ``sc``.
 
     ``waived`` holds ``id()`` of nodes an advisor waived. With ``satisfy_only`` the search only
     asks whether progress 1 can be reached (faster; the progress of an unsatisfied rule is
-    then a lower bound, not the maximum).
+    then a lower bound, not the maximum). With ``bound_only`` nothing is assigned: the
+    progress returned is an upper bound (every attempt counted everywhere it could count),
+    cheap to compute, and below 1 only when the rule cannot hold.
     """
     root = cc.root
     if root is None:
@@ -243,23 +248,50 @@ def solve(
     windows: list[CNode] = []
     _settle(root, sc, waived, constants, active, windows)
     tree = _Tree(root, constants, active)
-    leaves = [n for n in active.values() if n.leaf >= 0]
-    leaves.sort(key=lambda n: n.leaf)
     eligible: dict[int, list[Item]] = {}
-    items = sorted(sc.items.values(), key=lambda i: (i.date, i.key))
+    by_course = _leaves_by_key(cc)
+    for it in sorted(sc.items.values(), key=lambda i: (i.date, i.key)):
+        for leaf in by_course.get(it.key, ()):
+            if id(leaf) in active and it.meets(leaf.min_points):
+                eligible.setdefault(leaf.leaf, []).append(it)
+    leaves = [n for n in cc.leaves if id(n) in active]
     for leaf in leaves:
-        eligible[leaf.leaf] = [it for it in items if _eligible(leaf, it)]
+        eligible.setdefault(leaf.leaf, [])
 
+    if bound_only:
+        optimistic = [0.0] * len(cc.leaves)
+        for leaf in leaves:
+            optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in eligible[leaf.leaf])
+        values = _Flat.of(root).evaluate(optimistic, constants)
+        return Solution(values[0], {}, constants=constants, engine="bound")
     if not windows:
         sol = _solve_plain(tree, leaves, eligible, len(cc.leaves), satisfy_only, cpsat)
     else:
         sol = _solve_windows(tree, root, leaves, eligible, windows, len(cc.leaves), satisfy_only, cpsat)
     sol.constants = constants
-    out: dict[int, float] = {}
     amounts = _amounts(sol.assigned, leaves, len(cc.leaves))
-    tree.value(root, amounts, out)
-    sol.node_progress = out
+    flat = _Flat.of(root)
+    values = flat.evaluate(amounts, constants)
+    sol.node_progress = {id(n): v for n, v in zip(flat.nodes, values, strict=True)}
+    sol.progress = values[0]
     return sol
+
+
+def _leaves_by_key(cc: CompiledCredential) -> dict[str, list[CNode]]:
+    """Each course (or ``credential:<id>`` award) -> the leaves it can count toward."""
+    cached: dict[str, list[CNode]] | None = getattr(cc, "_by_key", None)
+    if cached is None:
+        cached = {}
+        for leaf in cc.leaves:
+            keys: Iterable[str]
+            if leaf.kind == "course":
+                keys = [leaf.course] if leaf.course else []
+            else:
+                keys = list(leaf.eligible) + ["credential:" + c for c in leaf.admits]
+            for key in keys:
+                cached.setdefault(key, []).append(leaf)
+        object.__setattr__(cc, "_by_key", cached)
+    return cached
 
 
 def _settle(
@@ -326,8 +358,13 @@ def _solve_windows(
         starts.append(list(maximal) or [None])
     best: Solution | None = None
     all_items = {it.key for its in eligible.values() for it in its}
-    for combo in itertools.product(*starts):
+    flat = _Flat.of(root)
+    # each combination of window starts, with its optimistic bound; the most promising first,
+    # and none whose bound cannot beat the best found
+    candidates: list[tuple[float, int, tuple[object, ...], dict[int, list[Item]]]] = []
+    for n, combo in enumerate(itertools.product(*starts)):
         filtered: dict[int, list[Item]] = {}
+        optimistic = [0.0] * nleaves
         for leaf in leaves:
             keep = eligible[leaf.leaf]
             for w, under, start in zip(windows, below, combo, strict=True):
@@ -336,6 +373,13 @@ def _solve_windows(
                 end = add_months(start, w.window_months or 0)  # type: ignore[arg-type]
                 keep = [it for it in keep if start <= it.date <= end]  # type: ignore[operator]
             filtered[leaf.leaf] = keep
+            optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in keep)
+        bound = flat.evaluate(optimistic, tree.constants)[0]
+        candidates.append((-bound, n, combo, filtered))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    for neg_bound, _n, combo, filtered in candidates:
+        if best is not None and -neg_bound <= best.progress + EPS:
+            break
         sol = _solve_plain(tree, leaves, filtered, nleaves, satisfy_only, cpsat)
         if best is None or sol.progress > best.progress + EPS:
             sol.windows = {id(w): s for w, s in zip(windows, combo, strict=True)}
@@ -510,36 +554,3 @@ def _branch_and_bound(
     for pos, i in enumerate(order):
         result[i] = best_choice[pos]
     return result
-
-
-ONE, ZERO = Fraction(1), Fraction(0)
-
-
-def exact_progress(tree_root: CNode, solution: Solution) -> Fraction:
-    """The progress of a solved rule as an exact fraction (for reports)."""
-
-    def value(node: CNode) -> Fraction:
-        nid = id(node)
-        if nid in solution.constants:
-            return ONE if solution.constants[nid] >= 1 - EPS else ZERO
-        k = node.kind
-        if k in ("course", "courses", "credits"):
-            its = solution.assigned.get(node.leaf, ())
-            if k == "course":
-                return ONE if its else ZERO
-            if k == "courses":
-                return Fraction(min(len(its), int(node.need)), int(node.need))
-            amt = Fraction(sum(it.credits for it in its))
-            need = Fraction(node.need)
-            return ONE if amt >= need else amt / need
-        if k == "credential":
-            return value(node.inline) if node.inline is not None else Fraction(0)
-        vals = [value(c) for c in node.children]
-        if k == "all":
-            return sum(vals, Fraction(0)) / len(vals)
-        if k == "any":
-            return max(vals)
-        n = int(node.need)
-        return sum(sorted(vals, reverse=True)[:n], Fraction(0)) / n
-
-    return value(tree_root)
