@@ -41,6 +41,7 @@ from microcred.transcript import (
     csv_columns,
     csv_rows,
     read_transcript_text,
+    transcript_from_json_line,
     transcript_from_rows,
 )
 
@@ -267,26 +268,7 @@ def _source_of(unit: Unit) -> TranscriptSource | TranscriptError:
             return exc
     if kind == "jsonl":
         _k, _key, file, line, text = unit
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return TranscriptError(
-                None,
-                [
-                    Diagnostic(
-                        "E501", f"not a JSON transcript (truncated line?): {exc.msg}", Location(file, line, exc.colno)
-                    )
-                ],
-            )
-        try:
-            src = read_transcript_text(json.dumps(data), file)
-        except TranscriptError as exc:
-            for i, d in enumerate(exc.diagnostics):
-                exc.diagnostics[i] = Diagnostic(d.code, d.message, Location(file, line, 1), d.subject)
-            return exc
-        src.attempt_lines = [(file, line)] * len(src.transcript.attempts)
-        src.document = None
-        return src
+        return transcript_from_json_line(text, file, line)
     if kind == "rows":
         _k, _key, lid, recs, columns = unit
         rows: list[CsvRow] = []

@@ -213,7 +213,11 @@ class _Learner:
         subs = self.substitutions(cid)
         if blank_ok and not self._touches(comp, subs):
             return self._blank(cid)
-        waived = frozenset(i for i in self.waived_ids if any(i == id(n) for n in comp.root.walk()))
+        waived = (
+            frozenset(i for i in self.waived_ids if any(i == id(n) for n in comp.root.walk()))
+            if self.waived_ids
+            else frozenset()
+        )
         full = self.scenario(self.as_of, "completed", subs)
         sol = solve(comp, full, waived, cpsat=solve_cpsat)
         if sol.satisfied:
@@ -268,7 +272,7 @@ class _Learner:
 
     def _exceptions_for(self, comp: CompiledCredential) -> list[ExceptionUse]:
         out: list[ExceptionUse] = []
-        if comp.root is None:
+        if comp.root is None or not self.t.exceptions:
             return out
         ids = {id(n) for n in comp.root.walk()}
         for w in self.waivers:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,6 +362,23 @@ def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[Tra
         yield TranscriptError(lid_or_none, diags)
 
 
+def transcript_from_json_line(text: str, file: str, line: int) -> TranscriptSource | TranscriptError:
+    """One transcript from one line of a JSONL file; errors name the file and the line."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"not a JSON transcript (truncated line?): {exc.msg}"
+        return TranscriptError(None, [Diagnostic("E501", message, Location(file, line, exc.colno))])
+    try:
+        src = read_transcript_text(json.dumps(data), file)
+    except TranscriptError as exc:
+        exc.diagnostics = [Diagnostic(d.code, d.message, Location(file, line, 1), d.subject) for d in exc.diagnostics]
+        return exc
+    src.attempt_lines = [(file, line)] * len(src.transcript.attempts)
+    src.document = None
+    return src
+
+
 def read_transcripts(path: Path, display: str | None = None) -> Iterator[TranscriptSource | TranscriptError]:
     """Every learner in one input file (YAML, JSON or CSV)."""
     name = display or str(path)
@@ -370,6 +388,12 @@ def read_transcripts(path: Path, display: str | None = None) -> Iterator[Transcr
         yield TranscriptError(
             None, [Diagnostic("E100", f"cannot read file: {exc.strerror or exc}", Location(name, 1, 1))]
         )
+        return
+    if path.suffix.lower() == ".jsonl":
+        text = raw.decode("utf-8", errors="replace")
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                yield transcript_from_json_line(line, name, n)
         return
     if path.suffix.lower() == ".csv":
         try:
