@@ -58,40 +58,16 @@ class Solution:
 
 
 class _Tree:
-    """Progress of a compiled rule as a function of the amounts its leaves received."""
+    """A compiled rule in one scenario: its constant nodes and its active nodes."""
 
     def __init__(self, root: CNode, constants: dict[int, float], active: dict[int, CNode]):
         self.root = root
         self.constants = constants
         self.active = active
 
-    def value(self, node: CNode, amounts: Sequence[float], out: dict[int, float] | None = None) -> float:
-        nid = id(node)
-        if nid in self.constants:
-            v = self.constants[nid]
-        else:
-            k = node.kind
-            if k == "course":
-                v = 1.0 if amounts[node.leaf] >= 1 - EPS else 0.0
-            elif k == "courses" or k == "credits":
-                a = amounts[node.leaf]
-                v = 1.0 if a >= node.need - EPS else a / node.need
-            elif k == "credential":
-                v = self.value(node.inline, amounts, out) if node.inline is not None else 0.0
-            elif k == "gpa":
-                v = 0.0
-            else:
-                vals = [self.value(c, amounts, out) for c in node.children]
-                if k == "all":
-                    v = sum(vals) / len(vals)
-                elif k == "any":
-                    v = max(vals)
-                else:  # at_least
-                    n = int(node.need)
-                    v = sum(sorted(vals, reverse=True)[:n]) / n if n <= len(vals) else sum(vals) / n
-        if out is not None:
-            out[nid] = v
-        return v
+    def progress(self, amounts: Sequence[float]) -> float:
+        """The rule's progress when its leaves hold ``amounts``."""
+        return _Flat.of(self.root).evaluate(amounts, self.constants)[0]
 
 
 _ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
@@ -418,7 +394,7 @@ def _solve_plain(
         else:
             contested.append((it, opts))
     if not contested:
-        return Solution(tree.value(tree.root, amounts), assigned)
+        return Solution(tree.progress(amounts), assigned)
 
     # drop options into leaves that the uncontested items already fill; try the scarcest
     # leaves first (a leaf few items can fill should get them before a broad elective)
@@ -437,7 +413,7 @@ def _solve_plain(
         for it, opts in contested:
             assigned[opts[0].leaf].append(it)
             amounts[opts[0].leaf] += _gain(opts[0], it)
-        return Solution(tree.value(tree.root, amounts), assigned)
+        return Solution(tree.progress(amounts), assigned)
 
     choice: list[int] | None = None
     if space <= SEARCH_LIMIT or cpsat is None:
@@ -451,14 +427,14 @@ def _solve_plain(
                 leaf = opts[idx] if 0 <= idx < len(opts) else opts[0]
                 assigned[leaf.leaf].append(it)
                 amounts[leaf.leaf] += _gain(leaf, it)
-            return Solution(tree.value(tree.root, amounts), assigned, engine="cp-sat")
+            return Solution(tree.progress(amounts), assigned, engine="cp-sat")
     if choice is None:
         choice = _branch_and_bound(tree, amounts, contested, satisfy_only, None)
         assert choice is not None
     for (it, opts), idx in zip(contested, choice, strict=True):
         assigned[opts[idx].leaf].append(it)
         amounts[opts[idx].leaf] += _gain(opts[idx], it)
-    return Solution(tree.value(tree.root, amounts), assigned, engine="search")
+    return Solution(tree.progress(amounts), assigned, engine="search")
 
 
 class _OverBudget(Exception):
