@@ -16,7 +16,7 @@ from microcred.diagnostics import Diagnostic
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
-COMMAND_MODULES: list[str] = ["microcred.generate"]
+COMMAND_MODULES: list[str] = ["microcred.generate", "microcred.badges.commands", "microcred.badges.exports"]
 
 
 def _escape_data(s: str) -> str:
