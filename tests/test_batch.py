@@ -165,3 +165,16 @@ def test_kill_and_resume_loses_and_doubles_nothing(population: Path, tmp_path: P
     clean = tmp_path / "clean.jsonl"
     subprocess.run([str(clean) if c == str(out) else c for c in cmd], check=True, capture_output=True)
     assert sorted(lines) == sorted(clean.read_text().splitlines())
+
+
+def test_a_used_compiled_catalogue_pickles_correctly(population: Path) -> None:
+    """Caches kept on compiled rules are keyed by node identity; a pickled copy of a
+    catalogue that has already evaluated learners must not reuse them."""
+    import pickle
+
+    compiled = load_compiled(CATALOG, use_cache=False)
+    sources = [s for s in read_transcripts(population / "pop.csv") if isinstance(s, TranscriptSource)][:60]
+    before = [evaluate(compiled, s, AS_OF, detail=False).to_json() for s in sources]
+    copy = pickle.loads(pickle.dumps(compiled))
+    after = [evaluate(copy, s, AS_OF, detail=False).to_json() for s in sources]
+    assert before == after

@@ -94,6 +94,7 @@ class _Flat:
             below = [node.inline] if node.kind == "credential" and node.inline is not None else node.children
             for c in reversed(below):
                 stack.append((c, i))
+        self.root_id = id(root)
         self.nodes = nodes
         self.parent = parent
         self.kids = kids
@@ -122,8 +123,11 @@ class _Flat:
 
     @staticmethod
     def of(root: CNode) -> _Flat:
+        """The flattened form of ``root``, built once and kept on it. It is keyed by the
+        identity of the nodes, so a copy that was pickled and loaded again (whose nodes are
+        new objects) builds its own."""
         flat: _Flat | None = getattr(root, "_flat", None)
-        if flat is None:
+        if flat is None or flat.root_id != id(root):
             flat = _Flat(root)
             object.__setattr__(root, "_flat", flat)
         return flat
