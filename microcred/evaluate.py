@@ -15,7 +15,7 @@ from microcred.dates import add_span
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
 from microcred.graph import stacks_into
 from microcred.modelerrors import suggest
-from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotCounted
+from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotCounted, StackEntry, StackTarget
 from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
@@ -457,7 +457,33 @@ def evaluate(
         results[cid] = learner.evaluate(cid)
     for cid, r in results.items():
         r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in stacks_into(cc.graph, cid)]
-    return LearnerResult(t.learner.id, t.learner.name, day, results, warnings)
+    return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))
+
+
+def stacking_report(cc: CompiledCatalog, results: dict[str, CredentialResult]) -> list[StackEntry]:
+    """For each earned or in-progress credential: every credential it stacks into, up to the
+    top, with the learner's progress toward each and the credits it applies there.
+
+    The credits applied to a target are those of the attempts counted, in the target's
+    assignment, by the stacked credential's rule or by the rules inside it, plus the
+    credential's own catalogue credits where the target admits it for credit as an award.
+    """
+    out: list[StackEntry] = []
+    for cid, r in results.items():
+        if r.status not in ("earned", "in_progress"):
+            continue
+        inside = cc.stacked_from(cid)
+        targets: list[StackTarget] = []
+        for target, depth in cc.stack_targets(cid):
+            t = results.get(target)
+            if t is None:
+                continue
+            credits = float(
+                sum(a.credits for a in t.applied if a.owner in inside or (a.status == "awarded" and a.course in inside))
+            )
+            targets.append(StackTarget(target, depth, t.status, t.progress, credits))
+        out.append(StackEntry(cid, r.status, targets))
+    return out
 
 
 __all__ = ["STATUSES", "Fraction", "Location", "compile_catalog", "evaluate"]

@@ -88,6 +88,18 @@ def render(result: LearnerResult, *, show_all: bool = False) -> str:
         lines.append("")
     if hidden:
         lines.append(f"{hidden} credential{'s' if hidden != 1 else ''} not started (--all shows them).")
+    if result.stacking:
+        lines += ["", "Where it leads (stacking, up to degrees):"]
+        for entry in result.stacking:
+            title = result.credentials[entry.credential].title
+            lines.append(f"  {STATUS_MARK[entry.status]} {title} ({entry.credential}, {STATUS_WORD[entry.status]}):")
+            for t in entry.stacks_into:
+                target = result.credentials[t.credential]
+                via = "" if t.depth == 1 else f" (via {t.depth - 1} other{'s' if t.depth > 2 else ''})"
+                lines.append(
+                    f"      → {target.title}: {STATUS_WORD[t.status]}, {t.progress * 100:.0f}%, "
+                    f"{t.credits:g} credits applied{via}"
+                )
     for w in result.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines).rstrip() + "\n"

@@ -139,6 +139,43 @@ class CredentialResult:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class StackTarget:
+    """A credential that another stacks into, directly (depth 1) or through others."""
+
+    credential: str
+    depth: int
+    status: str
+    progress: float
+    credits: float  # credits the stacked credential's attempts (or award) apply to it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "credential": self.credential,
+            "depth": self.depth,
+            "status": self.status,
+            "progress": self.progress,
+            "credits": self.credits,
+        }
+
+
+@dataclass
+class StackEntry:
+    """Where one earned or in-progress credential leads: every credential it stacks into,
+    transitively up to the top (degrees)."""
+
+    credential: str
+    status: str
+    stacks_into: list[StackTarget]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "credential": self.credential,
+            "status": self.status,
+            "stacks_into": [t.to_json() for t in self.stacks_into],
+        }
+
+
 @dataclass
 class LearnerResult:
     learner_id: str
@@ -146,6 +183,7 @@ class LearnerResult:
     as_of: dt.date
     credentials: dict[str, CredentialResult]
     warnings: list[Diagnostic] = field(default_factory=list)
+    stacking: list[StackEntry] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         learner: dict[str, Any] = {"id": self.learner_id}
@@ -155,6 +193,7 @@ class LearnerResult:
             "learner": learner,
             "as_of": self.as_of.isoformat(),
             "credentials": {cid: r.to_json() for cid, r in self.credentials.items()},
+            "stacking": [s.to_json() for s in self.stacking],
             "warnings": [d.to_dict() for d in self.warnings],
         }
 

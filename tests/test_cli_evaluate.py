@@ -33,7 +33,12 @@ def test_json_shape_one_line_per_learner() -> None:
     assert len(lines) == len(files) + 14
     for line in lines:
         doc = json.loads(line)
-        assert set(doc) == {"learner", "as_of", "credentials", "warnings"}
+        assert set(doc) == {"learner", "as_of", "credentials", "stacking", "warnings"}
+        for entry in doc["stacking"]:
+            assert doc["credentials"][entry["credential"]]["status"] in ("earned", "in_progress")
+            for t in entry["stacks_into"]:
+                assert set(t) == {"credential", "depth", "status", "progress", "credits"}
+                assert t["progress"] == doc["credentials"][t["credential"]]["progress"]
         assert isinstance(doc["learner"]["id"], str)
         assert len(doc["as_of"]) == 10
         for cid, c in doc["credentials"].items():
@@ -67,6 +72,13 @@ def test_expected_results_of_the_bundled_learners() -> None:
     assert creds["statistical-modeling"]["earned_on"] == "2025-05-09"
     # stacking: the certificate counts toward the bachelor degree
     assert [s["credential"] for s in cert["stacks_into"]] == ["bas-information-systems"]
+    # and the stacking section follows data-foundations up to the degree, with its credits
+    doc = json.loads(out)
+    found = {e["credential"]: e for e in doc["stacking"]}
+    targets = {t["credential"]: t for t in found["data-foundations"]["stacks_into"]}
+    assert targets["data-analytics-certificate"]["depth"] == 1
+    assert targets["bas-information-systems"]["depth"] == 2
+    assert targets["data-analytics-certificate"]["credits"] > 0
 
 
 def test_same_input_same_output() -> None:

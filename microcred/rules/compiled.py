@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from microcred.catalog import Catalog
-from microcred.graph import admitted_credentials, build_graph
+from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -116,6 +116,30 @@ class CompiledCatalog:
             else:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
+
+    def stack_targets(self, credential: str) -> list[tuple[str, int]]:
+        """Every credential ``credential`` stacks into, with the length of the shortest stacking
+        path to it, nearest first (computed once per credential)."""
+        cache: dict[str, list[tuple[str, int]]] = self.__dict__.setdefault("_stack_targets", {})
+        hit = cache.get(credential)
+        if hit is None:
+            h = self.__dict__.get("_stacking_graph")
+            if h is None:
+                h = credential_subgraph(self.graph)
+                self.__dict__["_stacking_graph"] = h
+            lengths = nx.single_source_shortest_path_length(h, credential) if credential in h else {}
+            hit = sorted(((t, d) for t, d in lengths.items() if t != credential), key=lambda x: (x[1], x[0]))
+            cache[credential] = hit
+        return hit
+
+    def stacked_from(self, credential: str) -> frozenset[str]:
+        """``credential`` and every credential that stacks into it, directly or not."""
+        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_stacked_from", {})
+        hit = cache.get(credential)
+        if hit is None:
+            hit = frozenset({credential} | ancestors(self.graph, credential))
+            cache[credential] = hit
+        return hit
 
     @property
     def graph(self) -> nx.DiGraph:
