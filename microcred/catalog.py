@@ -78,6 +78,31 @@ class Alignment(Strict):
     target_type: StrictStr | None = None
 
 
+class SharingLimit(Strict):
+    """At most this many courses (or credits) counted toward both this credential and another."""
+
+    credential: StrictStr
+    max_courses: Annotated[int, Field(ge=0)] | None = None
+    max_credits: Number | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> SharingLimit:
+        if (self.max_courses is None) == (self.max_credits is None):
+            raise ValueError("give exactly one of `max_courses` or `max_credits`")
+        return self
+
+
+class Limits(Strict):
+    """Caps on what may count toward a credential (an extension of the rule language)."""
+
+    prior_learning_credits: Number | None = Field(
+        default=None, description="At most this many credits from awarded credentials admitted for credit."
+    )
+    shared_with: list[SharingLimit] = Field(
+        default_factory=list, description="Pairwise caps on courses or credits counted toward both."
+    )
+
+
 class Credential(Strict):
     id: StrictStr
     type: StrictStr
@@ -94,6 +119,7 @@ class Credential(Strict):
     requires: Rule | None = Field(
         default=None, description="The stacking rule; a credential without one can only be awarded."
     )
+    limits: Limits | None = Field(default=None, description="Caps on prior learning and on sharing (extension).")
     image: StrictStr | None = None
     tags: list[StrictStr] = Field(default_factory=list)
     alignments: list[Alignment] = Field(default_factory=list)

@@ -20,7 +20,7 @@ from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
 from microcred.rules.scenario import EPS, Scenario, build_scenario
-from microcred.rules.solver import Solution, solve
+from microcred.rules.solver import Budget, Solution, solve
 from microcred.transcript import Awarded, Substitute, Transcript, TranscriptSource, Waive
 
 STATUSES = ("earned", "expired", "in_progress", "partial", "not_started")
@@ -219,7 +219,8 @@ class _Learner:
             else frozenset()
         )
         full = self.scenario(self.as_of, "completed", subs)
-        sol = solve(comp, full, waived, cpsat=solve_cpsat)
+        budgets = self.budgets(cid)
+        sol = solve(comp, full, waived, cpsat=solve_cpsat, budgets=budgets)
         if sol.satisfied:
             earned_on, sol_at, sc_at = self._earliest(comp, subs, waived, sol, full)
             expires_on = add_span(earned_on, cred.valid_for.years, cred.valid_for.months) if cred.valid_for else None
@@ -229,10 +230,35 @@ class _Learner:
         status = "partial" if progress > 0 else "not_started"
         if self._has_pending(comp):
             ip = self.scenario(self.as_of, "in_progress", subs)
-            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat)
+            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
             if sol_ip.satisfied:
                 status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
+
+    def budgets(self, cid: str) -> list[Budget]:
+        """The caps the catalogue puts on credential ``cid`` (``limits:``), as solver budgets.
+
+        A sharing limit with credential B caps the courses counted here that B's own
+        evaluation counts (B is evaluated first)."""
+        limits = self.cc.catalog.credentials[cid].limits
+        if limits is None:
+            return []
+        out: list[Budget] = []
+        if limits.prior_learning_credits is not None:
+            keys = frozenset("credential:" + c for c in self.cc.catalog.credentials)
+            out.append(Budget(keys, True, limits.prior_learning_credits))
+        for lim in limits.shared_with:
+            other = self.results.get(lim.credential)
+            counted = (
+                frozenset(a.substituted_for or a.course for a in other.applied if a.status != "awarded")
+                if other is not None
+                else frozenset()
+            )
+            if lim.max_credits is not None:
+                out.append(Budget(counted, True, lim.max_credits))
+            else:
+                out.append(Budget(counted, False, float(lim.max_courses or 0)))
+        return out
 
     def _touches(self, comp: CompiledCredential, subs: tuple[tuple[str, str], ...]) -> bool:
         """Whether anything in the record can change this credential's result."""
@@ -307,6 +333,7 @@ class _Learner:
     ) -> tuple[dt.date, Solution, Scenario]:
         """The earliest date D at which the record cut to D satisfies the credential."""
         dates = self._event_dates(comp, dict(subs))
+        budgets = self.budgets(comp.id)
         if not dates:
             return self.as_of, full_sol, full
 
@@ -315,7 +342,7 @@ class _Learner:
             bound = solve(comp, sc, waived, bound_only=True)
             if bound.progress < 1 - EPS:
                 return bound, sc  # cannot hold even if every attempt counted everywhere
-            return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat), sc
+            return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets), sc
 
         monotone = (
             self.cc.catalog.repeats == "best"
@@ -453,8 +480,20 @@ def evaluate(
     learner = _Learner(cc, t, day, include_planned, detail)
     wanted = list(credentials) if credentials is not None else list(cc.credentials)
     results: dict[str, CredentialResult] = {}
+    done = learner.results
+
+    def run(cid: str, stack: frozenset[str]) -> CredentialResult:
+        if cid not in done:
+            # a credential capped against others is evaluated after them
+            limits = cc.catalog.credentials[cid].limits
+            for lim in limits.shared_with if limits else ():
+                if lim.credential in cc.credentials and lim.credential not in stack:
+                    run(lim.credential, stack | {cid})
+            done[cid] = learner.evaluate(cid)
+        return done[cid]
+
     for cid in wanted:
-        results[cid] = learner.evaluate(cid)
+        results[cid] = run(cid, frozenset())
     for cid, r in results.items():
         r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in stacks_into(cc.graph, cid)]
     return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))

@@ -66,6 +66,7 @@ def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -
     found += taxonomy_checks.check_cycles(catalog, cycles)
     found += rule_checks.check_references(catalog)
     found += rule_checks.check_node_ids(catalog)
+    found += rule_checks.check_limits(catalog)
     counted = list(rule_checks.check_counts(catalog, index))
     found += counted
     # logic is analysed where counting found nothing impossible

@@ -758,3 +758,42 @@ def test_counting_node_competing_with_a_course_node_can_never_hold(tmp_path: Pat
     )
     report = validate_paths(p)
     assert [(d.code, d.location.line if d.location else 0) for d in report.errors] == [("E404", 11)]
+
+
+def test_sharing_limit_names_an_unknown_credential(tmp_path: Path) -> None:
+    from microcred.validate import validate_paths
+
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "catalog: {id: x, name: X}\n"
+        "taxonomy: {types: {minor: {}}}\n"
+        "courses:\n"
+        "  - {id: CSCI 1410, title: A, credits: 3}\n"
+        "credentials:\n"
+        "  - id: m\n"
+        "    type: minor\n"
+        "    title: M\n"
+        "    limits: {shared_with: [{credential: majr, max_courses: 1}]}\n"
+        "    requires: {course: CSCI 1410}\n"
+    )
+    report = validate_paths(p)
+    assert [(d.code, d.location.line if d.location else 0) for d in report.errors] == [("E302", 9)]
+
+
+def test_sharing_limit_needs_exactly_one_cap(tmp_path: Path) -> None:
+    from microcred.validate import validate_paths
+
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "taxonomy: {types: {minor: {}}}\n"
+        "credentials:\n"
+        "  - id: m\n"
+        "    type: minor\n"
+        "    title: M\n"
+        "    limits:\n"
+        "      shared_with:\n"
+        "        - {credential: m2, max_courses: 1, max_credits: 3}\n"
+    )
+    report = validate_paths(p)
+    assert report.errors[0].code == "E203" and report.errors[0].location is not None
+    assert report.errors[0].location.line == 8

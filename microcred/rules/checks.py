@@ -90,6 +90,22 @@ def check_references(catalog: Catalog) -> Iterator[Diagnostic]:
             yield from (d for d in found if d is not None)
 
 
+def check_limits(catalog: Catalog) -> Iterator[Diagnostic]:
+    """E302: a sharing limit that names a credential the catalogue lacks (or the credential itself)."""
+    creds = catalog.credentials
+    for cid, cred in creds.items():
+        if cred.limits is None:
+            continue
+        for i, lim in enumerate(cred.limits.shared_with):
+            if lim.credential == cid or (lim.credential not in creds and lim.credential not in catalog.broken_ids):
+                what = "is this credential itself" if lim.credential == cid else "is not in the catalogue"
+                yield Diagnostic(
+                    "E302",
+                    f"sharing limit names '{lim.credential}', which {what}{suggest(lim.credential, creds)}",
+                    catalog.sources.credential(cid, ("limits", "shared_with", i, "credential")),
+                )
+
+
 def check_node_ids(catalog: Catalog) -> Iterator[Diagnostic]:
     """E205: two nodes of one credential's rule with the same ``id``."""
     for cid, _cred, rule in _rules(catalog):

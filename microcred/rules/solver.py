@@ -23,6 +23,7 @@ See docs/engine.md for the complexity and the proof obligations the tests check.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -203,6 +204,81 @@ def _cap(leaf: CNode) -> float:
     return 1.0 if leaf.kind == "course" else leaf.need
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A cap on what may count toward a credential: of the items whose keys are in ``keys``,
+    at most ``limit`` courses (or credits, with ``by_credits``) may count."""
+
+    keys: frozenset[str]
+    by_credits: bool
+    limit: float
+
+
+#: Most subsets of capped items tried for one credential.
+BUDGET_SUBSETS = 2000
+
+
+def _within(chosen: Sequence[Item], budgets: Sequence[Budget]) -> bool:
+    for b in budgets:
+        used = sum((it.credits if b.by_credits else 1.0) for it in chosen if it.key in b.keys)
+        if used > b.limit + EPS:
+            return False
+    return True
+
+
+def _maximal_subsets(items: list[Item], budgets: Sequence[Budget]) -> list[list[Item]]:
+    """Every subset of ``items`` within the budgets to which no further item can be added."""
+    found: list[list[Item]] = []
+
+    def grow(k: int, chosen: list[Item]) -> None:
+        if len(found) >= BUDGET_SUBSETS:
+            return
+        if k == len(items):
+            if all(not _within([*chosen, it], budgets) for it in items if it not in chosen):
+                found.append(list(chosen))
+            return
+        if _within([*chosen, items[k]], budgets):
+            grow(k + 1, [*chosen, items[k]])
+        grow(k + 1, chosen)
+
+    grow(0, [])
+    return found
+
+
+def _solve_budgets(
+    cc: CompiledCredential,
+    sc: Scenario,
+    waived: frozenset[int],
+    budgets: Sequence[Budget],
+    satisfy_only: bool,
+    cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
+) -> Solution | None:
+    """Exact under caps: try each maximal set of capped items the caps allow (progress never
+    falls when more items may count), the most promising first. None when no cap binds."""
+    by_key = _leaves_by_key(cc)
+    capped = sorted(
+        (it for it in sc.items.values() if it.key in by_key and any(it.key in b.keys for b in budgets)),
+        key=lambda i: (i.key, i.date),
+    )
+    if _within(capped, budgets):
+        return None
+    free = {k: it for k, it in sc.items.items() if it not in capped}
+    options = []
+    for n, subset in enumerate(_maximal_subsets(capped, budgets)):
+        trial = dataclasses.replace(sc, items={**free, **{it.key: it for it in subset}})
+        bound = solve(cc, trial, waived, bound_only=True).progress
+        options.append((-bound, n, trial))
+    options.sort(key=lambda o: (o[0], o[1]))
+    best: Solution | None = None
+    for neg_bound, _n, trial in options:
+        if best is not None and (-neg_bound <= best.progress + EPS or best.satisfied):
+            break
+        sol = solve(cc, trial, waived, satisfy_only=satisfy_only, cpsat=cpsat)
+        if best is None or sol.progress > best.progress + EPS:
+            best = sol
+    return best
+
+
 def solve(
     cc: CompiledCredential,
     sc: Scenario,
@@ -211,6 +287,7 @@ def solve(
     satisfy_only: bool = False,
     bound_only: bool = False,
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None = None,
+    budgets: Sequence[Budget] = (),
 ) -> Solution:
     """The best assignment for credential ``cc`` in scenario ``sc``.
 
@@ -223,6 +300,10 @@ def solve(
     root = cc.root
     if root is None:
         return Solution(0.0, {})
+    if budgets and not bound_only:  # (without the caps, the bound is still an upper bound)
+        capped = _solve_budgets(cc, sc, waived, budgets, satisfy_only, cpsat)
+        if capped is not None:
+            return capped
     constants: dict[int, float] = {}
     active: dict[int, CNode] = {}
     windows: list[CNode] = []
