@@ -13,7 +13,6 @@ from typing import Any
 from microcred.catalog import Catalog
 from microcred.dates import add_span
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
-from microcred.graph import stacks_into
 from microcred.modelerrors import suggest
 from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotCounted, StackEntry, StackTarget
 from microcred.rules import explain
@@ -138,8 +137,8 @@ class _Learner:
         self.as_of = as_of
         self.pending = ("in_progress", "planned") if include_planned else ("in_progress",)
         cat = cc.catalog
-        self.credits_of = {cid: c.credits for cid, c in cat.courses.items()}
-        self.cred_credits = {cid: c.credits for cid, c in cat.credentials.items()}
+        self.credits_of = cc.course_credits
+        self.cred_credits = cc.credential_credits
         self.awarded = [self._effective(aw) for aw in t.awarded if aw.credential in cat.credentials]
         self.waivers = [e for e in t.exceptions if isinstance(e, Waive)]
         self.subs = [e for e in t.exceptions if isinstance(e, Substitute)]
@@ -261,16 +260,24 @@ class _Learner:
         return out
 
     def _touches(self, comp: CompiledCredential, subs: tuple[tuple[str, str], ...]) -> bool:
-        """Whether anything in the record can change this credential's result."""
-        if self.t.exceptions:
+        """Whether anything in the record can change this credential's result.
+
+        Found through the compiled catalogue's index from courses to the credentials they
+        can count toward, so the cost grows with what the record touches, not with the
+        size of the catalogue."""
+        if self.t.exceptions or subs:
             return True
-        if any(aw.credential in comp.relevant_credentials for aw in self.awarded):
-            return True
-        rel = comp.relevant_courses
-        if rel is None:
-            return bool(self.t.attempts)
-        mapping = dict(subs)
-        return any(mapping.get(a.course, a.course) in rel for a in self.t.attempts)
+        touched = self.__dict__.get("_touched")
+        if touched is None:
+            cc = self.cc
+            touched = set(cc.uses_all_courses) if self.t.attempts else set()
+            for a in self.t.attempts:
+                touched |= cc.by_course.get(a.course, set())
+            awarded = {aw.credential for aw in self.awarded}
+            if awarded:
+                touched |= {cid for cid, c in cc.credentials.items() if c.relevant_credentials & awarded}
+            self.__dict__["_touched"] = touched
+        return comp.id in touched
 
     def _blank(self, cid: str) -> CredentialResult:
         """The result for a learner whose record touches nothing of this credential: the same
@@ -495,7 +502,7 @@ def evaluate(
     for cid in wanted:
         results[cid] = run(cid, frozenset())
     for cid, r in results.items():
-        r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in stacks_into(cc.graph, cid)]
+        r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in cc.direct_stacks(cid)]
     return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))
 
 

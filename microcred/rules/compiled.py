@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from microcred.catalog import Catalog
-from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph
+from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -104,6 +104,8 @@ class CompiledCatalog:
         self.scale: GradeScale = catalog.grade_scale
         self.index = CourseIndex(catalog.courses)
         self._graph: nx.DiGraph | None = None
+        self.course_credits: dict[str, float] = {cid: c.credits for cid, c in catalog.courses.items()}
+        self.credential_credits: dict[str, float | None] = {cid: c.credits for cid, c in catalog.credentials.items()}
         self.credentials: dict[str, CompiledCredential] = {}
         for cid in catalog.credentials:
             self.credentials[cid] = self._compile_credential(cid)
@@ -129,6 +131,15 @@ class CompiledCatalog:
                 self.__dict__["_stacking_graph"] = h
             lengths = nx.single_source_shortest_path_length(h, credential) if credential in h else {}
             hit = sorted(((t, d) for t, d in lengths.items() if t != credential), key=lambda x: (x[1], x[0]))
+            cache[credential] = hit
+        return hit
+
+    def direct_stacks(self, credential: str) -> list[str]:
+        """The credentials ``credential`` stacks into directly (the graph's successors)."""
+        cache: dict[str, list[str]] = self.__dict__.setdefault("_direct", {})
+        hit = cache.get(credential)
+        if hit is None:
+            hit = stacks_into(self.graph, credential)
             cache[credential] = hit
         return hit
 
