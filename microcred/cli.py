@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,14 @@ from microcred.diagnostics import Diagnostic
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
-COMMAND_MODULES: list[str] = ["microcred.generate", "microcred.badges.commands", "microcred.badges.exports"]
+COMMAND_MODULES: list[str] = [
+    "microcred.generate",
+    "microcred.badges.commands",
+    "microcred.badges.exports",
+    "microcred.commands_graph",
+    "microcred.commands_diff",
+    "microcred.commands_plan",
+]
 
 
 def _escape_data(s: str) -> str:
@@ -108,12 +116,23 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import compile_catalog, evaluate
     from microcred.report_text import render
+    from microcred.result import LearnerResult
     from microcred.transcript import TranscriptError, read_transcripts
 
     missing = [t for t in args.transcripts if not Path(t).is_file()]
     if missing:
         err.write(f"microcred evaluate: no such file: {', '.join(missing)}\n")
         return EXIT_USAGE
+    if args.output:
+        from microcred.report_html import output_problem
+
+        problem = output_problem(args.output)
+        if problem:
+            err.write(f"microcred evaluate: cannot write {args.output}: {problem}\n")
+            return EXIT_USAGE
+    buffer = io.StringIO() if args.output else None
+    out = buffer or out
+    learners: list[LearnerResult] = []
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
@@ -147,11 +166,25 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(format_text(w) + "\n")
             if args.format == "json":
                 out.write(json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            elif args.format == "html":
+                learners.append(result)
             else:
                 if not first:
                     out.write("\n" + "─" * 72 + "\n\n")
                 out.write(render(result, show_all=args.all))
             first = False
+    if args.format == "html":
+        from microcred.report_html import render_html
+
+        out.write(render_html(learners, catalog))
+    if buffer is not None:
+        from microcred.report_html import write_atomically
+
+        try:
+            write_atomically(args.output, buffer.getvalue())
+        except OSError as exc:
+            err.write(f"microcred evaluate: cannot write {args.output}: {exc.strerror or exc}\n")
+            return EXIT_USAGE
     return status
 
 
@@ -257,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate transcripts: statuses, dates, progress, what is missing")
     e.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV (many)")
-    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--format", choices=("text", "json", "html"), default="text")
+    e.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically), not stdout")
     e.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )

@@ -1,0 +1,143 @@
+"""Command line: ``microcred graph``, a picture of how the catalogue's credentials stack.
+
+``microcred graph --catalog C [--transcript T [--learner ID] [--as-of DATE]]
+[--format dot|graphml|mermaid|svg] [-o OUT] [--courses]``
+
+Exit codes as for ``evaluate``: 0 done, 1 invalid input (an invalid catalogue or
+transcript), 2 usage (a missing file, a bad option, an output that cannot be written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report, _parse_date, format_text
+
+PROG = "microcred graph"
+#: file name endings that choose a format when --format is not given
+SUFFIXES = {".dot": "dot", ".gv": "dot", ".graphml": "graphml", ".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg"}
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output and args.output != "-":
+        return SUFFIXES.get(Path(args.output).suffix.lower(), "svg")
+    return "svg"
+
+
+def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tuple[Any, int]:
+    """The evaluation of the one learner of ``args.transcript`` (``--learner`` picks one of several)."""
+    from microcred.diagnostics import MicrocredError
+    from microcred.evaluate import evaluate
+    from microcred.transcript import TranscriptError, TranscriptSource, read_transcripts
+
+    path = args.transcript
+    found: list[TranscriptSource] = []
+    for item in read_transcripts(Path(path), path):
+        if isinstance(item, TranscriptError):
+            if args.learner is None or item.learner_id == args.learner:
+                who = f" (learner {item.learner_id})" if item.learner_id else ""
+                err.write(f"{PROG}: cannot read {path}{who}:\n")
+                for d in item.diagnostics:
+                    err.write(format_text(d) + "\n")
+                return None, EXIT_INVALID
+            continue
+        if args.learner is None or item.transcript.learner.id == args.learner:
+            found.append(item)
+    if not found:
+        what = f"no learner {args.learner}" if args.learner else "no learner"
+        err.write(f"{PROG}: {what} in {path}\n")
+        return None, EXIT_INVALID if args.learner is None else EXIT_USAGE
+    if len(found) > 1:
+        err.write(f"{PROG}: {path} holds {len(found)} learners; choose one with --learner ID\n")
+        return None, EXIT_USAGE
+    src = found[0]
+    try:
+        result = evaluate(compiled, src, args.as_of)
+    except MicrocredError as exc:
+        err.write(f"{PROG}: cannot evaluate {path} (learner {src.transcript.learner.id}):\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+    for w in result.warnings:
+        err.write(format_text(w) + "\n")
+    return result, EXIT_OK
+
+
+def _write(target: str | None, text: str, out: TextIO, err: TextIO) -> int:
+    if target in (None, "-"):
+        out.write(text)
+        return EXIT_OK
+    assert target is not None
+    path = Path(target)
+    if path.is_dir():
+        err.write(f"{PROG}: {target} is a directory; give a file name with -o\n")
+        return EXIT_USAGE
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        err.write(f"{PROG}: cannot write {target}: {exc.strerror or exc}\n")
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.evaluate import compile_catalog
+    from microcred.picture import Picture, render
+
+    if args.transcript is None and (args.as_of is not None or args.learner is not None):
+        err.write(f"{PROG}: --as-of and --learner need --transcript\n")
+        return EXIT_USAGE
+    if args.transcript is not None and not Path(args.transcript).is_file():
+        err.write(f"{PROG}: no such file: {args.transcript}\n")
+        return EXIT_USAGE
+    catalog, code = _load_catalog_or_report(args.catalog, err)
+    if catalog is None:
+        return code
+    compiled = compile_catalog(catalog)  # type: ignore[arg-type]
+    result = None
+    if args.transcript is not None:
+        result, code = _learner_result(args, compiled, err)
+        if result is None:
+            return code
+    picture = Picture.build(compiled, result, courses=args.courses)
+    return _write(args.output, render(_format(args), picture), out, err)
+
+
+def register(sub: Any) -> None:
+    """Add ``graph`` to the ``microcred`` command line."""
+    g = sub.add_parser(
+        "graph",
+        help="draw how credentials stack (SVG, DOT, GraphML, Mermaid), with a learner's progress",
+        description="Draw the stacking graph of a catalogue: its credentials in rows by taxonomy level "
+        "(badges at the bottom, degrees at the top) with an arrow where one counts toward another. "
+        "With a transcript, each credential shows the learner's status and progress.",
+    )
+    g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
+    g.add_argument(
+        "--transcript", metavar="TRANSCRIPT", help="a learner's transcript (YAML/JSON, or CSV with --learner)"
+    )
+    g.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several (a CSV)")
+    g.add_argument(
+        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+    )
+    g.add_argument(
+        "--format",
+        choices=("dot", "graphml", "mermaid", "svg"),
+        help="the picture's format (default: from the -o file name's ending, else svg)",
+    )
+    g.add_argument("-o", "--output", metavar="OUT", help="the file to write (default, or '-': standard output)")
+    g.add_argument("--courses", action="store_true", help="also draw the courses and what they count toward")
+    g.set_defaults(func=_cmd_graph)
+
+
+__all__ = ["register"]
