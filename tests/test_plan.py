@@ -1,0 +1,611 @@
+"""Planning: the cheapest further courses that earn a credential, and stack pathways.
+
+* On the example catalogue, every proposed set (the cheapest and each alternative) earns the
+  target when its courses are added to the transcript, as the evaluator itself says.
+* On small random catalogues and transcripts (tests/strategies.py), brute force over every
+  subset of the catalogue's courses finds no cheaper set, and the plan is the first set in
+  the documented order (credits, courses, courses already in progress or planned, ids).
+* Impossible plans name the requirement and the reason; unknown targets suggest a name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+import yaml
+from conftest import EXAMPLE, ROOT
+from hypothesis import HealthCheck, assume, event, given, note, settings
+from hypothesis import strategies as st
+from strategies import AS_OF, DENSE, Case, cases
+
+import microcred.plan as planmod
+from microcred import load_catalog
+from microcred.catalog import Catalog
+from microcred.cli import main
+from microcred.evaluate import compile_catalog, evaluate
+from microcred.loader import read_catalog
+from microcred.plan import CourseSet, PlanError, UnknownCredential, pathways, plan, top_grade
+from microcred.rules.compiled import CompiledCatalog
+from microcred.transcript import Attempt, Transcript, TranscriptSource, read_transcripts
+from microcred.validate import validate_catalog
+
+TRANSCRIPTS = sorted((ROOT / "examples/example-university/transcripts").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def example() -> CompiledCatalog:
+    return compile_catalog(load_catalog(EXAMPLE))
+
+
+def _source(path: Path) -> TranscriptSource:
+    (src,) = [s for s in read_transcripts(path) if isinstance(s, TranscriptSource)]
+    return src
+
+
+def _with(t: Transcript, courses: list[str], day: dt.date, grade: str) -> Transcript:
+    new = [Attempt(course=c, date=day, grade=grade) for c in courses]
+    return t.model_copy(update={"attempts": [*t.attempts, *new]})
+
+
+def _earns(catalog: Catalog | CompiledCatalog, t: Transcript, target: str, courses: list[str], day: dt.date) -> bool:
+    cc = compile_catalog(catalog)
+    top = top_grade(cc.scale)
+    assert top is not None
+    r = evaluate(cc, _with(t, courses, day, top.name), day, credentials=[target], detail=False)
+    return r.credentials[target].status == "earned"
+
+
+@contextmanager
+def rejections() -> Iterator[list[str]]:
+    """Sets the model proposed and the evaluator rejected (the model is exact: none)."""
+    seen: list[str] = []
+    real = planmod._verify
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if isinstance(out, str) and not out.startswith("!"):
+            seen.append(out)
+        return out
+
+    with mock.patch.object(planmod, "_verify", spy):
+        yield seen
+
+
+def _check_options(options: list[CourseSet]) -> None:
+    """Alternatives come cheapest first, distinct, none a superset of an earlier set."""
+    keys = [(Fraction(str(o.credits)), len(o)) for o in options]
+    assert keys == sorted(keys)
+    for i, later in enumerate(options):
+        for earlier in options[:i]:
+            assert not set(earlier.ids) <= set(later.ids), (earlier.ids, later.ids)
+
+
+# --------------------------------------------------------------------------- example catalogue
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_every_proposed_set_earns_its_target(example: CompiledCatalog, path: Path) -> None:
+    src = _source(path)
+    day = src.transcript.as_of
+    assert day is not None
+    with rejections() as rejected:
+        for target in example.credentials:
+            try:
+                p = plan(example, src, target, alternatives=2)
+            except PlanError as exc:
+                assert "expired" in exc.reason, exc  # the only impossible ones in the examples
+                continue
+            now = evaluate(example, src, day, credentials=[target]).credentials[target]
+            assert p.status == now.status
+            if p.already_earned:
+                assert p.best.ids == [] and p.alternatives == []
+                continue
+            assert p.best.ids, target
+            _check_options(p.options)
+            for option in p.options:
+                assert _earns(example, src.transcript, target, option.ids, day), (target, option.ids)
+    assert rejected == []
+
+
+def test_plan_for_the_bachelor_degree(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/earned-certificate.yaml")
+    p = plan(example, src, "bas-information-systems")
+    assert p.status == "partial"
+    # 120 credits are needed in all; Maya has 29 and her courses are all useful
+    assert p.best.credits == 91
+    assert len(p.alternatives) == 3
+    first = p.best.courses[0]
+    assert first.counts_toward and all(isinstance(n, str) for n in first.counts_toward)
+    # taking one course fewer never earns it
+    for drop in p.best.ids:
+        rest = [c for c in p.best.ids if c != drop]
+        assert not _earns(example, src.transcript, "bas-information-systems", rest, p.as_of)
+
+
+def test_a_course_passed_below_the_minimum_grade_is_retaken(example: CompiledCatalog) -> None:
+    # Priya's ISMG 3600 (C-) is below software-development's C: the database course is open
+    src = _source(ROOT / "examples/example-university/transcripts/partial.yaml")
+    p = plan(example, src, "software-development", alternatives=3)
+    assert p.best.credits == 6 and len(p.best) == 2
+    retakes = [c for o in p.options for c in o.courses if c.course == "ISMG 3600"]
+    assert retakes and all(c.retake for c in retakes)
+
+
+def test_courses_in_progress_come_first_among_equals(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/in-progress.yaml")
+    p = plan(example, src, "cloud-computing-essentials")
+    assert [(c.course, c.pending) for c in p.best.courses] == [("CSCI 3800", "in_progress")]
+    p = plan(example, src, "technical-writing")
+    assert [(c.course, c.pending) for c in p.best.courses] == [("ENGL 3154", "in_progress")]
+    p = plan(example, src, "cybersecurity-essentials", alternatives=0)
+    assert ("ISMG 4300", "planned") in [(c.course, c.pending) for c in p.best.courses]
+
+
+def test_already_earned(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/earned-certificate.yaml")
+    p = plan(example, src, "data-analytics-certificate")
+    assert p.already_earned and p.best.ids == [] and p.best.earned_on == dt.date(2026, 5, 8)
+
+
+def test_plans_are_deterministic(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/repeats-and-transfer.yaml")
+    a = plan(example, src, "aas-information-technology").to_json()
+    b = plan(compile_catalog(load_catalog(EXAMPLE)), src, "aas-information-technology").to_json()
+    assert a == b
+
+
+def test_expired_credentials_cannot_be_planned(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/expired.yaml")
+    with pytest.raises(PlanError, match="expired on 2024-12-16"):
+        plan(example, src, "cloud-foundations")
+    with pytest.raises(PlanError, match=r"award .*expired on 2024-06-01"):
+        plan(example, src, "aws-cloud-practitioner")
+
+
+def test_unknown_target(example: CompiledCatalog) -> None:
+    src = _source(TRANSCRIPTS[0])
+    with pytest.raises(UnknownCredential, match="did you mean 'bas-information-systems'"):
+        plan(example, src, "bas-information-system")
+    with pytest.raises(UnknownCredential):
+        pathways(example, "no-such-thing")
+
+
+# --------------------------------------------------------------------------- small catalogues
+
+BASE: dict[str, Any] = {
+    "catalog": {"id": "t", "name": "T"},
+    "taxonomy": {"types": {"badge": {"stacks_into": ["certificate"]}, "certificate": {}}},
+    "courses": [
+        {"id": "CSCI 1410", "title": "Fundamentals", "credits": 3},
+        {"id": "CSCI 1411", "title": "Lab", "credits": 1},
+        {"id": "CSCI 2312", "title": "Intermediate", "credits": 3},
+        {"id": "CSCI 2421", "title": "Data Structures", "credits": 3},
+        {"id": "CSCI 3287", "title": "Databases", "credits": 4},
+        {"id": "STAT 3001", "title": "Regression", "credits": 3},
+        {"id": "STAT 3010", "title": "Experiments", "credits": 3},
+        {"id": "STAT 4010", "title": "Bayes", "credits": 3},
+    ],
+}
+
+
+def _catalog(tmp_path: Path, credentials: list[dict[str, Any]], *, valid: bool = True) -> Catalog:
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump({**BASE, "credentials": credentials}), encoding="utf-8")
+    catalog, diagnostics = read_catalog(tmp_path)
+    report = validate_catalog(catalog, diagnostics)
+    if valid:
+        assert report.valid, [str(d) for d in report.errors]
+    return catalog
+
+
+def _transcript(attempts: list[dict[str, Any]], awarded: list[dict[str, Any]] | None = None) -> Transcript:
+    return Transcript.model_validate(
+        {"learner": {"id": "L"}, "as_of": "2026-01-01", "attempts": attempts, "awarded": awarded or []}
+    )
+
+
+def test_inline_credentials_consume_their_courses(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {
+                "id": "python",
+                "type": "badge",
+                "title": "Python",
+                "min_grade": "C",
+                "requires": {"all": [{"course": "CSCI 1410"}, {"course": "CSCI 1411"}]},
+            },
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "requires": {"all": [{"credential": "python"}, {"courses": 2, "from": {"subject": "CSCI"}}]},
+            },
+        ],
+    )
+    t = _transcript([{"course": "CSCI 1410", "date": "2025-01-01", "grade": "A"}])
+    p = plan(catalog, t, "cert")
+    # CSCI 1411 for the badge, and two further CSCI courses: 1410 cannot count twice
+    assert p.best.ids == ["CSCI 1411", "CSCI 2312", "CSCI 2421"]
+    # with a D in 1410 the badge (min C) needs a retake, which then cannot count twice either
+    t = _transcript([{"course": "CSCI 1410", "date": "2025-01-01", "grade": "D"}])
+    p = plan(catalog, t, "cert")
+    assert p.best.ids == ["CSCI 1410", "CSCI 1411", "CSCI 2312", "CSCI 2421"]
+    assert p.best.courses[0].retake
+
+
+def test_windows_force_a_retake(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {
+                "id": "modeling",
+                "type": "badge",
+                "title": "Modeling",
+                "requires": {
+                    "complete_within": {"years": 3},
+                    "all": [{"course": "STAT 3001"}, {"courses": 2, "from": {"ids": ["STAT 3010", "STAT 4010"]}}],
+                },
+            }
+        ],
+    )
+    t = _transcript(
+        [
+            {"course": "STAT 3001", "date": "2019-05-01", "grade": "A"},
+            {"course": "STAT 3010", "date": "2024-05-01", "grade": "A"},
+            {"course": "STAT 4010", "date": "2025-05-01", "grade": "B"},
+        ]
+    )
+    p = plan(catalog, t, "modeling")
+    assert p.best.ids == ["STAT 3001"] and p.best.courses[0].retake
+
+
+def test_gpa_floors_are_planned_for(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {
+                "id": "b",
+                "type": "badge",
+                "title": "B",
+                "requires": {"all": [{"course": "CSCI 1410"}, {"gpa": 3.0, "over": {"subject": "CSCI"}}]},
+            }
+        ],
+    )
+    t = _transcript(
+        [
+            {"course": "CSCI 1410", "date": "2025-01-01", "grade": "C"},
+            {"course": "CSCI 2312", "date": "2025-01-01", "grade": "C"},
+        ]
+    )
+    p = plan(catalog, t, "b")
+    # GPA 2.0 over 6 credits: a new 3-credit A lifts it to (6 + 6 + 12) / 9 = 2.67, a new
+    # 4-credit A to 2.8; retaking one C with an A does it: (12 + 6) / 6 = 3.0
+    assert len(p.best) == 1 and p.best.credits == 3 and p.best.courses[0].retake
+    assert _earns(catalog, t, "b", p.best.ids, p.as_of)
+
+
+def test_credit_for_prior_learning(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "aws", "type": "badge", "title": "AWS", "credits": 3},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "requires": {"credits": 7, "from": {"subject": "CSCI", "credentials": {"ids": ["aws"]}}},
+            },
+        ],
+    )
+    t = _transcript([], [{"credential": "aws", "date": "2025-01-01"}])
+    p = plan(catalog, t, "cert")
+    assert p.best.credits == 4 and p.best.ids == ["CSCI 3287"]
+    p = plan(catalog, _transcript([]), "cert")
+    assert p.best.credits == 7
+
+
+def test_waivers_and_substitutions_are_honoured(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {
+                "id": "python",
+                "type": "badge",
+                "title": "Python",
+                "requires": {"all": [{"id": "lecture", "course": "CSCI 1410"}, {"id": "lab", "course": "CSCI 1411"}]},
+            }
+        ],
+    )
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "as_of": "2026-01-01",
+            "attempts": [],
+            "exceptions": [{"waive": "lecture", "reason": "industry experience"}],
+        }
+    )
+    assert plan(catalog, t, "python").best.ids == ["CSCI 1411"]
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "as_of": "2026-01-01",
+            "attempts": [{"course": "XFER 1410", "date": "2025-01-01", "grade": "A"}],
+            "exceptions": [{"substitute": {"course": "XFER 1410", "for": "CSCI 1410"}, "reason": "transfer"}],
+        }
+    )
+    assert plan(catalog, t, "python").best.ids == ["CSCI 1411"]
+
+
+def test_interchangeable_courses_are_named(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/earned-certificate.yaml")
+    p = plan(example, src, "aas-information-technology", alternatives=0)
+    for c in p.best.courses:
+        assert c.course not in c.or_instead and not set(c.or_instead) & set(p.best.ids)
+        for other in c.or_instead:  # swapping one for an interchangeable course still earns it
+            ids = [other if x == c.course else x for x in p.best.ids]
+            assert _earns(example, src.transcript, "aas-information-technology", ids, p.as_of)
+            assert other > c.course  # the first in id order is the one planned
+
+
+def test_impossible_credential_only_awarded(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "industry", "type": "badge", "title": "Industry"},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "requires": {"all": [{"credential": "industry"}, {"course": "CSCI 1410"}]},
+            },
+        ],
+    )
+    with pytest.raises(PlanError, match="industry has no rule to meet, it can only be awarded"):
+        plan(catalog, _transcript([]), "cert")
+    with pytest.raises(PlanError, match="can only be awarded"):
+        plan(catalog, _transcript([]), "industry")
+    # an award makes it plannable
+    p = plan(catalog, _transcript([], [{"credential": "industry", "date": "2025-01-01"}]), "cert")
+    assert p.best.ids == ["CSCI 1410"]
+
+
+def test_impossible_gpa_floor(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [{"id": "b", "type": "badge", "title": "B", "requires": {"id": "honours", "gpa": 4.5}}],
+        valid=False,
+    )
+    with pytest.raises(PlanError, match=r"GPA of at least 4.5 is out of reach.*at most 4.00"):
+        plan(catalog, _transcript([{"course": "CSCI 1410", "date": "2025-01-01", "grade": "B"}]), "b")
+
+
+def test_impossible_supply_and_conflict(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "few", "type": "badge", "title": "Few", "requires": {"courses": 4, "from": {"subject": "STAT"}}},
+            {
+                "id": "clash",
+                "type": "badge",
+                "title": "Clash",
+                "requires": {
+                    "all": [
+                        {"id": "lecture", "course": "CSCI 1410"},
+                        {"id": "pool", "label": "One from the pool", "courses": 1, "from": {"ids": ["CSCI 1410"]}},
+                        {"course": "CSCI 2312"},
+                    ]
+                },
+            },
+        ],
+        valid=False,
+    )
+    with pytest.raises(PlanError, match="only 3 courses can count here, and it needs 4"):
+        plan(catalog, _transcript([]), "few")
+    with pytest.raises(PlanError, match=r"CSCI 1410 .*and One from the pool cannot all be met together"):
+        plan(catalog, _transcript([]), "clash")
+
+
+def test_impossible_window(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "b1", "type": "badge", "title": "B1", "credits": 3},
+            {"id": "b2", "type": "badge", "title": "B2", "credits": 3},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "requires": {
+                    "complete_within": {"years": 1},
+                    "credits": 6,
+                    "from": {"subject": "MATH", "credentials": {"ids": ["b1", "b2"]}},
+                },
+            },
+        ],
+    )
+    t = _transcript([], [{"credential": "b1", "date": "2020-01-01"}, {"credential": "b2", "date": "2023-01-01"}])
+    with pytest.raises(PlanError, match="cannot be completed within 1 year"):
+        plan(catalog, t, "cert")
+
+
+# --------------------------------------------------------------------------- brute force
+
+#: Subsets of the catalogue's courses are tried cheapest first, up to this many.
+MAX_SUBSETS = 128
+
+
+def _key(catalog: Catalog, pending: set[str], subset: tuple[str, ...]) -> tuple[Any, ...]:
+    credits = sum((Fraction(str(catalog.courses[c].credits)) for c in subset), Fraction(0))
+    return (credits, len(subset), -sum(1 for c in subset if c in pending), sorted(subset))
+
+
+def _brute_force(case: Case, target: str) -> tuple[str, ...] | None:
+    """The first subset of the catalogue's courses, in the plan's order, that earns ``target``."""
+    catalog, t = case.catalog, case.transcript
+    pending = {a.course for a in t.attempts if a.status in ("in_progress", "planned")}
+    courses = sorted(catalog.courses)
+    subsets = [s for n in range(len(courses) + 1) for s in itertools.combinations(courses, n)]
+    subsets.sort(key=lambda s: _key(catalog, pending, s))
+    for subset in subsets[:MAX_SUBSETS]:
+        if _earns(catalog, t, target, list(subset), case.as_of):
+            return subset
+    return None
+
+
+SMALL = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+
+
+def _check_against_brute_force(case: Case, pick: int) -> None:
+    assume(validate_catalog(case.catalog).valid)
+    note(str(case))
+    assert len(case.catalog.courses) <= 7  # 2^7 = MAX_SUBSETS: every subset is tried
+    target = sorted(case.catalog.credentials)[pick % len(case.catalog.credentials)]
+    note(f"target: {target}")
+    want = _brute_force(case, target)
+    with rejections() as rejected:
+        try:
+            p = plan(case.catalog, case.transcript, target, AS_OF, alternatives=2)
+        except PlanError as exc:
+            event("impossible")
+            note(f"PlanError: {exc}")
+            assert want is None, f"brute force earns {target} with {want}"
+            return
+    assert rejected == [], rejected
+    assert want is not None, f"no subset earns {target}, the plan says {p.best.ids}"
+    event("already earned" if p.already_earned else f"{len(p.best)} course(s)")
+    assert p.best.ids == list(want), f"plan {p.best.ids}, brute force {list(want)}"
+    _check_options(p.options)
+    for option in p.alternatives:
+        assert _earns(case.catalog, case.transcript, target, option.ids, AS_OF)
+
+
+@SMALL
+@given(cases(), st.integers(0, 2))
+def test_no_cheaper_set_exists(case: Case, pick: int) -> None:
+    _check_against_brute_force(case, pick)
+
+
+@settings(SMALL, max_examples=50)
+@given(cases(DENSE), st.integers(0, 2))
+def test_no_cheaper_set_exists_dense(case: Case, pick: int) -> None:
+    _check_against_brute_force(case, pick)
+
+
+# --------------------------------------------------------------------------- pathways
+
+
+def test_pathways_from_data_literacy_reach_the_bachelor(example: CompiledCatalog) -> None:
+    paths = pathways(example, "data-literacy")
+    assert paths and all(p.ids[0] == "data-literacy" for p in paths)
+    assert any(p.ids[-1] == "bas-information-systems" for p in paths)
+    for path in paths:
+        for step in path.steps:
+            assert step.credits == example.catalog.credentials[step.credential].credits
+
+
+def test_pathways_with_a_transcript_give_the_cheapest_plans(example: CompiledCatalog) -> None:
+    src = _source(ROOT / "examples/example-university/transcripts/repeats-and-transfer.yaml")
+    paths = pathways(example, "data-literacy", src)
+    assert any(p.ids[-1] == "bas-information-systems" for p in paths)
+    steps = {s.credential: s for p in paths for s in p.steps}
+    assert steps["data-literacy"].credits == 0 and steps["data-literacy"].status == "earned"
+    for cid, s in steps.items():
+        assert s.credits == plan(example, src, cid, alternatives=0).best.credits
+
+
+def test_pathways_from_the_top(example: CompiledCatalog) -> None:
+    (path,) = pathways(example, "bas-information-systems")
+    assert path.ids == ["bas-information-systems"]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+CAT = str(EXAMPLE)
+TR = ROOT / "examples/example-university/transcripts"
+
+
+def test_cli_plan_text_and_json() -> None:
+    code, out, err = run("plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "software-development")
+    assert code == 0, err
+    assert "Cheapest plan: 2 courses, 6 credits" in out and "Alternative 1" in out
+    code, out, err = run(
+        "plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "software-development", "--format", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["possible"] and doc["plan"]["credits"] == 6 and len(doc["alternatives"]) == 3
+    code, out, _err = run(
+        "plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "software-development", "--alternatives", "0"
+    )
+    assert code == 0 and "Cheapest plan" in out and "Alternative" not in out
+
+
+def test_cli_plan_already_earned() -> None:
+    code, out, _err = run(
+        "plan", "--catalog", CAT, str(TR / "earned-certificate.yaml"), "--target", "data-analytics-certificate"
+    )
+    assert code == 0 and "Already earned" in out
+
+
+def test_cli_plan_impossible() -> None:
+    code, out, err = run("plan", "--catalog", CAT, str(TR / "expired.yaml"), "--target", "cloud-foundations")
+    assert code == 1 and "cannot be earned" in out and "expired on 2024-12-16" in out
+    assert "Traceback" not in err
+    code, out, _err = run(
+        "plan", "--catalog", CAT, str(TR / "expired.yaml"), "--target", "cloud-foundations", "--format", "json"
+    )
+    doc = json.loads(out)
+    assert code == 1 and doc["possible"] is False and "expired" in doc["reason"]
+
+
+def test_cli_plan_usage_errors(tmp_path: Path) -> None:
+    code, _out, err = run("plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "bas-information-system")
+    assert code == 2 and "did you mean 'bas-information-systems'" in err
+    code, _out, err = run("plan", "--catalog", CAT, str(tmp_path / "nope.yaml"), "--target", "data-literacy")
+    assert code == 2 and "no such file" in err
+    code, _out, _err = run("plan", "--catalog", CAT, str(TR / "partial.yaml"))
+    assert code == 2
+    code, _out, _err = run("plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "x", "--alternatives", "-1")
+    assert code == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("learner: {id: X}\nattempts:\n  - {course: CSCI 1410, date: 2025-01-01, grade: Q}\n")
+    code, _out, err = run("plan", "--catalog", CAT, str(bad), "--target", "data-literacy")
+    assert code == 1 and "E502" in err and "Traceback" not in err
+
+
+def test_cli_pathways() -> None:
+    code, out, err = run("pathways", "--catalog", CAT, "--from", "data-literacy")
+    assert code == 0, err
+    assert "bas-information-systems" in out and "120 credits" in out
+    code, out, err = run(
+        "pathways", "--catalog", CAT, "--from", "data-literacy", "--transcript", str(TR / "partial.yaml")
+    )
+    assert code == 0, err
+    assert "partial" in out
+    code, out, _err = run("pathways", "--catalog", CAT, "--from", "data-literacy", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and any(p["path"][-1] == "bas-information-systems" for p in doc["pathways"])
+    code, _out, err = run("pathways", "--catalog", CAT, "--from", "data-litracy")
+    assert code == 2 and "did you mean 'data-literacy'" in err
