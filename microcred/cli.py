@@ -9,10 +9,13 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from microcred import __version__
 from microcred.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from microcred.transcript import TranscriptSource
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -91,6 +94,37 @@ def _parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def one_learner(
+    path: str, learner: str | None, prog: str, err: TextIO, *, none_found: int = EXIT_USAGE
+) -> tuple[TranscriptSource | None, int]:
+    """The one learner of a transcript file (``learner`` picks one of several), or the exit
+    code after the reason has been written to ``err``."""
+    from pathlib import Path
+
+    from microcred.transcript import TranscriptError, read_transcripts
+
+    found: list[TranscriptSource] = []
+    for item in read_transcripts(Path(path), path):
+        if isinstance(item, TranscriptError):
+            if learner is None or item.learner_id == learner:
+                who = f" (learner {item.learner_id})" if item.learner_id else ""
+                err.write(f"{prog}: cannot read {path}{who}:\n")
+                for d in item.diagnostics:
+                    err.write(format_text(d) + "\n")
+                return None, EXIT_INVALID
+            continue
+        if learner is None or item.transcript.learner.id == learner:
+            found.append(item)
+    if not found:
+        what = f"no learner {learner}" if learner else "no learner"
+        err.write(f"{prog}: {what} in {path}\n")
+        return None, none_found
+    if len(found) > 1:
+        err.write(f"{prog}: {path} holds {len(found)} learners; choose one with --learner ID\n")
+        return None, EXIT_USAGE
+    return found[0], EXIT_OK
 
 
 def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]:

@@ -15,7 +15,15 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report, _parse_date, format_text
+from microcred.cli import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    _load_catalog_or_report,
+    _parse_date,
+    format_text,
+    one_learner,
+)
 
 PROG = "microcred graph"
 #: file name endings that choose a format when --format is not given
@@ -34,29 +42,13 @@ def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tup
     """The evaluation of the one learner of ``args.transcript`` (``--learner`` picks one of several)."""
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import evaluate
-    from microcred.transcript import TranscriptError, TranscriptSource, read_transcripts
 
     path = args.transcript
-    found: list[TranscriptSource] = []
-    for item in read_transcripts(Path(path), path):
-        if isinstance(item, TranscriptError):
-            if args.learner is None or item.learner_id == args.learner:
-                who = f" (learner {item.learner_id})" if item.learner_id else ""
-                err.write(f"{PROG}: cannot read {path}{who}:\n")
-                for d in item.diagnostics:
-                    err.write(format_text(d) + "\n")
-                return None, EXIT_INVALID
-            continue
-        if args.learner is None or item.transcript.learner.id == args.learner:
-            found.append(item)
-    if not found:
-        what = f"no learner {args.learner}" if args.learner else "no learner"
-        err.write(f"{PROG}: {what} in {path}\n")
-        return None, EXIT_INVALID if args.learner is None else EXIT_USAGE
-    if len(found) > 1:
-        err.write(f"{PROG}: {path} holds {len(found)} learners; choose one with --learner ID\n")
-        return None, EXIT_USAGE
-    src = found[0]
+    src, code = one_learner(
+        path, args.learner, PROG, err, none_found=EXIT_INVALID if args.learner is None else EXIT_USAGE
+    )
+    if src is None:
+        return None, code
     try:
         result = evaluate(compiled, src, args.as_of)
     except MicrocredError as exc:

@@ -64,29 +64,9 @@ def _cmd_keys_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 
 
 def _one_transcript(path: str, learner: str | None, err: TextIO) -> tuple[Any, int]:
-    from microcred.cli import format_text
-    from microcred.transcript import TranscriptError, read_transcripts
+    from microcred.cli import one_learner
 
-    found = []
-    for item in read_transcripts(Path(path), path):
-        if isinstance(item, TranscriptError):
-            if learner is None or item.learner_id == learner:
-                who = f" (learner {item.learner_id})" if item.learner_id else ""
-                err.write(f"microcred badge issue: cannot read {path}{who}:\n")
-                for d in item.diagnostics:
-                    err.write(format_text(d) + "\n")
-                return None, EXIT_INVALID
-            continue
-        if learner is None or item.transcript.learner.id == learner:
-            found.append(item)
-    if not found:
-        what = f"no learner {learner}" if learner else "no learner"
-        err.write(f"microcred badge issue: {what} in {path}\n")
-        return None, EXIT_USAGE
-    if len(found) > 1:
-        err.write(f"microcred badge issue: {path} holds {len(found)} learners; choose one with --learner ID\n")
-        return None, EXIT_USAGE
-    return found[0], EXIT_OK
+    return one_learner(path, learner, "microcred badge issue", err)
 
 
 def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report, _parse_date, format_text
+from microcred.cli import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    _load_catalog_or_report,
+    _parse_date,
+    format_text,
+    one_learner,
+)
 
 
 @dataclass
@@ -34,7 +42,6 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
     (``args.learner`` picks one of several; ``args.email`` overrides the transcript's)."""
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import compile_catalog, evaluate
-    from microcred.transcript import TranscriptError, TranscriptSource, read_transcripts
 
     path = args.transcript
     if not Path(path).is_file():
@@ -43,26 +50,9 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return None, code
-    found: list[TranscriptSource] = []
-    for item in read_transcripts(Path(path), path):
-        if isinstance(item, TranscriptError):
-            if args.learner is None or item.learner_id == args.learner:
-                who = f" (learner {item.learner_id})" if item.learner_id else ""
-                err.write(f"{prog}: cannot read {path}{who}:\n")
-                for d in item.diagnostics:
-                    err.write(format_text(d) + "\n")
-                return None, EXIT_INVALID
-            continue
-        if args.learner is None or item.transcript.learner.id == args.learner:
-            found.append(item)
-    if not found:
-        what = f"no learner {args.learner}" if args.learner else "no learner"
-        err.write(f"{prog}: {what} in {path}\n")
-        return None, EXIT_USAGE
-    if len(found) > 1:
-        err.write(f"{prog}: {path} holds {len(found)} learners; choose one with --learner ID\n")
-        return None, EXIT_USAGE
-    src = found[0]
+    src, code = one_learner(path, args.learner, prog, err)
+    if src is None:
+        return None, code
     try:
         result = evaluate(compile_catalog(catalog), src, args.as_of)  # type: ignore[arg-type]
     except MicrocredError as exc:
