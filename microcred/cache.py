@@ -2,8 +2,8 @@
 
 A registrar's nightly run evaluates against the same catalogue as the night before; reading,
 validating and compiling it again is wasted work. The cache key is the SHA-256 of every
-catalogue file (path and bytes) and of microcred's version, so any edit to the catalogue, or
-a new microcred, misses the cache and compiles afresh. Only valid catalogues are cached.
+catalogue file (path and bytes) and of microcred's own source code, so any edit to the
+catalogue, or any other microcred, misses the cache and compiles afresh. Only valid catalogues are cached.
 """
 
 from __future__ import annotations
@@ -27,9 +27,25 @@ def default_cache_dir() -> Path:
     return Path(base) / "microcred"
 
 
+_CODE_DIGEST: str | None = None
+
+
+def code_digest() -> str:
+    """SHA-256 of microcred's own source: a cached compiled catalogue is only reused by the
+    same code that compiled it (a changed engine, even at the same version, compiles afresh)."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        package = Path(__file__).resolve().parent
+        h = hashlib.sha256(__version__.encode())
+        for source in sorted(package.rglob("*.py")):
+            h.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes() + b"\0")
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
 def catalogue_digest(path: Path) -> str:
-    """SHA-256 over the catalogue's files (relative path and content) and microcred's version."""
-    h = hashlib.sha256(f"microcred {__version__}\n".encode())
+    """SHA-256 over the catalogue's files (relative path and content) and microcred's code."""
+    h = hashlib.sha256(f"microcred {code_digest()}\n".encode())
     root = path if path.is_dir() else path.parent
     for file, _display in catalogue_files(path):
         h.update(str(file.relative_to(root)).encode() + b"\0")

@@ -178,3 +178,14 @@ def test_a_used_compiled_catalogue_pickles_correctly(population: Path) -> None:
     copy = pickle.loads(pickle.dumps(compiled))
     after = [evaluate(copy, s, AS_OF, detail=False).to_json() for s in sources]
     assert before == after
+
+
+def test_cache_key_changes_with_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compiled catalogue cached by other microcred code is not reused."""
+    import microcred.cache as cache
+
+    load_compiled(CATALOG, tmp_path)
+    assert len(list(tmp_path.glob("catalog-*.pickle"))) == 1
+    monkeypatch.setattr(cache, "_CODE_DIGEST", "another version of the code")
+    load_compiled(CATALOG, tmp_path)
+    assert len(list(tmp_path.glob("catalog-*.pickle"))) == 2
