@@ -15,6 +15,8 @@ from microcred import __version__
 from microcred.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from microcred.result import LearnerResult
+    from microcred.rules.compiled import CompiledCatalog
     from microcred.transcript import TranscriptSource
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -96,6 +98,39 @@ def _parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
+def nonneg_int(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return n
+
+
+def write_output(prog: str, target: str | None, text: str, out: TextIO, err: TextIO) -> int:
+    """``text`` to ``target`` (written atomically), or to ``out`` when there is none or it is
+    ``-``; an unwritable target is a usage error, reported on ``err``."""
+    if target in (None, "-"):
+        out.write(text)
+        return EXIT_OK
+    from pathlib import Path
+
+    from microcred.report_html import write_atomically
+
+    assert target is not None
+    if Path(target).is_dir():
+        err.write(f"{prog}: {target} is a directory; give a file name with -o\n")
+        return EXIT_USAGE
+    try:
+        write_atomically(target, text)
+    except OSError as exc:
+        err.write(f"{prog}: cannot write {target}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def one_learner(
     path: str, learner: str | None, prog: str, err: TextIO, *, none_found: int = EXIT_USAGE
 ) -> tuple[TranscriptSource | None, int]:
@@ -127,6 +162,25 @@ def one_learner(
     return found[0], EXIT_OK
 
 
+def evaluate_learner(
+    compiled: CompiledCatalog, src: TranscriptSource, as_of: dt.date | None, prog: str, err: TextIO
+) -> tuple[LearnerResult | None, int]:
+    """Evaluate one learner, writing its errors (exit 1) or warnings to ``err``."""
+    from microcred.diagnostics import MicrocredError
+    from microcred.evaluate import evaluate
+
+    try:
+        result = evaluate(compiled, src, as_of)
+    except MicrocredError as exc:
+        err.write(f"{prog}: cannot evaluate {src.file} (learner {src.transcript.learner.id}):\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+    for w in result.warnings:
+        err.write(format_text(w) + "\n")
+    return result, EXIT_OK
+
+
 def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]:
     from microcred.loader import PathError
     from microcred.validate import validate_paths
@@ -150,7 +204,6 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import compile_catalog, evaluate
     from microcred.report_text import render
-    from microcred.result import LearnerResult
     from microcred.transcript import TranscriptError, read_transcripts
 
     missing = [t for t in args.transcripts if not Path(t).is_file()]

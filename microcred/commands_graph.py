@@ -10,19 +10,17 @@ transcript), 2 usage (a missing file, a bad option, an output that cannot be wri
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from microcred.cli import (
     EXIT_INVALID,
-    EXIT_OK,
     EXIT_USAGE,
     _load_catalog_or_report,
     _parse_date,
-    format_text,
+    evaluate_learner,
     one_learner,
+    write_output,
 )
 
 PROG = "microcred graph"
@@ -40,8 +38,6 @@ def _format(args: argparse.Namespace) -> str:
 
 def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tuple[Any, int]:
     """The evaluation of the one learner of ``args.transcript`` (``--learner`` picks one of several)."""
-    from microcred.diagnostics import MicrocredError
-    from microcred.evaluate import evaluate
 
     path = args.transcript
     src, code = one_learner(
@@ -49,37 +45,7 @@ def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tup
     )
     if src is None:
         return None, code
-    try:
-        result = evaluate(compiled, src, args.as_of)
-    except MicrocredError as exc:
-        err.write(f"{PROG}: cannot evaluate {path} (learner {src.transcript.learner.id}):\n")
-        for d in exc.diagnostics:
-            err.write(format_text(d) + "\n")
-        return None, EXIT_INVALID
-    for w in result.warnings:
-        err.write(format_text(w) + "\n")
-    return result, EXIT_OK
-
-
-def _write(target: str | None, text: str, out: TextIO, err: TextIO) -> int:
-    if target in (None, "-"):
-        out.write(text)
-        return EXIT_OK
-    assert target is not None
-    path = Path(target)
-    if path.is_dir():
-        err.write(f"{PROG}: {target} is a directory; give a file name with -o\n")
-        return EXIT_USAGE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        err.write(f"{PROG}: cannot write {target}: {exc.strerror or exc}\n")
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        return EXIT_USAGE
-    return EXIT_OK
+    return evaluate_learner(compiled, src, args.as_of, PROG, err)
 
 
 def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -102,7 +68,7 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if result is None:
             return code
     picture = Picture.build(compiled, result, courses=args.courses)
-    return _write(args.output, render(_format(args), picture), out, err)
+    return write_output(PROG, args.output, render(_format(args), picture), out, err)
 
 
 def register(sub: Any) -> None:

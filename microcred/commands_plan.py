@@ -18,19 +18,9 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 SHOW_INSTEAD = 4
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return n
-
-
 def register(sub: Any) -> None:
     """Add ``microcred plan`` and ``microcred pathways`` to the CLI's subparsers."""
-    from microcred.cli import _parse_date
+    from microcred.cli import _parse_date, nonneg_int
 
     p = sub.add_parser(
         "plan",
@@ -47,7 +37,7 @@ def register(sub: Any) -> None:
     p.add_argument("transcript", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV/JSONL (many)")
     p.add_argument("--target", required=True, metavar="ID", help="the credential to plan for")
     p.add_argument(
-        "--alternatives", type=_nonneg_int, default=3, metavar="N", help="next cheapest sets to list (default 3)"
+        "--alternatives", type=nonneg_int, default=3, metavar="N", help="next cheapest sets to list (default 3)"
     )
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"

@@ -707,19 +707,9 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return n
-
-
 def register(sub: Any) -> None:
     """Add ``microcred generate`` to the CLI's subparsers."""
-    from microcred.cli import _parse_date
+    from microcred.cli import _parse_date, nonneg_int
 
     g = sub.add_parser(
         "generate",
@@ -731,7 +721,7 @@ def register(sub: Any) -> None:
         ),
     )
     g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
-    g.add_argument("--learners", required=True, type=_nonneg_int, metavar="N", help="how many learners")
+    g.add_argument("--learners", required=True, type=nonneg_int, metavar="N", help="how many learners")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--as-of", type=_parse_date, metavar="DATE", help="the date of the records (default: today)")
     g.add_argument("--format", choices=("csv", "jsonl"), default="csv")

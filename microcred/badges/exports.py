@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,8 +24,9 @@ from microcred.cli import (
     EXIT_USAGE,
     _load_catalog_or_report,
     _parse_date,
-    format_text,
+    evaluate_learner,
     one_learner,
+    write_output,
 )
 
 
@@ -40,8 +40,7 @@ class _Learner:
 def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Learner | None, int]:
     """The catalogue and the evaluation of the one learner of ``args.transcript``
     (``args.learner`` picks one of several; ``args.email`` overrides the transcript's)."""
-    from microcred.diagnostics import MicrocredError
-    from microcred.evaluate import compile_catalog, evaluate
+    from microcred.evaluate import compile_catalog
 
     path = args.transcript
     if not Path(path).is_file():
@@ -53,15 +52,9 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
     src, code = one_learner(path, args.learner, prog, err)
     if src is None:
         return None, code
-    try:
-        result = evaluate(compile_catalog(catalog), src, args.as_of)  # type: ignore[arg-type]
-    except MicrocredError as exc:
-        err.write(f"{prog}: cannot evaluate {path} (learner {src.transcript.learner.id}):\n")
-        for d in exc.diagnostics:
-            err.write(format_text(d) + "\n")
-        return None, EXIT_INVALID
-    for w in result.warnings:
-        err.write(format_text(w) + "\n")
+    result, code = evaluate_learner(compile_catalog(catalog), src, args.as_of, prog, err)  # type: ignore[arg-type]
+    if result is None:
+        return None, code
     return _Learner(catalog, result, args.email or src.transcript.learner.email), EXIT_OK
 
 
@@ -71,25 +64,6 @@ def _learner_options(p: Any) -> None:
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
-
-
-def _write_text(prog: str, target: str | None, text: str, out: TextIO, err: TextIO) -> int:
-    if target in (None, "-"):
-        out.write(text)
-        return EXIT_OK
-    assert target is not None
-    path = Path(target)
-    if path.is_dir():
-        err.write(f"{prog}: {target} is a directory; give a file name with -o\n")
-        return EXIT_USAGE
-    try:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        err.write(f"{prog}: cannot write {target}: {exc.strerror or exc}\n")
-        return EXIT_USAGE
-    return EXIT_OK
 
 
 # -- clr ----------------------------------------------------------------------------------
@@ -115,7 +89,7 @@ def _cmd_clr(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_INVALID
     if args.format == "jwt":
         text += "\n"
-    code = _write_text(prog, args.output, text, out, err)
+    code = write_output(prog, args.output, text, out, err)
     if code == EXIT_OK and args.output not in (None, "-"):
         held = learner.result.earned()
         err.write(f"{prog}: wrote {args.output} ({args.format}, {len(held)} earned credentials)\n")
@@ -145,7 +119,7 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for w in export.warnings:
         err.write(f"{prog}: warning: {w}\n")
     text = json.dumps(export.document, indent=2, ensure_ascii=False) + "\n"
-    return _write_text(prog, args.output, text, out, err)
+    return write_output(prog, args.output, text, out, err)
 
 
 # -- export ob2 ---------------------------------------------------------------------------
