@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
@@ -351,18 +352,25 @@ class _Learner:
                 return bound, sc  # cannot hold even if every attempt counted everywhere
             return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets), sc
 
-        monotone = (
-            self.cc.catalog.repeats == "best"
-            and not comp.has_gpa
-            and not comp.has_window
-            and not any(aw.expires_on is not None and aw.credential in comp.relevant_credentials for aw in self.awarded)
+        relaxable = self.cc.catalog.repeats == "best" and not any(
+            aw.expires_on is not None and aw.credential in comp.relevant_credentials for aw in self.awarded
         )
+        monotone = relaxable and not comp.has_gpa and not comp.has_window
         if monotone:
             # the assignment found at as_of already holds at the date of its last attempt
             used = [it.date for its in full_sol.assigned.values() for it in its]
             last = max(used, default=dates[-1])
             lo, hi = 0, max(0, bisect.bisect_right(dates, last) - 1)
             found: tuple[Solution, Scenario] | None = None
+            if hi > 0:
+                # most credentials are earned by the last attempt they count: one check of the
+                # date before it usually settles the search
+                s, sc = check(dates[hi - 1])
+                if not s.satisfied:
+                    lo = hi
+                else:
+                    hi -= 1
+                    found = (s, sc)
             while lo < hi:
                 mid = (lo + hi) // 2
                 s, sc = check(dates[mid])
@@ -376,7 +384,30 @@ class _Learner:
             if found[0].satisfied:
                 return dates[lo], found[0], found[1]
             return self.as_of, full_sol, full  # pragma: no cover - monotone by construction
-        for d in dates:
+        start = 0
+        if relaxable:
+            # A GPA floor can be met, then lost, then met again, and a window can slide past
+            # early attempts, so the dates are scanned in order. Without them the rule is
+            # monotone: with every GPA floor taken as met (and, with a window, the bound, which
+            # ignores windows) it holds from some date on, and no earlier date can satisfy the
+            # rule. Find that date first.
+            def relaxed(d: dt.date) -> bool:
+                sc = dataclasses.replace(self.scenario(d, "completed", subs), fixed_gpa=math.inf, _gpa={})
+                if solve(comp, sc, waived, bound_only=True).progress < 1 - EPS:
+                    return False
+                if comp.has_window:
+                    return True
+                return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets).satisfied
+
+            lo, hi = 0, len(dates)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if relaxed(dates[mid]):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            start = lo
+        for d in dates[start:]:
             s, sc = check(d)
             if s.satisfied:
                 return d, s, sc

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from microcred.dates import add_months
@@ -38,13 +38,40 @@ SEARCH_LIMIT = 10**7
 NODE_BUDGET = 2000
 
 
+class NodeValues:
+    """id(node) -> progress, for every node of a flattened tree: a view over the array the
+    evaluation filled, so building it costs nothing."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[int, int], values: list[float]):
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, nid: int) -> float:
+        return self._values[self._index[nid]]
+
+    def get(self, nid: int, default: float = 0.0) -> float:
+        i = self._index.get(nid)
+        return default if i is None else self._values[i]
+
+    def __contains__(self, nid: object) -> bool:
+        return nid in self._index
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
 @dataclass
 class Solution:
     progress: float
     #: leaf index -> the items that count there
     assigned: dict[int, list[Item]]
     #: id(node) -> progress, for every node of the tree
-    node_progress: dict[int, float] = field(default_factory=dict)
+    node_progress: NodeValues = field(default_factory=lambda: NodeValues({}, []))
     #: id(node) -> the node's constant value, for gpa/held/waived nodes
     constants: dict[int, float] = field(default_factory=dict)
     #: id(node) of window nodes -> start date chosen
@@ -68,7 +95,14 @@ class _Tree:
 
     def progress(self, amounts: Sequence[float]) -> float:
         """The rule's progress when its leaves hold ``amounts``."""
-        return _Flat.of(self.root).evaluate(amounts, self.constants)[0]
+        return self.solution(amounts, {}).progress
+
+    def solution(self, amounts: Sequence[float], assigned: dict[int, list[Item]], engine: str = "direct") -> Solution:
+        """The solution that assigns ``assigned`` (whose leaves hold ``amounts``), with the
+        progress of every node."""
+        flat = _Flat.of(self.root)
+        values = flat.evaluate(amounts, self.constants)
+        return Solution(values[0], assigned, NodeValues(flat.index, values), self.constants, engine=engine)
 
 
 _ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
@@ -153,23 +187,56 @@ class _Flat:
         return 1.0 if amount >= need - EPS else amount / need
 
     def evaluate(self, amounts: Sequence[float], constants: dict[int, float]) -> list[float]:
+        """The progress of every node when the leaves hold ``amounts`` and the constant nodes
+        have the values ``constants`` gives them."""
+        base, program = self._program(constants)
+        values = list(base)
+        for i, code, ks, need, leaf in program:
+            if code == _LEAF_ONE or code == _LEAF_N:
+                a = amounts[leaf]
+                values[i] = 1.0 if a >= need - EPS else a / need
+            elif code == _ALL:
+                total = 0.0
+                for j in ks:
+                    total += values[j]
+                values[i] = total / len(ks)
+            elif code == _ANY:
+                values[i] = max([values[j] for j in ks])
+            elif code == _PASS:
+                values[i] = values[ks[0]]
+            else:
+                n = int(need)
+                vals = sorted([values[j] for j in ks], reverse=True)
+                values[i] = sum(vals[:n]) / n
+        return values
+
+    def _program(
+        self, constants: dict[int, float]
+    ) -> tuple[list[float], list[tuple[int, int, list[int], float, int]]]:
+        """The starting values (constants in place) and the nodes to compute, children before
+        parents, for one set of constants. Kept per constants object: the solver shares them
+        between solves (see ``_settled``), so this is built once per combination."""
+        cache = self.__dict__.setdefault("_programs", {})
+        hit = cache.get(id(constants))
+        if hit is not None and hit[0] is constants:
+            return hit[1], hit[2]
         n = len(self.nodes)
-        values = [0.0] * n
+        base = [0.0] * n
         fixed = [False] * n
         for nid, v in constants.items():
             j = self.index.get(nid)
             if j is not None:
-                values[j] = v
+                base[j] = v
                 fixed[j] = True
-        for i in range(n - 1, -1, -1):
-            if fixed[i]:
-                continue
-            code = self.kind[i]
-            if code in (_LEAF_ONE, _LEAF_N):
-                values[i] = self.leaf_value(i, amounts[self.nodes[i].leaf])
-            elif code != _CONST0:
-                values[i] = self.combine(i, values)
-        return values
+        program = [
+            (i, self.kind[i], self.kids[i], self.need[i], self.nodes[i].leaf)
+            for i in range(n - 1, -1, -1)
+            if not fixed[i] and self.kind[i] != _CONST0
+        ]
+        if len(cache) >= 1024:
+            cache.clear()
+        cache[id(constants)] = (constants, base, program)  # the reference keeps the id unique
+        return base, program
 
     def update(self, leaf: int, amount: float, values: list[float]) -> None:
         i = self.leaf_at[leaf]
@@ -304,20 +371,17 @@ def solve(
         capped = _solve_budgets(cc, sc, waived, budgets, satisfy_only, cpsat)
         if capped is not None:
             return capped
-    constants: dict[int, float] = {}
-    active: dict[int, CNode] = {}
-    windows: list[CNode] = []
-    _settle(root, sc, waived, constants, active, windows)
+    constants, active, windows = _settled(cc, root, sc, waived)
     tree = _Tree(root, constants, active)
-    eligible: dict[int, list[Item]] = {}
-    by_course = _leaves_by_key(cc)
-    for it in sorted(sc.items.values(), key=lambda i: (i.date, i.key)):
-        for leaf in by_course.get(it.key, ()):
-            if id(leaf) in active and it.meets(leaf.min_points):
-                eligible.setdefault(leaf.leaf, []).append(it)
-    leaves = [n for n in cc.leaves if id(n) in active]
-    for leaf in leaves:
-        eligible.setdefault(leaf.leaf, [])
+    by_key = _leaves_by_key(cc)
+    pool = sc.items
+    keys = [k for k in pool if k in by_key] if len(pool) <= len(by_key) else [k for k in by_key if k in pool]
+    eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in cc.leaves if id(leaf) in active}
+    for it in sorted((pool[k] for k in keys), key=_date_key):
+        for leaf in by_key[it.key]:
+            if leaf.leaf in eligible and it.meets(leaf.min_points) and id(leaf) in active:
+                eligible[leaf.leaf].append(it)
+    leaves = [n for n in cc.leaves if n.leaf in eligible]
 
     if bound_only:
         optimistic = [0.0] * len(cc.leaves)
@@ -326,16 +390,12 @@ def solve(
         values = _Flat.of(root).evaluate(optimistic, constants)
         return Solution(values[0], {}, constants=constants, engine="bound")
     if not windows:
-        sol = _solve_plain(tree, leaves, eligible, len(cc.leaves), satisfy_only, cpsat)
-    else:
-        sol = _solve_windows(tree, root, leaves, eligible, windows, len(cc.leaves), satisfy_only, cpsat)
-    sol.constants = constants
-    amounts = _amounts(sol.assigned, leaves, len(cc.leaves))
-    flat = _Flat.of(root)
-    values = flat.evaluate(amounts, constants)
-    sol.node_progress = {id(n): v for n, v in zip(flat.nodes, values, strict=True)}
-    sol.progress = values[0]
-    return sol
+        return _solve_plain(tree, leaves, eligible, len(cc.leaves), satisfy_only, cpsat)
+    return _solve_windows(tree, root, leaves, eligible, windows, len(cc.leaves), satisfy_only, cpsat)
+
+
+def _date_key(it: Item) -> tuple[object, str]:
+    return (it.date, it.key)
 
 
 def _leaves_by_key(cc: CompiledCredential) -> dict[str, list[CNode]]:
@@ -355,6 +415,53 @@ def _leaves_by_key(cc: CompiledCredential) -> dict[str, list[CNode]]:
     return cached
 
 
+#: Most settled forms kept per credential (one per combination of GPA floors met and
+#: credentials held, so few in practice).
+SETTLED_CACHE = 256
+
+
+def _settled(
+    cc: CompiledCredential, root: CNode, sc: Scenario, waived: frozenset[int]
+) -> tuple[dict[int, float], dict[int, CNode], list[CNode]]:
+    """The constant nodes, the active nodes and the window nodes of ``root`` in scenario
+    ``sc``. They depend only on which GPA floors the scenario meets, which credentials it
+    holds and what is waived, so they are computed once per combination and kept on the
+    compiled credential (keyed by the identity of the root, like the flattened tree).
+    The returned objects are shared: callers never change them."""
+    cache: dict[object, tuple[dict[int, float], dict[int, CNode], list[CNode]]] | None = None
+    specials: list[CNode]
+    held = getattr(cc, "_settled", None)
+    if held is not None and held[0] == id(root):
+        _rid, specials, cache = held
+    else:
+        specials = [n for n in root.walk() if n.kind == "gpa" or (n.kind == "credential" and n.target is not None)]
+        cache = {}
+        object.__setattr__(cc, "_settled", (id(root), specials, cache))
+    key = (
+        waived,
+        tuple(
+            _gpa_met(n, sc) if n.kind == "gpa" else sc.holds(n.target)  # type: ignore[arg-type]
+            for n in specials
+        ),
+    )
+    hit = cache.get(key)
+    if hit is None:
+        constants: dict[int, float] = {}
+        active: dict[int, CNode] = {}
+        windows: list[CNode] = []
+        _settle(root, sc, waived, constants, active, windows)
+        hit = (constants, active, windows)
+        if len(cache) >= SETTLED_CACHE:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def _gpa_met(node: CNode, sc: Scenario) -> bool:
+    g = sc.gpa(node.gpa_over)
+    return g is not None and g >= node.need - EPS
+
+
 def _settle(
     node: CNode,
     sc: Scenario,
@@ -368,8 +475,7 @@ def _settle(
         constants[nid] = 1.0
         return
     if node.kind == "gpa":
-        g = sc.gpa(node.gpa_over)
-        constants[nid] = 1.0 if g is not None and g >= node.need - EPS else 0.0
+        constants[nid] = 1.0 if _gpa_met(node, sc) else 0.0
         return
     if node.kind == "credential":
         if node.target is not None and sc.holds(node.target):
@@ -385,14 +491,6 @@ def _settle(
         _settle(c, sc, waived, constants, active, windows)
     if node.inline is not None:
         _settle(node.inline, sc, waived, constants, active, windows)
-
-
-def _amounts(assigned: dict[int, list[Item]], leaves: list[CNode], n: int) -> list[float]:
-    amounts = [0.0] * n
-    for leaf in leaves:
-        for it in assigned.get(leaf.leaf, ()):
-            amounts[leaf.leaf] += _gain(leaf, it)
-    return amounts
 
 
 def _solve_windows(
@@ -479,7 +577,7 @@ def _solve_plain(
         else:
             contested.append((it, opts))
     if not contested:
-        return Solution(tree.progress(amounts), assigned)
+        return tree.solution(amounts, assigned)
 
     # drop options into leaves that the uncontested items already fill; try the scarcest
     # leaves first (a leaf few items can fill should get them before a broad elective)
@@ -498,7 +596,7 @@ def _solve_plain(
         for it, opts in contested:
             assigned[opts[0].leaf].append(it)
             amounts[opts[0].leaf] += _gain(opts[0], it)
-        return Solution(tree.progress(amounts), assigned)
+        return tree.solution(amounts, assigned)
 
     choice: list[int] | None = None
     if space <= SEARCH_LIMIT or cpsat is None:
@@ -512,14 +610,14 @@ def _solve_plain(
                 leaf = opts[idx] if 0 <= idx < len(opts) else opts[0]
                 assigned[leaf.leaf].append(it)
                 amounts[leaf.leaf] += _gain(leaf, it)
-            return Solution(tree.progress(amounts), assigned, engine="cp-sat")
+            return tree.solution(amounts, assigned, engine="cp-sat")
     if choice is None:
         choice = _branch_and_bound(tree, amounts, contested, satisfy_only, None)
         assert choice is not None
     for (it, opts), idx in zip(contested, choice, strict=True):
         assigned[opts[idx].leaf].append(it)
         amounts[opts[idx].leaf] += _gain(opts[idx], it)
-    return Solution(tree.progress(amounts), assigned, engine="search")
+    return tree.solution(amounts, assigned, engine="search")
 
 
 class _OverBudget(Exception):
