@@ -64,7 +64,22 @@ class CNode:
             yield from self.inline.walk()
 
     def describe(self) -> str:
-        """A short human name: the label, else what the node asks for."""
+        """A short human name: the label, else what the node asks for (worked out once)."""
+        text: str | None = self.__dict__.get("_describe")
+        if text is None:
+            text = self._describe()
+            self.__dict__["_describe"] = text
+        return text
+
+    def selector_text(self) -> str:
+        """The node's selector in plain words ("any course" when it has none), worked out once."""
+        text: str | None = self.__dict__.get("_selector_text")
+        if text is None:
+            text = self.selector.describe() if self.selector else "any course"
+            self.__dict__["_selector_text"] = text
+        return text
+
+    def _describe(self) -> str:
         if self.label:
             return self.label
         if self.kind == "course":

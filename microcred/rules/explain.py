@@ -35,7 +35,7 @@ def missing(
     if nid in sol.constants:
         if k == "gpa":
             g = sc.gpa(node.gpa_over)
-            over = f" over {node.selector.describe()}" if node.selector else ""
+            over = f" over {node.selector_text()}" if node.selector else ""
             now = f" (now {g:.2f})" if g is not None else " (no graded courses yet)"
             return [f"a GPA of at least {node.need:g}{over}{now}"]
         if k == "credential":
@@ -51,7 +51,7 @@ def missing(
     if k in ("courses", "credits"):
         have = leaf_amount(node, sol)
         left = node.need - have
-        what = node.selector.describe() if node.selector else "any course"
+        what = node.selector_text()
         unit = "course" if k == "courses" else "credit"
         more = "more " if have > 0 else ""
         text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'} from: {what}{_grade_note(node)}"
@@ -70,12 +70,18 @@ def missing(
             f"the credential {node.target}"
         ]
     kids = node.children
+    progress = sol.node_progress
     if k == "all":
-        return [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]
+        return [
+            m
+            for c in kids
+            if progress.get(id(c), 0.0) < 1 - EPS
+            for m in missing(c, sol, sc, elsewhere, pending)
+        ]
     label = f"{node.label}: " if node.label else ""
-    unmet = [c for c in kids if sol.node_progress.get(id(c), 0.0) < 1 - EPS]
+    unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
     # closest first; ties keep the catalogue's order
-    unmet.sort(key=lambda c: -sol.node_progress.get(id(c), 0.0))
+    unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
     if k == "any":
         if all(c.leaf >= 0 for c in kids):
             options = [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]

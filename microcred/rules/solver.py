@@ -137,6 +137,10 @@ class _Flat:
         self.leaf_at = {n.leaf: i for i, n in enumerate(nodes) if n.leaf >= 0}
         self.kind: list[int] = []
         self.need: list[float] = []
+        #: per node, the block it lies in: the root's progress is a positive linear
+        #: combination of the blocks' progress (blocks hang below a chain of `all` and inline
+        #: credential nodes from the root), so choices inside different blocks do not interact
+        self.block: list[int] = []
         for n in nodes:
             k = n.kind
             if k == "all":
@@ -155,6 +159,13 @@ class _Flat:
                 code = _CONST0
             self.kind.append(code)
             self.need.append(1.0 if k == "course" else float(n.need))
+        for i, code in enumerate(self.kind):  # pre-order: a parent's block is known first
+            p = parent[i]
+            linear_above = p < 0 or self.block[p] < 0
+            if linear_above:
+                self.block.append(-1 if code in (_ALL, _PASS) else i)
+            else:
+                self.block.append(self.block[p])
 
     @staticmethod
     def of(root: CNode) -> _Flat:
@@ -239,14 +250,16 @@ class _Flat:
         return base, program
 
     def update(self, leaf: int, amount: float, values: list[float]) -> None:
+        """Set leaf ``leaf`` to ``amount`` and bring its ancestors' values up to date."""
         i = self.leaf_at[leaf]
-        v = self.leaf_value(i, amount)
+        need = self.need[i]
+        v = 1.0 if amount >= need - EPS else amount / need
         old = values[i]
         if v == old:
             return
         values[i] = v
-        p = self.parent[i]
         kind, kids, parent = self.kind, self.kids, self.parent
+        p = parent[i]
         while p >= 0:
             code = kind[p]
             before = values[p]
@@ -254,6 +267,13 @@ class _Flat:
                 nv = before + (v - old) / len(kids[p])  # a mean moves by the child's change
             elif code == _PASS:
                 nv = v
+            elif code == _ANY:
+                if v >= before:
+                    nv = v  # the child is (now) the largest
+                elif old < before:
+                    return  # the child was not the largest and still is not
+                else:
+                    nv = max([values[j] for j in kids[p]])
             else:
                 nv = self.combine(p, values)
             if nv == before:
@@ -584,44 +604,127 @@ def _solve_plain(
     supply: dict[int, float] = {}
     for leaf in leaves:
         supply[leaf.leaf] = sum(_gain(leaf, it) for it in eligible.get(leaf.leaf, ())) / _cap(leaf)
-    space = 1
     trimmed: list[tuple[Item, list[CNode]]] = []
+    single: list[tuple[Item, CNode]] = []
     for it, opts in contested:
         useful = [o for o in opts if amounts[o.leaf] < _cap(o) - EPS] or opts[:1]
+        if len(useful) == 1:  # nothing left to choose
+            single.append((it, useful[0]))
+            continue
         useful.sort(key=lambda o: (supply[o.leaf], o.leaf))
         trimmed.append((it, useful))
-        space *= len(useful)
-    contested = trimmed
-    if all(len(o) == 1 for _i, o in contested):
-        for it, opts in contested:
-            assigned[opts[0].leaf].append(it)
-            amounts[opts[0].leaf] += _gain(opts[0], it)
+    for it, leaf in single:
+        assigned[leaf.leaf].append(it)
+        amounts[leaf.leaf] += _gain(leaf, it)
+    if not trimmed:
         return tree.solution(amounts, assigned)
 
+    # Items whose choices reach disjoint parts of the rule that add up linearly are chosen
+    # independently: the rule's progress is a sum over those parts, so the best choice is the
+    # best choice of each group. Each group is searched with the other groups' items counted
+    # everywhere they could go (a constant there), which keeps the bound an upper bound.
+    groups = _independent_groups(tree, trimmed)
+    engine = "search"
+    optimistic = list(amounts)
+    for it, opts in trimmed:
+        for o in opts:
+            optimistic[o.leaf] += _gain(o, it)
+    for group in groups:
+        base = list(optimistic) if len(groups) > 1 else list(amounts)
+        if len(groups) > 1:
+            for it, opts in group:
+                for o in opts:
+                    base[o.leaf] -= _gain(o, it)
+        choice, used = _choose(tree, leaves, base, group, satisfy_only, cpsat)
+        if used == "cp-sat":
+            engine = used
+        for (it, opts), idx in zip(group, choice, strict=True):
+            assigned[opts[idx].leaf].append(it)
+            amounts[opts[idx].leaf] += _gain(opts[idx], it)
+    return tree.solution(amounts, assigned, engine=engine)
+
+
+def _independent_groups(
+    tree: _Tree, contested: list[tuple[Item, list[CNode]]]
+) -> list[list[tuple[Item, list[CNode]]]]:
+    """The contested items split into groups whose options lie in disjoint blocks (see
+    ``_Flat.block``), in the order of their first item."""
+    flat = _Flat.of(tree.root)
+    if len(contested) == 1:
+        return [contested]
+    owner: dict[int, int] = {}  # block -> group representative
+    parent = list(range(len(contested)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, (_it, opts) in enumerate(contested):
+        for o in opts:
+            blk = flat.block[flat.leaf_at[o.leaf]]
+            j = owner.get(blk)
+            if j is None:
+                owner[blk] = i
+            else:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    out: dict[int, list[tuple[Item, list[CNode]]]] = {}
+    for i, entry in enumerate(contested):
+        out.setdefault(find(i), []).append(entry)
+    return list(out.values())
+
+
+def _choose(
+    tree: _Tree,
+    leaves: list[CNode],
+    base: list[float],
+    contested: list[tuple[Item, list[CNode]]],
+    satisfy_only: bool,
+    cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
+) -> tuple[list[int], str]:
+    """The option chosen for each contested item (by branch and bound, or CP-SAT when the
+    search is large), and which engine chose."""
+    space = 1
+    for _it, opts in contested:
+        space *= len(opts)
     choice: list[int] | None = None
     if space <= SEARCH_LIMIT or cpsat is None:
-        choice = _branch_and_bound(tree, amounts, contested, satisfy_only, NODE_BUDGET if cpsat else None)
+        choice = _branch_and_bound(tree, base, contested, satisfy_only, NODE_BUDGET if cpsat else None)
     if choice is None and cpsat is not None:
-        result = cpsat(tree, leaves, amounts, contested, satisfy_only)
+        result = cpsat(tree, leaves, base, contested, satisfy_only)
         if result is not None:
             _progress, picked = result
+            out = []
             for it, opts in contested:
                 idx = picked.get(it, 0)
-                leaf = opts[idx] if 0 <= idx < len(opts) else opts[0]
-                assigned[leaf.leaf].append(it)
-                amounts[leaf.leaf] += _gain(leaf, it)
-            return tree.solution(amounts, assigned, engine="cp-sat")
+                out.append(idx if 0 <= idx < len(opts) else 0)
+            return out, "cp-sat"
     if choice is None:
-        choice = _branch_and_bound(tree, amounts, contested, satisfy_only, None)
+        choice = _branch_and_bound(tree, base, contested, satisfy_only, None)
         assert choice is not None
-    for (it, opts), idx in zip(contested, choice, strict=True):
-        assigned[opts[idx].leaf].append(it)
-        amounts[opts[idx].leaf] += _gain(opts[idx], it)
-    return tree.solution(amounts, assigned, engine="search")
+    return choice, "search"
 
 
 class _OverBudget(Exception):
     pass
+
+
+def _search_order(contested: list[tuple[Item, list[CNode]]]) -> list[int]:
+    """The order in which the contested items are decided: interchangeable items next to each
+    other (so that a canonical order breaks symmetry), the least flexible first."""
+    return sorted(
+        range(len(contested)),
+        key=lambda i: (
+            len(contested[i][1]),
+            tuple(o.leaf for o in contested[i][1]),
+            contested[i][0].credits,
+            contested[i][0].date,
+            contested[i][0].key,
+        ),
+    )
 
 
 def _branch_and_bound(
@@ -639,34 +742,26 @@ def _branch_and_bound(
     recomputed), so a search node costs the depth of the tree, not its size.
     """
     flat = _Flat.of(tree.root)
-    # interchangeable items next to each other, so that a canonical order breaks symmetry
-    order = sorted(
-        range(len(contested)),
-        key=lambda i: (
-            len(contested[i][1]),
-            tuple(o.leaf for o in contested[i][1]),
-            contested[i][0].credits,
-            contested[i][0].date,
-            contested[i][0].key,
-        ),
-    )
+    order = _search_order(contested)
     items = [contested[i] for i in order]
     sig = [(tuple(o.leaf for o in opts), it.credits) for it, opts in items]
     n = len(items)
+    # per item, per option: the leaf, what the item adds there, and the leaf's capacity
+    opt_leaf = [[o.leaf for o in opts] for _it, opts in items]
+    opt_gain = [[_gain(o, it) for o in opts] for it, opts in items]
+    opt_cap = [[_cap(o) for o in opts] for _it, opts in items]
+    same_as_previous = [k > 0 and sig[k - 1] == sig[k] for k in range(n)]
     amounts = list(base)
     optimistic = list(base)
-    for it, opts in items:
-        for o in opts:
-            optimistic[o.leaf] += _gain(o, it)
+    for leaves_k, gains_k in zip(opt_leaf, opt_gain, strict=True):
+        for leaf, g in zip(leaves_k, gains_k, strict=True):
+            optimistic[leaf] += g
     values = flat.evaluate(optimistic, tree.constants)
+    update = flat.update
     best_value = -1.0
     best_choice: list[int] = [0] * n
     choice = [0] * n
     visited = 0
-
-    def shift(leaf: int, delta: float) -> None:
-        optimistic[leaf] += delta
-        flat.update(leaf, optimistic[leaf], values)
 
     def rec(k: int) -> bool:
         nonlocal best_value, best_choice, visited
@@ -680,29 +775,33 @@ def _branch_and_bound(
             best_value = bound
             best_choice = list(choice)
             return best_value >= 1 - EPS
-        it, opts = items[k]
-        for o in opts:
-            shift(o.leaf, -_gain(o, it))
-        lo = choice[k - 1] if k > 0 and sig[k - 1] == sig[k] else 0
+        leaves_k, gains_k, caps_k = opt_leaf[k], opt_gain[k], opt_cap[k]
+        for leaf, g in zip(leaves_k, gains_k, strict=True):
+            optimistic[leaf] -= g
+            update(leaf, optimistic[leaf], values)
+        lo = choice[k - 1] if same_as_previous[k] else 0
         tried_full = False
         done = False
-        for idx in range(lo, len(opts)):
-            o = opts[idx]
-            if amounts[o.leaf] >= _cap(o) - EPS:
+        for idx in range(lo, len(leaves_k)):
+            leaf = leaves_k[idx]
+            if amounts[leaf] >= caps_k[idx] - EPS:
                 if tried_full:
                     continue
                 tried_full = True
-            g = _gain(o, it)
-            amounts[o.leaf] += g
-            shift(o.leaf, g)
+            g = gains_k[idx]
+            amounts[leaf] += g
+            optimistic[leaf] += g
+            update(leaf, optimistic[leaf], values)
             choice[k] = idx
             done = rec(k + 1)
-            amounts[o.leaf] -= g
-            shift(o.leaf, -g)
+            amounts[leaf] -= g
+            optimistic[leaf] -= g
+            update(leaf, optimistic[leaf], values)
             if done:
                 break
-        for o in opts:
-            shift(o.leaf, _gain(o, it))
+        for leaf, g in zip(leaves_k, gains_k, strict=True):
+            optimistic[leaf] += g
+            update(leaf, optimistic[leaf], values)
         return done
 
     try:
