@@ -203,7 +203,7 @@ class _Flat:
         base, program = self._program(constants)
         values = list(base)
         for i, code, ks, need, leaf in program:
-            if code == _LEAF_ONE or code == _LEAF_N:
+            if code == _LEAF_ONE:  # (the program marks every leaf so)
                 a = amounts[leaf]
                 values[i] = 1.0 if a >= need - EPS else a / need
             elif code == _ALL:
@@ -240,7 +240,7 @@ class _Flat:
                 base[j] = v
                 fixed[j] = True
         program = [
-            (i, self.kind[i], self.kids[i], self.need[i], self.nodes[i].leaf)
+            (i, _LEAF_ONE if self.kind[i] == _LEAF_N else self.kind[i], self.kids[i], self.need[i], self.nodes[i].leaf)
             for i in range(n - 1, -1, -1)
             if not fixed[i] and self.kind[i] != _CONST0
         ]
