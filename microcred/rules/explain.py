@@ -72,12 +72,7 @@ def missing(
     kids = node.children
     progress = sol.node_progress
     if k == "all":
-        return [
-            m
-            for c in kids
-            if progress.get(id(c), 0.0) < 1 - EPS
-            for m in missing(c, sol, sc, elsewhere, pending)
-        ]
+        return [m for c in kids if progress.get(id(c), 0.0) < 1 - EPS for m in missing(c, sol, sc, elsewhere, pending)]
     label = f"{node.label}: " if node.label else ""
     unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
     # closest first; ties keep the catalogue's order

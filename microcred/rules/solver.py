@@ -221,9 +221,7 @@ class _Flat:
                 values[i] = sum(vals[:n]) / n
         return values
 
-    def _program(
-        self, constants: dict[int, float]
-    ) -> tuple[list[float], list[tuple[int, int, list[int], float, int]]]:
+    def _program(self, constants: dict[int, float]) -> tuple[list[float], list[tuple[int, int, list[int], float, int]]]:
         """The starting values (constants in place) and the nodes to compute, children before
         parents, for one set of constants. Kept per constants object: the solver shares them
         between solves (see ``_settled``), so this is built once per combination."""
@@ -644,9 +642,7 @@ def _solve_plain(
     return tree.solution(amounts, assigned, engine=engine)
 
 
-def _independent_groups(
-    tree: _Tree, contested: list[tuple[Item, list[CNode]]]
-) -> list[list[tuple[Item, list[CNode]]]]:
+def _independent_groups(tree: _Tree, contested: list[tuple[Item, list[CNode]]]) -> list[list[tuple[Item, list[CNode]]]]:
     """The contested items split into groups whose options lie in disjoint blocks (see
     ``_Flat.block``), in the order of their first item."""
     flat = _Flat.of(tree.root)
