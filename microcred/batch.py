@@ -14,6 +14,7 @@ journaled offsets and finished units are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -29,6 +30,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from microcred.cache import load_compiled
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
@@ -49,6 +52,8 @@ from microcred.transcript import (
 BUCKET_BYTES = 8 * 1024 * 1024
 #: Learners sent to a worker at a time.
 CHUNK = 128
+#: Learners written between two journal commits (each commit flushes the output files).
+COMMIT_EVERY = 64
 TRANSCRIPT_SUFFIXES = (".yaml", ".yml", ".json")
 CSV_OUTPUT_COLUMNS = ("learner_id", "credential", "status", "earned_on", "expires_on", "progress")
 
@@ -299,7 +304,9 @@ def _error_records(err: TranscriptError) -> list[dict[str, Any]]:
 
 def _format_result(result: Any, fmt: str) -> str:
     if fmt == "jsonl":
-        return json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        # orjson writes the same compact UTF-8 text as json.dumps(ensure_ascii=False,
+        # separators=(",", ":")), about five times faster (a learner is ~25 KB of JSON)
+        return orjson.dumps(result.to_json()).decode("utf-8") + "\n"
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for cid, r in result.credentials.items():
@@ -359,6 +366,7 @@ class _Journal:
         self.err_part = errors.with_name(errors.name + ".partial")
         self.journal = out.with_name(out.name + ".partial.journal")
         self.done: set[str] = set()
+        self._pending: list[str] = []  # journal lines not yet written
         out_size = err_size = 0
         if resume and self.journal.is_file() and self.out_part.is_file():
             with self.journal.open("rb") as fh:
@@ -389,18 +397,30 @@ class _Journal:
         return fh
 
     def record(self, key: str, text: str, errors: list[dict[str, Any]]) -> None:
+        """Write one learner's output and errors; they are journaled (and so survive an
+        interruption) at the next :meth:`commit`, every ``COMMIT_EVERY`` learners."""
         if text:
             self.out_fh.write(text.encode("utf-8"))
         for rec in errors:
             self.err_fh.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
+        self._pending.append(f"{key}\t{self.out_fh.tell()}\t{self.err_fh.tell()}\n")
+        self.done.add(key)
+        if len(self._pending) >= COMMIT_EVERY:
+            self.commit()
+
+    def commit(self) -> None:
+        """Flush the outputs, then journal the learners written since the last commit: the
+        journal never names a learner whose output is not on disk."""
+        if not self._pending:
+            return
         self.out_fh.flush()
         self.err_fh.flush()
-        line = f"{key}\t{self.out_fh.tell()}\t{self.err_fh.tell()}\n"
-        self.journal_fh.write(line.encode("utf-8"))
+        self.journal_fh.write("".join(self._pending).encode("utf-8"))
         self.journal_fh.flush()
-        self.done.add(key)
+        self._pending.clear()
 
     def finish(self) -> None:
+        self.commit()
         for fh in (self.out_fh, self.err_fh, self.journal_fh):
             fh.flush()
             os.fsync(fh.fileno())
@@ -410,6 +430,12 @@ class _Journal:
         self.journal.unlink(missing_ok=True)
 
     def close(self) -> None:
+        """Close the files; after an interruption the learners written so far are journaled,
+        so that ``--resume`` does not do them again."""
+        if not self.journal_fh.closed:
+            # (on a full disk, say, the commit fails: those learners are done again on resume)
+            with contextlib.suppress(OSError):
+                self.commit()
         for fh in (self.out_fh, self.err_fh, self.journal_fh):
             if not fh.closed:
                 fh.close()
