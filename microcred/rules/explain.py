@@ -26,72 +26,108 @@ def missing(
     node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str] = frozenset()
 ) -> list[str]:
     """Plain sentences for what is still needed below ``node`` (``pending``: courses the learner
-    is taking now)."""
-    nid = id(node)
-    p = sol.node_progress.get(nid, 0.0)
-    if p >= 1 - EPS:
-        return []
-    k = node.kind
-    if nid in sol.constants:
-        if k == "gpa":
-            g = sc.gpa(node.gpa_over)
-            over = f" over {node.selector_text()}" if node.selector else ""
-            now = f" (now {g:.2f})" if g is not None else " (no graded courses yet)"
-            return [f"a GPA of at least {node.need:g}{over}{now}"]
+    is taking now). Inside an inline credential a sentence names the innermost credential:
+    "for data-foundations: course STAT 2000"."""
+    out: list[str] = []
+    _Missing(sol, sc, elsewhere, pending, out).visit(node, "")
+    return out
+
+
+class _Missing:
+    """One walk of ``missing``: sentences go to ``out``, each with the prefix of the innermost
+    inline credential it lies in (a sentence that already starts with "for " keeps its own)."""
+
+    def __init__(
+        self, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str], out: list[str]
+    ):
+        self.sol = sol
+        self.progress = sol.node_progress
+        self.sc = sc
+        self.elsewhere = elsewhere
+        self.pending = pending
+        self.out = out
+
+    @staticmethod
+    def _emit(out: list[str], prefix: str, text: str) -> None:
+        out.append(prefix + text if prefix and not text.startswith("for ") else text)
+
+    def visit(self, node: CNode, prefix: str) -> None:
+        nid = id(node)
+        progress = self.progress
+        if progress.get(nid, 0.0) >= 1 - EPS:
+            return
+        out = self.out
+        k = node.kind
+        if nid in self.sol.constants:
+            if k == "gpa":
+                g = self.sc.gpa(node.gpa_over)
+                over = f" over {node.selector_text()}" if node.selector else ""
+                now = f" (now {g:.2f})" if g is not None else " (no graded courses yet)"
+                self._emit(out, prefix, f"a GPA of at least {node.need:g}{over}{now}")
+            elif k == "credential":
+                self._emit(out, prefix, f"the credential {node.target} (it can only be awarded)")
+            return
+        if k == "course" or k == "courses" or k == "credits":
+            self._emit(out, prefix, self.leaf_text(node))
+            return
         if k == "credential":
-            return [f"the credential {node.target} (it can only be awarded)"]
-        return []
-    if k == "course":
-        text = f"course {node.course}{_grade_note(node)}"
-        if node.course in elsewhere:
-            text += f" (it counts toward {elsewhere[node.course]} instead)"
-        elif node.course in pending:
-            text += " (in progress)"
-        return [text]
-    if k in ("courses", "credits"):
-        have = leaf_amount(node, sol)
+            assert node.inline is not None
+            before = len(out)
+            self.visit(node.inline, f"for {node.target}: ")
+            if len(out) == before:
+                self._emit(out, prefix, f"the credential {node.target}")
+            return
+        kids = node.children
+        if k == "all":
+            for c in kids:
+                if progress.get(id(c), 0.0) < 1 - EPS:
+                    self.visit(c, prefix)
+            return
+        label = f"{node.label}: " if node.label else ""
+        unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
+        # closest first; ties keep the catalogue's order
+        unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
+        if k == "any":
+            if all(c.leaf >= 0 for c in kids):
+                options = [self.leaf_text(c) for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
+                self._emit(out, prefix, label + "one of: " + " | ".join(options))
+                return
+            best, others = unmet[0], unmet[1:]
+            head = f"{label}closest option: {best.describe()}"
+            if others:
+                head += " (other options: " + "; ".join(c.describe() for c in others) + ")"
+            self._emit(out, prefix, head)
+            self.visit(best, prefix)
+            return
+        # at_least: name what is left, then spell out the closest children that would complete it
+        need = int(node.need)
+        met = len(kids) - len(unmet)
+        self._emit(out, prefix, f"{label}{need - met} more of: " + "; ".join(c.describe() for c in unmet))
+        for c in unmet[: need - met]:
+            self.visit(c, prefix)
+
+    def leaf_text(self, node: CNode) -> str:
+        """What a course, courses or credits requirement still needs."""
+        if node.kind == "course":
+            text = f"course {node.course}{_grade_note(node)}"
+            if node.course in self.elsewhere:
+                text += f" (it counts toward {self.elsewhere[node.course]} instead)"
+            elif node.course in self.pending:
+                text += " (in progress)"
+            return text
+        have = leaf_amount(node, self.sol)
         left = node.need - have
         what = node.selector_text()
-        unit = "course" if k == "courses" else "credit"
+        unit = "course" if node.kind == "courses" else "credit"
         more = "more " if have > 0 else ""
         text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'} from: {what}{_grade_note(node)}"
-        used = sorted(c for c in elsewhere if c in node.eligible)
+        used = sorted(c for c in self.elsewhere if c in node.eligible)
         if used:
             text += f" ({', '.join(used)} already count{'s' if len(used) == 1 else ''} elsewhere)"
-        taking = sorted(c for c in pending if c in node.eligible)
+        taking = sorted(c for c in self.pending if c in node.eligible)
         if taking:
             text += f"; in progress: {', '.join(taking)}"
-        return [text]
-    if k == "credential":
-        assert node.inline is not None
-        inner = missing(node.inline, sol, sc, elsewhere, pending)
-        # the innermost credential names the place: "for data-foundations: course STAT 2000"
-        return [m if m.startswith("for ") else f"for {node.target}: {m}" for m in inner] or [
-            f"the credential {node.target}"
-        ]
-    kids = node.children
-    progress = sol.node_progress
-    if k == "all":
-        return [m for c in kids if progress.get(id(c), 0.0) < 1 - EPS for m in missing(c, sol, sc, elsewhere, pending)]
-    label = f"{node.label}: " if node.label else ""
-    unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
-    # closest first; ties keep the catalogue's order
-    unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
-    if k == "any":
-        if all(c.leaf >= 0 for c in kids):
-            options = [m for c in kids for m in missing(c, sol, sc, elsewhere, pending)]
-            return [label + "one of: " + " | ".join(options)]
-        best, others = unmet[0], unmet[1:]
-        head = f"{label}closest option: {best.describe()}"
-        if others:
-            head += " (other options: " + "; ".join(c.describe() for c in others) + ")"
-        return [head, *missing(best, sol, sc, elsewhere, pending)]
-    # at_least: name what is left, then spell out the closest children that would complete it
-    need = int(node.need)
-    met = len(kids) - len(unmet)
-    head = f"{label}{need - met} more of: " + "; ".join(c.describe() for c in unmet)
-    closest = unmet[: need - met]
-    return [head, *(m for c in closest for m in missing(c, sol, sc, elsewhere, pending))]
+        return text
 
 
 def trimmed(node: CNode, items: list[Item]) -> list[Item]:
