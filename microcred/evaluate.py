@@ -19,7 +19,7 @@ from microcred.result import CredentialResult, ExceptionUse, LearnerResult, NotC
 from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
-from microcred.rules.scenario import EPS, Scenario, build_scenario
+from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
 from microcred.rules.solver import Budget, Solution, solve
 from microcred.transcript import Awarded, Substitute, Transcript, TranscriptSource, Waive
 
@@ -147,6 +147,7 @@ class _Learner:
         for w in self.waivers:
             self.waived_ids |= _waived_nodes(cc, w)
         self._scenarios: dict[tuple[dt.date, str, tuple[tuple[str, str], ...]], Scenario] = {}
+        self._item_memo: dict[tuple[int, str], tuple[tuple[float, ...], Item]] = {}
         self.results: dict[str, CredentialResult] = {}
 
     def _effective(self, aw: Awarded) -> Awarded:
@@ -174,6 +175,7 @@ class _Learner:
                 mode=mode,
                 pending=self.pending,
                 substitutions=dict(subs),
+                memo=self._item_memo,
             )
             self._scenarios[key] = sc
         return sc

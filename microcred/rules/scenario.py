@@ -102,11 +102,16 @@ def build_scenario(
     mode: str,
     pending: tuple[str, ...] = ("in_progress",),
     substitutions: Mapping[str, str] | None = None,
+    memo: dict[tuple[int, str], tuple[tuple[float, ...], Item]] | None = None,
 ) -> Scenario:
     """The scenario of a record at ``cut``. Attempts of courses the catalogue lacks are ignored
-    (the caller warns about them)."""
+    (the caller warns about them).
+
+    ``memo`` (one dict per record, shared by its scenarios) keeps each attempt's rank and item:
+    they do not depend on the cut, so a record cut at many dates builds them once."""
     subs = substitutions or {}
-    best: dict[str, tuple[tuple[float, ...], int]] = {}
+    memo = {} if memo is None else memo
+    best: dict[str, tuple[tuple[float, ...], Item]] = {}
     groups: dict[str, list[int]] = {}
     for i, a in enumerate(attempts):
         if a.status not in ("completed", "transfer") or a.date is None or a.date > cut:
@@ -114,33 +119,36 @@ def build_scenario(
         key = subs.get(a.course, a.course)
         if key not in credits_of:
             continue
-        rank = attempt_rank(scale, a, i, policy)
+        known = memo.get((i, key))
+        if known is None:
+            g = scale.grades.get(a.grade or "")
+            known = (
+                attempt_rank(scale, a, i, policy),
+                Item(
+                    key=key,
+                    course=a.course,
+                    date=a.date,
+                    grade=a.grade,
+                    points=g.points if g else None,
+                    passing=bool(g and g.passing),
+                    credits=a.credits if a.credits is not None else credits_of[key],
+                    status=a.status,
+                    attempt=i,
+                    substituted=key != a.course,
+                ),
+            )
+            memo[(i, key)] = known
         groups.setdefault(key, []).append(i)
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, i)
+        if key not in best or known[0] > best[key][0]:
+            best[key] = known
     items: dict[str, Item] = {}
     graded: dict[str, tuple[float, float]] = {}
     superseded: dict[int, int] = {}
-    for key, (_rank, i) in best.items():
-        a = attempts[i]
-        g = scale.grades.get(a.grade or "")
-        credits = a.credits if a.credits is not None else credits_of[key]
-        points = g.points if g else None
-        assert a.date is not None
-        items[key] = Item(
-            key=key,
-            course=a.course,
-            date=a.date,
-            grade=a.grade,
-            points=points,
-            passing=bool(g and g.passing),
-            credits=credits,
-            status=a.status,
-            attempt=i,
-            substituted=key != a.course,
-        )
-        if points is not None:
-            graded[key] = (points, credits)
+    for key, (_rank, item) in best.items():
+        items[key] = item
+        if item.points is not None:
+            graded[key] = (item.points, item.credits)
+        i = item.attempt
         for j in groups[key]:
             if j != i:
                 superseded[j] = i
