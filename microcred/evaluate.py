@@ -232,9 +232,11 @@ class _Learner:
         status = "partial" if progress > 0 else "not_started"
         if self._has_pending(comp):
             ip = self.scenario(self.as_of, "in_progress", subs)
-            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
-            if sol_ip.satisfied:
-                status = "in_progress"
+            # the bound (every attempt counted everywhere) settles most: far from complete
+            if solve(comp, ip, waived, bound_only=True).satisfied:
+                sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
+                if sol_ip.satisfied:
+                    status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
 
     def budgets(self, cid: str) -> list[Budget]:
