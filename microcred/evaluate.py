@@ -232,11 +232,9 @@ class _Learner:
         status = "partial" if progress > 0 else "not_started"
         if self._has_pending(comp):
             ip = self.scenario(self.as_of, "in_progress", subs)
-            # the bound (every attempt counted everywhere) settles most: far from complete
-            if solve(comp, ip, waived, bound_only=True).satisfied:
-                sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
-                if sol_ip.satisfied:
-                    status = "in_progress"
+            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
+            if sol_ip.satisfied:
+                status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
 
     def budgets(self, cid: str) -> list[Budget]:
@@ -351,9 +349,6 @@ class _Learner:
 
         def check(d: dt.date) -> tuple[Solution, Scenario]:
             sc = self.scenario(d, "completed", subs)
-            bound = solve(comp, sc, waived, bound_only=True)
-            if bound.progress < 1 - EPS:
-                return bound, sc  # cannot hold even if every attempt counted everywhere
             return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets), sc
 
         relaxable = self.cc.catalog.repeats == "best" and not any(
@@ -397,10 +392,8 @@ class _Learner:
             # rule. Find that date first.
             def relaxed(d: dt.date) -> bool:
                 sc = dataclasses.replace(self.scenario(d, "completed", subs), fixed_gpa=math.inf, _gpa={})
-                if solve(comp, sc, waived, bound_only=True).progress < 1 - EPS:
-                    return False
                 if comp.has_window:
-                    return True
+                    return solve(comp, sc, waived, bound_only=True).satisfied
                 return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets).satisfied
 
             lo, hi = 0, len(dates)

@@ -377,18 +377,15 @@ def solve(
     """The best assignment for credential ``cc`` in scenario ``sc``.
 
     ``waived`` holds ``id()`` of nodes an advisor waived. With ``satisfy_only`` the search only
-    asks whether progress 1 can be reached (faster; the progress of an unsatisfied rule is
-    then a lower bound, not the maximum). With ``bound_only`` nothing is assigned: the
-    progress returned is an upper bound (every attempt counted everywhere it could count),
-    cheap to compute, and below 1 only when the rule cannot hold.
+    asks whether progress 1 can be reached (faster): only ``satisfied`` of the answer is
+    meaningful, and an unsatisfied one assigns nothing in particular. With ``bound_only``
+    nothing is assigned: the progress returned is an upper bound (every attempt counted
+    everywhere it could count), cheap to compute, and below 1 only when the rule cannot hold.
+    ``satisfy_only`` looks at that bound first.
     """
     root = cc.root
     if root is None:
         return Solution(0.0, {})
-    if budgets and not bound_only:  # (without the caps, the bound is still an upper bound)
-        capped = _solve_budgets(cc, sc, waived, budgets, satisfy_only, cpsat)
-        if capped is not None:
-            return capped
     constants, active, windows = _settled(cc, root, sc, waived)
     tree = _Tree(root, constants, active)
     by_key = _leaves_by_key(cc)
@@ -401,12 +398,18 @@ def solve(
                 eligible[leaf.leaf].append(it)
     leaves = [n for n in cc.leaves if n.leaf in eligible]
 
-    if bound_only:
+    if bound_only or satisfy_only:
+        # (windows and caps only take attempts away, so the bound holds with them too)
         optimistic = [0.0] * len(cc.leaves)
         for leaf in leaves:
             optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in eligible[leaf.leaf])
         values = _Flat.of(root).evaluate(optimistic, constants)
-        return Solution(values[0], {}, constants=constants, engine="bound")
+        if bound_only or values[0] < 1 - EPS:
+            return Solution(values[0], {}, constants=constants, engine="bound")
+    if budgets:
+        capped = _solve_budgets(cc, sc, waived, budgets, satisfy_only, cpsat)
+        if capped is not None:
+            return capped
     if not windows:
         return _solve_plain(tree, leaves, eligible, len(cc.leaves), satisfy_only, cpsat)
     return _solve_windows(tree, root, leaves, eligible, windows, len(cc.leaves), satisfy_only, cpsat)
