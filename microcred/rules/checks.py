@@ -323,9 +323,7 @@ def check_best_learner(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]
     from microcred.rules.solver import solve
     from microcred.transcript import Awarded
 
-    candidates = [
-        cid for cid, cred in catalog.credentials.items() if cred.requires is not None and cid not in skip
-    ]
+    candidates = [cid for cid, cred in catalog.credentials.items() if cred.requires is not None and cid not in skip]
     if not candidates:
         return
     compiled = CompiledCatalog(catalog)
@@ -345,8 +343,15 @@ def check_best_learner(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]
         for course in comp.relevant_courses:
             credits = catalog.courses[course].credits
             items[course] = Item(
-                key=course, course=course, date=day, grade=top.name, points=top.points,
-                passing=True, credits=credits, status="completed", virtual=top.points is None,
+                key=course,
+                course=course,
+                date=day,
+                grade=top.name,
+                points=top.points,
+                passing=True,
+                credits=credits,
+                status="completed",
+                virtual=top.points is None,
             )
             if top.points is not None:
                 graded[course] = (top.points, credits)
@@ -355,8 +360,14 @@ def check_best_learner(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]
             value = catalog.credentials[c].credits if c in catalog.credentials else None
             if value:
                 items["credential:" + c] = Item(
-                    key="credential:" + c, course=c, date=day, grade=None, points=None,
-                    passing=True, credits=value, status="awarded",
+                    key="credential:" + c,
+                    course=c,
+                    date=day,
+                    grade=None,
+                    points=None,
+                    passing=True,
+                    credits=value,
+                    status="awarded",
                 )
         # GPA floors are checked on their own (E405, W601); here every GPA is the top one
         sc = Scenario(day, "completed", items, awards, graded, fixed_gpa=scale.max_points)

@@ -37,9 +37,7 @@ class _Missing:
     """One walk of ``missing``: sentences go to ``out``, each with the prefix of the innermost
     inline credential it lies in (a sentence that already starts with "for " keeps its own)."""
 
-    def __init__(
-        self, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str], out: list[str]
-    ):
+    def __init__(self, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str], out: list[str]):
         self.sol = sol
         self.progress = sol.node_progress
         self.sc = sc

@@ -514,6 +514,22 @@ def _settle(
         _settle(node.inline, sc, waived, constants, active, windows)
 
 
+def _leaves_below(node: CNode, active: dict[int, CNode]) -> set[int]:
+    """The active leaves below ``node`` (kept per node and active set; the active sets are
+    shared, see ``_settled``)."""
+    cache: dict[int, tuple[dict[int, CNode], set[int]]] | None = getattr(node, "_below", None)
+    if cache is None:
+        cache = {}
+        object.__setattr__(node, "_below", cache)
+    hit = cache.get(id(active))
+    if hit is None or hit[0] is not active:
+        if len(cache) >= 256:
+            cache.clear()
+        hit = (active, {n.leaf for n in node.walk() if n.leaf >= 0 and id(n) in active})
+        cache[id(active)] = hit
+    return hit[1]
+
+
 def _solve_windows(
     tree: _Tree,
     root: CNode,
@@ -525,9 +541,7 @@ def _solve_windows(
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
 ) -> Solution:
     # leaves below each window
-    below: list[set[int]] = []
-    for w in windows:
-        below.append({n.leaf for n in w.walk() if n.leaf >= 0 and id(n) in tree.active})
+    below = [_leaves_below(w, tree.active) for w in windows]
     starts: list[list[object]] = []
     for w, under in zip(windows, below, strict=True):
         dates = sorted({it.date for leaf in under for it in eligible.get(leaf, ())})
@@ -542,6 +556,7 @@ def _solve_windows(
     # each combination of window starts, with its optimistic bound; the most promising first,
     # and none whose bound cannot beat the best found
     candidates: list[tuple[float, int, tuple[object, ...], dict[int, list[Item]]]] = []
+    single = all(len(s) == 1 for s in starts)  # one combination: no bound needed
     for n, combo in enumerate(itertools.product(*starts)):
         filtered: dict[int, list[Item]] = {}
         optimistic = [0.0] * nleaves
@@ -553,8 +568,9 @@ def _solve_windows(
                 end = add_months(start, w.window_months or 0)  # type: ignore[arg-type]
                 keep = [it for it in keep if start <= it.date <= end]  # type: ignore[operator]
             filtered[leaf.leaf] = keep
-            optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in keep)
-        bound = flat.evaluate(optimistic, tree.constants)[0]
+            if not single:
+                optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in keep)
+        bound = 1.0 if single else flat.evaluate(optimistic, tree.constants)[0]
         candidates.append((-bound, n, combo, filtered))
     candidates.sort(key=lambda c: (c[0], c[1]))
     for neg_bound, _n, combo, filtered in candidates:
@@ -581,17 +597,25 @@ def _solve_plain(
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
 ) -> Solution:
     amounts = [0.0] * nleaves
-    assigned: dict[int, list[Item]] = {leaf.leaf: [] for leaf in leaves}
-    options: dict[Item, list[CNode]] = {}
+    assigned: dict[int, list[Item]] = {}
+    # an item's exclusive options, keyed by the item's key (one item a key in a scenario)
+    options: dict[str, tuple[Item, list[CNode]]] = {}
     for leaf in leaves:
-        for it in eligible.get(leaf.leaf, ()):
-            if leaf.shared:
-                assigned[leaf.leaf].append(it)
-                amounts[leaf.leaf] += _gain(leaf, it)
+        its = eligible.get(leaf.leaf, ())
+        if leaf.shared:
+            assigned[leaf.leaf] = list(its)
+            if its:
+                amounts[leaf.leaf] = sum(it.credits for it in its) if leaf.kind == "credits" else float(len(its))
+            continue
+        assigned[leaf.leaf] = []
+        for it in its:
+            entry = options.get(it.key)
+            if entry is None:
+                options[it.key] = (it, [leaf])
             else:
-                options.setdefault(it, []).append(leaf)
+                entry[1].append(leaf)
     contested: list[tuple[Item, list[CNode]]] = []
-    for it, opts in options.items():
+    for it, opts in options.values():
         if len(opts) == 1:
             assigned[opts[0].leaf].append(it)
             amounts[opts[0].leaf] += _gain(opts[0], it)
@@ -603,8 +627,10 @@ def _solve_plain(
     # drop options into leaves that the uncontested items already fill; try the scarcest
     # leaves first (a leaf few items can fill should get them before a broad elective)
     supply: dict[int, float] = {}
-    for leaf in leaves:
-        supply[leaf.leaf] = sum(_gain(leaf, it) for it in eligible.get(leaf.leaf, ())) / _cap(leaf)
+    for _it, opts in contested:
+        for leaf in opts:
+            if leaf.leaf not in supply:
+                supply[leaf.leaf] = sum(_gain(leaf, it) for it in eligible.get(leaf.leaf, ())) / _cap(leaf)
     trimmed: list[tuple[Item, list[CNode]]] = []
     single: list[tuple[Item, CNode]] = []
     for it, opts in contested:
