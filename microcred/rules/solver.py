@@ -110,8 +110,8 @@ _ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
 
 class _Flat:
     """A compiled rule flattened into arrays (pre-order, so a parent precedes its children),
-    for incremental re-evaluation: when a leaf's amount changes, only its ancestors are
-    recomputed."""
+    for incremental re-evaluation: when a leaf's amount changes, only its ancestors within
+    its block are recomputed (``update_in_block``)."""
 
     def __init__(self, root: CNode):
         nodes: list[CNode] = []
@@ -159,13 +159,18 @@ class _Flat:
                 code = _CONST0
             self.kind.append(code)
             self.need.append(1.0 if k == "course" else float(n.need))
+        #: per node on the linear chain (so per block), its weight in the root's progress:
+        #: the root moves by the weight times the block's change
+        self.weight: list[float] = []
         for i, code in enumerate(self.kind):  # pre-order: a parent's block is known first
             p = parent[i]
             linear_above = p < 0 or self.block[p] < 0
             if linear_above:
                 self.block.append(-1 if code in (_ALL, _PASS) else i)
+                self.weight.append(1.0 if p < 0 else self.weight[p] / (len(kids[p]) if self.kind[p] == _ALL else 1))
             else:
                 self.block.append(self.block[p])
+                self.weight.append(0.0)
 
     @staticmethod
     def of(root: CNode) -> _Flat:
@@ -247,36 +252,44 @@ class _Flat:
         cache[id(constants)] = (constants, base, program)  # the reference keeps the id unique
         return base, program
 
-    def update(self, leaf: int, amount: float, values: list[float]) -> None:
-        """Set leaf ``leaf`` to ``amount`` and bring its ancestors' values up to date."""
+    def update_in_block(self, leaf: int, amount: float, values: list[float]) -> float:
+        """Set leaf ``leaf`` to ``amount``, bring the nodes of its block up to date, and return
+        how much the root moves (the block's change times its weight). Above a block the
+        rule is linear, so the nodes there are not kept up to date: a search that only needs
+        the root's value keeps it as a sum of these moves."""
         i = self.leaf_at[leaf]
+        b = self.block[i]
         need = self.need[i]
         v = 1.0 if amount >= need - EPS else amount / need
         old = values[i]
         if v == old:
-            return
+            return 0.0
         values[i] = v
+        if i == b:
+            return (v - old) * self.weight[b]
         kind, kids, parent = self.kind, self.kids, self.parent
         p = parent[i]
-        while p >= 0:
+        while True:
             code = kind[p]
             before = values[p]
             if code == _ALL:
-                nv = before + (v - old) / len(kids[p])  # a mean moves by the child's change
+                nv = before + (v - old) / len(kids[p])
             elif code == _PASS:
                 nv = v
             elif code == _ANY:
                 if v >= before:
-                    nv = v  # the child is (now) the largest
+                    nv = v
                 elif old < before:
-                    return  # the child was not the largest and still is not
+                    return 0.0
                 else:
                     nv = max([values[j] for j in kids[p]])
             else:
                 nv = self.combine(p, values)
             if nv == before:
-                return
+                return 0.0
             values[p] = nv
+            if p == b:
+                return (nv - before) * self.weight[b]
             old, v = before, nv
             p = parent[p]
 
@@ -782,7 +795,8 @@ def _branch_and_bound(
         for leaf, g in zip(leaves_k, gains_k, strict=True):
             optimistic[leaf] += g
     values = flat.evaluate(optimistic, tree.constants)
-    update = flat.update
+    update = flat.update_in_block
+    root = [values[0]]  # the bound: the root's value, kept as a sum of moves
     best_value = -1.0
     best_choice: list[int] = [0] * n
     choice = [0] * n
@@ -793,7 +807,7 @@ def _branch_and_bound(
         visited += 1
         if budget is not None and visited > budget:
             raise _OverBudget
-        bound = values[0]
+        bound = root[0]
         if bound <= best_value + EPS or (satisfy_only and bound < 1 - EPS):
             return False
         if k == n:
@@ -803,7 +817,7 @@ def _branch_and_bound(
         leaves_k, gains_k, caps_k = opt_leaf[k], opt_gain[k], opt_cap[k]
         for leaf, g in zip(leaves_k, gains_k, strict=True):
             optimistic[leaf] -= g
-            update(leaf, optimistic[leaf], values)
+            root[0] += update(leaf, optimistic[leaf], values)
         lo = choice[k - 1] if same_as_previous[k] else 0
         tried_full = False
         done = False
@@ -816,17 +830,17 @@ def _branch_and_bound(
             g = gains_k[idx]
             amounts[leaf] += g
             optimistic[leaf] += g
-            update(leaf, optimistic[leaf], values)
+            root[0] += update(leaf, optimistic[leaf], values)
             choice[k] = idx
             done = rec(k + 1)
             amounts[leaf] -= g
             optimistic[leaf] -= g
-            update(leaf, optimistic[leaf], values)
+            root[0] += update(leaf, optimistic[leaf], values)
             if done:
                 break
         for leaf, g in zip(leaves_k, gains_k, strict=True):
             optimistic[leaf] += g
-            update(leaf, optimistic[leaf], values)
+            root[0] += update(leaf, optimistic[leaf], values)
         return done
 
     try:
