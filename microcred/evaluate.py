@@ -26,6 +26,10 @@ from microcred.transcript import Awarded, Substitute, Transcript, TranscriptSour
 STATUSES = ("earned", "expired", "in_progress", "partial", "not_started")
 
 
+#: progress -> its exact value (progress values repeat: a few small denominators)
+_EXACT: dict[float, float] = {}
+
+
 def exact(progress: float) -> float:
     """The progress as the nearest fraction with a small denominator, as a float.
 
@@ -35,7 +39,13 @@ def exact(progress: float) -> float:
     with a denominator up to 10^7 is the exact value: reported correctly rounded, the same
     whatever order the sums were taken in.
     """
-    return float(Fraction(progress).limit_denominator(10**7))
+    hit = _EXACT.get(progress)
+    if hit is None:
+        hit = float(Fraction(progress).limit_denominator(10**7))
+        if len(_EXACT) >= 100_000:
+            _EXACT.clear()
+        _EXACT[progress] = hit
+    return hit
 
 
 def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
@@ -157,6 +167,8 @@ class _Learner:
         return aw
 
     def substitutions(self, cid: str) -> tuple[tuple[str, str], ...]:
+        if not self.subs:
+            return ()
         return tuple(sorted((s.substitute.course, s.substitute.for_) for s in self.subs if s.credential in (None, cid)))
 
     def scenario(self, cut: dt.date, mode: str, subs: tuple[tuple[str, str], ...]) -> Scenario:
@@ -291,20 +303,33 @@ class _Learner:
             empty = Transcript(learner={"id": "-"}, attempts=[])  # type: ignore[arg-type]
             hit = _Learner(self.cc, empty, self.as_of, False).evaluate(cid, blank_ok=False)
             cache[cid] = hit
-        return dataclasses.replace(
-            hit,
-            stacks_into=[],
+        return CredentialResult(
+            id=hit.id,
+            title=hit.title,
+            type=hit.type,
+            status=hit.status,
+            earned_on=hit.earned_on,
+            expires_on=hit.expires_on,
+            progress=hit.progress,
             applied=[],
             missing=list(hit.missing),
+            stacks_into=[],
+            not_counted=list(hit.not_counted),
+            exceptions=list(hit.exceptions),
             requirements=hit.requirements if self.detail else None,
+            awarded=hit.awarded,
         )
 
     def _has_pending(self, comp: CompiledCredential) -> bool:
+        pending = self.__dict__.get("_pending_attempts")
+        if pending is None:
+            pending = [a for a in self.t.attempts if a.status in self.pending]
+            self.__dict__["_pending_attempts"] = pending
+        if not pending:
+            return False
         rel = comp.relevant_courses
         subs = dict(self.substitutions(comp.id))
-        return any(
-            a.status in self.pending and (rel is None or subs.get(a.course, a.course) in rel) for a in self.t.attempts
-        )
+        return any(rel is None or subs.get(a.course, a.course) in rel for a in pending)
 
     def _exceptions_for(self, comp: CompiledCredential) -> list[ExceptionUse]:
         out: list[ExceptionUse] = []
