@@ -399,17 +399,17 @@ def solve(
     root = cc.root
     if root is None:
         return Solution(0.0, {})
-    constants, active, windows = _settled(cc, root, sc, waived)
+    constants, active, windows, leaves = _settled(cc, root, sc, waived)
     tree = _Tree(root, constants, active)
     by_key = _leaves_by_key(cc)
     pool = sc.items
     keys = [k for k in pool if k in by_key] if len(pool) <= len(by_key) else [k for k in by_key if k in pool]
-    eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in cc.leaves if id(leaf) in active}
-    for it in sorted((pool[k] for k in keys), key=_date_key):
+    eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in leaves}
+    for it in sorted([pool[k] for k in keys], key=_date_key):
         for leaf in by_key[it.key]:
-            if leaf.leaf in eligible and it.meets(leaf.min_points) and id(leaf) in active:
-                eligible[leaf.leaf].append(it)
-    leaves = [n for n in cc.leaves if n.leaf in eligible]
+            found = eligible.get(leaf.leaf)  # (only active leaves are there)
+            if found is not None and it.meets(leaf.min_points):
+                found.append(it)
 
     if bound_only or satisfy_only:
         # (windows and caps only take attempts away, so the bound holds with them too)
@@ -456,13 +456,13 @@ SETTLED_CACHE = 256
 
 def _settled(
     cc: CompiledCredential, root: CNode, sc: Scenario, waived: frozenset[int]
-) -> tuple[dict[int, float], dict[int, CNode], list[CNode]]:
-    """The constant nodes, the active nodes and the window nodes of ``root`` in scenario
-    ``sc``. They depend only on which GPA floors the scenario meets, which credentials it
+) -> tuple[dict[int, float], dict[int, CNode], list[CNode], list[CNode]]:
+    """The constant nodes, the active nodes, the window nodes and the active leaves of
+    ``root`` in scenario ``sc``. They depend only on which GPA floors the scenario meets, which credentials it
     holds and what is waived, so they are computed once per combination and kept on the
     compiled credential (keyed by the identity of the root, like the flattened tree).
     The returned objects are shared: callers never change them."""
-    cache: dict[object, tuple[dict[int, float], dict[int, CNode], list[CNode]]] | None = None
+    cache: dict[object, tuple[dict[int, float], dict[int, CNode], list[CNode], list[CNode]]] | None = None
     specials: list[CNode]
     held = getattr(cc, "_settled", None)
     if held is not None and held[0] == id(root):
@@ -484,7 +484,7 @@ def _settled(
         active: dict[int, CNode] = {}
         windows: list[CNode] = []
         _settle(root, sc, waived, constants, active, windows)
-        hit = (constants, active, windows)
+        hit = (constants, active, windows, [n for n in cc.leaves if id(n) in active])
         if len(cache) >= SETTLED_CACHE:
             cache.clear()
         cache[key] = hit
