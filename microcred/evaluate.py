@@ -554,8 +554,9 @@ def evaluate(
 
     for cid in wanted:
         results[cid] = run(cid, frozenset())
+    progress = {cid: r.progress for cid, r in results.items()}
     for cid, r in results.items():
-        r.stacks_into = [(s, results[s].progress if s in results else 0.0) for s in cc.direct_stacks(cid)]
+        r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
     return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))
 
 
