@@ -20,7 +20,7 @@ from microcred.loader import load_catalog
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import catalog_gen  # noqa: E402
+import catalog_gen
 
 AS_OF = dt.date(2026, 11, 29)
 LEARNERS = 40
