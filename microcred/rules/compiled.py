@@ -65,10 +65,10 @@ class CNode:
 
     def describe(self) -> str:
         """A short human name: the label, else what the node asks for (worked out once)."""
-        text: str | None = self.__dict__.get("_describe")
+        text: str | None = self.__dict__.get("_description")
         if text is None:
             text = self._describe()
-            self.__dict__["_describe"] = text
+            self.__dict__["_description"] = text
         return text
 
     def selector_text(self) -> str:
