@@ -27,7 +27,7 @@ def test_threads_sharing_a_fresh_compiled_catalogue_agree_with_serial_evaluation
         for _round in range(3):
             shared = compile_catalog(load_catalog(ROOT / "catalog/example-university"))  # caches empty
             with ThreadPoolExecutor(max_workers=8) as pool:
-                got = list(pool.map(lambda t: evaluate(shared, t, AS_OF).to_json(), population))
+                got = list(pool.map(lambda t, cc=shared: evaluate(cc, t, AS_OF).to_json(), population))
             assert got == want
     finally:
         sys.setswitchinterval(interval)
