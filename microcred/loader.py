@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from microcred.catalog import Catalog, CatalogFile, CatalogInfo, Course, Credential, Origin, SourceMap
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
+from microcred.gcpause import paused_gc
 from microcred.modelerrors import diagnostics_from_validation, suggest
 from microcred.taxonomy.models import CredentialType, Taxonomy
 from microcred.yamlsource import YamlDocument, YamlLoadError, read_yaml_file
@@ -204,9 +204,7 @@ def read_catalog_files(files: Iterable[tuple[Path, str]]) -> tuple[Catalog, list
     restored afterwards, whatever happens.
     """
     merger = _Merger()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         for path, display in files:
             try:
                 doc = read_yaml_file(path, display)
@@ -214,9 +212,6 @@ def read_catalog_files(files: Iterable[tuple[Path, str]]) -> tuple[Catalog, list
                 merger.diagnostics.append(exc.diagnostic)
                 continue
             merger.add_document(doc)
-    finally:
-        if was_enabled:
-            gc.enable()
     return merger.catalog(), merger.diagnostics
 
 

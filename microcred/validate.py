@@ -10,6 +10,7 @@ import networkx as nx
 
 from microcred.catalog import Catalog
 from microcred.diagnostics import Diagnostic, sort_key
+from microcred.gcpause import paused_gc
 from microcred.graph import build_graph, stacking_cycles
 from microcred.loader import read_catalog
 from microcred.rules import checks as rule_checks
@@ -55,6 +56,11 @@ class ValidationReport:
 
 def validate_catalog(catalog: Catalog, diagnostics: Iterable[Diagnostic] = ()) -> ValidationReport:
     """Run every static check on a catalogue already read (``diagnostics``: those of reading)."""
+    with paused_gc():  # (see microcred/gcpause.py)
+        return _validate(catalog, diagnostics)
+
+
+def _validate(catalog: Catalog, diagnostics: Iterable[Diagnostic]) -> ValidationReport:
     found = list(diagnostics)
     index = CourseIndex(catalog.courses)
     cycles = stacking_cycles(build_graph(catalog, index, courses=False))
