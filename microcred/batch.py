@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import json
@@ -256,6 +257,7 @@ def _init_worker(
     catalog: str, cache_dir: str | None, use_cache: bool, as_of: dt.date | None, planned: bool, fmt: str
 ) -> None:
     _WORKER["compiled"] = load_compiled(Path(catalog), Path(cache_dir) if cache_dir else None, use_cache=use_cache)
+    gc.freeze()  # the compiled catalogue lives as long as the worker: no collection walks it
     _WORKER["as_of"] = as_of
     _WORKER["planned"] = planned
     _WORKER["format"] = fmt
@@ -455,6 +457,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
         raise BatchUsageError(f"{opts.output.parent}: the output's folder does not exist")
     _input_files(opts.inputs)  # fail early on a missing input
     compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
+    gc.freeze()  # the compiled catalogue lives as long as the run: no collection walks it
     errors_path = opts.errors or opts.output.with_name(opts.output.name + ".errors.jsonl")
     journal = _Journal(opts.output, errors_path, opts.format, opts.resume)
     summary = BatchSummary(output=opts.output, errors=errors_path, skipped=len(journal.done))
