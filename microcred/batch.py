@@ -457,7 +457,6 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
         raise BatchUsageError(f"{opts.output.parent}: the output's folder does not exist")
     _input_files(opts.inputs)  # fail early on a missing input
     compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
-    gc.freeze()  # the compiled catalogue lives as long as the run: no collection walks it
     errors_path = opts.errors or opts.output.with_name(opts.output.name + ".errors.jsonl")
     journal = _Journal(opts.output, errors_path, opts.format, opts.resume)
     summary = BatchSummary(output=opts.output, errors=errors_path, skipped=len(journal.done))
@@ -471,6 +470,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
         if opts.progress is not None:
             opts.progress(summary.learners, summary.failed)
 
+    gc.freeze()  # what exists now (the compiled catalogue) lives as long as the run: not walked
     try:
         todo = (u for u in units(opts.inputs, workdir) if u[1] not in journal.done)
         if opts.jobs <= 1:
@@ -497,6 +497,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
                         handle(*res)
         journal.finish()
     finally:
+        gc.unfreeze()
         journal.close()
         shutil.rmtree(workdir, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
