@@ -320,6 +320,14 @@ class _Learner:
             awarded=hit.awarded,
         )
 
+    def _pending_courses(self) -> frozenset[str]:
+        """The courses the learner is taking now (or plans, with include_planned)."""
+        courses: frozenset[str] | None = self.__dict__.get("_pending_courses_set")
+        if courses is None:
+            courses = frozenset(a.course for a in self.t.attempts if a.status in self.pending)
+            self.__dict__["_pending_courses_set"] = courses
+        return courses
+
     def _has_pending(self, comp: CompiledCredential) -> bool:
         pending = self.__dict__.get("_pending_attempts")
         if pending is None:
@@ -454,8 +462,7 @@ class _Learner:
         elsewhere: dict[str, str] = {}
         for a in applied:
             elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
-        pending = frozenset(a.course for a in self.t.attempts if a.status in self.pending)
-        missing = explain.missing(comp.root, sol, sc, elsewhere, pending) if progress < 1 - EPS else []
+        missing = explain.missing(comp.root, sol, sc, elsewhere, self._pending_courses()) if progress < 1 - EPS else []
         tree = explain.requirement_tree(comp.root, sol, applied, waived) if self.detail else None
         not_counted = self._not_counted(comp, sol, sc, used) if self.detail else []
         return CredentialResult(

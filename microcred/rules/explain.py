@@ -3,6 +3,8 @@ course did not count."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from microcred.result import Applied, RequirementResult
 from microcred.rules.compiled import CNode
 from microcred.rules.scenario import EPS, Item, Scenario
@@ -128,9 +130,12 @@ class _Missing:
         return text
 
 
+_BY_DATE = attrgetter("date", "key")
+
+
 def trimmed(node: CNode, items: list[Item]) -> list[Item]:
     """The items a leaf needs, in date order: surplus beyond its count or credits is left out."""
-    items = sorted(items, key=lambda i: (i.date, i.key))
+    items = sorted(items, key=_BY_DATE)
     if node.kind == "course":
         return items[:1]
     if node.kind == "courses":
