@@ -389,8 +389,13 @@ class _Learner:
         )
         monotone = relaxable and not comp.has_gpa and not comp.has_window
         if monotone:
-            # the assignment found at as_of already holds at the date of its last attempt
+            # the assignment found at as_of already holds at the date of its last attempt, or
+            # of the last award it relies on (a `credential:` node held by award is a constant,
+            # not an assigned item)
             used = [it.date for its in full_sol.assigned.values() for it in its]
+            used += [
+                aw.date for aw in self.awarded if aw.credential in comp.relevant_credentials and aw.date <= self.as_of
+            ]
             last = max(used, default=dates[-1])
             lo, hi = 0, max(0, bisect.bisect_right(dates, last) - 1)
             found: tuple[Solution, Scenario] | None = None

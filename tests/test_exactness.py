@@ -527,6 +527,34 @@ def test_awarded_credential_counts_without_courses(tmp_path: Path) -> None:
     check(cat, t, "b", "earned", 1, "2024-03-01")
 
 
+def test_earned_when_a_credential_it_needs_is_awarded_after_its_courses(tmp_path: Path) -> None:
+    # The rule holds only once a is held; a's award (2025-06-01) comes after the course that
+    # also counts (2024-03-01), so b is earned on the award's date, not on the course's, nor
+    # on the evaluation date.
+    cat = load(
+        tmp_path,
+        """
+        - id: a
+          type: badge
+          title: A
+          credits: 3
+          requires: {course: CSCI 1030}
+        - id: b
+          type: microcredential
+          title: B
+          requires:
+            all:
+              - {credential: a}
+              - {course: CSCI 1010}
+        """,
+    )
+    t = learner(
+        "- {course: CSCI 1010, date: 2024-03-01, grade: B}",
+        "- {credential: a, date: 2025-06-01}",
+    )
+    check(cat, t, "b", "earned", 1, "2025-06-01")
+
+
 def test_award_satisfies_a_branch_beside_a_gpa_when_no_course_was_taken(tmp_path: Path) -> None:
     # Found by the property test. c0 is awarded; the learner has taken no course at all.
     # `any`: the credential child is held (§2: "awarded in the transcript and not expired"),
