@@ -93,10 +93,6 @@ class _Tree:
         self.constants = constants
         self.active = active
 
-    def progress(self, amounts: Sequence[float]) -> float:
-        """The rule's progress when its leaves hold ``amounts``."""
-        return self.solution(amounts, {}).progress
-
     def solution(self, amounts: Sequence[float], assigned: dict[int, list[Item]], engine: str = "direct") -> Solution:
         """The solution that assigns ``assigned`` (whose leaves hold ``amounts``), with the
         progress of every node."""
@@ -197,10 +193,6 @@ class _Flat:
         if code == _PASS:
             return values[ks[0]]
         return 0.0
-
-    def leaf_value(self, i: int, amount: float) -> float:
-        need = self.need[i]
-        return 1.0 if amount >= need - EPS else amount / need
 
     def evaluate(self, amounts: Sequence[float], constants: dict[int, float]) -> list[float]:
         """The progress of every node when the leaves hold ``amounts`` and the constant nodes
