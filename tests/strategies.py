@@ -107,11 +107,16 @@ class Profile:
     credential_weight: int = 2
     max_courses: int = 7
     passing_bias: bool = False
+    award_odds: int = 4  # a transcript holds awards 1 / (odds + 1) of the time
+    lasting_awards: bool = False  # awards of credentials other rules name: never expire, late, likely
 
 
 PLAIN = Profile()
 #: Fewer courses, more modifiers, more stacking, mostly passing grades: more contention.
 DENSE = Profile(min_grade_odds=3, window_odds=3, shared_odds=6, credential_weight=4, max_courses=5, passing_bias=True)
+#: Stacking on awarded credentials: every transcript holds awards, mostly of credentials other
+#: rules name, late and lasting, so the earliest date can hang on an award, not an attempt.
+AWARDS = Profile(credential_weight=4, max_courses=5, passing_bias=True, award_odds=0, lasting_awards=True)
 
 
 class RuleGen:
@@ -383,12 +388,16 @@ def transcript_specs(draw: st.DrawFn, spec: dict[str, Any], profile: Profile = P
     out: dict[str, Any] = {"learner": {"id": "L1"}, "as_of": AS_OF.isoformat(), "attempts": attempts}
     awards: list[dict[str, Any]] = []
     cred_ids = [c["id"] for c in spec["credentials"]]
-    if rarely(draw, 4):
-        for cid in draw(st.lists(st.sampled_from(cred_ids), min_size=1, max_size=2, unique=True)):
-            day = draw(st.sampled_from(DATES))
+    if rarely(draw, profile.award_odds):
+        named = spec["_referenced"] if profile.lasting_awards and spec["_referenced"] else cred_ids
+        for cid in draw(st.lists(st.sampled_from(named), min_size=1, max_size=2, unique=True)):
+            day = draw(st.sampled_from(DATES[-3:] if profile.lasting_awards else DATES))
             aw: dict[str, Any] = {"credential": cid, "date": day.isoformat()}
             later = [x for x in DATES if x > day]
-            ends = [None, dt.date(2027, 1, 1)] if cid in spec["_referenced"] else [None, *later, dt.date(2027, 1, 1)]
+            if cid in spec["_referenced"]:
+                ends: list[dt.date | None] = [None] if profile.lasting_awards else [None, dt.date(2027, 1, 1)]
+            else:
+                ends = [None, *later, dt.date(2027, 1, 1)]
             end = draw(st.sampled_from(ends))
             if end is not None:
                 aw["expires_on"] = end.isoformat()

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 from reference import RefResult, TooLarge, reference_evaluate
-from strategies import AS_OF, DENSE, Case, cases
+from strategies import AS_OF, AWARDS, DENSE, Case, cases
 
 from microcred.catalog import Catalog
 from microcred.evaluate import evaluate
@@ -84,6 +84,17 @@ def test_engine_agrees_with_brute_force(case: Case) -> None:
 @given(cases(DENSE))
 def test_engine_agrees_with_brute_force_on_contested_cases(case: Case) -> None:
     """Fewer courses, more modifiers and stacking: more ways for a greedy choice to go wrong."""
+    assume(_valid(case))
+    note(str(case))
+    problems = _differences(case)
+    assert not problems, "\n".join(problems) + "\n" + str(case)
+
+
+@settings(PROPERTY, max_examples=1000)
+@given(cases(AWARDS))
+def test_engine_agrees_with_brute_force_when_rules_stack_on_awards(case: Case) -> None:
+    """Every record holds awards, and those of credentials other rules name last: the earliest
+    date a rule holds can be an award's."""
     assume(_valid(case))
     note(str(case))
     problems = _differences(case)
