@@ -59,8 +59,17 @@ def _contract(doc: dict[str, object]) -> dict[str, object]:
 def test_batch_equals_evaluate_learner_by_learner(population: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     code, _o, err = run(
-        "batch", "--catalog", str(CATALOG), str(population / "pop.csv"), str(population / "pop.jsonl"),
-        "-o", str(out), "--as-of", AS_OF.isoformat(), "--cache-dir", str(tmp_path / "cache"),
+        "batch",
+        "--catalog",
+        str(CATALOG),
+        str(population / "pop.csv"),
+        str(population / "pop.jsonl"),
+        "-o",
+        str(out),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--cache-dir",
+        str(tmp_path / "cache"),
     )
     assert code == 0, err
     got = _by_learner(out)
@@ -78,8 +87,20 @@ def test_parallel_equals_serial(population: Path, tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}.csv"
         code, _o, err = run(
-            "batch", "--catalog", str(CATALOG), str(population / "pop.csv"), "-o", str(out),
-            "--format", "csv", "--jobs", jobs, "--as-of", AS_OF.isoformat(), "--cache-dir", str(tmp_path / "c"),
+            "batch",
+            "--catalog",
+            str(CATALOG),
+            str(population / "pop.csv"),
+            "-o",
+            str(out),
+            "--format",
+            "csv",
+            "--jobs",
+            jobs,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--cache-dir",
+            str(tmp_path / "c"),
         )
         assert code == 0, err
         lines = out.read_text().splitlines()
@@ -140,8 +161,21 @@ def test_kill_and_resume_loses_and_doubles_nothing(population: Path, tmp_path: P
     src = population / "pop.csv"
     out = tmp_path / "out.jsonl"
     cmd = [
-        sys.executable, "-m", "microcred", "batch", "--catalog", str(CATALOG), str(src), "-o", str(out),
-        "--as-of", AS_OF.isoformat(), "--cache-dir", str(tmp_path / "cache"), "--progress", "never",
+        sys.executable,
+        "-m",
+        "microcred",
+        "batch",
+        "--catalog",
+        str(CATALOG),
+        str(src),
+        "-o",
+        str(out),
+        "--as-of",
+        AS_OF.isoformat(),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--progress",
+        "never",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out.with_name(out.name + ".partial.journal")
@@ -176,6 +210,11 @@ def test_a_used_compiled_catalogue_pickles_correctly(population: Path) -> None:
     sources = [s for s in read_transcripts(population / "pop.csv") if isinstance(s, TranscriptSource)][:60]
     before = [evaluate(compiled, s, AS_OF, detail=False).to_json() for s in sources]
     copy = pickle.loads(pickle.dumps(compiled))
+    # the identity-keyed caches stay behind (a new object can reuse an old identity)
+    for comp in copy.credentials.values():
+        assert "_settled" not in comp.__dict__
+        for node in comp.root.walk() if comp.root is not None else ():
+            assert not {"_flat", "_below"} & node.__dict__.keys()
     after = [evaluate(copy, s, AS_OF, detail=False).to_json() for s in sources]
     assert before == after
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -56,6 +57,11 @@ class CNode:
     inline: CNode | None = None  # credential: its rule, expanded here
     leaf: int = -1  # index among the consuming leaves of the compiled credential
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the solver's working caches are keyed by object identities, which a copy does not
+        # share: a pickled node leaves them behind and its copy builds its own
+        return {k: v for k, v in self.__dict__.items() if k not in _IDENTITY_CACHES}
+
     def walk(self) -> Iterator[CNode]:
         yield self
         for c in self.children:
@@ -98,6 +104,10 @@ class CNode:
         return self.node_id or self.kind
 
 
+#: attributes the solver keeps on compiled nodes and credentials, keyed by object identities
+_IDENTITY_CACHES = frozenset({"_flat", "_below", "_settled"})
+
+
 @dataclass
 class CompiledCredential:
     id: str
@@ -109,6 +119,9 @@ class CompiledCredential:
     relevant_credentials: frozenset[str]
     has_gpa: bool
     has_window: bool
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in _IDENTITY_CACHES}
 
 
 class CompiledCatalog:
