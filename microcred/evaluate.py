@@ -147,6 +147,9 @@ class _Learner:
         self.t = t
         self.as_of = as_of
         self.pending = ("in_progress", "planned") if include_planned else ("in_progress",)
+        #: the attempts the learner is taking now (or plans, with include_planned), and their courses
+        self.pending_attempts = [a for a in t.attempts if a.status in self.pending]
+        self.pending_courses = frozenset(a.course for a in self.pending_attempts)
         cat = cc.catalog
         self.credits_of = cc.course_credits
         self.cred_credits = cc.credential_credits
@@ -320,24 +323,12 @@ class _Learner:
             awarded=hit.awarded,
         )
 
-    def _pending_courses(self) -> frozenset[str]:
-        """The courses the learner is taking now (or plans, with include_planned)."""
-        courses: frozenset[str] | None = self.__dict__.get("_pending_courses_set")
-        if courses is None:
-            courses = frozenset(a.course for a in self.t.attempts if a.status in self.pending)
-            self.__dict__["_pending_courses_set"] = courses
-        return courses
-
     def _has_pending(self, comp: CompiledCredential) -> bool:
-        pending = self.__dict__.get("_pending_attempts")
-        if pending is None:
-            pending = [a for a in self.t.attempts if a.status in self.pending]
-            self.__dict__["_pending_attempts"] = pending
-        if not pending:
+        if not self.pending_attempts:
             return False
         rel = comp.relevant_courses
         subs = dict(self.substitutions(comp.id))
-        return any(rel is None or subs.get(a.course, a.course) in rel for a in pending)
+        return any(rel is None or subs.get(a.course, a.course) in rel for a in self.pending_attempts)
 
     def _exceptions_for(self, comp: CompiledCredential) -> list[ExceptionUse]:
         out: list[ExceptionUse] = []
@@ -467,7 +458,7 @@ class _Learner:
         elsewhere: dict[str, str] = {}
         for a in applied:
             elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
-        missing = explain.missing(comp.root, sol, sc, elsewhere, self._pending_courses()) if progress < 1 - EPS else []
+        missing = explain.missing(comp.root, sol, sc, elsewhere, self.pending_courses) if progress < 1 - EPS else []
         tree = explain.requirement_tree(comp.root, sol, applied, waived) if self.detail else None
         not_counted = self._not_counted(comp, sol, sc, used) if self.detail else []
         return CredentialResult(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from microcred.dates import add_months
@@ -48,21 +48,9 @@ class NodeValues:
         self._index = index
         self._values = values
 
-    def __getitem__(self, nid: int) -> float:
-        return self._values[self._index[nid]]
-
     def get(self, nid: int, default: float = 0.0) -> float:
         i = self._index.get(nid)
         return default if i is None else self._values[i]
-
-    def __contains__(self, nid: object) -> bool:
-        return nid in self._index
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
 
 
 @dataclass
