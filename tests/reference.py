@@ -25,9 +25,14 @@ Readings of the contract taken here (each quoted where it is used):
 * ``credential: X``: an award of X held at the cut date satisfies it (progress 1, no courses,
   no dates); otherwise X's rule is evaluated inline, its leaves are leaves of the parent.
 * ``credits`` nodes admitting credentials add the catalogue ``credits`` of each admitted
-  credential awarded on or before the cut date.
+  credential held at the cut date. A ``credits`` selector with only ``credentials:`` admits
+  those credentials and no course (§6).
+* An award is held at a cut date D when dated on or before D and not expired on D (§6); an
+  award without ``expires_on`` of a credential with ``valid_for`` expires at its date plus
+  ``valid_for`` (§6).
 * In-progress attempts (status ``in_progress``) count, for the ``in_progress`` status only, as
-  passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points.
+  passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points. Each
+  replaces its course's counted attempt, so the course leaves every GPA (§6).
 """
 
 from __future__ import annotations
@@ -242,6 +247,12 @@ def gpas_of(node: Node | None) -> list[Gpa]:
     return [g for k in node.children for g in gpas_of(k)]
 
 
+def only_credentials(sel: Selector) -> bool:
+    """§6: a selector that gives ``credentials:`` and no course filter."""
+    course_filters = (sel.ids, sel.subject, sel.level, sel.attribute, sel.exclude)
+    return getattr(sel, "credentials", None) is not None and all(f is None for f in course_filters)
+
+
 # --------------------------------------------------------------------------- one scenario
 
 
@@ -250,7 +261,7 @@ class Scenario:
     """What the learner has at a cut date: the counting attempt of each course, and awards."""
 
     chosen: dict[str, Att]
-    held: frozenset[str]  # credentials awarded on or before the cut date and not expired
+    held: frozenset[str]  # credentials awarded on or before the cut date and not expired on it
 
 
 class TooLarge(Exception):
@@ -276,6 +287,8 @@ class Evaluation:
         if leaf.kind == "course":
             return a.course == leaf.course
         assert leaf.selector is not None
+        if only_credentials(leaf.selector):
+            return False  # §6: it admits awarded credentials and no course
         return course_matches(self.course_of(a), leaf.selector)
 
     def gpa(self, g: Gpa) -> bool:
@@ -412,9 +425,6 @@ class RefResult:
     earned_on: dt.date | None
     expires_on: dt.date | None
     progress: Fraction
-    #: the in-progress check gave different answers under the readings of how an in-progress
-    #: attempt enters a GPA (no points, or the top of the scale): the status is not decided
-    status_ambiguous: bool = False
 
 
 class Reference:
@@ -453,26 +463,25 @@ class Reference:
         return add_span(aw.date, vf) if vf is not None else None
 
     def held(self, cut: dt.date) -> frozenset[str]:
-        """Credentials awarded on or before ``cut`` and not expired (at ``as_of``)."""
+        """Credentials awarded on or before ``cut`` and not expired on ``cut`` (§6)."""
         out = set()
         for aw in self.awards():
             exp = self.award_expiry(aw)
-            if aw.date <= cut and (exp is None or self.as_of < exp):
+            if aw.date <= cut and (exp is None or cut < exp):
                 out.add(aw.credential)
         return frozenset(out)
 
     # ---- progress
 
-    def progress(
-        self, cid: str, cut: dt.date, *, in_progress: bool = False, wild_points: Fraction | None = None
-    ) -> Fraction:
+    def progress(self, cid: str, cut: dt.date, *, in_progress: bool = False) -> Fraction:
         cred = self.catalog.credentials[cid]
         if cred.requires is None:
             return Fraction(0)
-        atts = [a for a in self.done if a.date <= cut]
+        chosen = choose_attempts([a for a in self.done if a.date <= cut], self.catalog.repeats)
         if in_progress:
-            atts += [Att(a.course, a.date, None, wild_points, True, wild=True, index=a.index) for a in self.wild]
-        scen = Scenario(choose_attempts(atts, self.catalog.repeats), self.held(cut))
+            # §6: the attempt being taken replaces the course's counted attempt (GPA included)
+            chosen.update((a.course, a) for a in self.wild)
+        scen = Scenario(chosen, self.held(cut))
         root = expand(self.ctx, cred.requires, cred.min_grade, False, (cid,))
         ev = Evaluation(self.ctx, scen, root)
         p = ev.best_progress(self.limit)
@@ -496,21 +505,14 @@ class Reference:
             exp = add_span(earned_on, cred.valid_for) if cred.valid_for is not None else None
             status = "expired" if exp is not None and self.as_of >= exp else "earned"
             return RefResult(status, earned_on, exp, now)
-        ambiguous = False
-        if self.wild:
-            ip = self.progress(cid, self.as_of, in_progress=True) == 1
-            top = frac(self.ctx.scale.max_points)
-            ip_top = self.progress(cid, self.as_of, in_progress=True, wild_points=top) == 1
-            ambiguous = ip != ip_top
-        else:
-            ip = False
+        ip = bool(self.wild) and self.progress(cid, self.as_of, in_progress=True) == 1
         if ip:
             status = "in_progress"
         elif now > 0:
             status = "partial"
         else:
             status = "not_started"
-        return RefResult(status, None, None, now, ambiguous)
+        return RefResult(status, None, None, now)
 
     def evaluate(self) -> dict[str, RefResult]:
         return {cid: self.credential(cid) for cid in self.catalog.credentials}

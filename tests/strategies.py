@@ -12,12 +12,15 @@ contract is silent, so that a mismatch always means a real disagreement with the
   there is at most one per credential, a credential holding one is referenced by no other,
   and what it admits is not also named by a ``credential:`` node of the same rule (are
   awards exclusive within a credential?);
-* a credential that other credentials build on never expires (no ``valid_for``, awards of
-  it expire after ``as_of`` if at all): does an expired component still count?
-* a course is never attempted twice on one day (which is "latest"?); an in-progress attempt
-  is only added to a course whose other attempts failed without points (W), so the repeats
-  policy and GPAs never have to weigh an unknown grade against a known one; under
-  ``repeats: best`` a course never has both an F and a W (is 0 points "more" than none?);
+* a credential that other credentials build on has no ``valid_for`` (is a component earned
+  inline subject to its own expiry?); awards of it may expire (§6: an award counts at a date
+  when not expired on that date);
+* a course is never attempted twice on one day (which is "latest"?), and has at most one
+  in-progress attempt, which may retake a completed one (§6: it replaces that attempt in the
+  in-progress scenario, GPAs included); under ``repeats: best`` a course never has both an F
+  and a W (is 0 points "more" than none?);
+* a ``credits`` node may admit credentials only (``from: {credentials: ...}``, §6: no course
+  counts there);
 * awards are dated on or before ``as_of``; at most one award a credential;
 * attempts never override the catalogue's credits.
 """
@@ -109,6 +112,12 @@ class Profile:
     passing_bias: bool = False
     award_odds: int = 4  # a transcript holds awards 1 / (odds + 1) of the time
     lasting_awards: bool = False  # awards of credentials other rules name: never expire, late, likely
+    gpa_weight: int = 1  # how often a plain node is a GPA floor
+    retake_odds: int = 0  # when > 0, a completed course is retaken in progress 1 / (odds + 1) of the time
+    credits_weight: int = 1  # how often a leaf is a credits node
+    min_credentials: int = 1
+    admit_odds: int = 3  # a plain credits node admits credentials 1 / (odds + 1) of the time
+    credentials_only_odds: int = 2  # such a node admits credentials only 1 / (odds + 1) of the time
 
 
 PLAIN = Profile()
@@ -117,6 +126,18 @@ DENSE = Profile(min_grade_odds=3, window_odds=3, shared_odds=6, credential_weigh
 #: Stacking on awarded credentials: every transcript holds awards, mostly of credentials other
 #: rules name, late and lasting, so the earliest date can hang on an award, not an attempt.
 AWARDS = Profile(credential_weight=4, max_courses=5, passing_bias=True, award_odds=0, lasting_awards=True)
+#: In-progress retakes of completed courses beside GPA floors, and credits from credentials
+#: only: the readings of CONTRACT.md §6.
+RETAKES = Profile(
+    max_courses=5,
+    award_odds=1,
+    gpa_weight=4,
+    retake_odds=2,
+    credits_weight=4,
+    admit_odds=0,
+    credentials_only_odds=1,
+    min_credentials=2,
+)
 
 
 class RuleGen:
@@ -181,7 +202,7 @@ class RuleGen:
     def rule(self, depth: int, min_in_force: bool, cw_in_force: bool) -> dict[str, Any]:
         d = self.draw
         plain = not (min_in_force or cw_in_force)
-        kinds = ["course", "course", "courses", "courses", "credits"]
+        kinds = ["course", "course", "courses", "courses"] + ["credits"] * self.profile.credits_weight
         if depth < 3:
             kinds += ["all", "all", "any", "at_least"]
         refs = [e["id"] for e in self.earlier if not self.info[e["id"]]["admits"] and e["id"] not in self.refs]
@@ -190,7 +211,7 @@ class RuleGen:
         if refs:
             kinds += ["credential"] * self.profile.credential_weight
         if plain:
-            kinds += ["gpa"]
+            kinds += ["gpa"] * self.profile.gpa_weight
         if depth == 1 and d(st.integers(0, 3)) > 0:
             kind = d(st.sampled_from(["all", "all", "any", "at_least"]))  # mostly a composite root
         else:
@@ -207,12 +228,21 @@ class RuleGen:
             sel, matched = self.selector()
             supply = sum(self.models[c].credits for c in matched)
             node = {"credits": d(st.integers(1, int(supply))), "from": sel}
-            if plain and self.admits == 0 and self.earlier and rarely(d, 3):
+            if plain and self.admits == 0 and self.earlier and rarely(d, self.profile.admit_odds):
                 admitted = d(
                     st.lists(st.sampled_from([e["id"] for e in self.earlier]), min_size=1, max_size=2, unique=True)
                 )
                 node["from"] = {**sel, "credentials": {"ids": admitted}}
                 self.admits += 1
+                if rarely(d, self.profile.credentials_only_odds):  # credentials only: no course counts (§6)
+                    lower = sorted({e["type"] for e in self.earlier}, key=TYPES.index)
+                    creds = {"type": d(st.sampled_from(lower))} if d(st.booleans()) else {"ids": admitted}
+                    node["from"] = {"credentials": creds}
+                    named = [
+                        e for e in self.earlier if e["id"] in creds.get("ids", ()) or e["type"] == creds.get("type")
+                    ]
+                    # now and then more than they can ever give (validate warns, W608)
+                    node["credits"] = d(st.integers(1, sum(e["credits"] for e in named) + 1))
                 return node  # no modifiers on it: nothing may be in force below
         elif kind == "gpa":
             node = {"gpa": d(st.sampled_from(GPAS))}
@@ -249,7 +279,7 @@ class RuleGen:
 def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
     courses = draw(course_specs(profile.max_courses))
     repeats = draw(st.sampled_from(["best", "latest"]))
-    n = draw(st.integers(1, 3))
+    n = draw(st.integers(profile.min_credentials, 3))
     if rarely(draw, 4):  # now and then two of a type, which cannot stack on each other
         types = sorted(draw(st.lists(st.sampled_from(TYPES), min_size=n, max_size=n)), key=TYPES.index)
     else:
@@ -282,12 +312,12 @@ def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
         return out
 
     for cred in creds:
-        admitted = _admitted(cred.get("requires"))
+        admitted = _admitted(cred.get("requires"), creds)
         if admitted & names(cred["id"]):
             _drop_admits(cred.get("requires"))
     referenced = set()
     for cred in creds:
-        referenced |= names(cred["id"]) | _admitted(cred.get("requires"))
+        referenced |= names(cred["id"]) | _admitted(cred.get("requires"), creds)
     for cred in creds:
         if cred["id"] not in referenced and rarely(draw, 3):
             cred["valid_for"] = dict(draw(st.sampled_from(VALIDITY)))
@@ -300,14 +330,15 @@ def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
     }
 
 
-def _admitted(rule: Any) -> set[str]:
+def _admitted(rule: Any, creds: list[dict[str, Any]]) -> set[str]:
     if isinstance(rule, dict):
         out: set[str] = set()
         if isinstance(rule.get("from"), dict) and "credentials" in rule["from"]:
-            out |= set(rule["from"]["credentials"]["ids"])
+            f = rule["from"]["credentials"]
+            out |= set(f.get("ids", ())) | {c["id"] for c in creds if c["type"] == f.get("type")}
         for key in ("all", "any", "of"):
             for kid in rule.get(key, []):
-                out |= _admitted(kid)
+                out |= _admitted(kid, creds)
         return out
     return set()
 
@@ -382,9 +413,10 @@ def transcript_specs(draw: st.DrawFn, spec: dict[str, Any], profile: Profile = P
             attempts = [a for a in attempts if not (a["course"] == course and a.get("grade") in FAILING_NO_POINTS)]
             grades -= FAILING_NO_POINTS
         pending = [a for a in mine if a.get("status") == "in_progress"]
-        if pending and (len(pending) > 1 or not grades <= FAILING_NO_POINTS):
-            keep = pending[0] if grades <= FAILING_NO_POINTS else None
-            attempts = [a for a in attempts if not (a in pending and a is not keep)]
+        if len(pending) > 1:
+            attempts = [a for a in attempts if not (a in pending and a is not pending[0])]
+        elif not pending and grades and profile.retake_odds and rarely(draw, profile.retake_odds):
+            attempts.append({"course": course, "status": "in_progress"})  # a retake (§6)
     out: dict[str, Any] = {"learner": {"id": "L1"}, "as_of": AS_OF.isoformat(), "attempts": attempts}
     awards: list[dict[str, Any]] = []
     cred_ids = [c["id"] for c in spec["credentials"]]
@@ -394,8 +426,8 @@ def transcript_specs(draw: st.DrawFn, spec: dict[str, Any], profile: Profile = P
             day = draw(st.sampled_from(DATES[-3:] if profile.lasting_awards else DATES))
             aw: dict[str, Any] = {"credential": cid, "date": day.isoformat()}
             later = [x for x in DATES if x > day]
-            if cid in spec["_referenced"]:
-                ends: list[dt.date | None] = [None] if profile.lasting_awards else [None, dt.date(2027, 1, 1)]
+            if cid in spec["_referenced"] and profile.lasting_awards:
+                ends: list[dt.date | None] = [None]
             else:
                 ends = [None, *later, dt.date(2027, 1, 1)]
             end = draw(st.sampled_from(ends))

@@ -264,15 +264,21 @@ class _Exporter:
             s = f"Complete {_plural(node.courses, 'course')} from {self.selector(node.from_)}"
             s += f", each with {grade} or better" if grade else ""
         elif isinstance(node, CreditsRule):
-            s = f"Earn {_plural(node.credits, 'credit')} from {self.selector(node.from_)}"
             f = node.from_.credentials
+            what = []
             if f is not None:
-                what = []
                 if f.ids:
                     what.append(", ".join(self._title(i) for i in f.ids))
                 if f.type:
                     what.append(f"any {self._type_label(f.type)}")
-                s += f" (awarded credentials count at their credit value: {'; '.join(what)})"
+            if node.from_.credentials_only:
+                # no course counts here (CONTRACT.md §6)
+                s = f"Earn {_plural(node.credits, 'credit')} from awarded credentials only, at their credit value: "
+                s += "; ".join(what)
+            else:
+                s = f"Earn {_plural(node.credits, 'credit')} from {self.selector(node.from_)}"
+                if f is not None:
+                    s += f" (awarded credentials count at their credit value: {'; '.join(what)})"
             s += f", each course with {grade} or better" if grade else ""
         elif isinstance(node, CredentialRule):
             s = f"Earn {self._credential_words(node.credential)}"

@@ -126,7 +126,7 @@ def check_node_ids(catalog: Catalog) -> Iterator[Diagnostic]:
 
 
 def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
-    """E401-E405 and W601: demands no catalogue could meet, and selectors that match nothing."""
+    """E401-E405, W601 and W608: demands no catalogue could meet, and selectors that match nothing."""
     src = catalog.sources
     top = catalog.grade_scale.max_points
     for cid, _cred, rule in _rules(catalog):
@@ -156,6 +156,21 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                 if admits is not None:
                     for other in admitted_credentials(catalog, admits.ids, admits.type, cid):
                         supply += catalog.credentials[other].credits or 0
+                if node.from_.credentials_only and supply < node.credits:
+                    # every course used to match such a selector; it admits none now (CONTRACT.md §6)
+                    courses = sum(c.credits for c in catalog.courses.values())
+                    if supply + courses >= node.credits:
+                        yield Diagnostic(
+                            "W608",
+                            f"needs {node.credits:g} credits from: {node.from_.describe()}, but a selector with "
+                            f"only `credentials:` admits no course, and the credentials it admits are worth only "
+                            f"{supply:g} credit{'s' if supply != 1 else ''} in all, so it can never be met; to let "
+                            "courses count too, add course filters beside `credentials:` (e.g. `subject: CSCI`), "
+                            "or split it into two nodes, one `credits` from courses and one from credentials",
+                            src.credential(cid, (*path, "from")),
+                            subject=cid,
+                        )
+                        continue
                 if supply < node.credits:
                     yield Diagnostic(
                         "E403",
@@ -164,7 +179,7 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                         src.credential(cid, (*path, "credits")),
                         subject=cid,
                     )
-                elif not matched:
+                elif not matched and not node.from_.credentials_only:
                     yield Diagnostic(
                         "W601",
                         f"selector ({node.from_.describe()}) matches no course "

@@ -125,6 +125,24 @@ class Selector(Strict):
     def level_bounds(self) -> tuple[int | None, int | None]:
         return parse_level(self.level) if self.level is not None else (None, None)
 
+    @property
+    def has_course_filter(self) -> bool:
+        """Whether any course filter (``ids``, ``subject``, ``level``, ``attribute``,
+        ``exclude``) is given."""
+        return not (
+            self.ids is None
+            and self.subject is None
+            and self.level is None
+            and self.attribute is None
+            and self.exclude is None
+        )
+
+    @property
+    def credentials_only(self) -> bool:
+        """Whether the selector names awarded credentials and no course filter: it then admits
+        those credentials and no course (CONTRACT.md §6). Plain selectors never do."""
+        return False
+
     def describe(self) -> str:
         """Plain words for reports: "CSCI at 3000+", "one of: CSCI 2312, CSCI 2421"."""
         parts: list[str] = []
@@ -163,9 +181,30 @@ class CredentialFilter(Strict):
 
 
 class CreditSelector(Selector):
-    """A selector in a ``credits`` node: it may also admit awarded credentials."""
+    """A selector in a ``credits`` node: it may also admit awarded credentials.
+
+    With ``credentials:`` and no course filter (``from: {credentials: {type: badge}}``) it
+    admits those credentials and no course; a selector with no key at all matches every
+    course (CONTRACT.md §6)."""
 
     credentials: CredentialFilter | None = None
+
+    @property
+    def credentials_only(self) -> bool:
+        return self.credentials is not None and not self.has_course_filter
+
+    def describe(self) -> str:
+        """As :meth:`Selector.describe`; a selector of only ``credentials:`` is described by the
+        credentials it admits ("awarded credentials of type badge")."""
+        f = self.credentials
+        if f is None or self.has_course_filter:
+            return super().describe()
+        parts: list[str] = []
+        if f.ids is not None:
+            parts.append(", ".join(f.ids))
+        if f.type is not None:
+            parts.append(f"of type {f.type}")
+        return "awarded credentials " + " or ".join(parts)
 
 
 class RuleBase(Strict):

@@ -3,7 +3,9 @@ repeats policy), the credentials held, and GPAs.
 
 A *scenario* is the record cut to a date D (attempts and awards dated on or before D), in
 one of two modes: ``completed`` (completed and transfer attempts only) or ``in_progress``
-(in-progress attempts also count, as passing, dated ``as_of``, meeting any ``min_grade``).
+(in-progress attempts also count, as passing, dated ``as_of``, meeting any ``min_grade``; each
+replaces its course's counted attempt, and having no points it takes the course out of every
+GPA). An award counts at D when dated on or before D and not expired on D.
 """
 
 from __future__ import annotations
@@ -160,6 +162,9 @@ def build_scenario(
             if key not in credits_of:
                 continue
             credits = a.credits if a.credits is not None else credits_of[key]
+            # the attempt being taken replaces the course's counted attempt, for GPAs too: it
+            # has no points yet, so the course leaves every GPA (CONTRACT.md §6)
+            graded.pop(key, None)
             items[key] = Item(
                 key=key,
                 course=a.course,

@@ -23,7 +23,9 @@ def selector_key(sel: Selector) -> SelectorKey:
 
 def course_matches(course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None = None) -> bool:
     """Whether one course passes every filter of ``sel`` (``bounds``: its level bounds, when
-    already parsed)."""
+    already parsed). A selector of only ``credentials:`` matches no course (CONTRACT.md §6)."""
+    if sel.credentials_only:
+        return False
     if sel.ids is not None and course.id not in sel.ids:
         return False
     if sel.exclude and course.id in sel.exclude:
@@ -55,7 +57,10 @@ class CourseIndex:
         self._cache: dict[SelectorKey, frozenset[str]] = {}
 
     def match(self, sel: Selector) -> frozenset[str]:
-        """Ids of the catalogue courses that ``sel`` matches."""
+        """Ids of the catalogue courses that ``sel`` matches (none for a selector of only
+        ``credentials:``, which admits awarded credentials alone)."""
+        if sel.credentials_only:
+            return frozenset()
         key = selector_key(sel)
         hit = self._cache.get(key)
         if hit is not None:
