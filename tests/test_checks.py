@@ -540,6 +540,57 @@ def test_w601_credits_only_from_credentials(credentials: Run) -> None:
     assert (line, col) == (16, 13)
 
 
+# --- W608 credits from credentials only can no longer be met ---------------------------------
+
+def test_w608_credits_from_credentials_only_fall_short(credentials: Run) -> None:
+    # CONTRACT.md §6: a selector of only `credentials:` admits no course. The badges are worth
+    # 1 credit in all; the courses (10 credits) used to make up the rest.
+    report = credentials(
+        """
+        - {id: b1, type: badge, title: B, credits: 1, requires: {course: MATH 1110}}
+        - id: c1
+          type: certificate
+          title: C
+          requires:
+            credits: 6
+            from: {credentials: {type: badge}}
+        """
+    )
+    line, col, msg = only(report, "W608")
+    assert (line, col) == (16, 13)  # the selector
+    assert "needs 6 credits from: awarded credentials of type badge" in msg
+    assert "only 1 credit in all" in msg
+    assert "add course filters beside `credentials:`" in msg and "split it into two nodes" in msg
+    assert report.valid  # a warning: the catalogue still validates, and nothing else is reported
+
+
+def test_credentials_only_selector_that_can_be_met_is_clean(credentials: Run) -> None:
+    report = credentials(
+        """
+        - {id: b1, type: badge, title: B, credits: 3, requires: {course: MATH 1110}}
+        - id: c1
+          type: certificate
+          title: C
+          requires: {credits: 3, from: {credentials: {ids: [b1]}}}
+        """
+    )
+    assert report.diagnostics == []  # no W601 either: admitting no course is what it says
+
+
+def test_credentials_only_selector_short_under_either_reading_is_e403(credentials: Run) -> None:
+    # 10 credits of courses and 1 of badges: 12 could not be met even when courses counted
+    report = credentials(
+        """
+        - {id: b1, type: badge, title: B, credits: 1, requires: {course: MATH 1110}}
+        - id: c1
+          type: certificate
+          title: C
+          requires: {credits: 12, from: {credentials: {type: badge}}}
+        """
+    )
+    assert only(report, "E403")[:2] == (14, 25)  # the credits asked for
+
+
 def test_subject_and_attribute_lists_mean_any_of_them(credentials: Run) -> None:
     report = credentials(
         """

@@ -611,3 +611,204 @@ def test_award_satisfies_a_branch_beside_a_gpa_when_no_course_was_taken(tmp_path
     t = learner("[]", "- {credential: c0, date: 2022-06-15}")
     check(cat, t, "c1", "earned", 1, "2022-06-15")
     check(cat, t, "c2", "partial", Fraction(1, 2))
+
+
+# --------------------------------------------------------------------------- CONTRACT.md §6
+
+RETAKE_HEAD = """\
+catalog: {id: t, name: T, repeats: REPEATS}
+taxonomy: {types: {badge: {}}}
+courses:
+  - {id: MATH 1100, title: College Algebra, credits: 3}
+  - {id: MATH 1200, title: Precalculus, credits: 3}
+  - {id: MATH 1300, title: Trigonometry, credits: 3}
+credentials:
+"""
+
+
+def test_in_progress_retake_replaces_the_counted_attempt_in_the_gpa(tmp_path: Path) -> None:
+    """§6: an in-progress retake replaces the course's counted attempt in the in-progress
+    scenario, for GPA too: it has no points, so the C- being retaken leaves the GPA. Without the
+    retake the GPA is (1.7 + 4.0) / 2 = 2.85 < 3.0: partial; with it, MATH 1200 alone (4.0)."""
+    rule = """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all: [{course: MATH 1200}, {gpa: 3.0}]
+        """
+    for repeats in ("best", "latest"):
+        cat = load(tmp_path, rule, RETAKE_HEAD.replace("REPEATS", repeats))
+        taken = """
+            - {course: MATH 1100, date: 2025-01-10, grade: C-}
+            - {course: MATH 1200, date: 2025-01-10, grade: A}
+            """
+        check(cat, learner(taken), "x", "partial", Fraction(1, 2))
+        retaking = learner(textwrap.dedent(taken) + "- {course: MATH 1100, status: in_progress}\n")
+        # progress counts completed attempts only: unchanged by the retake
+        check(cat, retaking, "x", "in_progress", Fraction(1, 2))
+
+
+def test_in_progress_retake_of_a_good_grade_also_leaves_the_gpa(tmp_path: Path) -> None:
+    """§6 cuts both ways: retaking the A takes it out of the in-progress GPA, leaving the C
+    (2.0 < 3.0), so the credential is not in progress although the missing course is."""
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all: [{course: MATH 1200}, {course: MATH 1300}, {gpa: 3.0}]
+        """,
+        RETAKE_HEAD.replace("REPEATS", "best"),
+    )
+    t = learner(
+        """
+        - {course: MATH 1100, date: 2025-01-10, grade: C}
+        - {course: MATH 1200, date: 2025-01-10, grade: A}
+        - {course: MATH 1200, status: in_progress}
+        - {course: MATH 1300, status: in_progress}
+        """
+    )
+    check(cat, t, "x", "partial", Fraction(2, 3))
+
+
+def test_credits_from_credentials_only_admit_no_course(tmp_path: Path) -> None:
+    """§6: ``from: {credentials: {type: badge}}`` admits awarded badges and no course, so
+    coursework does not meet "credits from badges"; an award does."""
+    cat = load(
+        tmp_path,
+        """
+        - {id: b1, type: badge, title: B1, credits: 3, requires: {course: MATH 3060}}
+        - id: m
+          type: microcredential
+          title: M
+          requires: {credits: 3, from: {credentials: {type: badge}}}
+        - id: ids
+          type: microcredential
+          title: Ids
+          requires: {credits: 3, from: {credentials: {ids: [b1]}}}
+        """,
+    )
+    courses = learner(
+        """
+        - {course: CSCI 1010, date: 2024-05-01, grade: A}
+        - {course: CSCI 1020, date: 2024-05-01, grade: A}
+        """
+    )
+    check(cat, courses, "m", "not_started", 0)
+    check(cat, courses, "ids", "not_started", 0)
+    held = learner("- {course: CSCI 1010, date: 2024-05-01, grade: A}", "- {credential: b1, date: 2025-01-01}")
+    check(cat, held, "m", "earned", 1, "2025-01-01")
+    check(cat, held, "ids", "earned", 1, "2025-01-01")
+    assert evaluate(cat, held, AS_OF).credentials["m"].applied[0].course == "b1"
+
+
+def test_credits_from_credentials_and_a_course_filter_still_count_courses(tmp_path: Path) -> None:
+    """Only a selector with no course filter at all admits no course; beside a filter, courses
+    count as before, and a credits selector with no key matches every course."""
+    cat = load(
+        tmp_path,
+        """
+        - {id: b1, type: badge, title: B1, credits: 3, requires: {course: MATH 3060}}
+        - id: m
+          type: microcredential
+          title: M
+          requires: {credits: 6, from: {subject: CSCI, credentials: {type: badge}}}
+        - {id: any, type: badge, title: Any, requires: {credits: 6, from: {}}}
+        """,
+    )
+    t = learner(
+        """
+        - {course: CSCI 1010, date: 2024-05-01, grade: A}
+        - {course: MATH 1040, date: 2024-06-01, grade: A}
+        """,
+        "- {credential: b1, date: 2025-01-01}",
+    )
+    check(cat, t, "m", "earned", 1, "2025-01-01")
+    check(cat, t, "any", "earned", 1, "2024-06-01")
+
+
+AWARD_CREDENTIALS = """
+    - {id: a, type: badge, title: A, credits: 3, requires: {course: CSCI 1030}}
+    - id: b
+      type: microcredential
+      title: B
+      requires:
+        all: [{credential: a}, {course: CSCI 1010}]
+    """
+
+
+def test_award_counts_on_a_cut_date_when_not_expired_on_that_date(tmp_path: Path) -> None:
+    """§6: when the transcript is cut to a date D (the earned_on search), an award counts if
+    dated on or before D and not expired on D, even if it has expired by as_of. Here b holds at
+    as_of through a earned inline (CSCI 1030, 2024), and first held on 2022-06-01 through the
+    award, then valid."""
+    cat = load(tmp_path, AWARD_CREDENTIALS)
+    attempts = """
+        - {course: CSCI 1010, date: 2022-06-01, grade: B}
+        - {course: CSCI 1030, date: 2024-01-10, grade: B}
+        """
+    valid = learner(attempts, "- {credential: a, date: 2022-01-01, expires_on: 2023-01-01}")
+    check(cat, valid, "a", "expired", 1, "2022-01-01", "2023-01-01")
+    check(cat, valid, "b", "earned", 1, "2022-06-01")
+    # an award is expired on its expires_on date: on 2022-06-01 it no longer counts
+    lapsed = learner(attempts, "- {credential: a, date: 2022-01-01, expires_on: 2022-06-01}")
+    check(cat, lapsed, "b", "earned", 1, "2024-01-10")
+
+
+def test_award_without_expiry_expires_after_valid_for(tmp_path: Path) -> None:
+    """§6: an award without ``expires_on`` of a credential with ``valid_for`` expires at its
+    date plus ``valid_for``: then it is judged on each date like any other award."""
+    for years, status_a, status_c, progress in ((1, "expired", "not_started", 0), (2, "earned", "earned", 1)):
+        cat = load(
+            tmp_path,
+            f"""
+            - {{id: a, type: badge, title: A, credits: 3, valid_for: {{years: {years}}}}}
+            - id: c
+              type: microcredential
+              title: C
+              requires: {{credits: 3, from: {{credentials: {{ids: [a]}}}}}}
+            """,
+        )
+        t = learner("[]", "- {credential: a, date: 2024-06-01}")
+        expires = f"{2024 + years}-06-01"
+        check(cat, t, "a", status_a, 1, "2024-06-01", expires)
+        check(cat, t, "c", status_c, progress, "2024-06-01" if status_c == "earned" else None)
+
+
+def test_shared_leaf_under_complete_within_counts_what_fits_one_window(tmp_path: Path) -> None:
+    """§6: a ``shared`` leaf under ``complete_within`` counts the attempts that fit one window,
+    like any other leaf: CSCI 1010 (2020) counts for its own leaf, but not in the shared leaf's
+    one-year window with CSCI 1020 and CSCI 1030 (2021)."""
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all:
+              - {courses: 2, from: {subject: CSCI}, shared: true, complete_within: {years: 1}}
+              - {course: CSCI 1010}
+        - id: y
+          type: badge
+          title: Y
+          requires:
+            all:
+              - {courses: 2, from: {subject: CSCI}, shared: true}
+              - {course: CSCI 1030}
+            complete_within: {years: 1}
+        """,
+    )
+    early = """
+        - {course: CSCI 1010, date: 2020-05-01, grade: A}
+        - {course: CSCI 1020, date: 2021-09-01, grade: A}
+        """
+    # 2020-05 and 2021-09 are 16 months apart: the shared leaf counts one of them
+    check(cat, learner(early), "x", "partial", Fraction(3, 4))
+    both = learner(textwrap.dedent(early) + "- {course: CSCI 1030, date: 2021-10-01, grade: A}\n")
+    check(cat, both, "x", "earned", 1, "2021-10-01")
+    # the window of y bounds its shared leaf too: CSCI 1020 and CSCI 1030, not CSCI 1010
+    check(cat, both, "y", "earned", 1, "2021-10-01")
