@@ -823,7 +823,11 @@ class _Explainer:
         for s in slots:
             total[s.item.key] = max(total.get(s.item.key, 0.0), s.item.credits)
         have = sum(total.values())
-        admits = f" (courses and held credentials {', '.join(node.admits)})" if node.admits else ""
+        if node.selector is not None and node.selector.credentials_only:
+            # no course counts here (CONTRACT.md §6)
+            admits = f" (awards of {', '.join(node.admits) or 'no credential'} only: no course counts here)"
+        else:
+            admits = f" (courses and held credentials {', '.join(node.admits)})" if node.admits else ""
         return (
             f"{self.name(node)}: what can count here{admits} gives at most {have:g} credits{grade}, "
             f"and it needs {node.need:g}"

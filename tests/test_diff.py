@@ -296,6 +296,33 @@ def test_selector_widened_by_a_new_course_in_the_catalogue(make: Make) -> None:
     assert d.meaning == "changed" and d.affected
 
 
+def test_a_selector_of_only_credentials_matches_no_course(make: Make) -> None:
+    # CONTRACT.md §6: `from: {credentials: ...}` admits the awards and no course; a course
+    # filter beside it lets courses in, and an empty selector matches every course
+    aws = "- {id: aws, type: badge, title: AWS, credits: 3}\n"
+    only = "{credits: 3, id: prior, from: {credentials: {ids: [aws]}}}"
+    none = "{credits: 3, id: prior, from: {ids: [], credentials: {ids: [aws]}}}"
+    assert rule_diff(make, only, none, more=aws).meaning == "equivalent"
+    a, b = (
+        make(only, more=aws),
+        make("{credits: 3, id: prior, from: {subject: STAT, credentials: {ids: [aws]}}}", more=aws),
+    )
+    d = diff_catalogs(a, b).credentials["x"]
+    assert d.meaning == "changed"
+    assert [str(c) for c in d.changes] == [
+        "prior: now also matches STAT 2000, STAT 3001, STAT 3010, STAT 4010, STAT 4020"
+    ]
+    assert [c.meets for c in d.counterexamples] == ["new"]
+    t = Transcript.model_validate(
+        {"learner": {"id": "cx"}, "attempts": [{"course": "STAT 2000", "date": "2025-05-01", "grade": "A"}]}
+    )
+    day = dt.date(2025, 6, 1)
+    assert evaluate(a, t, day).credentials["x"].status == "not_started"
+    assert evaluate(b, t, day).credentials["x"].status == "earned"
+    d = rule_diff(make, only, "{credits: 3, id: prior, from: {}}", more=aws)
+    assert sorted(c.meets for c in d.counterexamples) == ["new", "old"]
+
+
 def test_window_shared_and_gpa_changes(make: Make) -> None:
     old = """
         all:
@@ -520,6 +547,13 @@ VARIANTS = {
             "credentials/degrees.yaml",
             "              min_grade: C\n              all:\n                - course: ENGL 1020",
             "              min_grade: B+\n              all:\n                - course: ENGL 1020",
+        )
+    ],
+    "credits from badges only": [
+        (
+            "credentials/degrees.yaml",
+            '            subject: [CSCI, ISMG]\n            level: ">=2000"\n            credentials: {type: badge}',
+            "            credentials: {type: badge}",
         )
     ],
     "selector widened": [(MICRO, "[STAT 3100, CSCI 3287, ISMG 3600]", "[STAT 3100, CSCI 3287, ISMG 3600, ISMG 3000]")],

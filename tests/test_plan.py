@@ -26,7 +26,7 @@ import yaml
 from conftest import EXAMPLE, ROOT
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
-from strategies import AS_OF, DENSE, Case, cases
+from strategies import AS_OF, DENSE, RETAKES, Case, cases
 
 import microcred.plan as planmod
 from microcred import load_catalog
@@ -314,6 +314,32 @@ def test_credit_for_prior_learning(tmp_path: Path) -> None:
     assert p.best.credits == 7
 
 
+def test_credits_from_credentials_only_are_not_met_by_courses(tmp_path: Path) -> None:
+    # CONTRACT.md §6: a selector of only `credentials:` admits awarded credentials, no course
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "aws", "type": "badge", "title": "AWS", "credits": 3},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "requires": {
+                    "all": [
+                        {"course": "CSCI 1410"},
+                        {"id": "prior", "credits": 3, "from": {"credentials": {"type": "badge"}}},
+                    ]
+                },
+            },
+        ],
+    )
+    with pytest.raises(PlanError, match=r"badge: what can count here \(awards of aws only: no course counts here\)"):
+        plan(catalog, _transcript([]), "cert")
+    p = plan(catalog, _transcript([], [{"credential": "aws", "date": "2025-01-01"}]), "cert")
+    assert p.best.ids == ["CSCI 1410"]
+    assert _earns(catalog, _transcript([], [{"credential": "aws", "date": "2025-01-01"}]), "cert", p.best.ids, p.as_of)
+
+
 def test_waivers_and_substitutions_are_honoured(tmp_path: Path) -> None:
     catalog = _catalog(
         tmp_path,
@@ -503,6 +529,13 @@ def test_no_cheaper_set_exists(case: Case, pick: int) -> None:
 @settings(SMALL, max_examples=50)
 @given(cases(DENSE), st.integers(0, 2))
 def test_no_cheaper_set_exists_dense(case: Case, pick: int) -> None:
+    _check_against_brute_force(case, pick)
+
+
+@settings(SMALL, max_examples=50)
+@given(cases(RETAKES), st.integers(0, 2))
+def test_no_cheaper_set_exists_on_the_settled_readings(case: Case, pick: int) -> None:
+    """In-progress retakes beside GPA floors, credits from credentials only (CONTRACT.md §6)."""
     _check_against_brute_force(case, pick)
 
 
