@@ -674,6 +674,29 @@ def test_in_progress_retake_of_a_good_grade_also_leaves_the_gpa(tmp_path: Path) 
     check(cat, t, "x", "partial", Fraction(2, 3))
 
 
+def test_in_progress_retake_of_the_only_graded_course_leaves_no_gpa(tmp_path: Path) -> None:
+    """With its only graded course being retaken, the in-progress GPA has no grade to average,
+    and a GPA floor with no graded attempt is not met (as at any other time)."""
+    cat = load(
+        tmp_path,
+        """
+        - id: x
+          type: badge
+          title: X
+          requires:
+            all: [{course: MATH 1200}, {gpa: 2.0}]
+        """,
+        RETAKE_HEAD.replace("REPEATS", "best"),
+    )
+    t = learner(
+        """
+        - {course: MATH 1200, date: 2025-01-10, grade: D}
+        - {course: MATH 1200, status: in_progress}
+        """
+    )
+    check(cat, t, "x", "partial", Fraction(1, 2))
+
+
 def test_credits_from_credentials_only_admit_no_course(tmp_path: Path) -> None:
     """§6: ``from: {credentials: {type: badge}}`` admits awarded badges and no course, so
     coursework does not meet "credits from badges"; an award does."""

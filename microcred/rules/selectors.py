@@ -24,8 +24,10 @@ def selector_key(sel: Selector) -> SelectorKey:
 def course_matches(course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None = None) -> bool:
     """Whether one course passes every filter of ``sel`` (``bounds``: its level bounds, when
     already parsed). A selector of only ``credentials:`` matches no course (CONTRACT.md §6)."""
-    if sel.credentials_only:
-        return False
+    return not sel.credentials_only and _passes_filters(course, sel, bounds)
+
+
+def _passes_filters(course: Course, sel: Selector, bounds: tuple[int | None, int | None] | None) -> bool:
     if sel.ids is not None and course.id not in sel.ids:
         return False
     if sel.exclude and course.id in sel.exclude:
@@ -74,6 +76,6 @@ class CourseIndex:
         else:
             candidates = list(self.courses)
         bounds = sel.level_bounds
-        result = frozenset(i for i in candidates if course_matches(self.courses[i], sel, bounds))
+        result = frozenset(i for i in candidates if _passes_filters(self.courses[i], sel, bounds))
         self._cache[key] = result
         return result
