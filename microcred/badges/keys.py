@@ -93,6 +93,43 @@ class SigningKey:
         return f"did:key:{mk}#{mk}"
 
 
+@dataclass
+class PublicSigningKey:
+    """The public half of a signing key (from a public JWK or PEM): enough to publish it."""
+
+    public_key: PublicKey
+
+    @classmethod
+    def from_jwk(cls, jwk: dict[str, Any]) -> PublicSigningKey:
+        return cls(public_key_from_jwk(jwk))
+
+    @property
+    def kind(self) -> str:
+        return "ed25519" if isinstance(self.public_key, ed25519.Ed25519PublicKey) else "rsa"
+
+    @property
+    def algorithm(self) -> str:
+        return "EdDSA" if self.kind == "ed25519" else "RS256"
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk = public_key_to_jwk(self.public_key)
+        jwk["alg"] = self.algorithm
+        jwk["use"] = "sig"
+        jwk["kid"] = jwk_thumbprint(jwk)
+        return jwk
+
+    @property
+    def multikey(self) -> str:
+        if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
+            raise BadgeError("a Multikey / did:key needs an Ed25519 key; this key is RSA")
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return ed25519_multikey(raw)
+
+    def did_key(self) -> str:
+        mk = self.multikey
+        return f"did:key:{mk}#{mk}"
+
+
 def _b64_int(value: int) -> str:
     return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
 
@@ -379,6 +416,7 @@ def _public_only(jwk: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "KEY_KINDS",
     "MIN_RSA_BITS",
+    "PublicSigningKey",
     "SigningKey",
     "ed25519_from_multikey",
     "generate_key",
