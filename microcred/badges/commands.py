@@ -108,7 +108,7 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         return EXIT_USAGE
     for f in files:
         out.write(f"{directory / f.name}\t{f.url}\n")
-    err.write(f"{prog}: serve each file at the URL beside it (as {files[0].media_type} or application/json)\n")
+    err.write(f"{prog}: serve each file at the URL beside it, as JSON (application/json)\n")
     return EXIT_OK
 
 
