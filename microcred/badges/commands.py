@@ -60,7 +60,10 @@ def _cmd_keys_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     info = f"{args.type} key ({key.algorithm}), kid {key.kid}"
     if key.kind == "ed25519":
         info += f", did:key {key.did_key().split('#', 1)[0]}"
-    err.write(f"wrote a new {info}; keep {paths[0]} private (mode 0600); publish {paths[2]}\n")
+    err.write(
+        f"wrote a new {info}; keep {paths[0]} private (mode 0600); publish the public key with "
+        "`microcred keys publish`\n"
+    )
     return EXIT_OK
 
 
