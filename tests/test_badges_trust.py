@@ -166,6 +166,8 @@ def test_a_did_key_issuer_verifies_offline_and_only_with_its_own_key(ed: Signing
     token = sign_vc_jwt(credential(me), ed)
     assert decode_unverified(token)[0]["kid"] == ed.did_key()
     assert verify_credential(token).valid
+    bare = sign_eddsa_rdfc_2022(credential(me), ed, me)  # the DID itself names its one key
+    assert verify_credential(bare).valid
     forged = sign_eddsa_rdfc_2022(credential(me), attacker, attacker.did_key())
     r2 = verify_credential(forged)
     assert not r2.valid and any(f"is not the issuer's did:key {me}" in e for e in r2.errors), r2.errors

@@ -190,7 +190,7 @@ def bind(
         return None, f"cannot tell whether the issuer controls the signing key: {problem}"
     if method_id is not None:
         for k in keys:
-            if k.id == method_id:
+            if k.id == method_id or (issuer_kind(str(issuer_id)) == "did:key" and method_id == issuer_id):
                 return k, None
         if method_id.startswith("did:key:") and issuer_kind(str(issuer_id)) == "did:key":
             return None, f"the proof's key {method_id} is not the issuer's did:key {issuer_id}"
