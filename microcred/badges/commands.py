@@ -189,7 +189,6 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(format_text(d) + "\n")
         return EXIT_INVALID
     options = IssueOptions(
-        achievement_image=bake.data_uri(Path(args.image)) if args.image else None,
         email=args.email or src.transcript.learner.email,
         salt=args.salt,
         credential_uri=args.id,
@@ -198,6 +197,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         grades=not args.no_grades,
     )
     try:
+        options.achievement_image = bake.data_uri(Path(args.image)) if args.image else None
         credential = build_credential(compiled.catalog, result, args.credential, options)
         check_issuer_key(credential["issuer"]["id"], key)
     except BadgeError as exc:
