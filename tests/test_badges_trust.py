@@ -417,3 +417,25 @@ def test_verify_cli_with_a_trusted_issuer_list(tmp_path: Path, ed: SigningKey) -
     assert code == 2 and "cannot read" in err
     code, _, err = run("badge", "verify", badge, "--resolve", f"{ISSUER}={tmp_path / 'absent.json'}")
     assert code == 2 and "no such document file" in err
+
+
+def test_keys_may_be_the_issuers_controller_document(tmp_path: Path, ed: SigningKey, rsa: SigningKey) -> None:
+    from microcred.badges.keys import load_public_keys
+
+    web = "did:web:example.edu"
+    doc = tmp_path / "did.json"
+    doc.write_text(json.dumps(controller_document(web, [ed, rsa])))
+    keys = load_public_keys(doc)
+    assert {k["kid"] for k in keys} == {m["id"] for m in controller_document(web, [ed, rsa])["verificationMethod"]}
+    for signed in (
+        sign_vc_jwt(credential(web), rsa),
+        sign_eddsa_rdfc_2022(credential(web), ed, multikey_method_id(web, ed)),
+    ):
+        badge = tmp_path / "b.txt"
+        badge.write_text(signed if isinstance(signed, str) else json.dumps(signed))
+        code, out, _ = run("badge", "verify", badge, "--keys", doc)
+        assert code == 0, out
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"id": web, "verificationMethod": []}))
+    with pytest.raises(BadgeError, match="lists no Ed25519 or RSA key"):
+        load_public_keys(empty)

@@ -374,7 +374,8 @@ def save_key(key: SigningKey, directory: Path, name: str) -> list[Path]:
 
 def load_public_keys(path: Path) -> list[dict[str, Any]]:
     """Public keys to verify with, as JWKs: a JWK set ``{"keys": [...]}``, one JWK, a list of
-    JWKs, or a public PEM. Private members are dropped."""
+    JWKs, a controller (DID) document (each verification method, ``kid`` its id), or a public
+    PEM. Private members are dropped."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -385,6 +386,8 @@ def load_public_keys(path: Path) -> list[dict[str, Any]]:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise BadgeError(f"{path}: not valid JSON") from None
+        if isinstance(doc, dict) and isinstance(doc.get("verificationMethod"), list):
+            return _controller_keys(doc, path)
         items = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else doc
         if isinstance(items, dict):
             items = [items]
@@ -404,6 +407,31 @@ def load_public_keys(path: Path) -> list[dict[str, Any]]:
     jwk = public_key_to_jwk(pub)
     jwk["kid"] = jwk_thumbprint(jwk)
     return [jwk]
+
+
+def _controller_keys(doc: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The keys of a controller (DID) document, as JWKs whose ``kid`` is the method's id."""
+    base = doc.get("id") if isinstance(doc.get("id"), str) else ""
+    out = []
+    for method in doc["verificationMethod"]:
+        if not isinstance(method, dict) or not isinstance(method.get("id"), str):
+            continue
+        ident = str(method["id"])
+        kid = str(base) + ident if ident.startswith("#") else ident
+        if isinstance(method.get("publicKeyJwk"), dict):
+            jwk = _public_only(method["publicKeyJwk"])
+        elif isinstance(method.get("publicKeyMultibase"), str):
+            try:
+                raw = ed25519_from_multikey(str(method["publicKeyMultibase"]))
+            except BadgeError:
+                continue
+            jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
+        else:
+            continue
+        out.append({**jwk, "kid": kid})
+    if not out:
+        raise BadgeError(f"{path}: the controller document lists no Ed25519 or RSA key")
+    return out
 
 
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
