@@ -439,3 +439,33 @@ def test_keys_may_be_the_issuers_controller_document(tmp_path: Path, ed: Signing
     empty.write_text(json.dumps({"id": web, "verificationMethod": []}))
     with pytest.raises(BadgeError, match="lists no Ed25519 or RSA key"):
         load_public_keys(empty)
+
+
+@pytest.mark.parametrize("issuer", ["did:web:example.edu", "did:key"])
+def test_a_catalogue_issuer_by_did_issues_badges_that_verify(issuer: str, tmp_path: Path, ed: SigningKey) -> None:
+    import shutil
+
+    save_key(ed, tmp_path, "k")
+    ident = ed.did_key().split("#")[0] if issuer == "did:key" else issuer
+    folder = tmp_path / "cat"
+    shutil.copytree(EXAMPLE, folder)
+    text = (folder / "catalog.yaml").read_text(encoding="utf-8")
+    (folder / "catalog.yaml").write_text(text.replace("    url: https://example.edu\n", f"    id: {ident}\n"))
+    code, out, err = run("keys", "publish", "--catalog", folder, "--key", tmp_path / "k.pem", "--out", tmp_path / "s")
+    assert code == 0, err
+    resolve = [] if issuer == "did:key" else ["--resolve", f"{issuer}={tmp_path / 's' / 'did.json'}"]
+    for fmt in ("json", "jwt"):
+        badge = tmp_path / f"b.{fmt}"
+        code, _, err = run("badge", "issue", "--catalog", folder, EARNED, "--credential", "data-foundations",
+                           "--key", tmp_path / "k.pem", "--format", fmt, "-o", badge)  # fmt: skip
+        assert code == 0, err
+        code, out, _ = run("badge", "verify", badge, *resolve)
+        assert code == 0 and f"signed by the issuer's key: {ident}#" in out, out
+        if fmt == "jwt":
+            header = decode_unverified(badge.read_text())[0]
+            assert header["kid"].startswith(ident + "#")
+    code, out, err = run("clr", "--catalog", folder, EARNED, "--key", tmp_path / "k.pem", "--format", "json",
+                         "-o", tmp_path / "clr.json")  # fmt: skip
+    assert code == 0, err
+    code, out, _ = run("badge", "verify", tmp_path / "clr.json", *resolve)
+    assert code == 0, out
