@@ -179,6 +179,7 @@ def test_issue_then_verify(key: str, fmt: str, image: str | None, keydir: Path, 
     code, out, err = run(*args, "-o", out_file)
     assert code == 0, err
     assert out.strip() == str(out_file)
+    assert "verifiers look for the issuer's keys at https://example.edu: serve the files" in err
     if image == "png":
         assert out_file.read_bytes().startswith(b"\x89PNG")
     # intact, but without the issuer's controller document no one can say who signed it

@@ -136,7 +136,7 @@ def _one_transcript(path: str, learner: str | None, err: TextIO) -> tuple[Any, i
 def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges import bake
     from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
-    from microcred.badges.identity import check_issuer_key, multikey_method_id
+    from microcred.badges.identity import check_issuer_key, controller_url, issuer_kind, multikey_method_id
     from microcred.badges.jwt import sign_vc_jwt
     from microcred.badges.keys import load_private_key, write_atomic
     from microcred.badges.ob3 import IssueOptions, alignment_warnings, build_credential
@@ -234,6 +234,12 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + (f" until {credential['validUntil']}" if "validUntil" in credential else "")
         + "\n"
     )
+    issuer_id = credential["issuer"]["id"]
+    if issuer_kind(issuer_id) in ("did:web", "https"):
+        err.write(
+            f"verifiers look for the issuer's keys at {controller_url(issuer_id)}: serve the files "
+            "`microcred keys publish` writes there\n"
+        )
     return EXIT_OK
 
 
