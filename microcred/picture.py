@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 import networkx as nx
 
 from microcred.catalog import Catalog
+from microcred.figures import percent_text
 from microcred.graph import CREDENTIAL, build_graph, credential_subgraph, levels
 from microcred.result import LearnerResult
 from microcred.rules.compiled import CompiledCatalog
@@ -399,12 +400,6 @@ def _clean(text: str) -> str:
     return " ".join(_XML_BAD.sub("", text).split())
 
 
-def _percent(progress: float, status: str | None) -> int:
-    if status in ("earned", "expired"):
-        return 100
-    return min(99, math.floor(progress * 100 + 1e-9)) if progress < 1 else 100
-
-
 def _status_text(n: PictureNode) -> str:
     if n.status is None:
         return ""
@@ -414,7 +409,7 @@ def _status_text(n: PictureNode) -> str:
     if n.status == "expired" and n.expires_on:
         return f"{label} {n.expires_on.isoformat()}"
     if n.status in ("partial", "in_progress") and n.progress is not None:
-        return f"{label} · {_percent(n.progress, n.status)}%"
+        return f"{label} · {percent_text(n.progress)}"
     return label
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
-import math
 import os
 import re
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from microcred import __version__
+from microcred.figures import percent, percent_text
 from microcred.result import Applied, CredentialResult, LearnerResult, RequirementResult
 
 STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
@@ -73,19 +73,6 @@ def _e(value: object) -> str:
 
 def _date(d: dt.date | None) -> str:
     return f'<time datetime="{d.isoformat()}">{d.isoformat()}</time>' if d else ""
-
-
-def percent(progress: float) -> int:
-    """Whole percent, never rounded up to 100 before the credential is complete."""
-    if progress >= 1:
-        return 100
-    return max(0, math.floor(progress * 100 + 1e-9))
-
-
-def _pct_text(progress: float) -> str:
-    if 0 < progress < 0.01:
-        return "<1%"
-    return f"{percent(progress)}%"
 
 
 def _credits(value: float) -> str:
@@ -149,9 +136,9 @@ def _bar(progress: float, status: str, label: str, *, small: bool = False) -> st
     return (
         f'<div class="{cls}" data-status="{_e(status)}">'
         f'<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{now}" '
-        f'aria-valuetext="{_e(_pct_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
+        f'aria-valuetext="{_e(percent_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
         f'<span class="fill" style="width:{width:.1f}%"></span></div>'
-        f'<span class="pct">{_e(_pct_text(progress))}</span></div>'
+        f'<span class="pct">{_e(percent_text(progress))}</span></div>'
     )
 
 
@@ -220,7 +207,7 @@ def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optiona
     elif node.note:
         line.append(f'<span class="tag">{_e(node.note)}</span>')
     elif not node.satisfied and node.kind in COMPOSITE and not optional:
-        line.append(f'<span class="node-pct">{_e(_pct_text(node.progress))}</span>')
+        line.append(f'<span class="node-pct">{_e(percent_text(node.progress))}</span>')
     head = (
         f'<span class="req-line"><span class="mark mark-{state}" aria-hidden="true">{mark}</span>'
         f'<span class="req-text">{" ".join(line)}</span></span>'
@@ -556,7 +543,7 @@ def _pathways(result: LearnerResult, cat: _Catalog, ids: dict[str, str], hid: st
                     f'<li data-credential="{_e(tid)}" data-status="{_e(t.status)}">'
                     f'<span class="dot" data-status="{_e(t.status)}" aria-hidden="true"></span>{link} '
                     f'<span class="muted">{_e(STATUS_WORD.get(str(t.status), str(t.status)).lower())}, '
-                    f"{_e(_pct_text(float(t.progress)))}</span></li>"
+                    f"{_e(percent_text(float(t.progress)))}</span></li>"
                 )
             src_title = cat.credential_title(src, result)
             src_link = f'<a href="#{ids[src]}">{_e(src_title)}</a>' if src in ids else _e(src_title)

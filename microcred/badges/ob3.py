@@ -18,6 +18,7 @@ from urllib.parse import quote
 from microcred.badges._codec import format_datetime
 from microcred.badges.errors import BadgeError
 from microcred.catalog import Catalog, Credential
+from microcred.figures import percent_text
 from microcred.result import CredentialResult, LearnerResult
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -212,7 +213,7 @@ def _refusal(learner: str, cid: str, r: CredentialResult) -> str:
         return f"learner {learner} earned {cid} but it expired on {r.expires_on}: an expired credential is not issued"
     how = f"status {r.status}"
     if r.status in ("partial", "in_progress"):
-        how += f", progress {round(r.progress * 100)}%"
+        how += f", progress {percent_text(r.progress)}"
     missing = f"; missing: {'; '.join(r.missing[:5])}" if r.missing else ""
     return f"learner {learner} has not earned {cid} ({how}){missing}"
 
