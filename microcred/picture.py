@@ -18,6 +18,7 @@ Nodes are named by credential id; courses (``courses=True``) by ``course:`` and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -95,6 +96,9 @@ class Picture:
     learner_id: str | None = None
     learner_name: str | None = None
     as_of: dt.date | None = None
+    #: for each row, the band (level) it is drawn in: rows of one band are the lines of a
+    #: level wrapped to fit a width (empty: one band a row)
+    bands: list[int] = field(default_factory=list)
 
     @property
     def has_learner(self) -> bool:
@@ -698,13 +702,24 @@ def _ellipsize(line: str, width: float, size: float, bold: bool) -> str:
 # -- SVG: geometry ----------------------------------------------------------------------
 
 BOX_W = 200.0
-COURSE_W = 132.0
+COURSE_W = 150.0
 PAD = 11.0
-TITLE_SIZE = 13.0
-TITLE_LEAD = 16.0
-TYPE_SIZE = 9.5
-STATUS_SIZE = 11.0
+#: the smallest text of the picture: type labels, row labels, the legend, course boxes
+SMALL_SIZE = 12.0
+TITLE_SIZE = 14.0
+TITLE_LEAD = 17.0
+TYPE_SIZE = SMALL_SIZE
+TYPE_H = 15.0  # the type label's line, above the title
+STATUS_SIZE = 12.0
 ROW_GAP = 74.0
+LINE_GAP = 46.0  # between the lines of a level that is wrapped
+#: the widest the SVG is drawn (CSS pixels): a level with more boxes than fit is wrapped into
+#: several lines, and a picture still wider is scaled to this width (its viewBox keeps the rest)
+MAX_WIDTH = 1280.0
+#: the smallest text, in CSS pixels, once the SVG is scaled to its width
+MIN_TEXT = 11.0
+#: room kept in a line for the edges passing through it, when working out how many boxes fit
+WAYPOINT_ROOM = 90.0
 GAP_BOX = 30.0
 GAP_WAYPOINT = 9.0
 MARGIN = 28.0
@@ -803,10 +818,10 @@ def _layout(pic: Picture) -> _Geometry:
         if n.kind == "credential":
             title_lines[n.key] = wrap(n.title, inner, TITLE_SIZE, bold=True)
         else:
-            title_lines[n.key] = wrap(n.title, COURSE_W - 2 * 8, 10.0, max_lines=2)
+            title_lines[n.key] = wrap(n.title, COURSE_W - 2 * 8, SMALL_SIZE, max_lines=2)
     most = max((len(v) for k, v in title_lines.items() if pic.nodes[k].kind == "credential"), default=1)
-    box_h = PAD + 12 + most * TITLE_LEAD + (32 if pic.has_learner else 6) + PAD - 4
-    course_h = 8 + 14 + 2 * 13 + 6
+    box_h = PAD + TYPE_H + most * TITLE_LEAD + (34 if pic.has_learner else 6) + PAD - 4
+    course_h = 8 + 15 + 2 * 15 + 6
     widths: dict[str, float] = {}
     for layer in pic.layers:
         for k in layer:
@@ -850,18 +865,65 @@ def _layout(pic: Picture) -> _Geometry:
     header = 88.0
     row_top = [0.0] * nrows
     y = MARGIN + header
+    bands = _bands(pic)
     for r in range(nrows - 1, -1, -1):
         row_top[r] = y
-        y += row_height[r] + ROW_GAP
+        y += row_height[r] + (LINE_GAP if r > 0 and bands[r - 1] == bands[r] else ROW_GAP)
     content_bottom = y - ROW_GAP
     width = MARGIN + LABEL_W + (right - left) + MARGIN
     legend_w = _legend_width(pic)
-    heading = max(text_width(_heading(pic), 19, bold=True), text_width(_subtitle(pic), 12))
+    heading = max(text_width(_heading(pic), 19, bold=True), text_width(_subtitle(pic), 13))
     width = max(width, MARGIN * 2 + legend_w, MARGIN * 2 + heading)
     height = content_bottom + 40 + 56 + MARGIN
     for k, (_cx, dy) in course_cols.items():
         course_cols[k] = (x[k], row_top[0] + dy)
     return _Geometry(x, row_top, row_height, width, height, box_h, course_h, title_lines, course_cols)
+
+
+def _bands(pic: Picture) -> list[int]:
+    return pic.bands if len(pic.bands) == len(pic.layers) else list(range(len(pic.layers)))
+
+
+def boxes_per_line(max_width: float) -> int:
+    """How many credential boxes a line of a level holds in a picture ``max_width`` wide."""
+    room = max_width - 2 * MARGIN - LABEL_W - WAYPOINT_ROOM
+    return max(1, int((room + GAP_BOX) // (BOX_W + GAP_BOX)))
+
+
+def wrapped(pic: Picture, max_width: float = MAX_WIDTH) -> Picture:
+    """``pic`` with every level of more credentials than fit in ``max_width`` wrapped into
+    lines, laid out again (``pic`` itself when no level is too wide). Lines are made shorter
+    until the drawing, scaled to ``max_width``, keeps its smallest text at least
+    :data:`MIN_TEXT` pixels high, or until shorter lines no longer make it narrower."""
+    cap = boxes_per_line(max_width)
+    out = _wrap(pic, cap)
+    width = _layout(out).width
+    while cap > 1 and width * MIN_TEXT / SMALL_SIZE > max_width:
+        shorter = _wrap(pic, cap - 1)
+        narrower = _layout(shorter).width
+        if narrower >= width - 1:  # the heading or the legend sets the width now
+            break
+        cap, out, width = cap - 1, shorter, narrower
+    return out
+
+
+def _wrap(pic: Picture, cap: int) -> Picture:
+    """``pic`` with levels of more than ``cap`` credentials in lines of as even a length as can
+    be: the boxes of a level alternate between its lines, in the order that keeps crossings
+    few. Levels keep their order, badges at the bottom."""
+    if all(len(row) <= cap or all(pic.nodes[k].kind == "course" for k in row) for row in pic.rows):
+        return pic
+    new_row: dict[str, int] = {}
+    bands: list[int] = []
+    for r, row in enumerate(pic.rows):
+        lines = 1 if all(pic.nodes[k].kind == "course" for k in row) else max(1, math.ceil(len(row) / cap))
+        for i, key in enumerate(row):
+            new_row[key] = len(bands) + i % lines
+        bands += [r] * lines
+    nodes = {k: dataclasses.replace(n, row=new_row[k]) for k, n in pic.nodes.items()}
+    out = dataclasses.replace(pic, nodes=nodes, rows=[], layers=[], routes=[], bands=bands)
+    _order(out)
+    return out
 
 
 # -- SVG: drawing -----------------------------------------------------------------------
@@ -976,24 +1038,30 @@ EDGE_LEGEND: tuple[tuple[str, str | None], ...] = (("stacks into", None), ("coun
 
 
 def _legend_width(pic: Picture) -> float:
-    w = text_width("Legend", 11, bold=True) + 16
+    w = text_width("Legend", SMALL_SIZE, bold=True) + 16
     for label, *_rest in _legend_items(pic):
-        w += 30 + text_width(label, 11) + 18
+        w += 30 + text_width(label, SMALL_SIZE) + 18
     for label, _dash in EDGE_LEGEND:
-        w += 40 + text_width(label, 11) + 18
+        w += 40 + text_width(label, SMALL_SIZE) + 18
     return w
 
 
-def to_svg(source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
+def to_svg(
+    source: Source, result: LearnerResult | None = None, *, courses: bool = False, max_width: float = MAX_WIDTH
+) -> str:
     """A standalone SVG drawn by microcred: rounded boxes (title and type; with a learner,
     the status and a progress bar) in rows by level, arrows for stacking (dashed where a
-    credential counts by its credit value), row labels and a legend."""
-    pic = _picture(source, result, courses)
+    credential counts by its credit value), row labels and a legend.
+
+    A level with more boxes than fit in ``max_width`` pixels is wrapped into several lines;
+    the ``width`` of the SVG is at most ``max_width`` (its ``viewBox`` holds the drawing)."""
+    pic = wrapped(_picture(source, result, courses), max_width)
     geo = _layout(pic)
     W, H = geo.width, geo.height
+    scale = min(1.0, max_width / W)
     out: list[str] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(W)}" height="{_num(H)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(W * scale)}" height="{_num(H * scale)}" '
         f'viewBox="0 0 {_num(W)} {_num(H)}" role="img" '
         "font-family=\"'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif\">",
         f"<title>{escape(_clean(_caption(pic)))}</title>",
@@ -1011,24 +1079,32 @@ def to_svg(source: Source, result: LearnerResult | None = None, *, courses: bool
         '<feFlood flood-color="#1f2933" flood-opacity="0.12"/><feComposite in2="blur" operator="in"/>'
         '<feMerge><feMergeNode/><feMergeNode in="SourceGraphic"/></feMerge></filter>'
     )
+    out.append(
+        '<pattern id="pending" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f'<rect width="6" height="6" fill="{BAR["in_progress"][1]}"/><rect width="3" height="6" '
+        f'fill="{BAR["in_progress"][0]}"/></pattern>'
+    )
     out.append("</defs>")
     out.append(f'<rect width="{_num(W)}" height="{_num(H)}" fill="#ffffff"/>')
     # header
     out.append(_text(MARGIN, MARGIN + 20, _heading(pic), 19, weight="700"))
-    out.append(_text(MARGIN, MARGIN + 40, _subtitle(pic), 12, fill=MUTED))
+    out.append(_text(MARGIN, MARGIN + 42, _subtitle(pic), 13, fill=MUTED))
     # row bands and labels
     out.append('<g class="rows">')
-    for r in range(len(pic.layers) - 1, -1, -1):
-        top, h = geo.row_top[r], geo.row_height[r]
-        if (len(pic.layers) - 1 - r) % 2 == 0:
+    bands = _bands(pic)
+    for b in range(bands[-1] if bands else -1, -1, -1):
+        rows = [r for r, band in enumerate(bands) if band == b]
+        top = min(geo.row_top[r] for r in rows)
+        h = max(geo.row_top[r] + geo.row_height[r] for r in rows) - top
+        if (bands[-1] - b) % 2 == 0:
             out.append(
                 f'<rect x="{_num(MARGIN / 2)}" y="{_num(top - ROW_GAP / 2 + 6)}" width="{_num(W - MARGIN)}" '
                 f'height="{_num(h + ROW_GAP - 12)}" rx="10" fill="{BAND}"/>'
             )
-        labels = _row_labels(pic, r)
+        labels = _row_labels(pic, rows)
         y0 = top + h / 2 - (len(labels) - 1) * 8 + 4
         for j, label in enumerate(labels):
-            out.append(_text(MARGIN, y0 + j * 16, label, 11, fill=MUTED, weight="600"))
+            out.append(_text(MARGIN, y0 + j * 16, label, SMALL_SIZE, fill=MUTED, weight="600"))
     out.append("</g>")
     # edges
     drawn: list[int] = []
@@ -1092,15 +1168,15 @@ def _subtitle(pic: Picture) -> str:
     return text
 
 
-def _row_labels(pic: Picture, r: int) -> list[str]:
-    keys = pic.rows[r]
+def _row_labels(pic: Picture, rows: list[int]) -> list[str]:
+    keys = [k for r in rows for k in pic.rows[r]]
     if keys and all(pic.nodes[k].kind == "course" for k in keys):
         return ["Courses"]
     present = {pic.nodes[k].type for k in keys}
     labels = [label for t, label in pic.types.items() if t in present]
     out: list[str] = []
     for label in labels[:3]:
-        out.extend(wrap(label, LABEL_W - 14, 11, bold=True, max_lines=2))
+        out.extend(wrap(label, LABEL_W - 14, SMALL_SIZE, bold=True, max_lines=2))
     if len(labels) > 3:
         out.append(f"+{len(labels) - 3} more")
     return out
@@ -1130,21 +1206,21 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
         f'{dash} filter="url(#shadow)"/>'
     )
     if n.kind == "course":
-        out.append(_text(left + 8, top + 16, n.ident, 10.5, fill=MUTED, weight="700"))
+        out.append(_text(left + 8, top + 17, n.ident, SMALL_SIZE, fill=MUTED, weight="700"))
         for j, line in enumerate(geo.title_lines[n.key]):
-            out.append(_text(left + 8, top + 31 + j * 13, line, 10, fill=text_colour))
+            out.append(_text(left + 8, top + 34 + j * 15, line, SMALL_SIZE, fill=text_colour))
         out.append("</g>")
         return out
     accent = stroke if not pic.has_learner else MUTED
     out.append(
-        _text(left + PAD, top + PAD + 9, n.type_label.upper(), TYPE_SIZE, fill=accent, weight="700",
-              extra=' letter-spacing="0.6"')
+        _text(left + PAD, top + PAD + 10, _type_line(n.type_label, w - 2 * PAD), TYPE_SIZE, fill=accent,
+              weight="700", extra=' letter-spacing="0.3"')
     )  # fmt: skip
     lines = geo.title_lines[n.key]
     title_colour = STATUS_COLOURS["expired"][2] if n.status == "expired" else TEXT
     for j, line in enumerate(lines):
         out.append(
-            _text(left + PAD, top + PAD + 12 + (j + 1) * TITLE_LEAD - 2, line, TITLE_SIZE, fill=title_colour,
+            _text(left + PAD, top + PAD + TYPE_H + (j + 1) * TITLE_LEAD - 2, line, TITLE_SIZE, fill=title_colour,
                   weight="600")
         )  # fmt: skip
     if n.status is not None:
@@ -1160,6 +1236,12 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
                 f'rx="2" fill="{track}"/>'
             )
             filled = bw * max(0.0, min(1.0, n.progress))
+            if n.status == "in_progress" and filled < bw:
+                # the part still to be passed: counts once the courses in progress are passed
+                out.append(
+                    f'<rect class="pending" x="{_num(left + PAD + filled)}" y="{_num(by)}" '
+                    f'width="{_num(bw - filled)}" height="4" rx="2" fill="url(#pending)"/>'
+                )
             if filled > 0:
                 out.append(
                     f'<rect class="progress" x="{_num(left + PAD)}" y="{_num(by)}" width="{_num(max(filled, 4))}" '
@@ -1167,15 +1249,26 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
                 )
     if pool:
         label = f"+ any of {pool} courses"
-        pw = text_width(label, 9.5) + 14
-        px, py = left + w - pw - 8, top - 8
+        pw = text_width(label, SMALL_SIZE) + 14
+        px, py = left + w - pw - 8, top - 10
         out.append(
-            f'<rect class="pool" x="{_num(px)}" y="{_num(py)}" width="{_num(pw)}" height="16" rx="8" '
+            f'<rect class="pool" x="{_num(px)}" y="{_num(py)}" width="{_num(pw)}" height="19" rx="9" '
             f'fill="#ffffff" stroke="{COURSE_STROKE}"/>'
         )
-        out.append(_text(px + pw / 2, py + 11.5, label, 9.5, fill=MUTED, anchor="middle"))
+        out.append(_text(px + pw / 2, py + 14, label, SMALL_SIZE, fill=MUTED, anchor="middle"))
     out.append("</g>")
     return out
+
+
+def _type_line(label: str, width: float) -> str:
+    """The type label of a box: in capitals when that fits ``width``, else as written (cut
+    short with an ellipsis when even that does not fit)."""
+    upper = label.upper()
+    if text_width(upper, TYPE_SIZE, bold=True) + 0.3 * len(upper) <= width:
+        return upper
+    if text_width(label, TYPE_SIZE, bold=True) + 0.3 * len(label) <= width:
+        return label
+    return _ellipsize(label, width - 0.3 * len(label), TYPE_SIZE, True)
 
 
 def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
@@ -1186,8 +1279,8 @@ def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
         f'<line x1="{_num(MARGIN)}" y1="{_num(y - 24)}" x2="{_num(geo.width - MARGIN)}" y2="{_num(y - 24)}" '
         f'stroke="#e3e7ec"/>'
     )
-    out.append(_text(x, y + 4, "Legend", 11, fill=TEXT, weight="700"))
-    x += text_width("Legend", 11, bold=True) + 16
+    out.append(_text(x, y + 4, "Legend", SMALL_SIZE, fill=TEXT, weight="700"))
+    x += text_width("Legend", SMALL_SIZE, bold=True) + 16
     for label, fill, stroke, bar in _legend_items(pic):
         dash = ' stroke-dasharray="4 2"' if label == STATUS_LABELS["expired"] and pic.has_learner else ""
         out.append(
@@ -1196,16 +1289,16 @@ def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
         )
         if bar:
             out.append(f'<rect x="{_num(x + 3)}" y="{_num(y + 3)}" width="10" height="2.5" rx="1" fill="{bar}"/>')
-        out.append(_text(x + 30, y + 4, label, 11, fill=TEXT))
-        x += 30 + text_width(label, 11) + 18
+        out.append(_text(x + 30, y + 4, label, SMALL_SIZE, fill=TEXT))
+        x += 30 + text_width(label, SMALL_SIZE) + 18
     for label, pattern in EDGE_LEGEND:
         d = f' stroke-dasharray="{pattern}"' if pattern else ""
         out.append(
             f'<path d="M{_num(x)},{_num(y)} L{_num(x + 30)},{_num(y)}" stroke="{EDGE}" stroke-width="1.4"{d} '
             f'fill="none" marker-end="url(#arrow)"/>'
         )
-        out.append(_text(x + 40, y + 4, label, 11, fill=TEXT))
-        x += 40 + text_width(label, 11) + 18
+        out.append(_text(x + 40, y + 4, label, SMALL_SIZE, fill=TEXT))
+        x += 40 + text_width(label, SMALL_SIZE) + 18
     out.append("</g>")
     return out
 
