@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import math
 import os
 import re
 import tempfile
@@ -132,9 +133,12 @@ def _bar(progress: float, status: str, label: str, *, small: bool = False) -> st
     now = percent(progress)
     width = max(0.0, min(100.0, progress * 100))
     word = STATUS_WORD.get(status, status).lower()
+    if status == "in_progress":  # the striped rest of the bar counts once the courses are passed
+        word += ", the rest once the courses in progress are passed"
     cls = "progress progress-small" if small else "progress"
+    tip = ' title="The striped part counts once the courses in progress are passed"' if status == "in_progress" else ""
     return (
-        f'<div class="{cls}" data-status="{_e(status)}">'
+        f'<div class="{cls}" data-status="{_e(status)}"{tip}>'
         f'<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{now}" '
         f'aria-valuetext="{_e(percent_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
         f'<span class="fill" style="width:{width:.1f}%"></span></div>'
@@ -412,13 +416,23 @@ def _summary_table(rows: Sequence[CredentialResult], cat: _Catalog, ids: dict[st
     for r in rows:
         out.append(
             f'<tr data-credential="{_e(r.id)}" data-status="{_e(r.status)}">'
-            f'<th scope="row"><a href="#{ids[r.id]}">{_e(r.title)}</a></th>'
+            f'<th scope="row"><a href="#{ids[r.id]}">{_e(r.title)}</a>{_when(r)}</th>'
             f'<td class="type">{_e(cat.type_label(r.type))}</td><td>{_badge(r.status)}</td>'
             f"<td>{_bar(r.progress, r.status, f'Progress toward {r.title}', small=True)}</td>"
             f'<td class="date">{_date(r.earned_on)}</td><td class="date">{_date(r.expires_on)}</td></tr>'
         )
     out.append("</tbody></table>")
     return out
+
+
+def _when(r: CredentialResult) -> str:
+    """The dates of a summary row, under its title where the page is too narrow for their columns."""
+    bits = []
+    if r.earned_on:
+        bits.append(f"{'awarded' if r.awarded else 'earned'} {_date(r.earned_on)}")
+    if r.expires_on:
+        bits.append(f"{'expired' if r.status == 'expired' else 'expires'} {_date(r.expires_on)}")
+    return f'<span class="when">{", ".join(bits)}</span>' if bits else ""
 
 
 def _summary(ordered: Sequence[CredentialResult], cat: _Catalog, ids: dict[str, str], hid: str) -> str:
@@ -497,9 +511,24 @@ def stacking_svg(result: LearnerResult, catalog: Any) -> str | None:
     to_svg = getattr(picture, "to_svg", None)
     if to_svg is None:
         return None
-    svg = to_svg(catalog, result)
+    svg = to_svg(catalog, result, max_width=PICTURE_WIDTH)
     svg = _svg_element(svg) if isinstance(svg, str) else ""
     return svg if svg and svg_is_inert(svg) else None
+
+
+#: the widest the embedded picture is drawn: it fits the page at 1280 pixels
+PICTURE_WIDTH = 1200.0
+#: the smallest text of the embedded picture, in CSS pixels, however narrow the page
+PICTURE_TEXT = 11.0
+
+
+def _legible_width(svg: str) -> int:
+    """The narrowest the picture may be shown with its smallest text still
+    :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
+    m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
+    picture = importlib.import_module("microcred.picture")
+    smallest = float(getattr(picture, "SMALL_SIZE", PICTURE_TEXT))
+    return math.ceil(float(m.group(1)) * PICTURE_TEXT / smallest) if m else 0
 
 
 def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
@@ -512,7 +541,7 @@ def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
         f'<figure class="stacking-picture" aria-labelledby="{hid}-cap">'
         f'<input type="checkbox" class="zoom" id="{hid}-zoom">'
         f'<label for="{hid}-zoom" class="zoom-label">Full size</label>'
-        f'<div class="svg-frame">{svg}</div>'
+        f'<div class="svg-frame" style="--legible:{_legible_width(svg)}px">{svg}</div>'
         f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
         "top; the table below says the same in words.</figcaption></figure>"
     )
@@ -675,6 +704,9 @@ font-weight:700;white-space:nowrap;border:1px solid transparent;line-height:1.5}
 .bar{flex:1;height:10px;background:var(--track);border-radius:999px;overflow:hidden;min-width:80px}
 .progress-small .bar{height:8px}
 .bar .fill{display:block;height:100%;border-radius:inherit;min-width:0}
+[data-status="in_progress"]>.bar{background:repeating-linear-gradient(135deg,#f0cf8f 0 4px,#fff3dc 4px 8px);
+box-shadow:inset 0 0 0 1px #d9a441}
+.summary-table .when{display:none;font-weight:400;font-size:.8rem;color:var(--muted);margin-top:2px}
 .pct{min-width:3.2em;text-align:right;font-variant-numeric:tabular-nums;font-weight:600;font-size:.85rem}
 .credential{border:1px solid var(--line);border-left:6px solid var(--status);border-radius:10px;
 padding:16px 22px 18px;margin:16px 0;background:#fff}
@@ -735,7 +767,7 @@ details.not-started[open]>summary{margin-bottom:6px}
 background:#fff}
 @media (min-width:1240px){.stacking-picture{width:min(calc(100vw - 48px),1640px);left:50%;transform:translateX(-50%)}}
 .svg-frame{overflow-x:auto}
-.svg-frame svg{width:100%;max-width:100%;height:auto;display:block;margin:0 auto}
+.svg-frame svg{width:100%;max-width:100%;min-width:var(--legible,0);height:auto;display:block;margin:0 auto}
 .zoom{position:absolute;opacity:0;width:1px;height:1px}
 .zoom-label{position:absolute;top:10px;right:12px;font-size:.75rem;font-weight:600;color:#174a8b;background:#fff;
 border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
@@ -747,8 +779,15 @@ border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
 .warnings{border:1px solid #a86400;background:#fff8e8;border-radius:10px;padding:8px 16px;margin:12px 0}
 .warnings h3{margin:4px 0;border:0;font-size:1rem}
 .report-foot{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
-@media screen and (max-width:760px){.credential-body{grid-template-columns:1fr}.toc ol{columns:1}
-.summary-table td:nth-child(2),.summary-table th:nth-child(2){display:none}}
+@media screen and (max-width:960px){
+.summary-table td:nth-child(2),.summary-table th:nth-child(2),.summary-table td:nth-child(5),
+.summary-table th:nth-child(5),.summary-table td:nth-child(6),.summary-table th:nth-child(6){display:none}
+.summary-table .when{display:block}.col-progress{width:auto}.credential-body{grid-template-columns:1fr}
+table.counted,table.stacks,table.not-counted,table.exceptions,table.pathways-table{display:block;overflow-x:auto}}
+@media screen and (max-width:760px){.page{padding:20px 14px 40px}
+.toc ol{columns:1}.learner-head{padding:16px}.credential{padding:14px 14px 16px}
+.summary-table th,.summary-table td{padding:7px 6px}.progress-small{min-width:0}.progress-small .bar{min-width:56px}
+.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}}
 @media print{
 @page{margin:14mm 12mm}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
