@@ -201,3 +201,19 @@ def test_detail_trees_have_no_bare_keywords(catalog: Catalog) -> None:
     assert not re.search(marks + r"(all|any|\d+ of \d+)(  \d+%)?$", text, re.M)
     assert re.search(marks + r"all of$", text, re.M)
     assert "Data Foundations (credential data-foundations)" in text
+
+
+@pytest.mark.parametrize(
+    ("doc", "after", "transcript"),
+    [
+        ("README.md", "It answers first", "earned-certificate.yaml"),
+        ("docs/report.md", "## The text report", "in-progress.yaml"),
+    ],
+)
+def test_docs_show_the_real_summary(doc: str, after: str, transcript: str) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    block = re.search(r"^```\n(.*?)^```", text[text.index(after) :], re.M | re.S)
+    assert block is not None
+    code, out, err = run("evaluate", "--catalog", "catalog/example-university", str(TRANSCRIPTS / transcript))
+    assert code == 0, err
+    assert block.group(1) == out, f"regenerate the example in {doc} with the command it shows"
