@@ -716,6 +716,9 @@ LINE_GAP = 46.0  # between the lines of a level that is wrapped
 #: the widest the SVG is drawn (CSS pixels): a level with more boxes than fit is wrapped into
 #: several lines, and a picture still wider is scaled to this width (its viewBox keeps the rest)
 MAX_WIDTH = 1280.0
+#: a picture narrower than this is compact: the row labels go above each band, not on the left
+COMPACT_BELOW = 720.0
+BAND_LABEL_H = 20.0
 #: the smallest text, in CSS pixels, once the SVG is scaled to its width
 MIN_TEXT = 11.0
 #: room kept in a line for the edges passing through it, when working out how many boxes fit
@@ -738,6 +741,16 @@ class _Geometry:
     course_h: float
     title_lines: dict[str, list[str]]
     course_cols: dict[str, tuple[float, float]] = field(default_factory=dict)  # course -> (x, y top)
+    #: compact (a narrow picture): row labels above each band instead of in a column on the left
+    compact: bool = False
+    label_w: float = LABEL_W
+    head_lines: list[str] = field(default_factory=list)
+    sub_lines: list[str] = field(default_factory=list)
+    legend_lines: list[list[_LegendEntry]] = field(default_factory=list)
+
+
+#: one entry of the legend: (kind "box" | "edge" | "title", label, fill, stroke, bar colour, dash pattern)
+_LegendEntry = tuple[str, str, str, str, str | None, str | None]
 
 
 def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
@@ -757,15 +770,17 @@ def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
     return out
 
 
-def _place_row(items: list[str], desired: dict[str, float], widths: dict[str, float]) -> dict[str, float]:
+def _place_row(
+    items: list[str], desired: dict[str, float], widths: dict[str, float], gap_waypoint: float = GAP_WAYPOINT
+) -> dict[str, float]:
     """Centres for a row in its order, each as close to its desired centre as the gaps allow."""
     if not items:
         return {}
     offsets = [0.0]
     for a, b in itertools.pairwise(items):
-        gap = GAP_BOX if not (is_waypoint(a) or is_waypoint(b)) else GAP_WAYPOINT
+        gap = GAP_BOX if not (is_waypoint(a) or is_waypoint(b)) else gap_waypoint
         if is_waypoint(a) != is_waypoint(b):
-            gap = GAP_WAYPOINT + 6
+            gap = gap_waypoint + 6
         offsets.append(offsets[-1] + widths[a] / 2 + gap + widths[b] / 2)
     weights = [2.0 if is_waypoint(n) else 1.0 for n in items]
     ys = _isotonic([desired[n] - o for n, o in zip(items, offsets, strict=True)], weights)
@@ -810,7 +825,53 @@ def _assign_x(pic: Picture, widths: dict[str, float]) -> dict[str, float]:
     return x
 
 
-def _layout(pic: Picture) -> _Geometry:
+def _squeeze(pic: Picture, x: dict[str, float], widths: dict[str, float], room: float) -> None:
+    """Bring the credential rows within ``room`` pixels where their gaps allow: every centre
+    is drawn toward the middle by one factor (the largest that fits, found by bisection), and
+    each row packed again in its order, edges' waypoints closer together."""
+    layers = [ly for ly in pic.layers if ly and (is_waypoint(ly[0]) or pic.nodes[ly[0]].kind == "credential")]
+    keys = [k for ly in layers for k in ly]
+    if not keys:
+        return
+
+    def extent(xs: dict[str, float]) -> float:
+        return max(xs[k] + widths[k] / 2 for k in keys) - min(xs[k] - widths[k] / 2 for k in keys)
+
+    if extent(x) <= room:
+        return
+    mid = (max(x[k] for k in keys) + min(x[k] for k in keys)) / 2
+
+    def squeezed(factor: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ly in layers:
+            row = _place_row(ly, {k: mid + (x[k] - mid) * factor for k in ly}, widths, GAP_WAYPOINT / 2)
+            lo = min(row[k] - widths[k] / 2 for k in ly)
+            hi = max(row[k] + widths[k] / 2 for k in ly)
+            # slide the row into the window of the room where it fits, else centre it there
+            if hi - lo > room:
+                shift = mid - (lo + hi) / 2
+            elif lo < mid - room / 2:
+                shift = mid - room / 2 - lo
+            else:
+                shift = min(0.0, mid + room / 2 - hi)
+            out.update({k: v + shift for k, v in row.items()})
+        return out
+
+    lo, hi = 0.0, 1.0
+    best = squeezed(0.0)
+    for _ in range(12):
+        factor = (lo + hi) / 2
+        trial = squeezed(factor)
+        if extent(trial) <= room:
+            lo, best = factor, trial
+        else:
+            hi = factor
+    x.update(best)
+
+
+def _layout(pic: Picture, max_width: float = MAX_WIDTH) -> _Geometry:
+    compact = max_width < COMPACT_BELOW
+    label_w = 0.0 if compact else LABEL_W
     has_courses = any(n.kind == "course" for n in pic.nodes.values())
     inner = BOX_W - 2 * PAD
     title_lines: dict[str, list[str]] = {}
@@ -827,6 +888,7 @@ def _layout(pic: Picture) -> _Geometry:
         for k in layer:
             widths[k] = 0.0 if is_waypoint(k) else (BOX_W if pic.nodes[k].kind == "credential" else COURSE_W)
     x = _assign_x(pic, widths)
+    _squeeze(pic, x, widths, max_width - 2 * MARGIN - label_w)
     nrows = len(pic.layers)
     row_height = [box_h] * nrows
     course_cols: dict[str, tuple[float, float]] = {}
@@ -859,25 +921,46 @@ def _layout(pic: Picture) -> _Geometry:
         row_height[0] = nlines * (course_h + 10) - 10
     left = min((x[k] - widths.get(k, COURSE_W) / 2 for k in x), default=0.0)
     right = max((x[k] + widths.get(k, COURSE_W) / 2 for k in x), default=BOX_W)
-    shift = MARGIN + LABEL_W - left
+    shift = MARGIN + label_w - left
     for k in x:
         x[k] += shift
-    header = 88.0
+    # the width: the content's, or as much as the heading and the legend want, up to max_width
+    entries = _legend_entries(pic)
+    wants = max(
+        _legend_width(pic),
+        text_width(_heading(pic), 19, bold=True),
+        text_width(_subtitle(pic), 13),
+    )
+    widest = max(_entry_width(entry) for entry in entries)
+    width = max(MARGIN + label_w + (right - left) + MARGIN, min(MARGIN * 2 + wants, max_width), MARGIN * 2 + widest)
+    room = width - 2 * MARGIN
+    head_lines = wrap(_heading(pic), room, 19, bold=True, max_lines=2)
+    sub_lines = wrap(_subtitle(pic), room, 13, max_lines=4)
+    legend_lines: list[list[_LegendEntry]] = [[]]
+    used = 0.0
+    for entry in entries:
+        if legend_lines[-1] and used + _entry_width(entry) > room:
+            legend_lines.append([])
+            used = 0.0
+        legend_lines[-1].append(entry)
+        used += _entry_width(entry)
+    header = 20 + 24 * (len(head_lines) - 1) + 22 + 17 * (len(sub_lines) - 1) + 46
     row_top = [0.0] * nrows
     y = MARGIN + header
     bands = _bands(pic)
     for r in range(nrows - 1, -1, -1):
+        if compact and (r == nrows - 1 or bands[r + 1] != bands[r]):
+            y += BAND_LABEL_H  # the band's label, above its top line
         row_top[r] = y
         y += row_height[r] + (LINE_GAP if r > 0 and bands[r - 1] == bands[r] else ROW_GAP)
     content_bottom = y - ROW_GAP
-    width = MARGIN + LABEL_W + (right - left) + MARGIN
-    legend_w = _legend_width(pic)
-    heading = max(text_width(_heading(pic), 19, bold=True), text_width(_subtitle(pic), 13))
-    width = max(width, MARGIN * 2 + legend_w, MARGIN * 2 + heading)
-    height = content_bottom + 40 + 56 + MARGIN
+    height = content_bottom + 40 + 56 + 24 * (len(legend_lines) - 1) + MARGIN
     for k, (_cx, dy) in course_cols.items():
         course_cols[k] = (x[k], row_top[0] + dy)
-    return _Geometry(x, row_top, row_height, width, height, box_h, course_h, title_lines, course_cols)
+    return _Geometry(
+        x, row_top, row_height, width, height, box_h, course_h, title_lines, course_cols,
+        compact, label_w, head_lines, sub_lines, legend_lines,
+    )  # fmt: skip
 
 
 def _bands(pic: Picture) -> list[int]:
@@ -886,7 +969,8 @@ def _bands(pic: Picture) -> list[int]:
 
 def boxes_per_line(max_width: float) -> int:
     """How many credential boxes a line of a level holds in a picture ``max_width`` wide."""
-    room = max_width - 2 * MARGIN - LABEL_W - WAYPOINT_ROOM
+    label_w = 0.0 if max_width < COMPACT_BELOW else LABEL_W
+    room = max_width - 2 * MARGIN - label_w - (WAYPOINT_ROOM if label_w else WAYPOINT_ROOM / 3)
     return max(1, int((room + GAP_BOX) // (BOX_W + GAP_BOX)))
 
 
@@ -897,10 +981,10 @@ def wrapped(pic: Picture, max_width: float = MAX_WIDTH) -> Picture:
     :data:`MIN_TEXT` pixels high, or until shorter lines no longer make it narrower."""
     cap = boxes_per_line(max_width)
     out = _wrap(pic, cap)
-    width = _layout(out).width
+    width = _layout(out, max_width).width
     while cap > 1 and width * MIN_TEXT / SMALL_SIZE > max_width:
         shorter = _wrap(pic, cap - 1)
-        narrower = _layout(shorter).width
+        narrower = _layout(shorter, max_width).width
         if narrower >= width - 1:  # the heading or the legend sets the width now
             break
         cap, out, width = cap - 1, shorter, narrower
@@ -1037,13 +1121,21 @@ def _legend_items(pic: Picture) -> list[tuple[str, str, str, str | None]]:
 EDGE_LEGEND: tuple[tuple[str, str | None], ...] = (("stacks into", None), ("counts at its credit value", "5 4"))
 
 
+def _legend_entries(pic: Picture) -> list[_LegendEntry]:
+    out: list[_LegendEntry] = [("title", "Legend", "", "", None, None)]
+    out += [("box", label, fill, stroke, bar, None) for label, fill, stroke, bar in _legend_items(pic)]
+    out += [("edge", label, "", "", None, dash) for label, dash in EDGE_LEGEND]
+    return out
+
+
+def _entry_width(e: _LegendEntry) -> float:
+    if e[0] == "title":
+        return text_width(e[1], SMALL_SIZE, bold=True) + 16
+    return (30 if e[0] == "box" else 40) + text_width(e[1], SMALL_SIZE) + 18
+
+
 def _legend_width(pic: Picture) -> float:
-    w = text_width("Legend", SMALL_SIZE, bold=True) + 16
-    for label, *_rest in _legend_items(pic):
-        w += 30 + text_width(label, SMALL_SIZE) + 18
-    for label, _dash in EDGE_LEGEND:
-        w += 40 + text_width(label, SMALL_SIZE) + 18
-    return w
+    return sum(_entry_width(e) for e in _legend_entries(pic))
 
 
 def to_svg(
@@ -1056,7 +1148,7 @@ def to_svg(
     A level with more boxes than fit in ``max_width`` pixels is wrapped into several lines;
     the ``width`` of the SVG is at most ``max_width`` (its ``viewBox`` holds the drawing)."""
     pic = wrapped(_picture(source, result, courses), max_width)
-    geo = _layout(pic)
+    geo = _layout(pic, max_width)
     W, H = geo.width, geo.height
     scale = min(1.0, max_width / W)
     out: list[str] = [
@@ -1087,8 +1179,12 @@ def to_svg(
     out.append("</defs>")
     out.append(f'<rect width="{_num(W)}" height="{_num(H)}" fill="#ffffff"/>')
     # header
-    out.append(_text(MARGIN, MARGIN + 20, _heading(pic), 19, weight="700"))
-    out.append(_text(MARGIN, MARGIN + 42, _subtitle(pic), 13, fill=MUTED))
+    y = MARGIN + 20
+    for j, line in enumerate(geo.head_lines):
+        out.append(_text(MARGIN, y + 24 * j, line, 19, weight="700"))
+    y += 24 * (len(geo.head_lines) - 1) + 22
+    for j, line in enumerate(geo.sub_lines):
+        out.append(_text(MARGIN, y + 17 * j, line, 13, fill=MUTED))
     # row bands and labels
     out.append('<g class="rows">')
     bands = _bands(pic)
@@ -1096,11 +1192,16 @@ def to_svg(
         rows = [r for r, band in enumerate(bands) if band == b]
         top = min(geo.row_top[r] for r in rows)
         h = max(geo.row_top[r] + geo.row_height[r] for r in rows) - top
+        above = BAND_LABEL_H if geo.compact else 0.0
         if (bands[-1] - b) % 2 == 0:
             out.append(
-                f'<rect x="{_num(MARGIN / 2)}" y="{_num(top - ROW_GAP / 2 + 6)}" width="{_num(W - MARGIN)}" '
-                f'height="{_num(h + ROW_GAP - 12)}" rx="10" fill="{BAND}"/>'
+                f'<rect x="{_num(MARGIN / 2)}" y="{_num(top - above - ROW_GAP / 2 + 6)}" width="{_num(W - MARGIN)}" '
+                f'height="{_num(h + above + ROW_GAP - 12)}" rx="10" fill="{BAND}"/>'
             )
+        if geo.compact:  # one line above the band
+            label = _cut_text(" · ".join(_row_types(pic, rows)), W - 2 * MARGIN, SMALL_SIZE, True)
+            out.append(_text(MARGIN, top - above - ROW_GAP / 2 + 24, label, SMALL_SIZE, fill=MUTED, weight="600"))
+            continue
         labels = _row_labels(pic, rows)
         y0 = top + h / 2 - (len(labels) - 1) * 8 + 4
         for j, label in enumerate(labels):
@@ -1168,12 +1269,24 @@ def _subtitle(pic: Picture) -> str:
     return text
 
 
-def _row_labels(pic: Picture, rows: list[int]) -> list[str]:
+def _row_types(pic: Picture, rows: list[int]) -> list[str]:
+    """The labels of the credential types in these rows, lowest rank first ("Courses" for the
+    row of courses)."""
     keys = [k for r in rows for k in pic.rows[r]]
     if keys and all(pic.nodes[k].kind == "course" for k in keys):
         return ["Courses"]
     present = {pic.nodes[k].type for k in keys}
-    labels = [label for t, label in pic.types.items() if t in present]
+    return [label for t, label in pic.types.items() if t in present]
+
+
+def _cut_text(text: str, width: float, size: float, bold: bool) -> str:
+    return text if text_width(text, size, bold=bold) <= width else _ellipsize(text, width, size, bold)
+
+
+def _row_labels(pic: Picture, rows: list[int]) -> list[str]:
+    labels = _row_types(pic, rows)
+    if labels == ["Courses"]:
+        return labels
     out: list[str] = []
     for label in labels[:3]:
         out.extend(wrap(label, LABEL_W - 14, SMALL_SIZE, bold=True, max_lines=2))
@@ -1272,33 +1385,38 @@ def _type_line(label: str, width: float) -> str:
 
 
 def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
-    y = geo.height - MARGIN - 30
-    x = MARGIN
+    lines = geo.legend_lines or [_legend_entries(pic)]
+    y = geo.height - MARGIN - 30 - 24 * (len(lines) - 1)
     out = ['<g class="legend">']
     out.append(
         f'<line x1="{_num(MARGIN)}" y1="{_num(y - 24)}" x2="{_num(geo.width - MARGIN)}" y2="{_num(y - 24)}" '
         f'stroke="#e3e7ec"/>'
     )
-    out.append(_text(x, y + 4, "Legend", SMALL_SIZE, fill=TEXT, weight="700"))
-    x += text_width("Legend", SMALL_SIZE, bold=True) + 16
-    for label, fill, stroke, bar in _legend_items(pic):
-        dash = ' stroke-dasharray="4 2"' if label == STATUS_LABELS["expired"] and pic.has_learner else ""
-        out.append(
-            f'<rect x="{_num(x)}" y="{_num(y - 8)}" width="22" height="16" rx="4" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="1.2"{dash}/>'
-        )
-        if bar:
-            out.append(f'<rect x="{_num(x + 3)}" y="{_num(y + 3)}" width="10" height="2.5" rx="1" fill="{bar}"/>')
-        out.append(_text(x + 30, y + 4, label, SMALL_SIZE, fill=TEXT))
-        x += 30 + text_width(label, SMALL_SIZE) + 18
-    for label, pattern in EDGE_LEGEND:
-        d = f' stroke-dasharray="{pattern}"' if pattern else ""
-        out.append(
-            f'<path d="M{_num(x)},{_num(y)} L{_num(x + 30)},{_num(y)}" stroke="{EDGE}" stroke-width="1.4"{d} '
-            f'fill="none" marker-end="url(#arrow)"/>'
-        )
-        out.append(_text(x + 40, y + 4, label, SMALL_SIZE, fill=TEXT))
-        x += 40 + text_width(label, SMALL_SIZE) + 18
+    for line in lines:
+        x = MARGIN
+        for kind, label, fill, stroke, bar, pattern in line:
+            if kind == "title":
+                out.append(_text(x, y + 4, label, SMALL_SIZE, fill=TEXT, weight="700"))
+            elif kind == "box":
+                dash = ' stroke-dasharray="4 2"' if label == STATUS_LABELS["expired"] and pic.has_learner else ""
+                out.append(
+                    f'<rect x="{_num(x)}" y="{_num(y - 8)}" width="22" height="16" rx="4" fill="{fill}" '
+                    f'stroke="{stroke}" stroke-width="1.2"{dash}/>'
+                )
+                if bar:
+                    out.append(
+                        f'<rect x="{_num(x + 3)}" y="{_num(y + 3)}" width="10" height="2.5" rx="1" fill="{bar}"/>'
+                    )
+                out.append(_text(x + 30, y + 4, label, SMALL_SIZE, fill=TEXT))
+            else:
+                d = f' stroke-dasharray="{pattern}"' if pattern else ""
+                out.append(
+                    f'<path d="M{_num(x)},{_num(y)} L{_num(x + 30)},{_num(y)}" stroke="{EDGE}" stroke-width="1.4"{d} '
+                    f'fill="none" marker-end="url(#arrow)"/>'
+                )
+                out.append(_text(x + 40, y + 4, label, SMALL_SIZE, fill=TEXT))
+            x += _entry_width((kind, label, fill, stroke, bar, pattern))
+        y += 24
     out.append("</g>")
     return out
 

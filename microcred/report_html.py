@@ -497,9 +497,10 @@ def _svg_element(svg: str) -> str:
     return svg[start:].strip() if start >= 0 else ""
 
 
-def stacking_svg(result: LearnerResult, catalog: Any) -> str | None:
-    """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`), or None
-    when that module is not installed, there is no catalogue, or the SVG is not inert."""
+def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = None) -> str | None:
+    """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`, at most
+    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when that module is
+    not installed, there is no catalogue, or the SVG is not inert."""
     if catalog is None:
         return None
     try:
@@ -511,13 +512,15 @@ def stacking_svg(result: LearnerResult, catalog: Any) -> str | None:
     to_svg = getattr(picture, "to_svg", None)
     if to_svg is None:
         return None
-    svg = to_svg(catalog, result, max_width=PICTURE_WIDTH)
+    svg = to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH)
     svg = _svg_element(svg) if isinstance(svg, str) else ""
     return svg if svg and svg_is_inert(svg) else None
 
 
 #: the widest the embedded picture is drawn: it fits the page at 1280 pixels
 PICTURE_WIDTH = 1200.0
+#: the picture for windows narrower than 1240 pixels: two boxes a line, legible from 600 up
+PICTURE_NARROW = 540.0
 #: the smallest text of the embedded picture, in CSS pixels, however narrow the page
 PICTURE_TEXT = 11.0
 
@@ -532,17 +535,25 @@ def _legible_width(svg: str) -> int:
 
 
 def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
-    svg = stacking_svg(result, catalog)
-    if svg is None:
+    wide = stacking_svg(result, catalog)
+    if wide is None:
         return ""
-    svg = scope_svg_ids(svg, hid + "-")
+    frames = []
+    narrow = stacking_svg(result, catalog, PICTURE_NARROW)
+    for svg, cls, scope in ((wide, "pic-wide", "-"), (narrow, "pic-narrow", "-n-")):
+        if svg is None:
+            continue
+        svg = scope_svg_ids(svg, hid + scope)
+        m = re.search(r'\swidth="([0-9.]+)"', svg)
+        most = f";--most:{math.ceil(float(m.group(1)) * 1.3)}px" if m else ""  # not blown up past 130 %
+        frames.append(f'<div class="svg-frame {cls}" style="--legible:{_legible_width(svg)}px{most}">{svg}</div>')
     who = _e(result.learner_name or result.learner_id)
     return (
-        f'<figure class="stacking-picture" aria-labelledby="{hid}-cap">'
+        f'<figure class="stacking-picture{" two-sizes" if len(frames) == 2 else ""}" aria-labelledby="{hid}-cap">'
         f'<input type="checkbox" class="zoom" id="{hid}-zoom">'
         f'<label for="{hid}-zoom" class="zoom-label">Full size</label>'
-        f'<div class="svg-frame" style="--legible:{_legible_width(svg)}px">{svg}</div>'
-        f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
+        + "".join(frames)
+        + f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
         "top; the table below says the same in words.</figcaption></figure>"
     )
 
@@ -768,6 +779,9 @@ background:#fff}
 @media (min-width:1240px){.stacking-picture{width:min(calc(100vw - 48px),1640px);left:50%;transform:translateX(-50%)}}
 .svg-frame{overflow-x:auto}
 .svg-frame svg{width:100%;max-width:100%;min-width:var(--legible,0);height:auto;display:block;margin:0 auto}
+.pic-narrow{display:none}
+@media screen and (max-width:1239px){.two-sizes .pic-wide{display:none}.two-sizes .pic-narrow{display:block}
+.pic-narrow svg{max-width:min(100%,var(--most,100%))}}
 .zoom{position:absolute;opacity:0;width:1px;height:1px}
 .zoom-label{position:absolute;top:10px;right:12px;font-size:.75rem;font-weight:600;color:#174a8b;background:#fff;
 border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
