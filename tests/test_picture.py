@@ -292,16 +292,33 @@ def test_svg_fits_a_browser_window_with_legible_text(catalog: Catalog, maya: Lea
     assert len(badge_lines) >= 2
 
 
-def test_a_narrow_picture_wraps_more(catalog: Catalog) -> None:
-    wide, narrow = P.wrapped(P.Picture.build(catalog), 1280), P.wrapped(P.Picture.build(catalog), 800)
+@pytest.mark.parametrize("max_width", [540, 800])
+def test_a_narrow_picture_wraps_more(catalog: Catalog, maya: LearnerResult, max_width: int) -> None:
+    wide, narrow = P.wrapped(P.Picture.build(catalog), 1280), P.wrapped(P.Picture.build(catalog), max_width)
     assert len(narrow.rows) > len(wide.rows) > 5
-    assert max(len(r) for r in narrow.rows) <= P.boxes_per_line(800) < P.boxes_per_line(1280)
+    assert max(len(r) for r in narrow.rows) < max(len(r) for r in wide.rows)
     for pic in (wide, narrow):  # every edge still goes up, and no credential is lost
         assert sorted(k for row in pic.rows for k in row) == sorted(P.Picture.build(catalog).nodes)
         assert all(pic.nodes[e.source].row < pic.nodes[e.target].row for e in pic.edges)
-    root = ET.fromstring(P.to_svg(catalog, max_width=800).encode("utf-8"))
-    assert float(root.get("width", 0)) <= 800
-    assert P._layout(narrow).width < P._layout(wide).width
+    root = ET.fromstring(P.to_svg(catalog, maya, max_width=max_width).encode("utf-8"))
+    width = float(root.get("width", 0))
+    scale = width / float(root.get("viewBox", "").split()[2])
+    assert width <= max_width
+    assert min(float(t.get("font-size", 0)) * scale for t in root.iter(f"{SVG}text")) >= 11
+    boxes = _boxes(root)
+    for spans in _spans_by_line(boxes).values():  # boxes of a line still do not overlap
+        assert all(x0 + w0 < x1 for (x0, w0), (x1, _w1) in itertools.pairwise(sorted(spans)))
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    lines = {t.get("y") for t in legend.iter(f"{SVG}text")}
+    assert len(lines) >= 2  # the legend wraps
+
+
+def _spans_by_line(boxes: dict[str, ET.Element]) -> dict[float, list[tuple[float, float]]]:
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for g in boxes.values():
+        r = _box_rect(g)
+        rows.setdefault(_y(g), []).append((float(r.get("x", 0)), float(r.get("width", 0))))
+    return rows
 
 
 def test_in_progress_shows_what_is_pending(catalog: Catalog) -> None:
