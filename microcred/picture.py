@@ -859,7 +859,7 @@ def _squeeze(pic: Picture, x: dict[str, float], widths: dict[str, float], room: 
 
     lo, hi = 0.0, 1.0
     best = squeezed(0.0)
-    for _ in range(12):
+    for _ in range(8):
         factor = (lo + hi) / 2
         trial = squeezed(factor)
         if extent(trial) <= room:
@@ -979,16 +979,21 @@ def wrapped(pic: Picture, max_width: float = MAX_WIDTH) -> Picture:
     lines, laid out again (``pic`` itself when no level is too wide). Lines are made shorter
     until the drawing, scaled to ``max_width``, keeps its smallest text at least
     :data:`MIN_TEXT` pixels high, or until shorter lines no longer make it narrower."""
+    return _wrapped(pic, max_width)[0]
+
+
+def _wrapped(pic: Picture, max_width: float) -> tuple[Picture, _Geometry]:
+    """:func:`wrapped`, and the layout of the picture it returns."""
     cap = boxes_per_line(max_width)
     out = _wrap(pic, cap)
-    width = _layout(out, max_width).width
-    while cap > 1 and width * MIN_TEXT / SMALL_SIZE > max_width:
+    geo = _layout(out, max_width)
+    while cap > 1 and geo.width * MIN_TEXT / SMALL_SIZE > max_width:
         shorter = _wrap(pic, cap - 1)
-        narrower = _layout(shorter, max_width).width
-        if narrower >= width - 1:  # the heading or the legend sets the width now
+        narrower = _layout(shorter, max_width)
+        if narrower.width >= geo.width - 1:  # the heading or the legend sets the width now
             break
-        cap, out, width = cap - 1, shorter, narrower
-    return out
+        cap, out, geo = cap - 1, shorter, narrower
+    return out, geo
 
 
 def _wrap(pic: Picture, cap: int) -> Picture:
@@ -1147,8 +1152,7 @@ def to_svg(
 
     A level with more boxes than fit in ``max_width`` pixels is wrapped into several lines;
     the ``width`` of the SVG is at most ``max_width`` (its ``viewBox`` holds the drawing)."""
-    pic = wrapped(_picture(source, result, courses), max_width)
-    geo = _layout(pic, max_width)
+    pic, geo = _wrapped(_picture(source, result, courses), max_width)
     W, H = geo.width, geo.height
     scale = min(1.0, max_width / W)
     out: list[str] = [
