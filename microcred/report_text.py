@@ -99,6 +99,19 @@ def _dates(r: CredentialResult) -> str:
     return text
 
 
+def _when(r: CredentialResult) -> str:
+    """The date a credential was earned, as the first column of a summary line."""
+    return r.earned_on.isoformat() if r.earned_on else " " * 10
+
+
+def _until(r: CredentialResult) -> str:
+    """After a summary line's title: held by award, and until when."""
+    text = ", awarded" if r.awarded else ""
+    if r.expires_on:
+        text += (", expired " if r.status == "expired" else ", expires ") + r.expires_on.isoformat()
+    return text
+
+
 def credential_block(r: CredentialResult, detail: bool = True, titles: dict[str, str] | None = None) -> list[str]:
     head = f"{STATUS_MARK[r.status]} {r.title} ({r.id}, {r.type}): "
     head += _dates(r) or STATUS_WORD[r.status]
@@ -167,10 +180,8 @@ def summary(result: LearnerResult, *, show_all: bool = False) -> list[str]:
     earned = sorted(by["earned"], key=lambda r: (r.earned_on.toordinal() if r.earned_on else 0, r.id), reverse=True)
     lines.append("")
     if earned:
-        lines.append(f"Earned ({len(earned)}):")
-        col = min(max(len(title(r)) for r in earned), 56)
-        for r in earned:
-            lines.append(f"  ✓ {title(r):<{col}}  {_dates(r)}")
+        lines.append(f"Earned ({len(earned)}), latest first:")
+        lines += [f"  ✓ {_when(r)}  {title(r)}{_until(r)}" for r in earned]
     else:
         lines.append("Earned: nothing yet.")
     if by["in_progress"]:
@@ -191,8 +202,8 @@ def summary(result: LearnerResult, *, show_all: bool = False) -> list[str]:
             lines.append(head + ": " + _missing_briefly(r, WIDTH - len(head) - 2) if r.missing else head)
     if by["expired"]:
         lines.append(f"Expired ({len(by['expired'])}):")
-        for r in by["expired"]:
-            lines.append(f"  ⌛ {title(r)}  {_dates(r)}")
+        expired = sorted(by["expired"], key=lambda r: r.expires_on.toordinal() if r.expires_on else 0, reverse=True)
+        lines += [f"  ⌛ {_when(r)}  {title(r)}{_until(r)}" for r in expired]
     if show_all and by["not_started"]:
         lines.append(f"Not started ({len(by['not_started'])}):")
         lines += [f"  · {title(r)}" for r in sorted(by["not_started"], key=lambda r: r.title)]

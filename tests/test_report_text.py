@@ -133,10 +133,11 @@ def test_summary_answers_first(catalog: Catalog) -> None:
     assert len(lines) <= 20, len(lines)
     assert lines[0] == "Maya Chen (S1001) — as of 2026-05-20"
     assert lines[1] == "22 credentials: 6 earned, 4 partial, 12 not started"
-    assert "Earned (6):" in lines
-    earned = lines[lines.index("Earned (6):") + 1 : lines.index("Earned (6):") + 7]
+    head = lines.index("Earned (6), latest first:")
+    earned = lines[head + 1 : head + 7]
     assert all(line.startswith("  ✓ ") for line in earned)
-    assert "Certificate in Data Analytics (certificate)  earned 2026-05-08" in earned[0]  # the latest first
+    assert earned[0] == "  ✓ 2026-05-08  Certificate in Data Analytics (certificate)"
+    assert earned[-1] == "  ✓ 2023-12-15  Data Literacy (badge)"
     nxt = lines.index("Next (the closest 3 of 4 partial):")
     assert lines[nxt + 1] == "  ○  75% Business Analytics: missing course ISMG 4700"
     assert "--detail" in lines[-1] and "--all" in lines[-1]
@@ -147,10 +148,12 @@ def test_summary_in_progress_and_expired(catalog: Catalog) -> None:
     jordan = render(learner(catalog, "in-progress.yaml"))
     assert "In progress (2), earned once the courses in progress are passed:" in jordan
     assert "  ◐ Cloud Computing Essentials (microcredential)  75% so far, waiting on course CSCI 3800" in jordan
-    assert "  ✓ Cloud Foundations (badge)  earned 2025-05-09, expires 2027-05-09" in jordan
+    assert "  ✓ 2025-05-09  Cloud Foundations (badge), expires 2027-05-09" in jordan
     samuel = render(learner(catalog, "expired.yaml"))
     assert "Expired (2):" in samuel
-    assert "  ⌛ Cloud Foundations (badge)  earned 2022-12-16, expired 2024-12-16" in samuel
+    assert samuel.index("  ⌛ 2022-12-16  Cloud Foundations (badge), expired 2024-12-16") < samuel.index(
+        "  ⌛ 2021-06-01  AWS Certified Cloud Practitioner (recognized) (badge), awarded, expired 2024-06-01"
+    )  # the latest to expire first
 
 
 def test_detail_keeps_the_full_report(catalog: Catalog) -> None:
