@@ -801,7 +801,8 @@ table.counted,table.stacks,table.not-counted,table.exceptions,table.pathways-tab
 @media screen and (max-width:760px){.page{padding:20px 14px 40px}
 .toc ol{columns:1}.learner-head{padding:16px}.credential{padding:14px 14px 16px}
 .summary-table th,.summary-table td{padding:7px 6px}.progress-small{min-width:0}.progress-small .bar{min-width:56px}
-.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}}
+.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}
+.counted th,.counted td{padding:6px 5px}.counted td:nth-child(2),.counted th:nth-child(2){display:none}}
 @media print{
 @page{margin:14mm 12mm}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}

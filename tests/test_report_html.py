@@ -741,6 +741,9 @@ document.querySelectorAll('figure.stacking-picture svg').forEach(function(svg){
   var least=1e9;svg.querySelectorAll('text').forEach(function(el){var m=el.getScreenCTM();
     var px=parseFloat(el.getAttribute('font-size'))*Math.hypot(m.a,m.b);if(px<least)least=px;});
   out.text.push(least);var f=svg.parentElement;out.frames.push(f.scrollWidth-f.clientWidth);});
+out.past=[];document.querySelectorAll('body *').forEach(function(el){  // past the window, inside a scroller
+  if(!(el instanceof SVGElement)&&el.getBoundingClientRect().right>d.clientWidth+0.5&&out.past.length<5)
+    out.past.push(el.tagName+' in '+(el.closest('table,section')||{className:''}).className);});
 var pre=document.createElement('pre');pre.id='measured';pre.textContent=JSON.stringify(out);
 document.body.appendChild(pre);})();</script>"""
 
@@ -764,6 +767,7 @@ def test_chromium_readable_at_any_width(tmp_path: Path, page: str, width: int) -
     m = measure(tmp_path, page, width)
     assert m["errors"] == []
     assert m["scroll"] <= m["client"], f"the page is {m['scroll']} pixels wide in a {m['client']}-pixel window"
+    assert m["past"] == []  # nor does any table need scrolling sideways within itself
     assert len(m["tables"]) == 12  # two a learner: started, and not started (collapsed, still laid out)
     for table in m["tables"]:
         assert table["past_right"] <= 0.5 and table["hidden"] <= 0, table
@@ -786,7 +790,7 @@ def test_the_width_check_sees_an_overflow(tmp_path: Path) -> None:
     )
     m = measure(tmp_path, page, 600)
     assert m["scroll"] > m["client"]
-    assert m["tables"][0]["past_right"] > 0
+    assert m["tables"][0]["past_right"] > 0 and m["past"]
     assert m["text"][0] < 3
     assert m["errors"] and "undefined_function" in m["errors"][0]
 
