@@ -210,7 +210,7 @@ def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optiona
         line.append('<span class="tag tag-waived">waived</span>')
     elif node.note:
         line.append(f'<span class="tag">{_e(node.note)}</span>')
-    elif not node.satisfied and node.kind in COMPOSITE and not optional:
+    elif state == "progress" and node.kind in COMPOSITE:  # "not met" says 0 already
         line.append(f'<span class="node-pct">{_e(percent_text(node.progress))}</span>')
     head = (
         f'<span class="req-line"><span class="mark mark-{state}" aria-hidden="true">{mark}</span>'

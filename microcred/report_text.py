@@ -74,7 +74,7 @@ def _tree(
         extra = "  (waived)"
     elif node.note:
         extra = f"  ({node.note})"
-    elif not node.satisfied and not optional and node.kind in COMPOSITE:
+    elif not node.satisfied and not optional and node.progress > 0 and node.kind in COMPOSITE:
         extra = f"  {percent_text(node.progress)}"
     lines.append(f"{'  ' * depth}{mark} {describe(node, titles)}{extra}")
     for a in node.applied:
