@@ -23,6 +23,7 @@ import datetime as dt
 import itertools
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -331,9 +332,47 @@ def _initial_order(layers: list[list[str]], down: dict[str, list[str]]) -> list[
     return order
 
 
+#: results of the layout steps that depend only on the graph's shape, not on the learner, so
+#: that a report of many learners against one catalogue lays the picture out once: a pure
+#: function's results keyed by all of its inputs (bounded: the oldest go first)
+_SHAPES: dict[tuple[object, ...], object] = {}
+_SHAPES_MAX = 64
+
+
+_SHAPES_LOCK = threading.Lock()
+
+
+def _remember(key: tuple[object, ...], value: object) -> None:
+    with _SHAPES_LOCK:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.pop(next(iter(_SHAPES)), None)
+        _SHAPES[key] = value
+
+
+def _shape(pic: Picture) -> tuple[object, ...]:
+    """Everything about ``pic`` that ordering and placing its boxes depend on."""
+    return (
+        tuple((k, n.kind, n.row) for k, n in pic.nodes.items()),
+        tuple((e.source, e.target, e.kind) for e in pic.edges),
+    )
+
+
 def _order(pic: Picture) -> None:
     """Fill ``pic.layers``, ``pic.routes`` and ``pic.rows``: credentials ordered to keep
     crossings few, long edges through waypoints; courses below, by their credentials."""
+    key = ("order", *_shape(pic))
+    found = _SHAPES.get(key)
+    if isinstance(found, tuple):
+        layers, routes = found
+        pic.layers = [list(layer) for layer in layers]
+        pic.routes = [list(route) for route in routes]
+        pic.rows = [[n for n in layer if not is_waypoint(n)] for layer in pic.layers]
+        return
+    _order_afresh(pic)
+    _remember(key, (tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes))))
+
+
+def _order_afresh(pic: Picture) -> None:
     nrows = max((n.row for n in pic.nodes.values()), default=-1) + 1
     layers: list[list[str]] = [[] for _ in range(nrows)]
     for n in pic.nodes.values():
@@ -887,8 +926,14 @@ def _layout(pic: Picture, max_width: float = MAX_WIDTH) -> _Geometry:
     for layer in pic.layers:
         for k in layer:
             widths[k] = 0.0 if is_waypoint(k) else (BOX_W if pic.nodes[k].kind == "credential" else COURSE_W)
-    x = _assign_x(pic, widths)
-    _squeeze(pic, x, widths, max_width - 2 * MARGIN - label_w)
+    shape = ("x", *_shape(pic), tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes)), max_width - label_w)
+    found = _SHAPES.get(shape)
+    if isinstance(found, dict):
+        x: dict[str, float] = dict(found)
+    else:
+        x = _assign_x(pic, widths)
+        _squeeze(pic, x, widths, max_width - 2 * MARGIN - label_w)
+        _remember(shape, dict(x))
     nrows = len(pic.layers)
     row_height = [box_h] * nrows
     course_cols: dict[str, tuple[float, float]] = {}

@@ -321,6 +321,16 @@ def _spans_by_line(boxes: dict[str, ET.Element]) -> dict[float, list[tuple[float
     return rows
 
 
+def test_layouts_remembered_across_learners_change_nothing(catalog: Catalog, maya: LearnerResult) -> None:
+    """The layout of a catalogue's shape is worked out once for many learners: what is
+    remembered gives the same picture as working it out afresh."""
+    again = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
+    P._SHAPES.clear()
+    fresh = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
+    assert again == fresh
+    assert P._SHAPES  # and it was remembered
+
+
 def test_in_progress_shows_what_is_pending(catalog: Catalog) -> None:
     """A credential in progress at 0 % still shows its pending part, not an empty bar."""
     src = next(read_transcripts(ROOT / "examples/example-university/transcripts/in-progress.yaml"))
