@@ -28,13 +28,28 @@ Readings of the contract taken here (each quoted where it is used):
   credential awarded on or before the cut date.
 * In-progress attempts (status ``in_progress``) count, for the ``in_progress`` status only, as
   passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points.
+
+Extensions (docs/rules.md "Caps", the transcript's ``exceptions``):
+
+* A waiver (``waive: ID``, optionally limited to the credential whose rule holds the node)
+  makes every node with that ``id`` met: progress 1, nothing counted below it, no dates.
+* A substitution (``substitute: {course: X, for: Y}``, optionally for one credential) makes
+  attempts of X attempts of Y for that credential: they compete with Y's own attempts under
+  the repeats policy, match as Y and carry Y's catalogue credits.
+* ``limits.prior_learning_credits: P``: of the awards admitted by ``credits`` nodes, a set
+  worth at most P credits counts (every such set is tried).
+* ``limits.shared_with: [{credential: B, max_courses: N | max_credits: X}]``: of the courses
+  counted toward B (given: B's result lists them), a set of at most N courses (X credits)
+  may count here (every such set is tried); the others count nowhere in this credential
+  (a GPA still averages them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -54,7 +69,7 @@ from microcred.rules.nodes import (
 )
 from microcred.rules.selectors import course_matches
 from microcred.taxonomy.grades import GradeScale
-from microcred.transcript import Awarded, Transcript
+from microcred.transcript import Awarded, Substitute, Transcript, Waive
 
 # --------------------------------------------------------------------------- dates
 
@@ -164,13 +179,22 @@ class Cred:
     window: Duration | None
 
 
-Node = Leaf | Gpa | Group | Cred
+@dataclass
+class Waived:
+    """A node an advisor waived: met, counting nothing."""
+
+    window: Duration | None = None
+
+
+Node = Leaf | Gpa | Group | Cred | Waived
 
 
 @dataclass
 class Ctx:
     catalog: Catalog
     scale: GradeScale
+    #: (node id, credential or None) of each waiver
+    waivers: tuple[tuple[str, str | None], ...] = ()
 
     def min_points(self, grade: str | None) -> Fraction | None:
         if grade is None:
@@ -182,6 +206,8 @@ class Ctx:
 
 def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack: tuple[str, ...]) -> Node:
     """The rule with min_grade and shared pushed down to the leaves and credentials inlined."""
+    if rule.id is not None and any(w == rule.id and c in (None, stack[-1]) for w, c in ctx.waivers):
+        return Waived()
     if rule.min_grade is not None:
         min_grade = rule.min_grade  # the nearest min_grade wins
     shared = shared or rule.shared
@@ -223,7 +249,7 @@ def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack:
 
 
 def leaves_of(node: Node | None) -> list[Leaf]:
-    if node is None or isinstance(node, Gpa):
+    if node is None or isinstance(node, (Gpa, Waived)):
         return []
     if isinstance(node, Leaf):
         return [node]
@@ -233,7 +259,7 @@ def leaves_of(node: Node | None) -> list[Leaf]:
 
 
 def gpas_of(node: Node | None) -> list[Gpa]:
-    if node is None or isinstance(node, Leaf):
+    if node is None or isinstance(node, (Leaf, Waived)):
         return []
     if isinstance(node, Gpa):
         return [node]
@@ -257,6 +283,16 @@ class TooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Caps:
+    """What a credential's ``limits`` allow: awards admitted for credit worth at most ``prior``
+    credits in all; of each set of courses in ``shared``, at most ``limit`` courses (or
+    credits, when ``by_credits``)."""
+
+    prior: Fraction | None = None
+    shared: tuple[tuple[frozenset[str], bool, Fraction], ...] = ()
+
+
 @dataclass
 class Evaluation:
     ctx: Ctx
@@ -264,6 +300,9 @@ class Evaluation:
     root: Node
     gpa_met: dict[int, bool] = field(default_factory=dict)
     assignments: int = 0
+    caps: Caps = field(default_factory=Caps)
+    #: the admitted awards allowed to count (None: every one held)
+    award_ok: frozenset[str] | None = None
 
     # ---- leaves
 
@@ -310,7 +349,7 @@ class Evaluation:
             else:
                 c = sum((frac(self.course_of(a).credits) for a in atts), Fraction(0))
                 for cid in node.admits:
-                    if cid in self.scenario.held:
+                    if cid in self.scenario.held and (self.award_ok is None or cid in self.award_ok):
                         cred = self.ctx.catalog.credentials[cid]
                         c += frac(cred.credits or 0)
                 p = min(c, node.need) / node.need
@@ -318,6 +357,8 @@ class Evaluation:
         elif isinstance(node, Gpa):
             p = Fraction(1) if self.gpa_met[id(node)] else Fraction(0)
             dates = frozenset()
+        elif isinstance(node, Waived):
+            p, dates = Fraction(1), frozenset()
         elif isinstance(node, Cred):
             if node.credential in self.scenario.held:
                 # the award satisfies it; nothing is counted by the inlined rule
@@ -352,11 +393,48 @@ class Evaluation:
     def best_progress(self, limit: int | None = None) -> Fraction:
         for g in gpas_of(self.root):
             self.gpa_met[id(g)] = self.gpa(g)
+        attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
+        # every set of admitted awards, and of capped courses, the caps allow
+        award_sets: list[frozenset[str] | None] = [None]
+        if self.caps.prior is not None:
+            held = sorted({c for leaf in leaves_of(self.root) for c in leaf.admits if c in self.scenario.held})
+            worth = {c: frac(self.ctx.catalog.credentials[c].credits or 0) for c in held}
+            award_sets = [
+                frozenset(s)
+                for r in range(len(held) + 1)
+                for s in itertools.combinations(held, r)
+                if sum((worth[c] for c in s), Fraction(0)) <= self.caps.prior
+            ]
+        course_sets: list[frozenset[str] | None] = [None]
+        capped = sorted({a.course for a in attempts if any(a.course in keys for keys, _b, _l in self.caps.shared)})
+
+        def used(s: Sequence[str], keys: frozenset[str], by_credits: bool) -> Fraction:
+            each = [frac(self.ctx.catalog.courses[c].credits) if by_credits else Fraction(1) for c in s if c in keys]
+            return sum(each, Fraction(0))
+
+        if self.caps.shared:
+            course_sets = [
+                frozenset(s)
+                for r in range(len(capped) + 1)
+                for s in itertools.combinations(capped, r)
+                if all(used(s, keys, by_credits) <= cap for keys, by_credits, cap in self.caps.shared)
+            ]
+        best = Fraction(0)
+        for awards in award_sets:
+            for courses in course_sets:
+                self.award_ok = awards
+                allowed = [a for a in attempts if courses is None or a.course not in capped or a.course in courses]
+                best = max(best, self._best(allowed, limit))
+                if best == 1:
+                    return best
+        return best
+
+    def _best(self, attempts: list[Att], limit: int | None) -> Fraction:
+        """The best progress when ``attempts`` may count (and the awards ``award_ok`` allows)."""
         # leaves inside credentials satisfied by an award count nothing: leave them out
         leaves = self._live_leaves(self.root)
         exclusive = [leaf for leaf in leaves if not leaf.shared]
         shared = [leaf for leaf in leaves if leaf.shared]
-        attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
         # each attempt: to no leaf, or to one non-shared leaf that may count it
         per_attempt: list[list[Leaf | None]] = []
         for a in attempts:
@@ -371,9 +449,9 @@ class Evaluation:
             total *= len(opts)
         for subsets in per_shared:
             total *= len(subsets)
-        self.assignments = total
-        if limit is not None and total > limit:
-            raise TooLarge(total)
+        self.assignments += total
+        if limit is not None and self.assignments > limit:
+            raise TooLarge(self.assignments)
         best = Fraction(0)
         for choice in itertools.product(*per_attempt):
             base: dict[int, set[Att]] = {}
@@ -392,7 +470,7 @@ class Evaluation:
         return best
 
     def _live_leaves(self, node: Node | None) -> list[Leaf]:
-        if node is None or isinstance(node, Gpa):
+        if node is None or isinstance(node, (Gpa, Waived)):
             return []
         if isinstance(node, Leaf):
             return [node]
@@ -418,9 +496,21 @@ class RefResult:
 
 
 class Reference:
-    def __init__(self, catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        transcript: Transcript,
+        as_of: dt.date,
+        *,
+        limit: int | None = None,
+        counted: Mapping[str, Iterable[str]] | None = None,
+    ):
+        """``counted``: for each credential B a ``shared_with`` cap names, the courses counted
+        toward B (by B's result)."""
         self.catalog = catalog
-        self.ctx = Ctx(catalog, catalog.grade_scale)
+        waivers = tuple((e.waive, e.credential) for e in transcript.exceptions if isinstance(e, Waive))
+        self.ctx = Ctx(catalog, catalog.grade_scale, waivers)
+        self.counted = {k: frozenset(v) for k, v in (counted or {}).items()}
         self.t = transcript
         self.as_of = as_of
         self.limit = limit
@@ -429,8 +519,7 @@ class Reference:
         self.done: list[Att] = []
         self.wild: list[Att] = []
         for i, a in enumerate(transcript.attempts):
-            if a.course not in catalog.courses:
-                continue  # "counts nowhere"
+            # a course the catalogue lacks counts nowhere, unless substituted for one it has
             if a.status in ("completed", "transfer"):
                 assert a.date is not None and a.grade is not None
                 if a.date > as_of:
@@ -472,12 +561,34 @@ class Reference:
         atts = [a for a in self.done if a.date <= cut]
         if in_progress:
             atts += [Att(a.course, a.date, None, wild_points, True, wild=True, index=a.index) for a in self.wild]
+        subs = {
+            e.substitute.course: e.substitute.for_
+            for e in self.t.exceptions
+            if isinstance(e, Substitute) and e.credential in (None, cid)
+        }
+        atts = [dataclasses.replace(a, course=subs.get(a.course, a.course)) for a in atts]
+        atts = [a for a in atts if a.course in self.catalog.courses]
         scen = Scenario(choose_attempts(atts, self.catalog.repeats), self.held(cut))
         root = expand(self.ctx, cred.requires, cred.min_grade, False, (cid,))
-        ev = Evaluation(self.ctx, scen, root)
+        ev = Evaluation(self.ctx, scen, root, caps=self.caps(cid))
         p = ev.best_progress(self.limit)
         self.max_assignments = max(self.max_assignments, ev.assignments)
         return p
+
+    def caps(self, cid: str) -> Caps:
+        lim = self.catalog.credentials[cid].limits
+        if lim is None:
+            return Caps()
+        prior = frac(lim.prior_learning_credits) if lim.prior_learning_credits is not None else None
+        shared = []
+        for s in lim.shared_with:
+            if s.credential not in self.counted:
+                raise KeyError(f"{cid} caps what it shares with {s.credential}: pass counted={{{s.credential!r}: ...}}")
+            if s.max_credits is not None:
+                shared.append((self.counted[s.credential], True, frac(s.max_credits)))
+            else:
+                shared.append((self.counted[s.credential], False, Fraction(s.max_courses or 0)))
+        return Caps(prior, tuple(shared))
 
     # ---- one credential
 
@@ -517,9 +628,14 @@ class Reference:
 
 
 def reference_evaluate(
-    catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None
+    catalog: Catalog,
+    transcript: Transcript,
+    as_of: dt.date,
+    *,
+    limit: int | None = None,
+    counted: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, RefResult]:
-    return Reference(catalog, transcript, as_of, limit=limit).evaluate()
+    return Reference(catalog, transcript, as_of, limit=limit, counted=counted).evaluate()
 
 
 __all__: Sequence[str] = ["RefResult", "Reference", "TooLarge", "add_span", "reference_evaluate"]

@@ -109,6 +109,7 @@ class Profile:
     passing_bias: bool = False
     award_odds: int = 4  # a transcript holds awards 1 / (odds + 1) of the time
     lasting_awards: bool = False  # awards of credentials other rules name: never expire, late, likely
+    extensions: bool = False  # node ids, caps (`limits`), waivers and substitutions
 
 
 PLAIN = Profile()
@@ -117,6 +118,9 @@ DENSE = Profile(min_grade_odds=3, window_odds=3, shared_odds=6, credential_weigh
 #: Stacking on awarded credentials: every transcript holds awards, mostly of credentials other
 #: rules name, late and lasting, so the earliest date can hang on an award, not an attempt.
 AWARDS = Profile(credential_weight=4, max_courses=5, passing_bias=True, award_odds=0, lasting_awards=True)
+#: The extensions: caps on prior learning and on courses shared with another credential, and
+#: advisors' waivers (of nodes with an ``id``) and substitutions.
+EXTENSIONS = Profile(credential_weight=3, max_courses=5, passing_bias=True, award_odds=1, extensions=True)
 
 
 class RuleGen:
@@ -291,6 +295,8 @@ def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
     for cred in creds:
         if cred["id"] not in referenced and rarely(draw, 3):
             cred["valid_for"] = dict(draw(st.sampled_from(VALIDITY)))
+    if profile.extensions:
+        _extend_catalog(draw, creds)
     return {
         "catalog": {"id": "gen", "name": "Generated", "repeats": repeats},
         "taxonomy": TAXONOMY,
@@ -461,4 +467,105 @@ def cases(draw: st.DrawFn, profile: Profile = PLAIN) -> Case:
     """A small catalogue and one learner's transcript for it."""
     cspec = draw(catalog_specs(profile))
     tspec = draw(transcript_specs(cspec, profile))
+    if profile.extensions:
+        _add_exceptions(draw, cspec, tspec)
     return Case(cspec, tspec, build_catalog(cspec), build_transcript(tspec))
+
+
+# --------------------------------------------------------------------------- extensions
+#
+# Caps (``limits``), node ids, and the transcript's ``exceptions``. Kept away from what is
+# left open: a waiver limited to a credential names one no other rule inlines (is the limit
+# the credential being evaluated, or the one whose rule holds the node?); a substitution
+# never chains (X for Y, Y for Z), a course stands for one course at most, and the courses a
+# substitution merges are repaired like one course (no two attempts on one day, no F beside
+# a W under ``repeats: best``, an in-progress attempt only beside failures without points).
+
+
+def _extend_catalog(draw: st.DrawFn, creds: list[dict[str, Any]]) -> None:
+    for i, cred in enumerate(creds):
+        n = 0
+
+        def name(rule: Any) -> None:
+            nonlocal n
+            if not isinstance(rule, dict):
+                return
+            if draw(st.integers(0, 2)) == 0:
+                n += 1
+                rule["id"] = f"r{n}"
+            for key in ("all", "any", "of"):
+                for kid in rule.get(key, []):
+                    name(kid)
+
+        name(cred.get("requires"))
+        limits: dict[str, Any] = {}
+        if _admitted(cred.get("requires")) and draw(st.booleans()):
+            limits["prior_learning_credits"] = draw(st.integers(0, 8))
+        if i > 0 and draw(st.booleans()):
+            caps = []
+            for other in draw(st.lists(st.sampled_from([c["id"] for c in creds[:i]]), min_size=1, max_size=2)):
+                if draw(st.booleans()):
+                    caps.append({"credential": other, "max_courses": draw(st.integers(0, 2))})
+                else:
+                    caps.append({"credential": other, "max_credits": draw(st.integers(0, 6))})
+            limits["shared_with"] = caps
+        if limits:
+            cred["limits"] = limits
+
+
+def _node_ids(rule: Any) -> set[str]:
+    if not isinstance(rule, dict):
+        return set()
+    out = {rule["id"]} if "id" in rule else set()
+    for key in ("all", "any", "of"):
+        for kid in rule.get(key, []):
+            out |= _node_ids(kid)
+    return out
+
+
+def _add_exceptions(draw: st.DrawFn, cspec: dict[str, Any], tspec: dict[str, Any]) -> None:
+    exceptions: list[dict[str, Any]] = []
+    ids = {c["id"]: _node_ids(c.get("requires")) for c in cspec["credentials"]}
+    named = sorted({(i, cid) for cid, got in ids.items() for i in got})
+    if named and draw(st.booleans()):
+        for node, owner in draw(st.lists(st.sampled_from(named), min_size=1, max_size=2, unique=True)):
+            w: dict[str, Any] = {"waive": node, "reason": "advisor"}
+            if owner not in cspec["_referenced"] and draw(st.booleans()):
+                w["credential"] = owner
+            exceptions.append(w)
+    course_ids = [c["id"] for c in cspec["courses"]]
+    attempts: list[dict[str, Any]] = tspec["attempts"]
+    best = cspec["catalog"]["repeats"] == "best"
+    family: dict[str, str] = {}  # taken course -> the course it stands for
+    for _ in range(draw(st.integers(0, 2))):
+        taken = draw(st.sampled_from([*course_ids, "XFER 1000"]))
+        target = draw(st.sampled_from(course_ids))
+        if taken == target or taken in family or taken in family.values() or target in family:
+            continue
+        if taken == "XFER 1000":
+            attempts.append(
+                {
+                    "course": taken,
+                    "date": draw(st.sampled_from(DATES)).isoformat(),
+                    "grade": draw(st.sampled_from(GRADES)),
+                }
+            )
+        merged = [a for a in attempts if a["course"] in (taken, target) or family.get(a["course"]) == target]
+        days = [a["date"] for a in merged if "date" in a]
+        grades = {a["grade"] for a in merged if "grade" in a}
+        pending = [a for a in merged if a.get("status") == "in_progress"]
+        if len(days) != len(set(days)) or (best and "F" in grades and grades & FAILING_NO_POINTS):
+            if taken == "XFER 1000":
+                attempts.pop()
+            continue
+        if pending and (len(pending) > 1 or not grades <= FAILING_NO_POINTS):
+            if taken == "XFER 1000":
+                attempts.pop()
+            continue
+        family[taken] = target
+        sub: dict[str, Any] = {"substitute": {"course": taken, "for": target}, "reason": "equivalent"}
+        if draw(st.booleans()):
+            sub["credential"] = draw(st.sampled_from([c["id"] for c in cspec["credentials"]]))
+        exceptions.append(sub)
+    if exceptions:
+        tspec["exceptions"] = exceptions
