@@ -25,7 +25,8 @@ Readings of the contract taken here (each quoted where it is used):
 * ``credential: X``: an award of X held at the cut date satisfies it (progress 1, no courses,
   no dates); otherwise X's rule is evaluated inline, its leaves are leaves of the parent.
 * ``credits`` nodes admitting credentials add the catalogue ``credits`` of each admitted
-  credential awarded on or before the cut date.
+  credential awarded on or before the cut date; within one credential such an award counts
+  like a course, toward one ``credits`` node only unless the node is shared (docs/rules.md).
 * In-progress attempts (status ``in_progress``) count, for the ``in_progress`` status only, as
   passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points.
 
@@ -107,6 +108,7 @@ class Att:
     passing: bool
     wild: bool = False
     index: int = 0  # position in the transcript, only to keep attempts distinct
+    award: str | None = None  # an awarded credential admitted for credit (course: "credential:<id>")
 
     def meets(self, min_points: Fraction | None) -> bool:
         if not self.passing:
@@ -277,6 +279,7 @@ class Scenario:
 
     chosen: dict[str, Att]
     held: frozenset[str]  # credentials awarded on or before the cut date and not expired
+    award_dates: dict[str, dt.date] = field(default_factory=dict)  # of those held
 
 
 class TooLarge(Exception):
@@ -301,8 +304,6 @@ class Evaluation:
     gpa_met: dict[int, bool] = field(default_factory=dict)
     assignments: int = 0
     caps: Caps = field(default_factory=Caps)
-    #: the admitted awards allowed to count (None: every one held)
-    award_ok: frozenset[str] | None = None
 
     # ---- leaves
 
@@ -310,12 +311,20 @@ class Evaluation:
         return self.ctx.catalog.courses[a.course]
 
     def eligible(self, leaf: Leaf, a: Att) -> bool:
+        if a.award is not None:
+            # "an admitted award counts like a course: toward one credits node only"
+            return leaf.kind == "credits" and a.award in leaf.admits
         if not a.meets(leaf.min_points):
             return False
         if leaf.kind == "course":
             return a.course == leaf.course
         assert leaf.selector is not None
         return course_matches(self.course_of(a), leaf.selector)
+
+    def credits_of(self, a: Att) -> Fraction:
+        if a.award is not None:
+            return frac(self.ctx.catalog.credentials[a.award].credits or 0)
+        return frac(self.course_of(a).credits)
 
     def gpa(self, g: Gpa) -> bool:
         num = Fraction(0)
@@ -347,11 +356,7 @@ class Evaluation:
                 k = len({a.course for a in atts})
                 p = min(Fraction(k), node.need) / node.need
             else:
-                c = sum((frac(self.course_of(a).credits) for a in atts), Fraction(0))
-                for cid in node.admits:
-                    if cid in self.scenario.held and (self.award_ok is None or cid in self.award_ok):
-                        cred = self.ctx.catalog.credentials[cid]
-                        c += frac(cred.credits or 0)
+                c = sum((self.credits_of(a) for a in atts), Fraction(0))
                 p = min(c, node.need) / node.need
             dates = frozenset(a.date for a in atts)
         elif isinstance(node, Gpa):
@@ -396,8 +401,9 @@ class Evaluation:
         attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
         # every set of admitted awards, and of capped courses, the caps allow
         award_sets: list[frozenset[str] | None] = [None]
+        admitted = {c for leaf in leaves_of(self.root) for c in leaf.admits if c in self.scenario.held}
         if self.caps.prior is not None:
-            held = sorted({c for leaf in leaves_of(self.root) for c in leaf.admits if c in self.scenario.held})
+            held = sorted(admitted)
             worth = {c: frac(self.ctx.catalog.credentials[c].credits or 0) for c in held}
             award_sets = [
                 frozenset(s)
@@ -422,8 +428,13 @@ class Evaluation:
         best = Fraction(0)
         for awards in award_sets:
             for courses in course_sets:
-                self.award_ok = awards
                 allowed = [a for a in attempts if courses is None or a.course not in capped or a.course in courses]
+                # the admitted awards held (those the caps allow) take part like attempts
+                allowed += [
+                    Att("credential:" + c, self.scenario.award_dates[c], None, None, True, award=c)
+                    for c in sorted(admitted)
+                    if awards is None or c in awards
+                ]
                 best = max(best, self._best(allowed, limit))
                 if best == 1:
                     return best
@@ -568,7 +579,9 @@ class Reference:
         }
         atts = [dataclasses.replace(a, course=subs.get(a.course, a.course)) for a in atts]
         atts = [a for a in atts if a.course in self.catalog.courses]
-        scen = Scenario(choose_attempts(atts, self.catalog.repeats), self.held(cut))
+        held = self.held(cut)
+        dates = {aw.credential: aw.date for aw in self.awards() if aw.credential in held and aw.date <= cut}
+        scen = Scenario(choose_attempts(atts, self.catalog.repeats), held, dates)
         root = expand(self.ctx, cred.requires, cred.min_grade, False, (cid,))
         ev = Evaluation(self.ctx, scen, root, caps=self.caps(cid))
         p = ev.best_progress(self.limit)

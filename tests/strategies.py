@@ -120,7 +120,7 @@ DENSE = Profile(min_grade_odds=3, window_odds=3, shared_odds=6, credential_weigh
 AWARDS = Profile(credential_weight=4, max_courses=5, passing_bias=True, award_odds=0, lasting_awards=True)
 #: The extensions: caps on prior learning and on courses shared with another credential, and
 #: advisors' waivers (of nodes with an ``id``) and substitutions.
-EXTENSIONS = Profile(credential_weight=3, max_courses=5, passing_bias=True, award_odds=1, extensions=True)
+EXTENSIONS = Profile(credential_weight=1, max_courses=5, passing_bias=True, award_odds=1, extensions=True)
 
 
 class RuleGen:
@@ -296,7 +296,7 @@ def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
         if cred["id"] not in referenced and rarely(draw, 3):
             cred["valid_for"] = dict(draw(st.sampled_from(VALIDITY)))
     if profile.extensions:
-        _extend_catalog(draw, creds)
+        _extend_catalog(draw, creds, referenced)
     return {
         "catalog": {"id": "gen", "name": "Generated", "repeats": repeats},
         "taxonomy": TAXONOMY,
@@ -482,8 +482,50 @@ def cases(draw: st.DrawFn, profile: Profile = PLAIN) -> Case:
 # a W under ``repeats: best``, an in-progress attempt only beside failures without points).
 
 
-def _extend_catalog(draw: st.DrawFn, creds: list[dict[str, Any]]) -> None:
+def _refs(rule: Any) -> set[str]:
+    if not isinstance(rule, dict):
+        return set()
+    out = {rule["credential"]} if "credential" in rule else set()
+    for key in ("all", "any", "of"):
+        for kid in rule.get(key, []):
+            out |= _refs(kid)
+    return out
+
+
+def _extend_catalog(draw: st.DrawFn, creds: list[dict[str, Any]], referenced: set[str]) -> None:
+    by_id = {c["id"]: c for c in creds}
+
+    def inlined(cid: str) -> set[str]:
+        out: set[str] = set()
+        for r in _refs(by_id[cid].get("requires")):
+            out |= {r} | inlined(r)
+        return out
+
     for i, cred in enumerate(creds):
+        # more rules that admit awards for credit (as the rule generator allows them): a
+        # credits node beside the rule, admitting lasting credentials of lower types
+        rule = cred.get("requires")
+        admissible = [
+            c["id"]
+            for c in creds[:i]
+            if TYPES.index(c["type"]) < TYPES.index(cred["type"])
+            and "valid_for" not in c
+            and c["id"] not in inlined(cred["id"])
+        ]
+        if (
+            rule is not None
+            and admissible
+            and "min_grade" not in cred
+            and cred["id"] not in referenced
+            and not _admitted(rule)
+            and draw(st.integers(0, 3)) > 0
+        ):
+            admitted = draw(st.lists(st.sampled_from(admissible), min_size=1, max_size=3, unique=True))
+            need = draw(st.integers(1, 6))
+            cred["requires"] = {
+                "all": [rule, {"credits": need, "from": {"level": "1000+", "credentials": {"ids": admitted}}}]
+            }
+            referenced |= set(admitted)
         n = 0
 
         def name(rule: Any) -> None:
@@ -499,7 +541,7 @@ def _extend_catalog(draw: st.DrawFn, creds: list[dict[str, Any]]) -> None:
 
         name(cred.get("requires"))
         limits: dict[str, Any] = {}
-        if _admitted(cred.get("requires")) and draw(st.booleans()):
+        if _admitted(cred.get("requires")) and draw(st.integers(0, 3)) > 0:
             limits["prior_learning_credits"] = draw(st.integers(0, 8))
         if i > 0 and draw(st.booleans()):
             caps = []
@@ -524,6 +566,15 @@ def _node_ids(rule: Any) -> set[str]:
 
 
 def _add_exceptions(draw: st.DrawFn, cspec: dict[str, Any], tspec: dict[str, Any]) -> None:
+    # awards for the caps on prior learning to weigh
+    awards = tspec.setdefault("awarded", [])
+    for cred in cspec["credentials"]:
+        if "prior_learning_credits" in cred.get("limits", {}):
+            for cid in sorted(_admitted(cred["requires"])):
+                if draw(st.integers(0, 3)) > 0 and all(a["credential"] != cid for a in awards):
+                    awards.append({"credential": cid, "date": draw(st.sampled_from(DATES)).isoformat()})
+    if not awards:
+        del tspec["awarded"]
     exceptions: list[dict[str, Any]] = []
     ids = {c["id"]: _node_ids(c.get("requires")) for c in cspec["credentials"]}
     named = sorted({(i, cid) for cid, got in ids.items() for i in got})

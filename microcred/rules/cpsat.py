@@ -33,7 +33,7 @@ TIME_LIMIT_S = 60.0
 LEX_SPAN = 2**50
 
 #: How many times CP-SAT was run (read by the tests, to prove a path reaches it).
-CALLS = 0
+calls = 0
 
 
 def _credits(x: float) -> int:
@@ -44,8 +44,8 @@ def _run(model: Any) -> tuple[Any, Any]:
     """Solve ``model`` deterministically: (solver, status)."""
     from ortools.sat.python import cp_model
 
-    global CALLS
-    CALLS += 1
+    global calls
+    calls += 1
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0

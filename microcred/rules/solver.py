@@ -298,7 +298,7 @@ BUDGET_SUBSETS = 2000
 
 #: Tests only: send every contested choice, and every capped credential, to CP-SAT instead of
 #: branch and bound and the enumeration of capped sets, so that the property tests hold
-#: CP-SAT to the same reference (``cpsat.CALLS`` counts its runs).
+#: CP-SAT to the same reference (``cpsat.calls`` counts its runs).
 FORCE_CPSAT = False
 
 
