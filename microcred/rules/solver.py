@@ -314,25 +314,40 @@ def _maximal_subsets(items: list[Item], budgets: Sequence[Budget], limit: int | 
     """Every subset of ``items`` within the budgets to which no further item can be added, in
     lexicographic order of membership (the first item in before out, then the second...).
     None when there are more than ``limit``."""
+    n = len(items)
+    # per item, what it uses of each budget; the room left in each budget
+    uses = [[(it.credits if b.by_credits else 1.0) if it.key in b.keys else 0.0 for b in budgets] for it in items]
+    room = [b.limit + EPS for b in budgets]
+    nb = len(budgets)
     found: list[list[Item]] = []
+    chosen: list[bool] = [False] * n
 
-    class _TooMany(Exception):
-        pass
+    def fits(k: int) -> bool:
+        u = uses[k]
+        return all(u[j] <= room[j] for j in range(nb))
 
-    def grow(k: int, chosen: list[Item]) -> None:
-        if k == len(items):
-            if all(not _within([*chosen, it], budgets) for it in items if it not in chosen):
-                if limit is not None and len(found) >= limit:
-                    raise _TooMany
-                found.append(list(chosen))
-            return
-        if _within([*chosen, items[k]], budgets):
-            grow(k + 1, [*chosen, items[k]])
-        grow(k + 1, chosen)
+    def grow(k: int) -> bool:
+        if k == n:
+            if any(not chosen[i] and fits(i) for i in range(n)):
+                return True  # not maximal
+            if limit is not None and len(found) >= limit:
+                return False
+            found.append([items[i] for i in range(n) if chosen[i]])
+            return True
+        if fits(k):
+            u = uses[k]
+            for j in range(nb):
+                room[j] -= u[j]
+            chosen[k] = True
+            ok = grow(k + 1)
+            chosen[k] = False
+            for j in range(nb):
+                room[j] += u[j]
+            if not ok:
+                return False
+        return grow(k + 1)
 
-    try:
-        grow(0, [])
-    except _TooMany:
+    if not grow(0):
         return None
     return found
 
