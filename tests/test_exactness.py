@@ -246,6 +246,32 @@ def test_forced_runs_use_no_other_engine(monkeypatch: pytest.MonkeyPatch) -> Non
     assert default["search"] > 0 and default["enumerated"] > 0, default
 
 
+def test_cpsat_without_an_answer_falls_back_to_the_exhaustive_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When CP-SAT gives no answer (no proof in time), branch and bound runs without a node
+    budget: the same results as the default engine."""
+    import microcred.evaluate
+
+    counts = _Counts(monkeypatch)
+    asked: list[int] = []
+
+    def no_answer(*args: Any, **kwargs: Any) -> None:
+        asked.append(1)
+
+    @settings(PROPERTY, max_examples=60, database=None)
+    @given(cases(DENSE))
+    def run(case: Case) -> None:
+        assume(_valid(case))
+        note(str(case))
+        default = evaluate(case.catalog, case.transcript, case.as_of).to_json()
+        with monkeypatch.context() as m, cpsat_forced():
+            m.setattr(microcred.evaluate, "solve_cpsat", no_answer)
+            fallback = evaluate(case.catalog, case.transcript, case.as_of).to_json()
+        assert fallback == default
+
+    run()
+    assert asked and counts.search > 0
+
+
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(cases(), st.randoms(use_true_random=False))
 def test_evaluation_is_deterministic(case: Case, rnd: Any) -> None:
