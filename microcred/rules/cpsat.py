@@ -216,6 +216,13 @@ def solve_cpsat(
         # every contested item goes somewhere (progress never falls when a leaf gets more)
         model.add_exactly_one(vs)
         index_of.append(sum(j * v for j, v in enumerate(vs)))
+    # interchangeable items (the same options, the same credits), next to each other in the
+    # search order, take non-decreasing options: the least best choice does, and the
+    # symmetric choices need not be searched
+    for i in range(1, len(contested)):
+        (a, a_opts), (b, b_opts) = contested[i - 1], contested[i]
+        if a.credits == b.credits and [o.leaf for o in a_opts] == [o.leaf for o in b_opts]:
+            model.add(index_of[i - 1] <= index_of[i])
 
     def amount(node: CNode) -> Any:
         got = by_leaf.get(node.leaf, ())
