@@ -16,7 +16,11 @@ gives both "is it satisfied?" and "how far along is it?". It is exact:
    branch and bound: depth-first, with the bound "every undecided attempt counts everywhere
    it could", with interchangeable attempts taken in one canonical order, and never into a
    leaf that is already full. When the search space is large, the same instance goes to
-   OR-Tools CP-SAT (an exact integer solver) instead.
+   OR-Tools CP-SAT (an exact integer solver) instead; either way the least best choice in the
+   search order is the one returned, so ties do not depend on the engine.
+5. Caps (``limits``) choose which capped items may count: each maximal set the caps allow is
+   tried, or, past ``BUDGET_SUBSETS`` sets, one CP-SAT model holds the caps as linear
+   constraints (``_solve_budgets``).
 
 See docs/engine.md for the complexity and the proof obligations the tests check.
 """
@@ -390,7 +394,8 @@ def _solve_budgets(
     )
     if _within(capped, budgets):
         return None
-    free = {k: it for k, it in sc.items.items() if it not in capped}
+    capped_keys = {it.key for it in capped}
+    free = {k: it for k, it in sc.items.items() if k not in capped_keys}
 
     def trial(subset: Iterable[Item]) -> Scenario:
         return dataclasses.replace(sc, items={**free, **{it.key: it for it in subset}})
