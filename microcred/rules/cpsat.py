@@ -50,6 +50,11 @@ def _run(model: Any) -> tuple[Any, Any]:
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_time_in_seconds = TIME_LIMIT_S
+    # these models are small: presolve costs more than it saves, and the stronger linear
+    # relaxation proves the tie-breaking optimum sooner (the pathological benchmark's two
+    # learners: 66 and 54 ms of CPU with the defaults, 22 and 27 ms with these)
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.linearization_level = 2
     return solver, solver.solve(model)
 
 
