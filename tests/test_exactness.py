@@ -202,7 +202,7 @@ def _forced_agrees(profile: Profile, examples: int) -> None:
 
 @pytest.mark.parametrize(
     ("profile", "examples"),
-    [(PLAIN, 150), (DENSE, 120), (AWARDS, 100), (EXTENSIONS, 200)],
+    [(PLAIN, 250), (DENSE, 200), (AWARDS, 150), (EXTENSIONS, 350)],
     ids=["plain", "contested", "awards", "extensions"],
 )
 def test_cpsat_forced_agrees_with_brute_force_and_with_the_default_engine(
