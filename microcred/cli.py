@@ -258,7 +258,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 if not first:
                     out.write("\n" + "─" * 72 + "\n\n")
-                out.write(render(result, show_all=args.all, detail=args.detail))
+                out.write(render(result, show_all=args.all or bool(args.credential), detail=args.detail))
             first = False
     if args.format == "html":
         from microcred.report_html import render_html

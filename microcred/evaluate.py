@@ -530,12 +530,16 @@ def evaluate(
     include_planned: bool = False,
     credentials: Iterable[str] | None = None,
     detail: bool = True,
+    stacking: bool = True,
 ) -> LearnerResult:
     """Evaluate one learner against every credential of the catalogue.
 
     ``as_of`` overrides the transcript's own date (default: today). ``detail=False`` leaves
     out the extensions that cost most (the requirement tree and the reasons courses did not
-    count), as batch runs do; the contract's fields are always there. Raises
+    count), as batch runs do; the contract's fields are always there. With ``credentials``,
+    only those are in the result, but every figure is the full run's: the credentials they
+    stack into are evaluated too (``stacking=False`` skips that, for callers that read no
+    stacking figure: ``stacks_into`` and ``stacking`` are then left empty). Raises
     :class:`~microcred.diagnostics.MicrocredError` when the transcript has an error (a grade
     off the scale, an exception naming no node).
     """
@@ -563,15 +567,40 @@ def evaluate(
 
     for cid in wanted:
         results[cid] = run(cid, frozenset())
-    progress = {cid: r.progress for cid, r in results.items()}
+    if credentials is not None and stacking:
+        # the credentials shown stack into others: those are evaluated too (not shown), so that
+        # every figure of a filtered run is the figure of the full run
+        learner.detail = False
+        for cid in wanted:
+            r = results[cid]
+            for target in cc.direct_stacks(cid):
+                run(target, frozenset())
+            if r.status in ("earned", "in_progress"):
+                for target, _depth in cc.stack_targets(cid):
+                    run(target, frozenset())
+    context = {cid: r for cid, r in done.items() if cid not in results}
+    if not stacking and credentials is not None:
+        return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context)
+    progress = {cid: r.progress for cid, r in done.items()}
     for cid, r in results.items():
         r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
-    return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))
+    return LearnerResult(
+        t.learner.id,
+        t.learner.name,
+        day,
+        results,
+        warnings,
+        stacking_report(cc, results, context),
+        context=context,
+    )
 
 
-def stacking_report(cc: CompiledCatalog, results: dict[str, CredentialResult]) -> list[StackEntry]:
-    """For each earned or in-progress credential: every credential it stacks into, up to the
-    top, with the learner's progress toward each and the credits it applies there.
+def stacking_report(
+    cc: CompiledCatalog, results: dict[str, CredentialResult], context: dict[str, CredentialResult] | None = None
+) -> list[StackEntry]:
+    """For each earned or in-progress credential of ``results``: every credential it stacks
+    into, up to the top, with the learner's progress toward each and the credits it applies
+    there (targets are looked up in ``results``, then in ``context``).
 
     The credits applied to a target are those of the attempts counted, in the target's
     assignment, by the stacked credential's rule or by the rules inside it, plus the
@@ -584,7 +613,7 @@ def stacking_report(cc: CompiledCatalog, results: dict[str, CredentialResult]) -
         inside = cc.stacked_from(cid)
         targets: list[StackTarget] = []
         for target, depth in cc.stack_targets(cid):
-            t = results.get(target)
+            t = results.get(target) or (context or {}).get(target)
             if t is None:
                 continue
             credits = float(

@@ -304,8 +304,9 @@ def _stack_rows(r: CredentialResult, result: LearnerResult) -> list[tuple[str, f
             ]
     rows: list[tuple[str, float, str, float | None, int]] = []
     for cid, p in r.stacks_into:
-        other = result.credentials.get(cid)
-        guess = "earned" if p >= 1 else "partial" if p > 0 else "not_started"  # not evaluated (--credential)
+        lookup = getattr(result, "lookup", None)
+        other = lookup(cid) if lookup is not None else result.credentials.get(cid)
+        guess = "earned" if p >= 1 else "partial" if p > 0 else "not_started"  # not evaluated
         rows.append((cid, p, other.status if other else guess, None, 1))
     return rows
 

@@ -234,13 +234,15 @@ def render(result: LearnerResult, *, show_all: bool = False, detail: bool = Fals
         lines.append("")
     if hidden and not show_all:
         lines.append(f"{hidden} credential{'s' if hidden != 1 else ''} not started (--all shows them).")
-    if result.stacking:
+    leads = [entry for entry in result.stacking if entry.stacks_into]
+    if leads:
         lines += ["", "Where it leads (stacking, up to degrees):"]
-        for entry in result.stacking:
+        for entry in leads:
             title = result.credentials[entry.credential].title
             lines.append(f"  {STATUS_MARK[entry.status]} {title} ({entry.credential}, {STATUS_WORD[entry.status]}):")
             for t in entry.stacks_into:
-                target = result.credentials[t.credential]
+                target = result.lookup(t.credential)
+                assert target is not None  # the stacking section names evaluated credentials only
                 via = "" if t.depth == 1 else f" (via {t.depth - 1} other{'s' if t.depth > 2 else ''})"
                 lines.append(
                     f"      → {target.title}: {STATUS_WORD[t.status]}, {percent_text(t.progress)}, "

@@ -184,6 +184,13 @@ class LearnerResult:
     credentials: dict[str, CredentialResult]
     warnings: list[Diagnostic] = field(default_factory=list)
     stacking: list[StackEntry] = field(default_factory=list)
+    #: credentials evaluated but not asked for (with a credential filter: those the shown ones
+    #: stack into), so that their figures can be named; never in the JSON
+    context: dict[str, CredentialResult] = field(default_factory=dict)
+
+    def lookup(self, cid: str) -> CredentialResult | None:
+        """The result of credential ``cid``, shown or evaluated for context; None when not evaluated."""
+        return self.credentials.get(cid) or self.context.get(cid)
 
     def to_json(self) -> dict[str, Any]:
         learner: dict[str, Any] = {"id": self.learner_id}
