@@ -82,6 +82,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("W605", Severity.WARNING, "empty file"),
         CodeInfo("W606", Severity.WARNING, "course not in the catalogue"),
         CodeInfo("W607", Severity.WARNING, "credential not in the catalogue"),
+        CodeInfo("W608", Severity.WARNING, "attempt dated after the evaluation date"),
     ]
 }
 

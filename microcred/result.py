@@ -81,6 +81,8 @@ class RequirementResult:
     children: list[RequirementResult] = field(default_factory=list)
     waived: bool = False
     note: str | None = None
+    #: a ``credential`` node: the credential it names (not in the JSON: the description says it)
+    target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
