@@ -615,8 +615,11 @@ def evaluate(
                 for target, _depth in cc.stack_targets(cid):
                     run(target, frozenset())
     context = {cid: r for cid, r in done.items() if cid not in results}
+    titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
+        "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
+    )
     if not stacking and credentials is not None:
-        return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context)
+        return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
     progress = {cid: r.progress for cid, r in done.items()}
     for cid, r in results.items():
         r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
@@ -628,6 +631,7 @@ def evaluate(
         warnings,
         stacking_report(cc, results, context),
         context=context,
+        titles=titles,
     )
 
 

@@ -224,7 +224,7 @@ def render(result: LearnerResult, *, show_all: bool = False, detail: bool = Fals
             more += f"; --all: the {hidden} not started"
         lines.append(f"({more}.)")
         return "\n".join(lines) + "\n"
-    titles = {cid: r.title for cid, r in result.credentials.items()}
+    titles = {**result.titles, **{cid: r.title for cid, r in result.credentials.items()}}
     lines += ["Detail", "──────", ""]
     ordered = sorted(result.credentials.values(), key=lambda r: (ORDER[r.status], -r.progress, r.id))
     for r in ordered:

@@ -189,6 +189,8 @@ class LearnerResult:
     #: credentials evaluated but not asked for (with a credential filter: those the shown ones
     #: stack into), so that their figures can be named; never in the JSON
     context: dict[str, CredentialResult] = field(default_factory=dict)
+    #: every credential's title in the catalogue, to name those not in ``credentials``; never in the JSON
+    titles: dict[str, str] = field(default_factory=dict)
 
     def lookup(self, cid: str) -> CredentialResult | None:
         """The result of credential ``cid``, shown or evaluated for context; None when not evaluated."""

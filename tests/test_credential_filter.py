@@ -51,9 +51,9 @@ def _stacking_text(text: str) -> list[list[str]]:
 
 
 def _blocks(text: str) -> list[str]:
-    """The credential blocks of a text report (before the stacking section)."""
-    body = text.split("\nWhere it leads")[0]
-    return [b.strip() for b in body.split("\n\n")[1:] if b.strip() and not b[0].isdigit()]
+    """The credential blocks of a detailed text report (between "Detail" and the stacking section)."""
+    body = text.split("\nWhere it leads")[0].split("Detail\n──────\n", 1)[1]
+    return [b.strip() for b in body.split("\n\n") if b.strip() and not b.strip()[0].isdigit()]
 
 
 def test_every_figure_of_a_filtered_run_is_the_full_runs(compiled: CompiledCatalog) -> None:
@@ -61,7 +61,7 @@ def test_every_figure_of_a_filtered_run_is_the_full_runs(compiled: CompiledCatal
     for src in _sources():
         full = evaluate(compiled, src)
         full_json = full.to_json()
-        full_text = render(full, show_all=True)
+        full_text = render(full, show_all=True, detail=True)
         full_entries = _stacking_text(full_text)
         for cid in compiled.credentials:
             part = evaluate(compiled, src, credentials=[cid])
@@ -71,7 +71,7 @@ def test_every_figure_of_a_filtered_run_is_the_full_runs(compiled: CompiledCatal
             assert part_json["credentials"][cid] == full_json["credentials"][cid], who
             assert part_json["stacking"] == [e for e in full_json["stacking"] if e["credential"] == cid], who
             assert part_json["warnings"] == full_json["warnings"], who
-            text = render(part, show_all=True)
+            text = render(part, show_all=True, detail=True)
             blocks = _blocks(text)
             assert len(blocks) == 1 and blocks[0] in _blocks(full_text), who
             for entry in _stacking_text(text):
@@ -117,9 +117,9 @@ def test_cli_filter_json_and_text_match_the_full_run() -> None:
         f_doc, p_doc = json.loads(f_line), json.loads(p_line)
         assert p_doc["credentials"] == {cid: f_doc["credentials"][cid] for cid in ids}
         assert p_doc["stacking"] == [e for e in f_doc["stacking"] if e["credential"] in ids]
-    code, text, _err = _run("evaluate", "--catalog", str(CATALOG), *filt_args, *files)
+    code, text, _err = _run("evaluate", "--catalog", str(CATALOG), "--detail", *filt_args, *files)
     assert code == 0
-    code, full_text, _err = _run("evaluate", "--catalog", str(CATALOG), "--all", *files)
+    code, full_text, _err = _run("evaluate", "--catalog", str(CATALOG), "--detail", "--all", *files)
     full_entries = [e for report in full_text.split("─" * 72) for e in _stacking_text(report)]
     for report in text.split("─" * 72):
         for entry in _stacking_text(report):
@@ -135,11 +135,11 @@ def test_text_report_has_no_empty_stacking_headers(compiled: CompiledCatalog) ->
     full = evaluate(compiled, src)
     assert full.credentials["bas-information-systems"].status == "earned"
     assert any(e.credential == "bas-information-systems" and not e.stacks_into for e in full.stacking)
-    entries = _stacking_text(render(full))
+    entries = _stacking_text(render(full, detail=True))
     assert entries and all(len(e) > 1 for e in entries)
     assert not any("(bas-information-systems, earned)" in e[0] for e in entries)
     only_top = evaluate(compiled, src, credentials=["bas-information-systems"])
     assert only_top.to_json()["stacking"] == [
         {"credential": "bas-information-systems", "status": "earned", "stacks_into": []}
     ]
-    assert "Where it leads" not in render(only_top)
+    assert "Where it leads" not in render(only_top, detail=True)

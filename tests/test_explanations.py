@@ -185,10 +185,10 @@ def test_an_earned_nested_credential_shows_as_earned(tmp_path: Path) -> None:
     assert node.note == "earned 2025-01-10; here its courses count toward Technical electives"
     held = _node(m.requirements, "held")
     assert held.satisfied and held.progress == 1.0 and held.note == "held (awarded)"
-    text = render(result)
-    assert "✓ credential b  (earned 2025-01-10; here its courses count toward Technical electives)" in text
-    assert "✓ credential ext  (held (awarded))" in text
-    assert "✗ credential b" not in text
+    text = render(result, detail=True)
+    assert "✓ B (credential b)  (earned 2025-01-10; here its courses count toward Technical electives)" in text
+    assert "✓ External (credential ext)  (held (awarded))" in text
+    assert "✗ B (credential b)" not in text and "✗ credential b" not in text
     doc = _json(result)["credentials"]["m"]["requirements"]
     (b_json,) = [c for c in doc["children"][1]["children"] if c["node"] == "badge-b"]
     assert b_json["satisfied"] is True and b_json["progress"] == 1.0 and "children" not in b_json
@@ -301,7 +301,7 @@ def test_an_attempt_dated_after_as_of_is_warned_and_listed(tmp_path: Path) -> No
     assert {n["reason"] for n in doc["credentials"]["m"]["not_counted"]} >= {
         "dated 9999-12-31, after the evaluation date 2026-05-20"
     }
-    assert "dated 9999-12-31, after the evaluation date 2026-05-20" in render(result)
+    assert "dated 9999-12-31, after the evaluation date 2026-05-20" in render(result, detail=True)
 
 
 def test_future_attempt_in_a_csv_names_its_row(tmp_path: Path) -> None:
