@@ -258,7 +258,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 if not first:
                     out.write("\n" + "─" * 72 + "\n\n")
-                out.write(render(result, show_all=args.all))
+                out.write(render(result, show_all=args.all or bool(args.credential), detail=args.detail))
             first = False
     if args.format == "html":
         from microcred.report_html import render_html
@@ -385,6 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     e.add_argument("--credential", action="append", metavar="ID", help="evaluate only this credential (repeatable)")
     e.add_argument("--all", action="store_true", help="text: also list credentials not started")
+    e.add_argument(
+        "--detail",
+        action="store_true",
+        help="text: below the summary, each credential's requirement tree, what counted and where it leads",
+    )
     e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")

@@ -149,9 +149,11 @@ def _credits(x: float) -> str:
 
 def render_plan(p: Any, learner_name: str | None = None, asked: int = 3) -> str:
     """A plan as text for an advisor (``asked``: how many alternatives were asked for)."""
+    from microcred.figures import percent_text
+
     lines = [
         f"{_who(p.learner_id, learner_name)} → {p.title} ({p.target})",
-        f"as of {p.as_of.isoformat()}: {p.status.replace('_', ' ')}, progress {p.progress:.0%}",
+        f"as of {p.as_of.isoformat()}: {p.status.replace('_', ' ')}, progress {percent_text(p.progress)}",
     ]
     if p.already_earned:
         lines.append(f"Already earned (on {p.best.earned_on}): nothing further is needed.")

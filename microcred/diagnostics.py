@@ -82,7 +82,8 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("W605", Severity.WARNING, "empty file"),
         CodeInfo("W606", Severity.WARNING, "course not in the catalogue"),
         CodeInfo("W607", Severity.WARNING, "credential not in the catalogue"),
-        CodeInfo("W608", Severity.WARNING, "credentials-only selector falls short"),
+        CodeInfo("W608", Severity.WARNING, "attempt dated after the evaluation date"),
+        CodeInfo("W609", Severity.WARNING, "credentials-only selector falls short"),
     ]
 }
 

@@ -1756,7 +1756,15 @@ def compare_learner(plan: ImpactPlan, item: Transcript | TranscriptSource) -> Le
     for side, cc, ids in (("old", plan.old, old_ids), ("new", plan.new, new_ids)):
         try:
             results.append(
-                evaluate(cc, src, plan.as_of, include_planned=plan.include_planned, credentials=ids, detail=False)
+                evaluate(
+                    cc,
+                    src,
+                    plan.as_of,
+                    include_planned=plan.include_planned,
+                    credentials=ids,
+                    detail=False,
+                    stacking=False,
+                )
             )
         except MicrocredError as exc:
             return LearnerError(lid, exc.diagnostics, side)

@@ -7,7 +7,7 @@ import bisect
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -59,9 +59,12 @@ def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
     return cached
 
 
-def check_transcript(cc: CompiledCatalog, src: TranscriptSource) -> tuple[list[Diagnostic], list[Diagnostic]]:
+def check_transcript(
+    cc: CompiledCatalog, src: TranscriptSource, as_of: dt.date | None = None
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """Errors (grades off the scale, exceptions naming nothing) and warnings (courses and
-    credentials the catalogue lacks) of one transcript, located."""
+    credentials the catalogue lacks; with ``as_of``, the evaluation date, completed and
+    transfer attempts dated after it) of one transcript, located."""
     t = src.transcript
     scale = cc.scale
     errors: list[Diagnostic] = []
@@ -85,6 +88,16 @@ def check_transcript(cc: CompiledCatalog, src: TranscriptSource) -> tuple[list[D
                     f"course {a.course} is not in the catalogue{suggest(a.course, cc.catalog.courses)}; "
                     "this attempt counts nowhere",
                     src.locate_attempt(i, "course"),
+                    subject=t.learner.id,
+                )
+            )
+        elif as_of is not None and a.date is not None and a.date > as_of and a.status in ("completed", "transfer"):
+            warnings.append(
+                Diagnostic(
+                    "W608",
+                    f"{a.status} attempt of {a.course} is {future_reason(a.date, as_of)}, so it counts nowhere; "
+                    "correct its date, or evaluate at a later date (--as-of)",
+                    src.locate_attempt(i, "date"),
                     subject=t.learner.id,
                 )
             )
@@ -127,6 +140,11 @@ def check_transcript(cc: CompiledCatalog, src: TranscriptSource) -> tuple[list[D
     return errors, warnings
 
 
+def future_reason(date: dt.date, as_of: dt.date) -> str:
+    """Why an attempt dated after the evaluation date does not count."""
+    return f"dated {date.isoformat()}, after the evaluation date {as_of.isoformat()}"
+
+
 def _waived_nodes(cc: CompiledCatalog, ex: Waive) -> set[int]:
     found: set[int] = set()
     for comp in cc.credentials.values():
@@ -162,6 +180,8 @@ class _Learner:
         self._scenarios: dict[tuple[dt.date, str, tuple[tuple[str, str], ...]], Scenario] = {}
         self._item_memo: dict[tuple[int, str], tuple[tuple[float, ...], Item]] = {}
         self.results: dict[str, CredentialResult] = {}
+        #: the learner's result for another credential, to explain a nested one (see explain.requirement_tree)
+        self.held: Callable[[str], CredentialResult | None] | None = None
 
     def _effective(self, aw: Awarded) -> Awarded:
         cred = self.cc.catalog.credentials[aw.credential]
@@ -408,7 +428,13 @@ class _Learner:
                 else:
                     lo = mid + 1
             if found is None or found[1].cut != dates[lo]:
-                found = check(dates[lo])
+                if lo == len(dates) - 1:
+                    # cut at the last relevant date, the record holds every relevant attempt and
+                    # award of the full one, so the full solution is the one a check would find
+                    # (both engines return the first satisfying assignment in one order)
+                    found = (full_sol, self.scenario(dates[lo], "completed", subs))
+                else:
+                    found = check(dates[lo])
             if found[0].satisfied:
                 return dates[lo], found[0], found[1]
             return self.as_of, full_sol, full  # pragma: no cover - monotone by construction
@@ -455,11 +481,11 @@ class _Learner:
         leaves = [n for n in comp.leaves if n.leaf in sol.assigned]
         applied = explain.applied_list(leaves, sol)
         used = {(a.course, a.date) for a in applied}
-        elsewhere: dict[str, str] = {}
-        for a in applied:
-            elsewhere.setdefault(a.substituted_for or a.course, a.label or a.node)
-        missing = explain.missing(comp.root, sol, sc, elsewhere, self.pending_courses) if progress < 1 - EPS else []
-        tree = explain.requirement_tree(comp.root, sol, applied, waived) if self.detail else None
+        counted = explain.counted_where(leaves, sol)
+        missing = explain.missing(comp.root, sol, sc, counted, self.pending_courses) if progress < 1 - EPS else []
+        tree = (
+            explain.requirement_tree(comp.root, sol, applied, waived, self.held, sc, counted) if self.detail else None
+        )
         not_counted = self._not_counted(comp, sol, sc, used) if self.detail else []
         return CredentialResult(
             status=status,
@@ -481,14 +507,19 @@ class _Learner:
         leaves = [n for n in comp.root.walk() if n.leaf >= 0]
         out: list[NotCounted] = []
         for i, a in enumerate(self.t.attempts):
-            if a.status not in ("completed", "transfer") or a.date is None or a.date > sc.cut:
+            if a.status not in ("completed", "transfer") or a.date is None:
+                continue
+            future = a.date > self.as_of
+            if a.date > sc.cut and not future:
                 continue
             key = subs.get(a.course, a.course)
             fits = [n for n in leaves if (n.course == key if n.kind == "course" else key in n.eligible)]
             if not fits or (a.course, a.date) in used:
                 continue
             g = self.cc.scale.grades.get(a.grade or "")
-            if i in sc.superseded:
+            if future:
+                reason = future_reason(a.date, self.as_of)
+            elif i in sc.superseded:
                 other = self.t.attempts[sc.superseded[i]]
                 policy = self.cc.catalog.repeats
                 reason = f"another attempt counts instead ({other.grade} on {other.date}; repeats: {policy})"
@@ -524,48 +555,92 @@ def evaluate(
     include_planned: bool = False,
     credentials: Iterable[str] | None = None,
     detail: bool = True,
+    stacking: bool = True,
 ) -> LearnerResult:
     """Evaluate one learner against every credential of the catalogue.
 
     ``as_of`` overrides the transcript's own date (default: today). ``detail=False`` leaves
     out the extensions that cost most (the requirement tree and the reasons courses did not
-    count), as batch runs do; the contract's fields are always there. Raises
+    count), as batch runs do; the contract's fields are always there. With ``credentials``,
+    only those are in the result, but every figure is the full run's: the credentials they
+    stack into are evaluated too (``stacking=False`` skips that, for callers that read no
+    stacking figure: ``stacks_into`` and ``stacking`` are then left empty). Raises
     :class:`~microcred.diagnostics.MicrocredError` when the transcript has an error (a grade
     off the scale, an exception naming no node).
     """
     cc = compile_catalog(catalog)
     src = transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
     t = src.transcript
-    errors, warnings = check_transcript(cc, src)
+    day = as_of or t.as_of or dt.date.today()
+    errors, warnings = check_transcript(cc, src, day)
     if errors:
         raise MicrocredError(errors)
-    day = as_of or t.as_of or dt.date.today()
     learner = _Learner(cc, t, day, include_planned, detail)
     wanted = list(credentials) if credentials is not None else list(cc.credentials)
     results: dict[str, CredentialResult] = {}
     done = learner.results
 
+    running: set[str] = set()
+
+    def held(cid: str) -> CredentialResult | None:
+        """The result of a credential nested in the one being evaluated (None while it is
+        itself being evaluated)."""
+        return None if cid in running else run(cid, frozenset())
+
+    learner.held = held
+
     def run(cid: str, stack: frozenset[str]) -> CredentialResult:
         if cid not in done:
+            running.add(cid)
             # a credential capped against others is evaluated after them
             limits = cc.catalog.credentials[cid].limits
             for lim in limits.shared_with if limits else ():
                 if lim.credential in cc.credentials and lim.credential not in stack:
                     run(lim.credential, stack | {cid})
             done[cid] = learner.evaluate(cid)
+            running.discard(cid)
         return done[cid]
 
     for cid in wanted:
         results[cid] = run(cid, frozenset())
-    progress = {cid: r.progress for cid, r in results.items()}
+    learner.detail = False  # what follows is evaluated for its figures only
+    if credentials is not None and stacking:
+        # the credentials shown stack into others: those are evaluated too (not shown), so that
+        # every figure of a filtered run is the figure of the full run
+        for cid in wanted:
+            r = results[cid]
+            for target in cc.direct_stacks(cid):
+                run(target, frozenset())
+            if r.status in ("earned", "in_progress"):
+                for target, _depth in cc.stack_targets(cid):
+                    run(target, frozenset())
+    context = {cid: r for cid, r in done.items() if cid not in results}
+    titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
+        "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
+    )
+    if not stacking and credentials is not None:
+        return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
+    progress = {cid: r.progress for cid, r in done.items()}
     for cid, r in results.items():
         r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
-    return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, stacking_report(cc, results))
+    return LearnerResult(
+        t.learner.id,
+        t.learner.name,
+        day,
+        results,
+        warnings,
+        stacking_report(cc, results, context),
+        context=context,
+        titles=titles,
+    )
 
 
-def stacking_report(cc: CompiledCatalog, results: dict[str, CredentialResult]) -> list[StackEntry]:
-    """For each earned or in-progress credential: every credential it stacks into, up to the
-    top, with the learner's progress toward each and the credits it applies there.
+def stacking_report(
+    cc: CompiledCatalog, results: dict[str, CredentialResult], context: dict[str, CredentialResult] | None = None
+) -> list[StackEntry]:
+    """For each earned or in-progress credential of ``results``: every credential it stacks
+    into, up to the top, with the learner's progress toward each and the credits it applies
+    there (targets are looked up in ``results``, then in ``context``).
 
     The credits applied to a target are those of the attempts counted, in the target's
     assignment, by the stacked credential's rule or by the rules inside it, plus the
@@ -578,7 +653,7 @@ def stacking_report(cc: CompiledCatalog, results: dict[str, CredentialResult]) -
         inside = cc.stacked_from(cid)
         targets: list[StackTarget] = []
         for target, depth in cc.stack_targets(cid):
-            t = results.get(target)
+            t = results.get(target) or (context or {}).get(target)
             if t is None:
                 continue
             credits = float(

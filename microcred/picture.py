@@ -18,10 +18,12 @@ Nodes are named by credential id; courses (``courses=True``) by ``course:`` and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -29,6 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 import networkx as nx
 
 from microcred.catalog import Catalog
+from microcred.figures import percent_text
 from microcred.graph import CREDENTIAL, build_graph, credential_subgraph, levels
 from microcred.result import LearnerResult
 from microcred.rules.compiled import CompiledCatalog
@@ -94,6 +97,9 @@ class Picture:
     learner_id: str | None = None
     learner_name: str | None = None
     as_of: dt.date | None = None
+    #: for each row, the band (level) it is drawn in: rows of one band are the lines of a
+    #: level wrapped to fit a width (empty: one band a row)
+    bands: list[int] = field(default_factory=list)
 
     @property
     def has_learner(self) -> bool:
@@ -326,9 +332,47 @@ def _initial_order(layers: list[list[str]], down: dict[str, list[str]]) -> list[
     return order
 
 
+#: results of the layout steps that depend only on the graph's shape, not on the learner, so
+#: that a report of many learners against one catalogue lays the picture out once: a pure
+#: function's results keyed by all of its inputs (bounded: the oldest go first)
+_SHAPES: dict[tuple[object, ...], object] = {}
+_SHAPES_MAX = 64
+
+
+_SHAPES_LOCK = threading.Lock()
+
+
+def _remember(key: tuple[object, ...], value: object) -> None:
+    with _SHAPES_LOCK:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.pop(next(iter(_SHAPES)), None)
+        _SHAPES[key] = value
+
+
+def _shape(pic: Picture) -> tuple[object, ...]:
+    """Everything about ``pic`` that ordering and placing its boxes depend on."""
+    return (
+        tuple((k, n.kind, n.row) for k, n in pic.nodes.items()),
+        tuple((e.source, e.target, e.kind) for e in pic.edges),
+    )
+
+
 def _order(pic: Picture) -> None:
     """Fill ``pic.layers``, ``pic.routes`` and ``pic.rows``: credentials ordered to keep
     crossings few, long edges through waypoints; courses below, by their credentials."""
+    key = ("order", *_shape(pic))
+    found = _SHAPES.get(key)
+    if isinstance(found, tuple):
+        layers, routes = found
+        pic.layers = [list(layer) for layer in layers]
+        pic.routes = [list(route) for route in routes]
+        pic.rows = [[n for n in layer if not is_waypoint(n)] for layer in pic.layers]
+        return
+    _order_afresh(pic)
+    _remember(key, (tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes))))
+
+
+def _order_afresh(pic: Picture) -> None:
     nrows = max((n.row for n in pic.nodes.values()), default=-1) + 1
     layers: list[list[str]] = [[] for _ in range(nrows)]
     for n in pic.nodes.values():
@@ -399,12 +443,6 @@ def _clean(text: str) -> str:
     return " ".join(_XML_BAD.sub("", text).split())
 
 
-def _percent(progress: float, status: str | None) -> int:
-    if status in ("earned", "expired"):
-        return 100
-    return min(99, math.floor(progress * 100 + 1e-9)) if progress < 1 else 100
-
-
 def _status_text(n: PictureNode) -> str:
     if n.status is None:
         return ""
@@ -414,7 +452,7 @@ def _status_text(n: PictureNode) -> str:
     if n.status == "expired" and n.expires_on:
         return f"{label} {n.expires_on.isoformat()}"
     if n.status in ("partial", "in_progress") and n.progress is not None:
-        return f"{label} · {_percent(n.progress, n.status)}%"
+        return f"{label} · {percent_text(n.progress)}"
     return label
 
 
@@ -703,13 +741,27 @@ def _ellipsize(line: str, width: float, size: float, bold: bool) -> str:
 # -- SVG: geometry ----------------------------------------------------------------------
 
 BOX_W = 200.0
-COURSE_W = 132.0
+COURSE_W = 150.0
 PAD = 11.0
-TITLE_SIZE = 13.0
-TITLE_LEAD = 16.0
-TYPE_SIZE = 9.5
-STATUS_SIZE = 11.0
+#: the smallest text of the picture: type labels, row labels, the legend, course boxes
+SMALL_SIZE = 12.0
+TITLE_SIZE = 14.0
+TITLE_LEAD = 17.0
+TYPE_SIZE = SMALL_SIZE
+TYPE_H = 15.0  # the type label's line, above the title
+STATUS_SIZE = 12.0
 ROW_GAP = 74.0
+LINE_GAP = 46.0  # between the lines of a level that is wrapped
+#: the widest the SVG is drawn (CSS pixels): a level with more boxes than fit is wrapped into
+#: several lines, and a picture still wider is scaled to this width (its viewBox keeps the rest)
+MAX_WIDTH = 1280.0
+#: a picture narrower than this is compact: the row labels go above each band, not on the left
+COMPACT_BELOW = 720.0
+BAND_LABEL_H = 20.0
+#: the smallest text, in CSS pixels, once the SVG is scaled to its width
+MIN_TEXT = 11.0
+#: room kept in a line for the edges passing through it, when working out how many boxes fit
+WAYPOINT_ROOM = 90.0
 GAP_BOX = 30.0
 GAP_WAYPOINT = 9.0
 MARGIN = 28.0
@@ -728,6 +780,16 @@ class _Geometry:
     course_h: float
     title_lines: dict[str, list[str]]
     course_cols: dict[str, tuple[float, float]] = field(default_factory=dict)  # course -> (x, y top)
+    #: compact (a narrow picture): row labels above each band instead of in a column on the left
+    compact: bool = False
+    label_w: float = LABEL_W
+    head_lines: list[str] = field(default_factory=list)
+    sub_lines: list[str] = field(default_factory=list)
+    legend_lines: list[list[_LegendEntry]] = field(default_factory=list)
+
+
+#: one entry of the legend: (kind "box" | "edge" | "title", label, fill, stroke, bar colour, dash pattern)
+_LegendEntry = tuple[str, str, str, str, str | None, str | None]
 
 
 def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
@@ -747,15 +809,17 @@ def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
     return out
 
 
-def _place_row(items: list[str], desired: dict[str, float], widths: dict[str, float]) -> dict[str, float]:
+def _place_row(
+    items: list[str], desired: dict[str, float], widths: dict[str, float], gap_waypoint: float = GAP_WAYPOINT
+) -> dict[str, float]:
     """Centres for a row in its order, each as close to its desired centre as the gaps allow."""
     if not items:
         return {}
     offsets = [0.0]
     for a, b in itertools.pairwise(items):
-        gap = GAP_BOX if not (is_waypoint(a) or is_waypoint(b)) else GAP_WAYPOINT
+        gap = GAP_BOX if not (is_waypoint(a) or is_waypoint(b)) else gap_waypoint
         if is_waypoint(a) != is_waypoint(b):
-            gap = GAP_WAYPOINT + 6
+            gap = gap_waypoint + 6
         offsets.append(offsets[-1] + widths[a] / 2 + gap + widths[b] / 2)
     weights = [2.0 if is_waypoint(n) else 1.0 for n in items]
     ys = _isotonic([desired[n] - o for n, o in zip(items, offsets, strict=True)], weights)
@@ -800,7 +864,53 @@ def _assign_x(pic: Picture, widths: dict[str, float]) -> dict[str, float]:
     return x
 
 
-def _layout(pic: Picture) -> _Geometry:
+def _squeeze(pic: Picture, x: dict[str, float], widths: dict[str, float], room: float) -> None:
+    """Bring the credential rows within ``room`` pixels where their gaps allow: every centre
+    is drawn toward the middle by one factor (the largest that fits, found by bisection), and
+    each row packed again in its order, edges' waypoints closer together."""
+    layers = [ly for ly in pic.layers if ly and (is_waypoint(ly[0]) or pic.nodes[ly[0]].kind == "credential")]
+    keys = [k for ly in layers for k in ly]
+    if not keys:
+        return
+
+    def extent(xs: dict[str, float]) -> float:
+        return max(xs[k] + widths[k] / 2 for k in keys) - min(xs[k] - widths[k] / 2 for k in keys)
+
+    if extent(x) <= room:
+        return
+    mid = (max(x[k] for k in keys) + min(x[k] for k in keys)) / 2
+
+    def squeezed(factor: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ly in layers:
+            row = _place_row(ly, {k: mid + (x[k] - mid) * factor for k in ly}, widths, GAP_WAYPOINT / 2)
+            lo = min(row[k] - widths[k] / 2 for k in ly)
+            hi = max(row[k] + widths[k] / 2 for k in ly)
+            # slide the row into the window of the room where it fits, else centre it there
+            if hi - lo > room:
+                shift = mid - (lo + hi) / 2
+            elif lo < mid - room / 2:
+                shift = mid - room / 2 - lo
+            else:
+                shift = min(0.0, mid + room / 2 - hi)
+            out.update({k: v + shift for k, v in row.items()})
+        return out
+
+    lo, hi = 0.0, 1.0
+    best = squeezed(0.0)
+    for _ in range(8):
+        factor = (lo + hi) / 2
+        trial = squeezed(factor)
+        if extent(trial) <= room:
+            lo, best = factor, trial
+        else:
+            hi = factor
+    x.update(best)
+
+
+def _layout(pic: Picture, max_width: float = MAX_WIDTH) -> _Geometry:
+    compact = max_width < COMPACT_BELOW
+    label_w = 0.0 if compact else LABEL_W
     has_courses = any(n.kind == "course" for n in pic.nodes.values())
     inner = BOX_W - 2 * PAD
     title_lines: dict[str, list[str]] = {}
@@ -808,15 +918,22 @@ def _layout(pic: Picture) -> _Geometry:
         if n.kind == "credential":
             title_lines[n.key] = wrap(n.title, inner, TITLE_SIZE, bold=True)
         else:
-            title_lines[n.key] = wrap(n.title, COURSE_W - 2 * 8, 10.0, max_lines=2)
+            title_lines[n.key] = wrap(n.title, COURSE_W - 2 * 8, SMALL_SIZE, max_lines=2)
     most = max((len(v) for k, v in title_lines.items() if pic.nodes[k].kind == "credential"), default=1)
-    box_h = PAD + 12 + most * TITLE_LEAD + (32 if pic.has_learner else 6) + PAD - 4
-    course_h = 8 + 14 + 2 * 13 + 6
+    box_h = PAD + TYPE_H + most * TITLE_LEAD + (34 if pic.has_learner else 6) + PAD - 4
+    course_h = 8 + 15 + 2 * 15 + 6
     widths: dict[str, float] = {}
     for layer in pic.layers:
         for k in layer:
             widths[k] = 0.0 if is_waypoint(k) else (BOX_W if pic.nodes[k].kind == "credential" else COURSE_W)
-    x = _assign_x(pic, widths)
+    shape = ("x", *_shape(pic), tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes)), max_width - label_w)
+    found = _SHAPES.get(shape)
+    if isinstance(found, dict):
+        x: dict[str, float] = dict(found)
+    else:
+        x = _assign_x(pic, widths)
+        _squeeze(pic, x, widths, max_width - 2 * MARGIN - label_w)
+        _remember(shape, dict(x))
     nrows = len(pic.layers)
     row_height = [box_h] * nrows
     course_cols: dict[str, tuple[float, float]] = {}
@@ -849,24 +966,98 @@ def _layout(pic: Picture) -> _Geometry:
         row_height[0] = nlines * (course_h + 10) - 10
     left = min((x[k] - widths.get(k, COURSE_W) / 2 for k in x), default=0.0)
     right = max((x[k] + widths.get(k, COURSE_W) / 2 for k in x), default=BOX_W)
-    shift = MARGIN + LABEL_W - left
+    shift = MARGIN + label_w - left
     for k in x:
         x[k] += shift
-    header = 88.0
+    # the width: the content's, or as much as the heading and the legend want, up to max_width
+    entries = _legend_entries(pic)
+    wants = max(
+        _legend_width(pic),
+        text_width(_heading(pic), 19, bold=True),
+        text_width(_subtitle(pic), 13),
+    )
+    widest = max(_entry_width(entry) for entry in entries)
+    width = max(MARGIN + label_w + (right - left) + MARGIN, min(MARGIN * 2 + wants, max_width), MARGIN * 2 + widest)
+    room = width - 2 * MARGIN
+    head_lines = wrap(_heading(pic), room, 19, bold=True, max_lines=2)
+    sub_lines = wrap(_subtitle(pic), room, 13, max_lines=4)
+    legend_lines: list[list[_LegendEntry]] = [[]]
+    used = 0.0
+    for entry in entries:
+        if legend_lines[-1] and used + _entry_width(entry) > room:
+            legend_lines.append([])
+            used = 0.0
+        legend_lines[-1].append(entry)
+        used += _entry_width(entry)
+    header = 20 + 24 * (len(head_lines) - 1) + 22 + 17 * (len(sub_lines) - 1) + 46
     row_top = [0.0] * nrows
     y = MARGIN + header
+    bands = _bands(pic)
     for r in range(nrows - 1, -1, -1):
+        if compact and (r == nrows - 1 or bands[r + 1] != bands[r]):
+            y += BAND_LABEL_H  # the band's label, above its top line
         row_top[r] = y
-        y += row_height[r] + ROW_GAP
+        y += row_height[r] + (LINE_GAP if r > 0 and bands[r - 1] == bands[r] else ROW_GAP)
     content_bottom = y - ROW_GAP
-    width = MARGIN + LABEL_W + (right - left) + MARGIN
-    legend_w = _legend_width(pic)
-    heading = max(text_width(_heading(pic), 19, bold=True), text_width(_subtitle(pic), 12))
-    width = max(width, MARGIN * 2 + legend_w, MARGIN * 2 + heading)
-    height = content_bottom + 40 + 56 + MARGIN
+    height = content_bottom + 40 + 56 + 24 * (len(legend_lines) - 1) + MARGIN
     for k, (_cx, dy) in course_cols.items():
         course_cols[k] = (x[k], row_top[0] + dy)
-    return _Geometry(x, row_top, row_height, width, height, box_h, course_h, title_lines, course_cols)
+    return _Geometry(
+        x, row_top, row_height, width, height, box_h, course_h, title_lines, course_cols,
+        compact, label_w, head_lines, sub_lines, legend_lines,
+    )  # fmt: skip
+
+
+def _bands(pic: Picture) -> list[int]:
+    return pic.bands if len(pic.bands) == len(pic.layers) else list(range(len(pic.layers)))
+
+
+def boxes_per_line(max_width: float) -> int:
+    """How many credential boxes a line of a level holds in a picture ``max_width`` wide."""
+    label_w = 0.0 if max_width < COMPACT_BELOW else LABEL_W
+    room = max_width - 2 * MARGIN - label_w - (WAYPOINT_ROOM if label_w else WAYPOINT_ROOM / 3)
+    return max(1, int((room + GAP_BOX) // (BOX_W + GAP_BOX)))
+
+
+def wrapped(pic: Picture, max_width: float = MAX_WIDTH) -> Picture:
+    """``pic`` with every level of more credentials than fit in ``max_width`` wrapped into
+    lines, laid out again (``pic`` itself when no level is too wide). Lines are made shorter
+    until the drawing, scaled to ``max_width``, keeps its smallest text at least
+    :data:`MIN_TEXT` pixels high, or until shorter lines no longer make it narrower."""
+    return _wrapped(pic, max_width)[0]
+
+
+def _wrapped(pic: Picture, max_width: float) -> tuple[Picture, _Geometry]:
+    """:func:`wrapped`, and the layout of the picture it returns."""
+    cap = boxes_per_line(max_width)
+    out = _wrap(pic, cap)
+    geo = _layout(out, max_width)
+    while cap > 1 and geo.width * MIN_TEXT / SMALL_SIZE > max_width:
+        shorter = _wrap(pic, cap - 1)
+        narrower = _layout(shorter, max_width)
+        if narrower.width >= geo.width - 1:  # the heading or the legend sets the width now
+            break
+        cap, out, geo = cap - 1, shorter, narrower
+    return out, geo
+
+
+def _wrap(pic: Picture, cap: int) -> Picture:
+    """``pic`` with levels of more than ``cap`` credentials in lines of as even a length as can
+    be: the boxes of a level alternate between its lines, in the order that keeps crossings
+    few. Levels keep their order, badges at the bottom."""
+    if all(len(row) <= cap or all(pic.nodes[k].kind == "course" for k in row) for row in pic.rows):
+        return pic
+    new_row: dict[str, int] = {}
+    bands: list[int] = []
+    for r, row in enumerate(pic.rows):
+        lines = 1 if all(pic.nodes[k].kind == "course" for k in row) else max(1, math.ceil(len(row) / cap))
+        for i, key in enumerate(row):
+            new_row[key] = len(bands) + i % lines
+        bands += [r] * lines
+    nodes = {k: dataclasses.replace(n, row=new_row[k]) for k, n in pic.nodes.items()}
+    out = dataclasses.replace(pic, nodes=nodes, rows=[], layers=[], routes=[], bands=bands)
+    _order(out)
+    return out
 
 
 # -- SVG: drawing -----------------------------------------------------------------------
@@ -980,25 +1171,38 @@ def _legend_items(pic: Picture) -> list[tuple[str, str, str, str | None]]:
 EDGE_LEGEND: tuple[tuple[str, str | None], ...] = (("stacks into", None), ("counts at its credit value", "5 4"))
 
 
+def _legend_entries(pic: Picture) -> list[_LegendEntry]:
+    out: list[_LegendEntry] = [("title", "Legend", "", "", None, None)]
+    out += [("box", label, fill, stroke, bar, None) for label, fill, stroke, bar in _legend_items(pic)]
+    out += [("edge", label, "", "", None, dash) for label, dash in EDGE_LEGEND]
+    return out
+
+
+def _entry_width(e: _LegendEntry) -> float:
+    if e[0] == "title":
+        return text_width(e[1], SMALL_SIZE, bold=True) + 16
+    return (30 if e[0] == "box" else 40) + text_width(e[1], SMALL_SIZE) + 18
+
+
 def _legend_width(pic: Picture) -> float:
-    w = text_width("Legend", 11, bold=True) + 16
-    for label, *_rest in _legend_items(pic):
-        w += 30 + text_width(label, 11) + 18
-    for label, _dash in EDGE_LEGEND:
-        w += 40 + text_width(label, 11) + 18
-    return w
+    return sum(_entry_width(e) for e in _legend_entries(pic))
 
 
-def to_svg(source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
+def to_svg(
+    source: Source, result: LearnerResult | None = None, *, courses: bool = False, max_width: float = MAX_WIDTH
+) -> str:
     """A standalone SVG drawn by microcred: rounded boxes (title and type; with a learner,
     the status and a progress bar) in rows by level, arrows for stacking (dashed where a
-    credential counts by its credit value), row labels and a legend."""
-    pic = _picture(source, result, courses)
-    geo = _layout(pic)
+    credential counts by its credit value), row labels and a legend.
+
+    A level with more boxes than fit in ``max_width`` pixels is wrapped into several lines;
+    the ``width`` of the SVG is at most ``max_width`` (its ``viewBox`` holds the drawing)."""
+    pic, geo = _wrapped(_picture(source, result, courses), max_width)
     W, H = geo.width, geo.height
+    scale = min(1.0, max_width / W)
     out: list[str] = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(W)}" height="{_num(H)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(W * scale)}" height="{_num(H * scale)}" '
         f'viewBox="0 0 {_num(W)} {_num(H)}" role="img" '
         "font-family=\"'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif\">",
         f"<title>{escape(_clean(_caption(pic)))}</title>",
@@ -1016,24 +1220,41 @@ def to_svg(source: Source, result: LearnerResult | None = None, *, courses: bool
         '<feFlood flood-color="#1f2933" flood-opacity="0.12"/><feComposite in2="blur" operator="in"/>'
         '<feMerge><feMergeNode/><feMergeNode in="SourceGraphic"/></feMerge></filter>'
     )
+    out.append(
+        '<pattern id="pending" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f'<rect width="6" height="6" fill="{BAR["in_progress"][1]}"/><rect width="3" height="6" '
+        f'fill="{BAR["in_progress"][0]}"/></pattern>'
+    )
     out.append("</defs>")
     out.append(f'<rect width="{_num(W)}" height="{_num(H)}" fill="#ffffff"/>')
     # header
-    out.append(_text(MARGIN, MARGIN + 20, _heading(pic), 19, weight="700"))
-    out.append(_text(MARGIN, MARGIN + 40, _subtitle(pic), 12, fill=MUTED))
+    y = MARGIN + 20
+    for j, line in enumerate(geo.head_lines):
+        out.append(_text(MARGIN, y + 24 * j, line, 19, weight="700"))
+    y += 24 * (len(geo.head_lines) - 1) + 22
+    for j, line in enumerate(geo.sub_lines):
+        out.append(_text(MARGIN, y + 17 * j, line, 13, fill=MUTED))
     # row bands and labels
     out.append('<g class="rows">')
-    for r in range(len(pic.layers) - 1, -1, -1):
-        top, h = geo.row_top[r], geo.row_height[r]
-        if (len(pic.layers) - 1 - r) % 2 == 0:
+    bands = _bands(pic)
+    for b in range(bands[-1] if bands else -1, -1, -1):
+        rows = [r for r, band in enumerate(bands) if band == b]
+        top = min(geo.row_top[r] for r in rows)
+        h = max(geo.row_top[r] + geo.row_height[r] for r in rows) - top
+        above = BAND_LABEL_H if geo.compact else 0.0
+        if (bands[-1] - b) % 2 == 0:
             out.append(
-                f'<rect x="{_num(MARGIN / 2)}" y="{_num(top - ROW_GAP / 2 + 6)}" width="{_num(W - MARGIN)}" '
-                f'height="{_num(h + ROW_GAP - 12)}" rx="10" fill="{BAND}"/>'
+                f'<rect x="{_num(MARGIN / 2)}" y="{_num(top - above - ROW_GAP / 2 + 6)}" width="{_num(W - MARGIN)}" '
+                f'height="{_num(h + above + ROW_GAP - 12)}" rx="10" fill="{BAND}"/>'
             )
-        labels = _row_labels(pic, r)
+        if geo.compact:  # one line above the band
+            label = _cut_text(" · ".join(_row_types(pic, rows)), W - 2 * MARGIN, SMALL_SIZE, True)
+            out.append(_text(MARGIN, top - above - ROW_GAP / 2 + 24, label, SMALL_SIZE, fill=MUTED, weight="600"))
+            continue
+        labels = _row_labels(pic, rows)
         y0 = top + h / 2 - (len(labels) - 1) * 8 + 4
         for j, label in enumerate(labels):
-            out.append(_text(MARGIN, y0 + j * 16, label, 11, fill=MUTED, weight="600"))
+            out.append(_text(MARGIN, y0 + j * 16, label, SMALL_SIZE, fill=MUTED, weight="600"))
     out.append("</g>")
     # edges
     drawn: list[int] = []
@@ -1097,15 +1318,27 @@ def _subtitle(pic: Picture) -> str:
     return text
 
 
-def _row_labels(pic: Picture, r: int) -> list[str]:
-    keys = pic.rows[r]
+def _row_types(pic: Picture, rows: list[int]) -> list[str]:
+    """The labels of the credential types in these rows, lowest rank first ("Courses" for the
+    row of courses)."""
+    keys = [k for r in rows for k in pic.rows[r]]
     if keys and all(pic.nodes[k].kind == "course" for k in keys):
         return ["Courses"]
     present = {pic.nodes[k].type for k in keys}
-    labels = [label for t, label in pic.types.items() if t in present]
+    return [label for t, label in pic.types.items() if t in present]
+
+
+def _cut_text(text: str, width: float, size: float, bold: bool) -> str:
+    return text if text_width(text, size, bold=bold) <= width else _ellipsize(text, width, size, bold)
+
+
+def _row_labels(pic: Picture, rows: list[int]) -> list[str]:
+    labels = _row_types(pic, rows)
+    if labels == ["Courses"]:
+        return labels
     out: list[str] = []
     for label in labels[:3]:
-        out.extend(wrap(label, LABEL_W - 14, 11, bold=True, max_lines=2))
+        out.extend(wrap(label, LABEL_W - 14, SMALL_SIZE, bold=True, max_lines=2))
     if len(labels) > 3:
         out.append(f"+{len(labels) - 3} more")
     return out
@@ -1135,21 +1368,21 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
         f'{dash} filter="url(#shadow)"/>'
     )
     if n.kind == "course":
-        out.append(_text(left + 8, top + 16, n.ident, 10.5, fill=MUTED, weight="700"))
+        out.append(_text(left + 8, top + 17, n.ident, SMALL_SIZE, fill=MUTED, weight="700"))
         for j, line in enumerate(geo.title_lines[n.key]):
-            out.append(_text(left + 8, top + 31 + j * 13, line, 10, fill=text_colour))
+            out.append(_text(left + 8, top + 34 + j * 15, line, SMALL_SIZE, fill=text_colour))
         out.append("</g>")
         return out
     accent = stroke if not pic.has_learner else MUTED
     out.append(
-        _text(left + PAD, top + PAD + 9, n.type_label.upper(), TYPE_SIZE, fill=accent, weight="700",
-              extra=' letter-spacing="0.6"')
+        _text(left + PAD, top + PAD + 10, _type_line(n.type_label, w - 2 * PAD), TYPE_SIZE, fill=accent,
+              weight="700", extra=' letter-spacing="0.3"')
     )  # fmt: skip
     lines = geo.title_lines[n.key]
     title_colour = STATUS_COLOURS["expired"][2] if n.status == "expired" else TEXT
     for j, line in enumerate(lines):
         out.append(
-            _text(left + PAD, top + PAD + 12 + (j + 1) * TITLE_LEAD - 2, line, TITLE_SIZE, fill=title_colour,
+            _text(left + PAD, top + PAD + TYPE_H + (j + 1) * TITLE_LEAD - 2, line, TITLE_SIZE, fill=title_colour,
                   weight="600")
         )  # fmt: skip
     if n.status is not None:
@@ -1165,6 +1398,12 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
                 f'rx="2" fill="{track}"/>'
             )
             filled = bw * max(0.0, min(1.0, n.progress))
+            if n.status == "in_progress" and filled < bw:
+                # the part still to be passed: counts once the courses in progress are passed
+                out.append(
+                    f'<rect class="pending" x="{_num(left + PAD + filled)}" y="{_num(by)}" '
+                    f'width="{_num(bw - filled)}" height="4" rx="2" fill="url(#pending)"/>'
+                )
             if filled > 0:
                 out.append(
                     f'<rect class="progress" x="{_num(left + PAD)}" y="{_num(by)}" width="{_num(max(filled, 4))}" '
@@ -1172,45 +1411,61 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
                 )
     if pool:
         label = f"+ any of {pool} courses"
-        pw = text_width(label, 9.5) + 14
-        px, py = left + w - pw - 8, top - 8
+        pw = text_width(label, SMALL_SIZE) + 14
+        px, py = left + w - pw - 8, top - 10
         out.append(
-            f'<rect class="pool" x="{_num(px)}" y="{_num(py)}" width="{_num(pw)}" height="16" rx="8" '
+            f'<rect class="pool" x="{_num(px)}" y="{_num(py)}" width="{_num(pw)}" height="19" rx="9" '
             f'fill="#ffffff" stroke="{COURSE_STROKE}"/>'
         )
-        out.append(_text(px + pw / 2, py + 11.5, label, 9.5, fill=MUTED, anchor="middle"))
+        out.append(_text(px + pw / 2, py + 14, label, SMALL_SIZE, fill=MUTED, anchor="middle"))
     out.append("</g>")
     return out
 
 
+def _type_line(label: str, width: float) -> str:
+    """The type label of a box: in capitals when that fits ``width``, else as written (cut
+    short with an ellipsis when even that does not fit)."""
+    upper = label.upper()
+    if text_width(upper, TYPE_SIZE, bold=True) + 0.3 * len(upper) <= width:
+        return upper
+    if text_width(label, TYPE_SIZE, bold=True) + 0.3 * len(label) <= width:
+        return label
+    return _ellipsize(label, width - 0.3 * len(label), TYPE_SIZE, True)
+
+
 def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
-    y = geo.height - MARGIN - 30
-    x = MARGIN
+    lines = geo.legend_lines or [_legend_entries(pic)]
+    y = geo.height - MARGIN - 30 - 24 * (len(lines) - 1)
     out = ['<g class="legend">']
     out.append(
         f'<line x1="{_num(MARGIN)}" y1="{_num(y - 24)}" x2="{_num(geo.width - MARGIN)}" y2="{_num(y - 24)}" '
         f'stroke="#e3e7ec"/>'
     )
-    out.append(_text(x, y + 4, "Legend", 11, fill=TEXT, weight="700"))
-    x += text_width("Legend", 11, bold=True) + 16
-    for label, fill, stroke, bar in _legend_items(pic):
-        dash = ' stroke-dasharray="4 2"' if label == STATUS_LABELS["expired"] and pic.has_learner else ""
-        out.append(
-            f'<rect x="{_num(x)}" y="{_num(y - 8)}" width="22" height="16" rx="4" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="1.2"{dash}/>'
-        )
-        if bar:
-            out.append(f'<rect x="{_num(x + 3)}" y="{_num(y + 3)}" width="10" height="2.5" rx="1" fill="{bar}"/>')
-        out.append(_text(x + 30, y + 4, label, 11, fill=TEXT))
-        x += 30 + text_width(label, 11) + 18
-    for label, pattern in EDGE_LEGEND:
-        d = f' stroke-dasharray="{pattern}"' if pattern else ""
-        out.append(
-            f'<path d="M{_num(x)},{_num(y)} L{_num(x + 30)},{_num(y)}" stroke="{EDGE}" stroke-width="1.4"{d} '
-            f'fill="none" marker-end="url(#arrow)"/>'
-        )
-        out.append(_text(x + 40, y + 4, label, 11, fill=TEXT))
-        x += 40 + text_width(label, 11) + 18
+    for line in lines:
+        x = MARGIN
+        for kind, label, fill, stroke, bar, pattern in line:
+            if kind == "title":
+                out.append(_text(x, y + 4, label, SMALL_SIZE, fill=TEXT, weight="700"))
+            elif kind == "box":
+                dash = ' stroke-dasharray="4 2"' if label == STATUS_LABELS["expired"] and pic.has_learner else ""
+                out.append(
+                    f'<rect x="{_num(x)}" y="{_num(y - 8)}" width="22" height="16" rx="4" fill="{fill}" '
+                    f'stroke="{stroke}" stroke-width="1.2"{dash}/>'
+                )
+                if bar:
+                    out.append(
+                        f'<rect x="{_num(x + 3)}" y="{_num(y + 3)}" width="10" height="2.5" rx="1" fill="{bar}"/>'
+                    )
+                out.append(_text(x + 30, y + 4, label, SMALL_SIZE, fill=TEXT))
+            else:
+                d = f' stroke-dasharray="{pattern}"' if pattern else ""
+                out.append(
+                    f'<path d="M{_num(x)},{_num(y)} L{_num(x + 30)},{_num(y)}" stroke="{EDGE}" stroke-width="1.4"{d} '
+                    f'fill="none" marker-end="url(#arrow)"/>'
+                )
+                out.append(_text(x + 40, y + 4, label, SMALL_SIZE, fill=TEXT))
+            x += _entry_width((kind, label, fill, stroke, bar, pattern))
+        y += 24
     out.append("</g>")
     return out
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from microcred import __version__
+from microcred.figures import percent, percent_text
 from microcred.result import Applied, CredentialResult, LearnerResult, RequirementResult
 
 STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
@@ -73,19 +74,6 @@ def _e(value: object) -> str:
 
 def _date(d: dt.date | None) -> str:
     return f'<time datetime="{d.isoformat()}">{d.isoformat()}</time>' if d else ""
-
-
-def percent(progress: float) -> int:
-    """Whole percent, never rounded up to 100 before the credential is complete."""
-    if progress >= 1:
-        return 100
-    return max(0, math.floor(progress * 100 + 1e-9))
-
-
-def _pct_text(progress: float) -> str:
-    if 0 < progress < 0.01:
-        return "<1%"
-    return f"{percent(progress)}%"
 
 
 def _credits(value: float) -> str:
@@ -145,13 +133,16 @@ def _bar(progress: float, status: str, label: str, *, small: bool = False) -> st
     now = percent(progress)
     width = max(0.0, min(100.0, progress * 100))
     word = STATUS_WORD.get(status, status).lower()
+    if status == "in_progress":  # the striped rest of the bar counts once the courses are passed
+        word += ", the rest once the courses in progress are passed"
     cls = "progress progress-small" if small else "progress"
+    tip = ' title="The striped part counts once the courses in progress are passed"' if status == "in_progress" else ""
     return (
-        f'<div class="{cls}" data-status="{_e(status)}">'
+        f'<div class="{cls}" data-status="{_e(status)}"{tip}>'
         f'<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{now}" '
-        f'aria-valuetext="{_e(_pct_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
+        f'aria-valuetext="{_e(percent_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
         f'<span class="fill" style="width:{width:.1f}%"></span></div>'
-        f'<span class="pct">{_e(_pct_text(progress))}</span></div>'
+        f'<span class="pct">{_e(percent_text(progress))}</span></div>'
     )
 
 
@@ -219,8 +210,8 @@ def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optiona
         line.append('<span class="tag tag-waived">waived</span>')
     elif node.note:
         line.append(f'<span class="tag">{_e(node.note)}</span>')
-    elif not node.satisfied and node.kind in COMPOSITE and not optional:
-        line.append(f'<span class="node-pct">{_e(_pct_text(node.progress))}</span>')
+    elif state == "progress" and node.kind in COMPOSITE:  # "not met" says 0 already
+        line.append(f'<span class="node-pct">{_e(percent_text(node.progress))}</span>')
     head = (
         f'<span class="req-line"><span class="mark mark-{state}" aria-hidden="true">{mark}</span>'
         f'<span class="req-text">{" ".join(line)}</span></span>'
@@ -313,8 +304,9 @@ def _stack_rows(r: CredentialResult, result: LearnerResult) -> list[tuple[str, f
             ]
     rows: list[tuple[str, float, str, float | None, int]] = []
     for cid, p in r.stacks_into:
-        other = result.credentials.get(cid)
-        guess = "earned" if p >= 1 else "partial" if p > 0 else "not_started"  # not evaluated (--credential)
+        lookup = getattr(result, "lookup", None)
+        other = lookup(cid) if lookup is not None else result.credentials.get(cid)
+        guess = "earned" if p >= 1 else "partial" if p > 0 else "not_started"  # not evaluated
         rows.append((cid, p, other.status if other else guess, None, 1))
     return rows
 
@@ -425,13 +417,23 @@ def _summary_table(rows: Sequence[CredentialResult], cat: _Catalog, ids: dict[st
     for r in rows:
         out.append(
             f'<tr data-credential="{_e(r.id)}" data-status="{_e(r.status)}">'
-            f'<th scope="row"><a href="#{ids[r.id]}">{_e(r.title)}</a></th>'
+            f'<th scope="row"><a href="#{ids[r.id]}">{_e(r.title)}</a>{_when(r)}</th>'
             f'<td class="type">{_e(cat.type_label(r.type))}</td><td>{_badge(r.status)}</td>'
             f"<td>{_bar(r.progress, r.status, f'Progress toward {r.title}', small=True)}</td>"
             f'<td class="date">{_date(r.earned_on)}</td><td class="date">{_date(r.expires_on)}</td></tr>'
         )
     out.append("</tbody></table>")
     return out
+
+
+def _when(r: CredentialResult) -> str:
+    """The dates of a summary row, under its title where the page is too narrow for their columns."""
+    bits = []
+    if r.earned_on:
+        bits.append(f"{'awarded' if r.awarded else 'earned'} {_date(r.earned_on)}")
+    if r.expires_on:
+        bits.append(f"{'expired' if r.status == 'expired' else 'expires'} {_date(r.expires_on)}")
+    return f'<span class="when">{", ".join(bits)}</span>' if bits else ""
 
 
 def _summary(ordered: Sequence[CredentialResult], cat: _Catalog, ids: dict[str, str], hid: str) -> str:
@@ -496,9 +498,10 @@ def _svg_element(svg: str) -> str:
     return svg[start:].strip() if start >= 0 else ""
 
 
-def stacking_svg(result: LearnerResult, catalog: Any) -> str | None:
-    """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`), or None
-    when that module is not installed, there is no catalogue, or the SVG is not inert."""
+def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = None) -> str | None:
+    """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`, at most
+    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when that module is
+    not installed, there is no catalogue, or the SVG is not inert."""
     if catalog is None:
         return None
     try:
@@ -510,23 +513,48 @@ def stacking_svg(result: LearnerResult, catalog: Any) -> str | None:
     to_svg = getattr(picture, "to_svg", None)
     if to_svg is None:
         return None
-    svg = to_svg(catalog, result)
+    svg = to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH)
     svg = _svg_element(svg) if isinstance(svg, str) else ""
     return svg if svg and svg_is_inert(svg) else None
 
 
+#: the widest the embedded picture is drawn: it fits the page at 1280 pixels
+PICTURE_WIDTH = 1200.0
+#: the picture for windows narrower than 1240 pixels: two boxes a line, legible from 600 up
+PICTURE_NARROW = 540.0
+#: the smallest text of the embedded picture, in CSS pixels, however narrow the page
+PICTURE_TEXT = 11.0
+
+
+def _legible_width(svg: str) -> int:
+    """The narrowest the picture may be shown with its smallest text still
+    :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
+    m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
+    picture = importlib.import_module("microcred.picture")
+    smallest = float(getattr(picture, "SMALL_SIZE", PICTURE_TEXT))
+    return math.ceil(float(m.group(1)) * PICTURE_TEXT / smallest) if m else 0
+
+
 def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
-    svg = stacking_svg(result, catalog)
-    if svg is None:
+    wide = stacking_svg(result, catalog)
+    if wide is None:
         return ""
-    svg = scope_svg_ids(svg, hid + "-")
+    frames = []
+    narrow = stacking_svg(result, catalog, PICTURE_NARROW)
+    for svg, cls, scope in ((wide, "pic-wide", "-"), (narrow, "pic-narrow", "-n-")):
+        if svg is None:
+            continue
+        svg = scope_svg_ids(svg, hid + scope)
+        m = re.search(r'\swidth="([0-9.]+)"', svg)
+        most = f";--most:{math.ceil(float(m.group(1)) * 1.3)}px" if m else ""  # not blown up past 130 %
+        frames.append(f'<div class="svg-frame {cls}" style="--legible:{_legible_width(svg)}px{most}">{svg}</div>')
     who = _e(result.learner_name or result.learner_id)
     return (
-        f'<figure class="stacking-picture" aria-labelledby="{hid}-cap">'
+        f'<figure class="stacking-picture{" two-sizes" if len(frames) == 2 else ""}" aria-labelledby="{hid}-cap">'
         f'<input type="checkbox" class="zoom" id="{hid}-zoom">'
         f'<label for="{hid}-zoom" class="zoom-label">Full size</label>'
-        f'<div class="svg-frame">{svg}</div>'
-        f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
+        + "".join(frames)
+        + f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
         "top; the table below says the same in words.</figcaption></figure>"
     )
 
@@ -556,7 +584,7 @@ def _pathways(result: LearnerResult, cat: _Catalog, ids: dict[str, str], hid: st
                     f'<li data-credential="{_e(tid)}" data-status="{_e(t.status)}">'
                     f'<span class="dot" data-status="{_e(t.status)}" aria-hidden="true"></span>{link} '
                     f'<span class="muted">{_e(STATUS_WORD.get(str(t.status), str(t.status)).lower())}, '
-                    f"{_e(_pct_text(float(t.progress)))}</span></li>"
+                    f"{_e(percent_text(float(t.progress)))}</span></li>"
                 )
             src_title = cat.credential_title(src, result)
             src_link = f'<a href="#{ids[src]}">{_e(src_title)}</a>' if src in ids else _e(src_title)
@@ -688,6 +716,9 @@ font-weight:700;white-space:nowrap;border:1px solid transparent;line-height:1.5}
 .bar{flex:1;height:10px;background:var(--track);border-radius:999px;overflow:hidden;min-width:80px}
 .progress-small .bar{height:8px}
 .bar .fill{display:block;height:100%;border-radius:inherit;min-width:0}
+[data-status="in_progress"]>.bar{background:repeating-linear-gradient(135deg,#f0cf8f 0 4px,#fff3dc 4px 8px);
+box-shadow:inset 0 0 0 1px #d9a441}
+.summary-table .when{display:none;font-weight:400;font-size:.8rem;color:var(--muted);margin-top:2px}
 .pct{min-width:3.2em;text-align:right;font-variant-numeric:tabular-nums;font-weight:600;font-size:.85rem}
 .credential{border:1px solid var(--line);border-left:6px solid var(--status);border-radius:10px;
 padding:16px 22px 18px;margin:16px 0;background:#fff}
@@ -748,7 +779,10 @@ details.not-started[open]>summary{margin-bottom:6px}
 background:#fff}
 @media (min-width:1240px){.stacking-picture{width:min(calc(100vw - 48px),1640px);left:50%;transform:translateX(-50%)}}
 .svg-frame{overflow-x:auto}
-.svg-frame svg{width:100%;max-width:100%;height:auto;display:block;margin:0 auto}
+.svg-frame svg{width:100%;max-width:100%;min-width:var(--legible,0);height:auto;display:block;margin:0 auto}
+.pic-narrow{display:none}
+@media screen and (max-width:1239px){.two-sizes .pic-wide{display:none}.two-sizes .pic-narrow{display:block}
+.pic-narrow svg{max-width:min(100%,var(--most,100%))}}
 .zoom{position:absolute;opacity:0;width:1px;height:1px}
 .zoom-label{position:absolute;top:10px;right:12px;font-size:.75rem;font-weight:600;color:#174a8b;background:#fff;
 border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
@@ -760,8 +794,16 @@ border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
 .warnings{border:1px solid #a86400;background:#fff8e8;border-radius:10px;padding:8px 16px;margin:12px 0}
 .warnings h3{margin:4px 0;border:0;font-size:1rem}
 .report-foot{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
-@media screen and (max-width:760px){.credential-body{grid-template-columns:1fr}.toc ol{columns:1}
-.summary-table td:nth-child(2),.summary-table th:nth-child(2){display:none}}
+@media screen and (max-width:960px){
+.summary-table td:nth-child(2),.summary-table th:nth-child(2),.summary-table td:nth-child(5),
+.summary-table th:nth-child(5),.summary-table td:nth-child(6),.summary-table th:nth-child(6){display:none}
+.summary-table .when{display:block}.col-progress{width:auto}.credential-body{grid-template-columns:1fr}
+table.counted,table.stacks,table.not-counted,table.exceptions,table.pathways-table{display:block;overflow-x:auto}}
+@media screen and (max-width:760px){.page{padding:20px 14px 40px}
+.toc ol{columns:1}.learner-head{padding:16px}.credential{padding:14px 14px 16px}
+.summary-table th,.summary-table td{padding:7px 6px}.progress-small{min-width:0}.progress-small .bar{min-width:56px}
+.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}
+.counted th,.counted td{padding:6px 5px}.counted td:nth-child(2),.counted th:nth-child(2){display:none}}
 @media print{
 @page{margin:14mm 12mm}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}

@@ -81,6 +81,8 @@ class RequirementResult:
     children: list[RequirementResult] = field(default_factory=list)
     waived: bool = False
     note: str | None = None
+    #: a ``credential`` node: the credential it names (not in the JSON: the description says it)
+    target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -184,6 +186,15 @@ class LearnerResult:
     credentials: dict[str, CredentialResult]
     warnings: list[Diagnostic] = field(default_factory=list)
     stacking: list[StackEntry] = field(default_factory=list)
+    #: credentials evaluated but not asked for (with a credential filter: those the shown ones
+    #: stack into), so that their figures can be named; never in the JSON
+    context: dict[str, CredentialResult] = field(default_factory=dict)
+    #: every credential's title in the catalogue, to name those not in ``credentials``; never in the JSON
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def lookup(self, cid: str) -> CredentialResult | None:
+        """The result of credential ``cid``, shown or evaluated for context; None when not evaluated."""
+        return self.credentials.get(cid) or self.context.get(cid)
 
     def to_json(self) -> dict[str, Any]:
         learner: dict[str, Any] = {"id": self.learner_id}

@@ -76,7 +76,7 @@ def _validate(catalog: Catalog, diagnostics: Iterable[Diagnostic]) -> Validation
     counted = list(rule_checks.check_counts(catalog, index))
     found += counted
     # logic is analysed where counting found nothing impossible
-    impossible = {d.subject for d in counted if (d.is_error or d.code == "W608") and d.subject}
+    impossible = {d.subject for d in counted if (d.is_error or d.code == "W609") and d.subject}
     logical = list(rule_checks.check_logic(catalog, set()))
     found += logical
     if not cycles:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,6 +15,20 @@ from microcred.validate import ValidationReport, validate_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog" / "example-university"
+
+
+def shared_path(relative: str) -> Path:
+    """``shared/<relative>``: where ``MICROCRED_SHARED`` points, else the shared data folder laid
+    inside or beside the checkout, or in any folder above it (a worktree sits deeper). The first
+    that holds ``relative`` wins; when none does, the path beside the checkout (for the skip
+    message)."""
+    candidates = [Path(os.environ["MICROCRED_SHARED"])] if os.environ.get("MICROCRED_SHARED") else []
+    candidates += [ROOT / "shared", *(parent / "shared" for parent in ROOT.parents)]
+    for folder in candidates:
+        if (folder / relative).exists():
+            return folder / relative
+    return ROOT.parent / "shared" / relative
+
 
 #: A small taxonomy and course list that the broken catalogues of the tests build on.
 #: Line numbers matter: the tests assert them. BASE is 9 lines long.

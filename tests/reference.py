@@ -25,21 +25,37 @@ Readings of the contract taken here (each quoted where it is used):
 * ``credential: X``: an award of X held at the cut date satisfies it (progress 1, no courses,
   no dates); otherwise X's rule is evaluated inline, its leaves are leaves of the parent.
 * ``credits`` nodes admitting credentials add the catalogue ``credits`` of each admitted
-  credential held at the cut date. A ``credits`` selector with only ``credentials:`` admits
-  those credentials and no course (§6).
+  credential held at the cut date; within one credential such an award counts like a course,
+  toward one ``credits`` node only unless the node is shared (docs/rules.md). A ``credits``
+  selector with only ``credentials:`` admits those credentials and no course (§6).
 * An award is held at a cut date D when dated on or before D and not expired on D (§6); an
   award without ``expires_on`` of a credential with ``valid_for`` expires at its date plus
   ``valid_for`` (§6).
 * In-progress attempts (status ``in_progress``) count, for the ``in_progress`` status only, as
   passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points. Each
   replaces its course's counted attempt, so the course leaves every GPA (§6).
+
+Extensions (docs/rules.md "Caps", the transcript's ``exceptions``):
+
+* A waiver (``waive: ID``, optionally limited to the credential whose rule holds the node)
+  makes every node with that ``id`` met: progress 1, nothing counted below it, no dates.
+* A substitution (``substitute: {course: X, for: Y}``, optionally for one credential) makes
+  attempts of X attempts of Y for that credential: they compete with Y's own attempts under
+  the repeats policy, match as Y and carry Y's catalogue credits.
+* ``limits.prior_learning_credits: P``: of the awards admitted by ``credits`` nodes, a set
+  worth at most P credits counts (every such set is tried).
+* ``limits.shared_with: [{credential: B, max_courses: N | max_credits: X}]``: of the courses
+  counted toward B (given: B's result lists them), a set of at most N courses (X credits)
+  may count here (every such set is tried); the others count nowhere in this credential
+  (a GPA still averages them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -59,7 +75,7 @@ from microcred.rules.nodes import (
 )
 from microcred.rules.selectors import course_matches
 from microcred.taxonomy.grades import GradeScale
-from microcred.transcript import Awarded, Transcript
+from microcred.transcript import Awarded, Substitute, Transcript, Waive
 
 # --------------------------------------------------------------------------- dates
 
@@ -97,6 +113,7 @@ class Att:
     passing: bool
     wild: bool = False
     index: int = 0  # position in the transcript, only to keep attempts distinct
+    award: str | None = None  # an awarded credential admitted for credit (course: "credential:<id>")
 
     def meets(self, min_points: Fraction | None) -> bool:
         if not self.passing:
@@ -169,13 +186,22 @@ class Cred:
     window: Duration | None
 
 
-Node = Leaf | Gpa | Group | Cred
+@dataclass
+class Waived:
+    """A node an advisor waived: met, counting nothing."""
+
+    window: Duration | None = None
+
+
+Node = Leaf | Gpa | Group | Cred | Waived
 
 
 @dataclass
 class Ctx:
     catalog: Catalog
     scale: GradeScale
+    #: (node id, credential or None) of each waiver
+    waivers: tuple[tuple[str, str | None], ...] = ()
 
     def min_points(self, grade: str | None) -> Fraction | None:
         if grade is None:
@@ -187,6 +213,8 @@ class Ctx:
 
 def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack: tuple[str, ...]) -> Node:
     """The rule with min_grade and shared pushed down to the leaves and credentials inlined."""
+    if rule.id is not None and any(w == rule.id and c in (None, stack[-1]) for w, c in ctx.waivers):
+        return Waived()
     if rule.min_grade is not None:
         min_grade = rule.min_grade  # the nearest min_grade wins
     shared = shared or rule.shared
@@ -228,7 +256,7 @@ def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack:
 
 
 def leaves_of(node: Node | None) -> list[Leaf]:
-    if node is None or isinstance(node, Gpa):
+    if node is None or isinstance(node, (Gpa, Waived)):
         return []
     if isinstance(node, Leaf):
         return [node]
@@ -238,7 +266,7 @@ def leaves_of(node: Node | None) -> list[Leaf]:
 
 
 def gpas_of(node: Node | None) -> list[Gpa]:
-    if node is None or isinstance(node, Leaf):
+    if node is None or isinstance(node, (Leaf, Waived)):
         return []
     if isinstance(node, Gpa):
         return [node]
@@ -262,10 +290,21 @@ class Scenario:
 
     chosen: dict[str, Att]
     held: frozenset[str]  # credentials awarded on or before the cut date and not expired on it
+    award_dates: dict[str, dt.date] = field(default_factory=dict)  # of those held
 
 
 class TooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Caps:
+    """What a credential's ``limits`` allow: awards admitted for credit worth at most ``prior``
+    credits in all; of each set of courses in ``shared``, at most ``limit`` courses (or
+    credits, when ``by_credits``)."""
+
+    prior: Fraction | None = None
+    shared: tuple[tuple[frozenset[str], bool, Fraction], ...] = ()
 
 
 @dataclass
@@ -275,6 +314,7 @@ class Evaluation:
     root: Node
     gpa_met: dict[int, bool] = field(default_factory=dict)
     assignments: int = 0
+    caps: Caps = field(default_factory=Caps)
 
     # ---- leaves
 
@@ -282,6 +322,9 @@ class Evaluation:
         return self.ctx.catalog.courses[a.course]
 
     def eligible(self, leaf: Leaf, a: Att) -> bool:
+        if a.award is not None:
+            # "an admitted award counts like a course: toward one credits node only"
+            return leaf.kind == "credits" and a.award in leaf.admits
         if not a.meets(leaf.min_points):
             return False
         if leaf.kind == "course":
@@ -290,6 +333,11 @@ class Evaluation:
         if only_credentials(leaf.selector):
             return False  # §6: it admits awarded credentials and no course
         return course_matches(self.course_of(a), leaf.selector)
+
+    def credits_of(self, a: Att) -> Fraction:
+        if a.award is not None:
+            return frac(self.ctx.catalog.credentials[a.award].credits or 0)
+        return frac(self.course_of(a).credits)
 
     def gpa(self, g: Gpa) -> bool:
         num = Fraction(0)
@@ -321,16 +369,14 @@ class Evaluation:
                 k = len({a.course for a in atts})
                 p = min(Fraction(k), node.need) / node.need
             else:
-                c = sum((frac(self.course_of(a).credits) for a in atts), Fraction(0))
-                for cid in node.admits:
-                    if cid in self.scenario.held:
-                        cred = self.ctx.catalog.credentials[cid]
-                        c += frac(cred.credits or 0)
+                c = sum((self.credits_of(a) for a in atts), Fraction(0))
                 p = min(c, node.need) / node.need
             dates = frozenset(a.date for a in atts)
         elif isinstance(node, Gpa):
             p = Fraction(1) if self.gpa_met[id(node)] else Fraction(0)
             dates = frozenset()
+        elif isinstance(node, Waived):
+            p, dates = Fraction(1), frozenset()
         elif isinstance(node, Cred):
             if node.credential in self.scenario.held:
                 # the award satisfies it; nothing is counted by the inlined rule
@@ -365,11 +411,54 @@ class Evaluation:
     def best_progress(self, limit: int | None = None) -> Fraction:
         for g in gpas_of(self.root):
             self.gpa_met[id(g)] = self.gpa(g)
+        attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
+        # every set of admitted awards, and of capped courses, the caps allow
+        award_sets: list[frozenset[str] | None] = [None]
+        admitted = {c for leaf in leaves_of(self.root) for c in leaf.admits if c in self.scenario.held}
+        if self.caps.prior is not None:
+            held = sorted(admitted)
+            worth = {c: frac(self.ctx.catalog.credentials[c].credits or 0) for c in held}
+            award_sets = [
+                frozenset(s)
+                for r in range(len(held) + 1)
+                for s in itertools.combinations(held, r)
+                if sum((worth[c] for c in s), Fraction(0)) <= self.caps.prior
+            ]
+        course_sets: list[frozenset[str] | None] = [None]
+        capped = sorted({a.course for a in attempts if any(a.course in keys for keys, _b, _l in self.caps.shared)})
+
+        def used(s: Sequence[str], keys: frozenset[str], by_credits: bool) -> Fraction:
+            each = [frac(self.ctx.catalog.courses[c].credits) if by_credits else Fraction(1) for c in s if c in keys]
+            return sum(each, Fraction(0))
+
+        if self.caps.shared:
+            course_sets = [
+                frozenset(s)
+                for r in range(len(capped) + 1)
+                for s in itertools.combinations(capped, r)
+                if all(used(s, keys, by_credits) <= cap for keys, by_credits, cap in self.caps.shared)
+            ]
+        best = Fraction(0)
+        for awards in award_sets:
+            for courses in course_sets:
+                allowed = [a for a in attempts if courses is None or a.course not in capped or a.course in courses]
+                # the admitted awards held (those the caps allow) take part like attempts
+                allowed += [
+                    Att("credential:" + c, self.scenario.award_dates[c], None, None, True, award=c)
+                    for c in sorted(admitted)
+                    if awards is None or c in awards
+                ]
+                best = max(best, self._best(allowed, limit))
+                if best == 1:
+                    return best
+        return best
+
+    def _best(self, attempts: list[Att], limit: int | None) -> Fraction:
+        """The best progress when ``attempts`` may count (and the awards ``award_ok`` allows)."""
         # leaves inside credentials satisfied by an award count nothing: leave them out
         leaves = self._live_leaves(self.root)
         exclusive = [leaf for leaf in leaves if not leaf.shared]
         shared = [leaf for leaf in leaves if leaf.shared]
-        attempts = sorted(self.scenario.chosen.values(), key=lambda a: a.course)
         # each attempt: to no leaf, or to one non-shared leaf that may count it
         per_attempt: list[list[Leaf | None]] = []
         for a in attempts:
@@ -384,9 +473,9 @@ class Evaluation:
             total *= len(opts)
         for subsets in per_shared:
             total *= len(subsets)
-        self.assignments = total
-        if limit is not None and total > limit:
-            raise TooLarge(total)
+        self.assignments += total
+        if limit is not None and self.assignments > limit:
+            raise TooLarge(self.assignments)
         best = Fraction(0)
         for choice in itertools.product(*per_attempt):
             base: dict[int, set[Att]] = {}
@@ -405,7 +494,7 @@ class Evaluation:
         return best
 
     def _live_leaves(self, node: Node | None) -> list[Leaf]:
-        if node is None or isinstance(node, Gpa):
+        if node is None or isinstance(node, (Gpa, Waived)):
             return []
         if isinstance(node, Leaf):
             return [node]
@@ -428,9 +517,21 @@ class RefResult:
 
 
 class Reference:
-    def __init__(self, catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        transcript: Transcript,
+        as_of: dt.date,
+        *,
+        limit: int | None = None,
+        counted: Mapping[str, Iterable[str]] | None = None,
+    ):
+        """``counted``: for each credential B a ``shared_with`` cap names, the courses counted
+        toward B (by B's result)."""
         self.catalog = catalog
-        self.ctx = Ctx(catalog, catalog.grade_scale)
+        waivers = tuple((e.waive, e.credential) for e in transcript.exceptions if isinstance(e, Waive))
+        self.ctx = Ctx(catalog, catalog.grade_scale, waivers)
+        self.counted = {k: frozenset(v) for k, v in (counted or {}).items()}
         self.t = transcript
         self.as_of = as_of
         self.limit = limit
@@ -439,8 +540,7 @@ class Reference:
         self.done: list[Att] = []
         self.wild: list[Att] = []
         for i, a in enumerate(transcript.attempts):
-            if a.course not in catalog.courses:
-                continue  # "counts nowhere"
+            # a course the catalogue lacks counts nowhere, unless substituted for one it has
             if a.status in ("completed", "transfer"):
                 assert a.date is not None and a.grade is not None
                 if a.date > as_of:
@@ -477,16 +577,42 @@ class Reference:
         cred = self.catalog.credentials[cid]
         if cred.requires is None:
             return Fraction(0)
-        chosen = choose_attempts([a for a in self.done if a.date <= cut], self.catalog.repeats)
+        atts = [a for a in self.done if a.date <= cut]
         if in_progress:
             # §6: the attempt being taken replaces the course's counted attempt (GPA included)
-            chosen.update((a.course, a) for a in self.wild)
-        scen = Scenario(chosen, self.held(cut))
+            atts += self.wild
+        subs = {
+            e.substitute.course: e.substitute.for_
+            for e in self.t.exceptions
+            if isinstance(e, Substitute) and e.credential in (None, cid)
+        }
+        atts = [dataclasses.replace(a, course=subs.get(a.course, a.course)) for a in atts]
+        atts = [a for a in atts if a.course in self.catalog.courses]
+        chosen = choose_attempts([a for a in atts if not a.wild], self.catalog.repeats)
+        chosen.update((a.course, a) for a in atts if a.wild)
+        held = self.held(cut)
+        dates = {aw.credential: aw.date for aw in self.awards() if aw.credential in held and aw.date <= cut}
+        scen = Scenario(chosen, held, dates)
         root = expand(self.ctx, cred.requires, cred.min_grade, False, (cid,))
-        ev = Evaluation(self.ctx, scen, root)
+        ev = Evaluation(self.ctx, scen, root, caps=self.caps(cid))
         p = ev.best_progress(self.limit)
         self.max_assignments = max(self.max_assignments, ev.assignments)
         return p
+
+    def caps(self, cid: str) -> Caps:
+        lim = self.catalog.credentials[cid].limits
+        if lim is None:
+            return Caps()
+        prior = frac(lim.prior_learning_credits) if lim.prior_learning_credits is not None else None
+        shared = []
+        for s in lim.shared_with:
+            if s.credential not in self.counted:
+                raise KeyError(f"{cid} caps what it shares with {s.credential}: pass counted={{{s.credential!r}: ...}}")
+            if s.max_credits is not None:
+                shared.append((self.counted[s.credential], True, frac(s.max_credits)))
+            else:
+                shared.append((self.counted[s.credential], False, Fraction(s.max_courses or 0)))
+        return Caps(prior, tuple(shared))
 
     # ---- one credential
 
@@ -519,9 +645,14 @@ class Reference:
 
 
 def reference_evaluate(
-    catalog: Catalog, transcript: Transcript, as_of: dt.date, *, limit: int | None = None
+    catalog: Catalog,
+    transcript: Transcript,
+    as_of: dt.date,
+    *,
+    limit: int | None = None,
+    counted: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, RefResult]:
-    return Reference(catalog, transcript, as_of, limit=limit).evaluate()
+    return Reference(catalog, transcript, as_of, limit=limit, counted=counted).evaluate()
 
 
 __all__: Sequence[str] = ["RefResult", "Reference", "TooLarge", "add_span", "reference_evaluate"]

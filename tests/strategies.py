@@ -118,6 +118,7 @@ class Profile:
     min_credentials: int = 1
     admit_odds: int = 3  # a plain credits node admits credentials 1 / (odds + 1) of the time
     credentials_only_odds: int = 2  # such a node admits credentials only 1 / (odds + 1) of the time
+    extensions: bool = False  # node ids, caps (`limits`), waivers and substitutions
 
 
 PLAIN = Profile()
@@ -138,6 +139,9 @@ RETAKES = Profile(
     credentials_only_odds=1,
     min_credentials=2,
 )
+#: The extensions: caps on prior learning and on courses shared with another credential, and
+#: advisors' waivers (of nodes with an ``id``) and substitutions.
+EXTENSIONS = Profile(credential_weight=1, max_courses=5, passing_bias=True, award_odds=1, extensions=True)
 
 
 class RuleGen:
@@ -241,7 +245,7 @@ class RuleGen:
                     named = [
                         e for e in self.earlier if e["id"] in creds.get("ids", ()) or e["type"] == creds.get("type")
                     ]
-                    # now and then more than they can ever give (validate warns, W608)
+                    # now and then more than they can ever give (validate warns, W609)
                     node["credits"] = d(st.integers(1, sum(e["credits"] for e in named) + 1))
                 return node  # no modifiers on it: nothing may be in force below
         elif kind == "gpa":
@@ -321,6 +325,8 @@ def catalog_specs(draw: st.DrawFn, profile: Profile = PLAIN) -> dict[str, Any]:
     for cred in creds:
         if cred["id"] not in referenced and rarely(draw, 3):
             cred["valid_for"] = dict(draw(st.sampled_from(VALIDITY)))
+    if profile.extensions:
+        _extend_catalog(draw, creds, referenced)
     return {
         "catalog": {"id": "gen", "name": "Generated", "repeats": repeats},
         "taxonomy": TAXONOMY,
@@ -493,4 +499,156 @@ def cases(draw: st.DrawFn, profile: Profile = PLAIN) -> Case:
     """A small catalogue and one learner's transcript for it."""
     cspec = draw(catalog_specs(profile))
     tspec = draw(transcript_specs(cspec, profile))
+    if profile.extensions:
+        _add_exceptions(draw, cspec, tspec)
     return Case(cspec, tspec, build_catalog(cspec), build_transcript(tspec))
+
+
+# --------------------------------------------------------------------------- extensions
+#
+# Caps (``limits``), node ids, and the transcript's ``exceptions``. Kept away from what is
+# left open: a waiver limited to a credential names one no other rule inlines (is the limit
+# the credential being evaluated, or the one whose rule holds the node?); a substitution
+# never chains (X for Y, Y for Z), a course stands for one course at most, and the courses a
+# substitution merges are repaired like one course (no two attempts on one day, no F beside
+# a W under ``repeats: best``, an in-progress attempt only beside failures without points).
+
+
+def _refs(rule: Any) -> set[str]:
+    if not isinstance(rule, dict):
+        return set()
+    out = {rule["credential"]} if "credential" in rule else set()
+    for key in ("all", "any", "of"):
+        for kid in rule.get(key, []):
+            out |= _refs(kid)
+    return out
+
+
+def _extend_catalog(draw: st.DrawFn, creds: list[dict[str, Any]], referenced: set[str]) -> None:
+    by_id = {c["id"]: c for c in creds}
+
+    def inlined(cid: str) -> set[str]:
+        out: set[str] = set()
+        for r in _refs(by_id[cid].get("requires")):
+            out |= {r} | inlined(r)
+        return out
+
+    for i, cred in enumerate(creds):
+        # more rules that admit awards for credit (as the rule generator allows them): a
+        # credits node beside the rule, admitting lasting credentials of lower types
+        rule = cred.get("requires")
+        admissible = [
+            c["id"]
+            for c in creds[:i]
+            if TYPES.index(c["type"]) < TYPES.index(cred["type"])
+            and "valid_for" not in c
+            and c["id"] not in inlined(cred["id"])
+        ]
+        if (
+            rule is not None
+            and admissible
+            and "min_grade" not in cred
+            and cred["id"] not in referenced
+            and not _admitted(rule, creds)
+            and draw(st.integers(0, 3)) > 0
+        ):
+            admitted = draw(st.lists(st.sampled_from(admissible), min_size=1, max_size=3, unique=True))
+            need = draw(st.integers(1, 6))
+            cred["requires"] = {
+                "all": [rule, {"credits": need, "from": {"level": "1000+", "credentials": {"ids": admitted}}}]
+            }
+            referenced |= set(admitted)
+        n = 0
+
+        def name(rule: Any) -> None:
+            nonlocal n
+            if not isinstance(rule, dict):
+                return
+            if draw(st.integers(0, 2)) == 0:
+                n += 1
+                rule["id"] = f"r{n}"
+            for key in ("all", "any", "of"):
+                for kid in rule.get(key, []):
+                    name(kid)
+
+        name(cred.get("requires"))
+        limits: dict[str, Any] = {}
+        if _admitted(cred.get("requires"), creds) and draw(st.integers(0, 3)) > 0:
+            limits["prior_learning_credits"] = draw(st.integers(0, 8))
+        if i > 0 and draw(st.booleans()):
+            caps = []
+            for other in draw(st.lists(st.sampled_from([c["id"] for c in creds[:i]]), min_size=1, max_size=2)):
+                if draw(st.booleans()):
+                    caps.append({"credential": other, "max_courses": draw(st.integers(0, 2))})
+                else:
+                    caps.append({"credential": other, "max_credits": draw(st.integers(0, 6))})
+            limits["shared_with"] = caps
+        if limits:
+            cred["limits"] = limits
+
+
+def _node_ids(rule: Any) -> set[str]:
+    if not isinstance(rule, dict):
+        return set()
+    out = {rule["id"]} if "id" in rule else set()
+    for key in ("all", "any", "of"):
+        for kid in rule.get(key, []):
+            out |= _node_ids(kid)
+    return out
+
+
+def _add_exceptions(draw: st.DrawFn, cspec: dict[str, Any], tspec: dict[str, Any]) -> None:
+    # awards for the caps on prior learning to weigh
+    awards = tspec.setdefault("awarded", [])
+    for cred in cspec["credentials"]:
+        if "prior_learning_credits" in cred.get("limits", {}):
+            for cid in sorted(_admitted(cred["requires"], cspec["credentials"])):
+                if draw(st.integers(0, 3)) > 0 and all(a["credential"] != cid for a in awards):
+                    awards.append({"credential": cid, "date": draw(st.sampled_from(DATES)).isoformat()})
+    if not awards:
+        del tspec["awarded"]
+    exceptions: list[dict[str, Any]] = []
+    ids = {c["id"]: _node_ids(c.get("requires")) for c in cspec["credentials"]}
+    named = sorted({(i, cid) for cid, got in ids.items() for i in got})
+    if named and draw(st.booleans()):
+        for node, owner in draw(st.lists(st.sampled_from(named), min_size=1, max_size=2, unique=True)):
+            w: dict[str, Any] = {"waive": node, "reason": "advisor"}
+            if owner not in cspec["_referenced"] and draw(st.booleans()):
+                w["credential"] = owner
+            exceptions.append(w)
+    course_ids = [c["id"] for c in cspec["courses"]]
+    attempts: list[dict[str, Any]] = tspec["attempts"]
+    best = cspec["catalog"]["repeats"] == "best"
+    family: dict[str, str] = {}  # taken course -> the course it stands for
+    for _ in range(draw(st.integers(0, 2))):
+        taken = draw(st.sampled_from([*course_ids, "XFER 1000"]))
+        target = draw(st.sampled_from(course_ids))
+        if taken == target or taken in family or taken in family.values() or target in family:
+            continue
+        if taken == "XFER 1000":
+            attempts.append(
+                {
+                    "course": taken,
+                    "date": draw(st.sampled_from(DATES)).isoformat(),
+                    "grade": draw(st.sampled_from(GRADES)),
+                }
+            )
+        merged = [a for a in attempts if a["course"] in (taken, target) or family.get(a["course"]) == target]
+        days = [a["date"] for a in merged if "date" in a]
+        grades = {a["grade"] for a in merged if "grade" in a}
+        pending = [a for a in merged if a.get("status") == "in_progress"]
+        if len(days) != len(set(days)) or (best and "F" in grades and grades & FAILING_NO_POINTS):
+            if taken == "XFER 1000":
+                attempts.pop()
+            continue
+        if pending and (len(pending) > 1 or not grades <= FAILING_NO_POINTS):
+            if taken == "XFER 1000":
+                attempts.pop()
+            continue
+        family[taken] = target
+        sub: dict[str, Any] = {"substitute": {"course": taken, "for": target}, "reason": "equivalent"}
+        if draw(st.booleans()):
+            sub["credential"] = draw(st.sampled_from([c["id"] for c in cspec["credentials"]]))
+        exceptions.append(sub)
+    if exceptions:
+        tspec["exceptions"] = exceptions

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from microcred.badges import _codec
 from microcred.badges.dataintegrity import canonicalize, sign_eddsa_rdfc_2022, verify_eddsa_rdfc_2022
 from microcred.badges.errors import BadgeError
+from microcred.badges.identity import controller_document
 from microcred.badges.jwt import sign_vc_jwt, verify_vc_jwt
 from microcred.badges.keys import (
     SigningKey,
@@ -26,6 +27,7 @@ from microcred.badges.keys import (
     public_key_from_did_key,
     save_key,
 )
+from microcred.badges.resolve import Resolver
 
 CREDENTIAL: dict[str, Any] = {
     "@context": [
@@ -62,6 +64,12 @@ def ed_key() -> SigningKey:
 @pytest.fixture(scope="module")
 def rsa_key() -> SigningKey:
     return generate_key("rsa", rsa_bits=2048)
+
+
+@pytest.fixture(scope="module")
+def issuer(ed_key: SigningKey, rsa_key: SigningKey) -> Resolver:
+    """The controller document of https://example.edu, listing both keys."""
+    return Resolver({"https://example.edu": controller_document("https://example.edu", [ed_key, rsa_key])})
 
 
 # -- encodings ----------------------------------------------------------------------------
@@ -196,21 +204,24 @@ def test_did_key_round_trip(ed_key: SigningKey, rsa_key: SigningKey) -> None:
 
 
 @pytest.mark.parametrize("kind", ["ed", "rsa"])
-def test_jwt_round_trip_and_claims(kind: str, ed_key: SigningKey, rsa_key: SigningKey) -> None:
+def test_jwt_round_trip_and_claims(kind: str, ed_key: SigningKey, rsa_key: SigningKey, issuer: Resolver) -> None:
     key = ed_key if kind == "ed" else rsa_key
     token = sign_vc_jwt(CREDENTIAL, key)
     header = json.loads(_codec.b64url_decode(token.split(".")[0]))
     payload = json.loads(_codec.b64url_decode(token.split(".")[1]))
-    assert header["alg"] == key.algorithm and header["kid"] == key.kid and "d" not in header["jwk"]
+    # an https issuer: no kid (a bare thumbprint would dereference to nothing), the key as jwk
+    assert header["alg"] == key.algorithm and "kid" not in header and "d" not in header["jwk"]
+    assert "kid" not in header["jwk"]
     assert payload["iss"] == "https://example.edu"
     assert payload["sub"] == "did:example:learner"
-    assert payload["jti"] == CREDENTIAL["id"]
+    assert "jti" not in payload  # undefined under the VC 2.0 context
     import datetime as dt
 
     assert payload["nbf"] == int(dt.datetime(2024, 12, 15, tzinfo=dt.UTC).timestamp())
     assert payload["exp"] == int(dt.datetime(2030, 12, 15, tzinfo=dt.UTC).timestamp())
-    r = verify_vc_jwt(token)
+    r = verify_vc_jwt(token, resolver=issuer)
     assert r.valid, r.errors
+    assert r.issuer_key is not None and r.issuer_key.startswith("https://example.edu#")
     assert r.credential is not None and r.credential["name"] == "Python Programming" and "iss" not in r.credential
     pinned = verify_vc_jwt(token, [key.public_jwk()])
     assert pinned.valid and pinned.warnings == []
@@ -218,11 +229,16 @@ def test_jwt_round_trip_and_claims(kind: str, ed_key: SigningKey, rsa_key: Signi
 
 def test_jwt_with_another_key_fails(ed_key: SigningKey) -> None:
     other = generate_key("ed25519")
-    token = sign_vc_jwt(CREDENTIAL, ed_key)
-    r = verify_vc_jwt(token, [{**other.public_jwk(), "kid": ed_key.kid}])
+    web = {**CREDENTIAL, "issuer": {**CREDENTIAL["issuer"], "id": "did:web:example.edu"}}
+    token = sign_vc_jwt(web, ed_key)
+    kid = json.loads(_codec.b64url_decode(token.split(".")[0]))["kid"]
+    assert kid.startswith("did:web:example.edu#")
+    r = verify_vc_jwt(token, [{**other.public_jwk(), "kid": kid}])
     assert not r.valid and any("signature does not verify" in e for e in r.errors)
     r2 = verify_vc_jwt(token, [other.public_jwk()])
     assert not r2.valid and any("no key with kid" in e for e in r2.errors)
+    r3 = verify_vc_jwt(sign_vc_jwt(CREDENTIAL, ed_key), [other.public_jwk()])
+    assert not r3.valid and any("not in the given key set" in e for e in r3.errors)
 
 
 def _forge(header: dict[str, Any], payload: dict[str, Any], signature: bytes = b"") -> str:
@@ -242,7 +258,8 @@ def test_jwt_alg_none_and_others_are_refused(ed_key: SigningKey, rsa_key: Signin
     _, body, sig = token.split(".")
     head = _codec.b64url_encode(json.dumps({"alg": "EdDSA", "jwk": rsa_key.public_jwk()}).encode())
     assert not verify_vc_jwt(f"{head}.{body}.{sig}").valid
-    r2 = verify_vc_jwt(token, [{**ed_key.public_jwk(), "kid": rsa_key.kid}])
+    unpinned = _forge({"alg": "RS256"}, json.loads(_codec.b64url_decode(body)), _codec.b64url_decode(sig))
+    r2 = verify_vc_jwt(unpinned, [{**ed_key.public_jwk(), "kid": rsa_key.kid}])
     assert not r2.valid and any("no RSA key" in e for e in r2.errors)
 
 
@@ -260,15 +277,15 @@ def test_jwt_crit_and_malformed_tokens() -> None:
         assert not r.valid and any(reason in e for e in r.errors), (bad, r.errors)
 
 
-def test_jwt_time_claims(ed_key: SigningKey) -> None:
+def test_jwt_time_claims(ed_key: SigningKey, issuer: Resolver) -> None:
     import datetime as dt
 
     token = sign_vc_jwt(CREDENTIAL, ed_key)
-    late = verify_vc_jwt(token, now=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
+    late = verify_vc_jwt(token, now=dt.datetime(2031, 1, 1, tzinfo=dt.UTC), resolver=issuer)
     assert not late.valid and any(e.startswith("expired") for e in late.errors)
-    early = verify_vc_jwt(token, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    early = verify_vc_jwt(token, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), resolver=issuer)
     assert not early.valid and any(e.startswith("not yet valid") for e in early.errors)
-    assert verify_vc_jwt(token, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), check_time=False).valid
+    assert verify_vc_jwt(token, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), check_time=False, resolver=issuer).valid
 
 
 def test_jwt_claims_must_match_the_credential(ed_key: SigningKey) -> None:
@@ -284,7 +301,7 @@ def test_jwt_claims_must_match_the_credential(ed_key: SigningKey) -> None:
     assert not r.valid and any("'iss' claim" in e for e in r.errors)
 
 
-def test_jwt_without_sub_is_only_a_warning(ed_key: SigningKey) -> None:
+def test_jwt_without_sub_is_only_a_warning(ed_key: SigningKey, issuer: Resolver) -> None:
     token = sign_vc_jwt(CREDENTIAL, ed_key)
     header, payload = (json.loads(_codec.b64url_decode(p)) for p in token.split(".")[:2])
     del payload["sub"]
@@ -292,7 +309,7 @@ def test_jwt_without_sub_is_only_a_warning(ed_key: SigningKey) -> None:
     body = _codec.b64url_encode(json.dumps(payload).encode())
     assert isinstance(ed_key.private_key, ed25519.Ed25519PrivateKey)
     sig = _codec.b64url_encode(ed_key.private_key.sign(f"{head}.{body}".encode()))
-    r = verify_vc_jwt(f"{head}.{body}.{sig}")
+    r = verify_vc_jwt(f"{head}.{body}.{sig}", resolver=issuer)
     assert r.valid and any("'sub'" in w for w in r.warnings)
 
 
@@ -316,17 +333,21 @@ def test_flipping_any_byte_of_a_jwt_fails(index: int, mask: int, ed_key: Signing
 # -- Data Integrity -----------------------------------------------------------------------
 
 
-def test_di_round_trip(ed_key: SigningKey) -> None:
+def test_di_round_trip(ed_key: SigningKey, issuer: Resolver) -> None:
     vm = f"https://example.edu#{ed_key.multikey}"
     signed = sign_eddsa_rdfc_2022(CREDENTIAL, ed_key, vm, created="2024-12-15T00:00:00Z")
     assert "proof" not in CREDENTIAL  # the input is not changed
-    assert signed["proof"]["proofValue"].startswith("z")
-    r = verify_eddsa_rdfc_2022(signed)
+    assert isinstance(signed["proof"], list) and signed["proof"][0]["proofValue"].startswith("z")
+    r = verify_eddsa_rdfc_2022(signed, resolver=issuer)
     assert r.valid, r.errors
-    assert any("not who issued it" in w for w in r.warnings)
+    assert r.issuer_key == vm and r.warnings == []
+    # without the issuer's controller document the key cannot be shown to be the issuer's
+    alone = verify_eddsa_rdfc_2022(signed)
+    assert not alone.valid and any("controller document (https://example.edu)" in e for e in alone.errors)
     pinned = verify_eddsa_rdfc_2022(signed, [{**ed_key.public_jwk(), "kid": vm}])
     assert pinned.valid and pinned.warnings == []
-    did = sign_eddsa_rdfc_2022(CREDENTIAL, ed_key, ed_key.did_key())
+    did_issuer = {**CREDENTIAL, "issuer": {**CREDENTIAL["issuer"], "id": ed_key.did_key().split("#")[0]}}
+    did = sign_eddsa_rdfc_2022(did_issuer, ed_key, ed_key.did_key())
     assert verify_eddsa_rdfc_2022(did).valid
 
 
@@ -340,7 +361,7 @@ def test_di_refusals(ed_key: SigningKey, rsa_key: SigningKey) -> None:
     with pytest.raises(BadgeError, match=r"https://example.org/ctx.json is not one microcred ships"):
         canonicalize(unknown)
     wrong_purpose = copy.deepcopy(signed)
-    wrong_purpose["proof"]["proofPurpose"] = "authentication"
+    wrong_purpose["proof"][0]["proofPurpose"] = "authentication"
     assert any("proofPurpose" in e for e in verify_eddsa_rdfc_2022(wrong_purpose).errors)
     unsigned = verify_eddsa_rdfc_2022(dict(CREDENTIAL))
     assert not unsigned.valid and any("no proof" in e for e in unsigned.errors)

@@ -16,6 +16,7 @@ import pytest
 from microcred import load_catalog
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob3 import achievement_type, build_credential, identity_hash
+from microcred.badges.resolve import Resolver
 from microcred.badges.verify import verify_bytes, verify_file
 from microcred.cli import main
 from microcred.evaluate import evaluate
@@ -64,7 +65,22 @@ def keydir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code, out, err = run("keys", "generate", "--type", "rsa", "--out", d, "--name", "rsa")
     assert code == 0
     assert "PRIVATE" not in out + err  # the private key is never printed
+    code, out, err = run("keys", "publish", "--catalog", CATALOG, "--key", d / "ed.pem", "--key", d / "rsa.pem",
+                         "--out", d / "site")  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{d / 'site' / 'controller.json'}\thttps://example.edu",
+        f"{d / 'site' / 'jwks.json'}\thttps://example.edu/.well-known/jwks.json",
+    ]
     return d
+
+
+def resolver(keydir: Path) -> Resolver:
+    """Offline resolution of the example catalogue's issuer, https://example.edu."""
+    return Resolver({"https://example.edu": keydir / "site" / "controller.json"})
+
+
+RESOLVE = "https://example.edu={}"
 
 
 # -- the credential -----------------------------------------------------------------------
@@ -163,15 +179,23 @@ def test_issue_then_verify(key: str, fmt: str, image: str | None, keydir: Path, 
     code, out, err = run(*args, "-o", out_file)
     assert code == 0, err
     assert out.strip() == str(out_file)
+    assert "verifiers look for the issuer's keys at https://example.edu: serve the files" in err
     if image == "png":
         assert out_file.read_bytes().startswith(b"\x89PNG")
-    # self-contained verification: valid, with the "key from the credential itself" warning
-    r = verify_file(out_file, recipient=EMAIL)
+    # intact, but without the issuer's controller document no one can say who signed it
+    alone = verify_file(out_file, recipient=EMAIL)
+    assert not alone.valid and any("controller document (https://example.edu) was not given" in e for e in alone.errors)
+    # the key bound to the issuer through its published controller document
+    r = verify_file(out_file, recipient=EMAIL, resolver=resolver(keydir))
     assert r.valid, r.errors
-    assert (
-        r.credential is not None
-        and r.credential["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
-    )
+    assert r.issuer_key is not None and r.issuer_key.startswith("https://example.edu#")
+    assert r.credential is not None
+    achievement = r.credential["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "Certificate"
+    if image:  # the baked image is the achievement's image
+        assert achievement["image"]["id"].startswith(f"data:image/{'png' if image == 'png' else 'svg+xml'};base64,")
+    code, out, err = run("badge", "verify", out_file, "--resolve", RESOLVE.format(keydir / "site" / "controller.json"))
+    assert code == 0 and "signed by the issuer's key: https://example.edu#" in out, out
     # pinned to the issuer's published key: valid, no warning
     code, out, err = run("badge", "verify", out_file, "--keys", keydir / f"{key}.jwk.json", "--recipient", EMAIL)
     assert code == 0, out
@@ -189,9 +213,11 @@ def test_verify_json_output(keydir: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "b.jwt"
     args = ["badge", "issue", "--catalog", CATALOG, EARNED, "--credential", "data-foundations"]
     assert run(*args, "--key", keydir / "ed.pem", "-o", out_file)[0] == 0
-    code, out, _ = run("badge", "verify", out_file, "--format", "json")
+    site = keydir / "site" / "controller.json"
+    code, out, _ = run("badge", "verify", out_file, "--format", "json", "--resolve", RESOLVE.format(site))
     doc = json.loads(out)
     assert code == 0 and doc["valid"] is True and doc["errors"] == []
+    assert doc["issuer_key"].startswith("https://example.edu#")
     assert doc["credential"]["credentialSubject"]["achievement"]["achievementType"] == "MicroCredential"
 
 
@@ -221,9 +247,10 @@ def test_an_expired_badge_fails_verification(keydir: Path, tmp_path: Path) -> No
         "--key", keydir / "ed.pem", "--format", "json", "-o", out_file,
     )  # fmt: skip
     assert code == 0, err
-    code, out, _ = run("badge", "verify", out_file)
+    site = RESOLVE.format(keydir / "site" / "controller.json")
+    code, out, _ = run("badge", "verify", out_file, "--resolve", site)
     assert code == 1 and "expired: validUntil is 2024-12-16T00:00:00Z" in out
-    assert run("badge", "verify", out_file, "--now", "2024-01-01")[0] == 0
+    assert run("badge", "verify", out_file, "--now", "2024-01-01", "--resolve", site)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -328,7 +355,7 @@ def test_verify_bytes_of_a_vc_jwt_in_json_quotes(keydir: Path, tmp_path: Path) -
     args = ["badge", "issue", "--catalog", CATALOG, EARNED, "--credential", "data-literacy"]
     assert run(*args, "--key", keydir / "rsa.pem", "-o", out_file)[0] == 0
     token = out_file.read_text().strip()
-    assert verify_bytes(json.dumps(token).encode()).valid
+    assert verify_bytes(json.dumps(token).encode(), resolver=resolver(keydir)).valid
 
 
 def test_the_library_examples_of_docs_badges_md_run(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""The official Open Badges 3.0 vectors (1EdTech), read from ../shared/vectors/openbadges."""
+"""The official Open Badges 3.0 vectors (1EdTech), read from shared/vectors/openbadges beside the
+checkout (see ``conftest.shared_path``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import shared_path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from microcred.badges import dataintegrity as di
+from microcred.badges.jwt import decode_unverified
 from microcred.badges.keys import SigningKey
+from microcred.badges.resolve import Resolver
 from microcred.badges.verify import verify_file
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/vectors/openbadges"
+VECTORS = shared_path("vectors/openbadges")
 DCV = VECTORS / "dcv-ob30"
 OBS = VECTORS / "obs-test-vectors/impl"
 pytestmark = pytest.mark.skipif(not DCV.is_dir(), reason=f"the Open Badges vectors are not at {VECTORS}")
@@ -27,13 +31,61 @@ TESTLIST_URL = (
 )
 
 
+# -- the vectors' issuers, as if they published their controller documents -----------------
+
+VECTOR_KEY = "z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi"  # the Ed25519 key most vectors sign with
+JWT_ISSUER = "https://1edtech.edu/issuers/565049"
+OTHER_KEY = "z6MkrvfzkMnvCroEUP2DVc9SHPE48CRsvHiVSusHioxTYu1x"  # the key of simple-json.png/.svg
+
+
+def _method(issuer: str, fragment: str, **key: Any) -> dict[str, Any]:
+    return {"id": f"{issuer}#{fragment}", "type": "Multikey" if "publicKeyMultibase" in key else "JsonWebKey",
+            "controller": issuer, **key}  # fmt: skip
+
+
+def published() -> Resolver:
+    """The controller documents the vectors' https issuers would serve: each lists the key its
+    vectors are signed with (the Multikey of the proofs, the RSA key of the VC-JWT vectors)."""
+    docs: dict[str, Any] = {}
+    from microcred.badges import bake
+
+    png = bake.extract_png((DCV / "simple-jwt.png").read_bytes())
+    assert png is not None
+    jwt_keys = [decode_unverified(token)[0]["jwk"] for token in (_jwt_of(DCV / "simple-jwt.svg"), png[1].strip())]
+    for issuer, methods in {
+        "https://example.com/issuers/876543": [
+            _method("https://example.com/issuers/876543", mk, publicKeyMultibase=mk) for mk in (VECTOR_KEY, OTHER_KEY)
+        ],
+        JWT_ISSUER: [
+            *(_method(JWT_ISSUER, mk, publicKeyMultibase=mk)
+              for mk in (VECTOR_KEY, "z6Mknyb2Gb4NxzW3xSr9ChTtdQZ1zs77piQ3r9SaJ9vMzmrs")),
+            *(_method(JWT_ISSUER, f"key-{i}", publicKeyJwk=jwk) for i, jwk in enumerate(jwt_keys)),
+        ],
+        "https://example.edu/issuers/565049": [
+            _method("https://example.edu/issuers/565049", VECTOR_KEY, publicKeyMultibase=VECTOR_KEY)
+        ],
+    }.items():  # fmt: skip
+        docs[issuer] = {"id": issuer, "verificationMethod": methods, "assertionMethod": [m["id"] for m in methods]}
+    return Resolver(docs)
+
+
+def _jwt_of(path: Path) -> str:
+    from microcred.badges import bake
+
+    text = bake.extract_svg(path.read_bytes())
+    assert text is not None
+    return text.strip()
+
+
 # -- baked badges that must verify --------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["simple-jwt.png", "simple-jwt.svg"])
 def test_baked_jwt_badges_verify_with_missing_sub_as_a_warning(name: str) -> None:
-    r = verify_file(DCV / name)
+    assert decode_unverified(_jwt_of(DCV / "simple-jwt.svg"))[1]["iss"] == JWT_ISSUER
+    r = verify_file(DCV / name, resolver=published())
     assert r.valid, r.errors
+    assert r.issuer_key is not None and r.issuer_key.startswith(f"{JWT_ISSUER}#key-")
     assert r.errors == []
     assert any("'sub'" in w for w in r.warnings), r.warnings
     assert r.credential is not None and "OpenBadgeCredential" in r.credential["type"]
@@ -41,14 +93,26 @@ def test_baked_jwt_badges_verify_with_missing_sub_as_a_warning(name: str) -> Non
 
 @pytest.mark.parametrize("name", ["simple-json.png", "simple-json.svg", "simple.json", "simple-multiple-proofs.json"])
 def test_json_badges_verify(name: str) -> None:
-    r = verify_file(DCV / name)
+    r = verify_file(DCV / name, resolver=published())
     assert r.valid, r.errors
+    assert r.issuer_key is not None and r.issuer_key.startswith("https://example.com/issuers/876543#z6Mk")
+    # intact, but the issuer's keys unknown: not valid, and the reason says how to fix it
+    alone = verify_file(DCV / name)
+    assert not alone.valid
+    assert [e for e in alone.errors if "signature" in e or "proofValue" in e] == []
+    assert any("controller document (https://example.com/issuers/876543) was not given" in e for e in alone.errors)
     assert r.credential is not None and r.credential["id"] == "http://example.com/credentials/3527"
 
 
-def test_did_key_vector_verifies() -> None:
+def test_did_key_vector_is_intact_but_not_its_issuers() -> None:
+    # signed with a did:key, issued by a urn:uuid that controls no key: anyone could have signed it
     r = verify_file(DCV / "simple-did-key-method.json")
-    assert r.valid, r.errors
+    assert not r.valid
+    assert r.errors == [
+        "cannot tell whether the issuer controls the signing key: the issuer id "
+        "'urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164' cannot be resolved to keys (microcred resolves did:key, "
+        "did:web and https issuers); pass the issuer's keys with --keys if you know them"
+    ]
 
 
 def test_pinned_keys_verify_without_the_self_certified_key_warning() -> None:
@@ -88,7 +152,7 @@ ERR_REASONS: dict[str, str] = {
     ),
     "simple-err-proof-method-unknown-did-method.json": "uses the DID method 'did:example'",
     "simple-err-proof-method-unknown-scheme.json": "uses the unsupported URL scheme 'xxx'",
-    "simple-err-proof-method.json": "verificationMethod https://example.edu/issuers/565049#z6MkjZRsdas",
+    "simple-err-proof-method.json": "the signing key (https://example.edu/issuers/565049#z6MkjZRsdas",
     "simple-err-proof-value.json": "proofValue does not verify",
     "simple-err-type.json": "type must include 'OpenBadgeCredential'",
 }
@@ -100,7 +164,7 @@ def test_every_err_vector_is_listed() -> None:
 
 @pytest.mark.parametrize("name", sorted(ERR_REASONS))
 def test_err_vectors_fail_for_their_reason(name: str) -> None:
-    r = verify_file(DCV / name)
+    r = verify_file(DCV / name, resolver=published())
     assert not r.valid
     assert any(ERR_REASONS[name] in e for e in r.errors), r.errors
 
@@ -115,7 +179,11 @@ def test_expired_vector_is_valid_before_it_expires() -> None:
 
 @pytest.mark.parametrize("name", ["credential-status-revoked.json", "credential-status-revoked-blank-nodes.json"])
 def test_revoked_vector_fails_as_revoked(name: str) -> None:
-    r = verify_file(DCV / "bit-string-list" / name, status_lists={TESTLIST_URL: DCV / "bit-string-list/testlist"})
+    r = verify_file(
+        DCV / "bit-string-list" / name,
+        status_lists={TESTLIST_URL: DCV / "bit-string-list/testlist"},
+        resolver=published(),
+    )
     assert not r.valid
     assert any(e.startswith("revoked: entry 23 of the status list") for e in r.errors), r.errors
     # the credential's own proof is fine: revocation is the only reason
@@ -123,7 +191,7 @@ def test_revoked_vector_fails_as_revoked(name: str) -> None:
 
 
 def test_revocation_unknown_without_the_list_is_a_warning() -> None:
-    r = verify_file(DCV / "bit-string-list/credential-status-revoked.json")
+    r = verify_file(DCV / "bit-string-list/credential-status-revoked.json", resolver=published())
     assert r.valid, r.errors
     assert any("revocation not checked" in w and "--status-list" in w for w in r.warnings)
 
@@ -133,11 +201,11 @@ def test_1edtech_revocation_list_from_a_local_file(tmp_path: Path) -> None:
     url = cred["credentialStatus"]["id"]
     listed = tmp_path / "revocations.json"
     listed.write_text(json.dumps({"id": url, "revokedCredentials": [{"id": cred["id"], "revocationReason": "error"}]}))
-    r = verify_file(DCV / "complete.json", status_lists={url: listed})
+    r = verify_file(DCV / "complete.json", status_lists={url: listed}, resolver=published())
     assert any(e.startswith("revoked:") and "(error)" in e for e in r.errors), r.errors
     clean = tmp_path / "clean.json"
     clean.write_text(json.dumps({"id": url, "revokedCredentials": [{"id": "urn:uuid:someone-else"}]}))
-    assert verify_file(DCV / "complete.json", status_lists={url: clean}).valid
+    assert verify_file(DCV / "complete.json", status_lists={url: clean}, resolver=published()).valid
 
 
 def test_a_tampered_status_list_is_not_trusted(tmp_path: Path) -> None:
@@ -145,7 +213,11 @@ def test_a_tampered_status_list_is_not_trusted(tmp_path: Path) -> None:
     doc["credentialSubject"]["encodedList"] = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
     forged = tmp_path / "testlist"
     forged.write_text(json.dumps(doc))
-    r = verify_file(DCV / "bit-string-list/credential-status-revoked.json", status_lists={TESTLIST_URL: forged})
+    r = verify_file(
+        DCV / "bit-string-list/credential-status-revoked.json",
+        status_lists={TESTLIST_URL: forged},
+        resolver=published(),
+    )
     assert not r.valid
     assert any("is not validly signed" in e and "revocation status is unknown" in e for e in r.errors), r.errors
 
@@ -226,14 +298,15 @@ def test_signature_and_proof_value_reproduce_byte_for_byte(ldp: dict[str, Any]) 
     signed = di.sign_eddsa_rdfc_2022(
         ldp["credential"], key, ldp["proof"]["verificationMethod"], created=ldp["proof"]["created"]
     )
-    assert signed["proof"]["proofValue"] == ldp["proof_value"]
+    assert signed["proof"][0]["proofValue"] == ldp["proof_value"]
     expected = dict(ldp["signed"])
     proofs = expected.pop("proof")
-    assert [signed.pop("proof")] == (proofs if isinstance(proofs, list) else [proofs])
+    assert signed.pop("proof") == (proofs if isinstance(proofs, list) else [proofs])
     assert signed == expected
     options = {k: v for k, v in ldp["proof"].items() if k != "proofValue"}
     assert private.sign(di.hash_data(ldp["credential"], options)[2]).hex() == ldp["signature"]
-    assert di.verify_eddsa_rdfc_2022(ldp["signed"]).valid
+    assert di.verify_eddsa_rdfc_2022(ldp["signed"], [{"id": ldp["proof"]["verificationMethod"],
+                                                       "publicKeyMultibase": VECTOR_KEY}]).valid  # fmt: skip
 
 
 def test_shipped_contexts_are_the_pinned_copies() -> None:

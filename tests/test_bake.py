@@ -6,14 +6,14 @@ import base64
 import json
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
+from conftest import shared_path
 
 from microcred.badges import bake
 from microcred.badges.bake import BakeError, bake_png, bake_svg, extract_png, extract_svg
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/vectors/openbadges"
+VECTORS = shared_path("vectors/openbadges")
 DCV = VECTORS / "dcv-ob30"
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwczovL2V4YW1wbGUuZWR1In0.c2lnbmF0dXJl"
 CREDENTIAL = json.dumps(

@@ -540,7 +540,7 @@ def test_w601_credits_only_from_credentials(credentials: Run) -> None:
     assert (line, col) == (16, 13)
 
 
-# --- W608 credits from credentials only can no longer be met ---------------------------------
+# --- W609 credits from credentials only can no longer be met ---------------------------------
 
 def test_w608_credits_from_credentials_only_fall_short(credentials: Run) -> None:
     # CONTRACT.md §6: a selector of only `credentials:` admits no course. The badges are worth
@@ -556,7 +556,7 @@ def test_w608_credits_from_credentials_only_fall_short(credentials: Run) -> None
             from: {credentials: {type: badge}}
         """
     )
-    line, col, msg = only(report, "W608")
+    line, col, msg = only(report, "W609")
     assert (line, col) == (16, 13)  # the selector
     assert "needs 6 credits from: awarded credentials of type badge" in msg
     assert "only 1 credit in all" in msg

@@ -87,7 +87,7 @@ def test_same_input_same_output() -> None:
 
 
 def test_text_report_for_an_advisor() -> None:
-    code, out, _err = run("evaluate", "--catalog", CATALOG, str(TRANSCRIPTS / "in-progress.yaml"))
+    code, out, _err = run("evaluate", "--catalog", CATALOG, "--detail", str(TRANSCRIPTS / "in-progress.yaml"))
     assert code == 0
     assert "Jordan Alvarez (S1002)" in out
     assert "Cloud Computing Essentials" in out and "in progress" in out

@@ -22,7 +22,7 @@ REG = "https://credentialengineregistry.org/resources/"
 
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
-    export = export_ctdl(load_catalog(EXAMPLE))
+    export = export_ctdl(load_catalog(EXAMPLE), agent_sector="PrivateNonProfit")
     assert export.warnings == []
     return export.document
 
@@ -81,6 +81,32 @@ def test_every_credential_has_the_required_properties(doc: dict[str, Any]) -> No
         assert n["ceterms:ownedBy"] == [org["@id"]] == n["ceterms:offeredBy"]
         assert n["ceterms:credentialStatusType"]["ceterms:targetNode"] == "credentialStat:Active"
         assert n["ceterms:subjectWebpage"] == "https://example.edu"
+
+
+def test_the_organization_says_what_kind_of_agent_it_is(doc: dict[str, Any]) -> None:
+    (org,) = [n for n in doc["@graph"] if n["@type"] == "ceterms:CredentialOrganization"]
+    assert org["ceterms:agentType"] == [
+        {
+            "@type": "ceterms:CredentialAlignmentObject",
+            "ceterms:framework": "https://credreg.net/ctdl/terms/OrganizationType",
+            "ceterms:targetNode": "orgType:Postsecondary",
+            "ceterms:targetNodeName": {"en-US": "Postsecondary"},
+        }
+    ]
+    (sector,) = org["ceterms:agentSectorType"]
+    assert sector["ceterms:framework"] == "https://credreg.net/ctdl/terms/AgentSector"
+    assert sector["ceterms:targetNode"] == "agentSector:PrivateNonProfit"
+    public = export_ctdl(load_catalog(EXAMPLE), agent_sector="Public", agent_type="CertificationBody")
+    (org2,) = [n for n in public.document["@graph"] if n["@type"] == "ceterms:CredentialOrganization"]
+    assert org2["ceterms:agentSectorType"][0]["ceterms:targetNode"] == "agentSector:Public"
+    assert org2["ceterms:agentType"][0]["ceterms:targetNode"] == "orgType:CertificationBody"
+    unsaid = export_ctdl(load_catalog(EXAMPLE))
+    assert unsaid.warnings == [
+        "the organization's sector is not given; written as agentSector:PrivateNonProfit "
+        "(say which with --agent-sector)"
+    ]
+    with pytest.raises(ValueError, match="not one of Public"):
+        export_ctdl(load_catalog(EXAMPLE), agent_sector="Charity")
 
 
 def test_ctids_are_deterministic() -> None:
@@ -245,6 +271,10 @@ def test_cli_export_ctdl(tmp_path: Path) -> None:
     code, out, err = run("export", "ctdl", "--catalog", str(EXAMPLE))
     assert code == 0, err
     assert json.loads(out)["@context"] == CTDL_CONTEXT
+    assert "--agent-sector" in err  # the sector was assumed, and the user is told
+    code, out, err = run("export", "ctdl", "--catalog", str(EXAMPLE), "--agent-sector", "Public")
+    assert code == 0 and err == ""
+    assert '"agentSector:Public"' in out
     target = tmp_path / "ctdl.json"
     code, out, err = run("export", "ctdl", "--catalog", str(EXAMPLE), "-o", str(target))
     assert (code, out) == (0, "")

@@ -250,7 +250,9 @@ def test_svg_structure(catalog: Catalog, stacking: nx.DiGraph) -> None:
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == f"{SVG}svg"
     vb = [float(v) for v in root.get("viewBox", "").split()]
-    assert vb[:2] == [0, 0] and vb[2] == float(root.get("width", 0)) and vb[3] == float(root.get("height", 0))
+    width, height = float(root.get("width", 0)), float(root.get("height", 0))
+    assert vb[:2] == [0, 0] and 0 < width <= P.MAX_WIDTH
+    assert abs(vb[2] / vb[3] - width / height) < 0.01  # scaled, not stretched
     boxes = _boxes(root)
     assert set(boxes) == set(stacking.nodes)  # one box a credential
     for cid, g in boxes.items():
@@ -258,7 +260,8 @@ def test_svg_structure(catalog: Catalog, stacking: nx.DiGraph) -> None:
         assert float(rect.get("width", 0)) > 0 and rect.get("rx")
         texts = " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
         assert catalog.credentials[cid].title.split()[0] in texts
-        assert P._type_label(catalog, catalog.credentials[cid].type).upper() in texts
+        label = P._type_label(catalog, catalog.credentials[cid].type)
+        assert label.upper() in texts or label in texts  # in capitals where they fit the box
     edges = [p for p in root.iter(f"{SVG}path") if "edge" in p.get("class", "").split()]
     assert {(p.get("data-source"), p.get("data-target")) for p in edges} == set(stacking.edges)
     assert len(edges) == stacking.number_of_edges()
@@ -269,6 +272,78 @@ def test_svg_structure(catalog: Catalog, stacking: nx.DiGraph) -> None:
     markers = {m.get("id") for m in root.iter(f"{SVG}marker")}
     assert {"arrow", "arrow-earned"} <= markers
     assert any("legend" in g.get("class", "") for g in root.iter(f"{SVG}g"))
+
+
+@pytest.mark.parametrize("courses", [False, True])
+def test_svg_fits_a_browser_window_with_legible_text(catalog: Catalog, maya: LearnerResult, courses: bool) -> None:
+    """Drawn at most 1280 pixels wide, levels wrapped into lines, and no text smaller than
+    11 pixels at the size drawn."""
+    root = ET.fromstring(P.to_svg(catalog, maya, courses=courses).encode("utf-8"))
+    width = float(root.get("width", 0))
+    scale = width / float(root.get("viewBox", "").split()[2])
+    assert width <= 1280
+    sizes = [float(t.get("font-size", 0)) * scale for t in root.iter(f"{SVG}text")]
+    assert sizes and min(sizes) >= 11, min(sizes)
+    # the nine badges no longer stand in one line 2,000 pixels wide: their level is wrapped
+    boxes = _boxes(root)
+    badge_lines = {
+        _y(g) for cid, g in boxes.items() if cid in catalog.credentials and catalog.credentials[cid].type == "badge"
+    }
+    assert len(badge_lines) >= 2
+
+
+@pytest.mark.parametrize("max_width", [540, 800])
+def test_a_narrow_picture_wraps_more(catalog: Catalog, maya: LearnerResult, max_width: int) -> None:
+    wide, narrow = P.wrapped(P.Picture.build(catalog), 1280), P.wrapped(P.Picture.build(catalog), max_width)
+    assert len(narrow.rows) > len(wide.rows) > 5
+    assert max(len(r) for r in narrow.rows) < max(len(r) for r in wide.rows)
+    for pic in (wide, narrow):  # every edge still goes up, and no credential is lost
+        assert sorted(k for row in pic.rows for k in row) == sorted(P.Picture.build(catalog).nodes)
+        assert all(pic.nodes[e.source].row < pic.nodes[e.target].row for e in pic.edges)
+    root = ET.fromstring(P.to_svg(catalog, maya, max_width=max_width).encode("utf-8"))
+    width = float(root.get("width", 0))
+    scale = width / float(root.get("viewBox", "").split()[2])
+    assert width <= max_width
+    assert min(float(t.get("font-size", 0)) * scale for t in root.iter(f"{SVG}text")) >= 11
+    boxes = _boxes(root)
+    for spans in _spans_by_line(boxes).values():  # boxes of a line still do not overlap
+        assert all(x0 + w0 < x1 for (x0, w0), (x1, _w1) in itertools.pairwise(sorted(spans)))
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    lines = {t.get("y") for t in legend.iter(f"{SVG}text")}
+    assert len(lines) >= 2  # the legend wraps
+
+
+def _spans_by_line(boxes: dict[str, ET.Element]) -> dict[float, list[tuple[float, float]]]:
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for g in boxes.values():
+        r = _box_rect(g)
+        rows.setdefault(_y(g), []).append((float(r.get("x", 0)), float(r.get("width", 0))))
+    return rows
+
+
+def test_layouts_remembered_across_learners_change_nothing(catalog: Catalog, maya: LearnerResult) -> None:
+    """The layout of a catalogue's shape is worked out once for many learners: what is
+    remembered gives the same picture as working it out afresh."""
+    again = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
+    P._SHAPES.clear()
+    fresh = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
+    assert again == fresh
+    assert P._SHAPES  # and it was remembered
+
+
+def test_in_progress_shows_what_is_pending(catalog: Catalog) -> None:
+    """A credential in progress at 0 % still shows its pending part, not an empty bar."""
+    src = next(read_transcripts(ROOT / "examples/example-university/transcripts/in-progress.yaml"))
+    assert isinstance(src, TranscriptSource)
+    jordan = evaluate(catalog, src)
+    assert jordan.credentials["technical-writing"].status == "in_progress"
+    assert jordan.credentials["technical-writing"].progress == 0
+    boxes = _boxes(ET.fromstring(P.to_svg(catalog, jordan).encode("utf-8")))
+    tw = boxes["technical-writing"]
+    pending = [r for r in tw.iter(f"{SVG}rect") if r.get("class") == "pending"]
+    track = [r for r in tw.iter(f"{SVG}rect") if r.get("class") == "track"]
+    assert len(pending) == 1 and float(pending[0].get("width", 0)) == float(track[0].get("width", 0))
+    assert not [r for r in boxes["data-literacy"].iter(f"{SVG}rect") if r.get("class") == "pending"]
 
 
 def _y(g: ET.Element) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -221,7 +223,7 @@ def test_summary_table_lists_every_credential_with_status_and_progress(doc: El, 
         assert statuses == sorted(statuses, key=ORDER.__getitem__)
         for tr in rows:
             c = r.credentials[tr.attrs["data-credential"]]
-            assert tr.find("th").attrs["scope"] == "row" and tr.find("th").words() == c.title
+            assert tr.find("th").attrs["scope"] == "row" and tr.find("th").find("a").words() == c.title
             assert tr.find("span", class_="badge").attrs["data-status"] == c.status
             bar = tr.find(role="progressbar")
             assert bar.attrs["aria-valuenow"] == str(percent(c.progress))
@@ -658,6 +660,7 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-quic",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
@@ -718,6 +721,78 @@ def test_chromium_does_not_run_hostile_titles(tmp_path: Path, hostile: tuple[Pat
     assert "data-pwned" not in dom.find("html").attrs and "data-pwned" not in dom.find("body").attrs
     assert not dom.find_all("img") and not dom.find_all("b")
     assert "<script>" in dom.find("article", data_credential="pwn").find("h4").text
+
+
+#: installed first in <head>: records script errors and console errors
+MEASURE_HEAD = (
+    "<script>window.__errors=[];addEventListener('error',function(e){__errors.push(String(e.message))});"
+    "(function(){var o=console.error;console.error=function(){__errors.push([].join.call(arguments,' '));"
+    "o.apply(console,arguments)}})();</script>"
+)
+#: run last in <body>: measures the laid-out page and writes what it found into <pre id=measured>
+MEASURE_TAIL = """<script>(function(){
+var d=document.documentElement,out={client:d.clientWidth,scroll:d.scrollWidth,tables:[],text:[],frames:[],
+errors:window.__errors||['the error hook did not run']};
+document.querySelectorAll('table.summary-table').forEach(function(t){
+  var r=t.getBoundingClientRect(),p=t.parentElement.getBoundingClientRect();
+  if(r.width)out.tables.push({past_right:r.right-p.right,hidden:t.scrollWidth-t.clientWidth});});
+document.querySelectorAll('figure.stacking-picture svg').forEach(function(svg){
+  if(!svg.getBoundingClientRect().width)return;  // the picture for the other widths
+  var least=1e9;svg.querySelectorAll('text').forEach(function(el){var m=el.getScreenCTM();
+    var px=parseFloat(el.getAttribute('font-size'))*Math.hypot(m.a,m.b);if(px<least)least=px;});
+  out.text.push(least);var f=svg.parentElement;out.frames.push(f.scrollWidth-f.clientWidth);});
+out.past=[];document.querySelectorAll('body *').forEach(function(el){  // past the window, inside a scroller
+  if(!(el instanceof SVGElement)&&el.getBoundingClientRect().right>d.clientWidth+0.5&&out.past.length<5)
+    out.past.push(el.tagName+' in '+(el.closest('table,section')||{className:''}).className);});
+var pre=document.createElement('pre');pre.id='measured';pre.textContent=JSON.stringify(out);
+document.body.appendChild(pre);})();</script>"""
+
+
+def measure(tmp_path: Path, page: str, width: int) -> dict[str, Any]:
+    """Lay ``page`` out in Chromium in a window ``width`` pixels wide; what MEASURE_TAIL found."""
+    path = tmp_path / f"measure-{width}.html"
+    path.write_text(page.replace("<head>", "<head>" + MEASURE_HEAD, 1).replace("</body>", MEASURE_TAIL + "</body>", 1))
+    proc = chromium(tmp_path, f"--window-size={width},1000", "--dump-dom", path.as_uri())
+    pre = parse(proc.stdout).find("pre", id="measured")
+    found: dict[str, Any] = json.loads(pre.text)
+    return found
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [600, 800, 1280])
+def test_chromium_readable_at_any_width(tmp_path: Path, page: str, width: int) -> None:
+    """From 600 pixels up: the document never scrolls sideways, no summary table is clipped,
+    the stacking picture's smallest text is at least 11 pixels high, and nothing is logged
+    as an error."""
+    m = measure(tmp_path, page, width)
+    assert m["errors"] == []
+    assert m["scroll"] <= m["client"], f"the page is {m['scroll']} pixels wide in a {m['client']}-pixel window"
+    assert m["past"] == []  # nor does any table need scrolling sideways within itself
+    assert len(m["tables"]) == 12  # two a learner: started, and not started (collapsed, still laid out)
+    for table in m["tables"]:
+        assert table["past_right"] <= 0.5 and table["hidden"] <= 0, table
+    if _has_picture():
+        assert len(m["text"]) == 6
+        assert min(m["text"]) >= 11 - 0.01, m["text"]
+        assert max(m["frames"]) <= 0, m["frames"]  # the whole picture in view, no sideways scrolling
+
+
+@needs_chromium
+def test_the_width_check_sees_an_overflow(tmp_path: Path) -> None:
+    """The measurement itself: a page wider than the window, a table past its container, tiny
+    picture text and a script error are all seen."""
+    page = (
+        "<!DOCTYPE html><html><head></head><body><div style='width:300px'>"
+        "<table class='summary-table' style='width:900px'><tr><td>x</td></tr></table></div>"
+        "<figure class='stacking-picture'><div><svg viewBox='0 0 1000 100' width='200'>"
+        "<text x='0' y='50' font-size='12'>tiny</text></svg></div></figure>"
+        "<script>undefined_function()</script></body></html>"
+    )
+    m = measure(tmp_path, page, 600)
+    assert m["scroll"] > m["client"]
+    assert m["tables"][0]["past_right"] > 0 and m["past"]
+    assert m["text"][0] < 3
+    assert m["errors"] and "undefined_function" in m["errors"][0]
 
 
 def png_facts(data: bytes) -> tuple[int, int, int]:

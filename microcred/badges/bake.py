@@ -21,11 +21,13 @@ Every failure is a :class:`BakeError` whose message says what is wrong.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import json
 import re
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
@@ -457,6 +459,17 @@ __all__ = [
     "BakeError",
     "bake_png",
     "bake_svg",
+    "data_uri",
     "extract_png",
     "extract_svg",
 ]
+
+
+def data_uri(path: Path) -> str:
+    """The image in ``path`` (.png or .svg) as a ``data:`` URI, for ``achievement.image``."""
+    kind = "image/svg+xml" if Path(path).suffix.lower() == ".svg" else "image/png"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadgeError(f"{path}: cannot read the image ({exc.strerror or exc})") from None
+    return f"data:{kind};base64," + base64.b64encode(data).decode("ascii")

@@ -4,10 +4,11 @@ The ``credentialSubject`` (a ``ClrSubject``) holds:
 
 - ``verifiableCredential``: one Open Badges 3.0 credential (``OpenBadgeCredential``, which the
   OB 3.0 context also names ``AchievementCredential``) for every credential the learner has
-  EARNED (status ``earned``: not expired, not in progress), each signed on its own so that it
-  stays verifiable when taken out of the record: with an Ed25519 key as JSON with an
-  ``eddsa-rdfc-2022`` Data Integrity proof; with an RSA key as an
-  ``EnvelopedVerifiableCredential`` holding its VC-JWT (``data:application/vc+jwt,…``);
+  EARNED (status ``earned``: not expired, not in progress): with an Ed25519 key each is signed
+  on its own (an ``eddsa-rdfc-2022`` Data Integrity proof), so that it stays verifiable when
+  taken out of the record; with an RSA key (no Data Integrity suite) each is the plain
+  credential, secured by the record's own VC-JWT (the CLR 2.0 schema admits only
+  ``AchievementCredential`` objects there, not enveloped JWTs);
 - ``association``: how those achievements stack, from the catalogue's credential graph —
   ``isChildOf`` for a direct stacking edge (the source stacks straight into the target) and
   ``isPartOf`` for every stack the source counts toward, directly or through others;
@@ -31,21 +32,26 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from microcred.badges._codec import format_datetime
 from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
 from microcred.badges.errors import BadgeError
+from microcred.badges.identity import check_issuer_key, multikey_method_id
 from microcred.badges.jwt import sign_vc_jwt
 from microcred.badges.keys import SigningKey
 from microcred.badges.ob3 import (
     OB3_CONTEXT,
+    OB3_EXTENSIONS_CONTEXT,
+    SCHEMA_VALIDATOR,
     VC_CONTEXT,
     IssueOptions,
     build_credential,
     identity_hash,
     issuer_profile,
+    subject_identifier,
 )
 from microcred.catalog import Catalog
 from microcred.graph import build_graph, descendants, stacks_into
 from microcred.result import LearnerResult
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+CLR_SCHEMA = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"
 FORMATS = ("jwt", "json")
 
 
@@ -82,16 +88,14 @@ def stacking_associations(catalog: Catalog, earned: list[str]) -> list[Associati
 def _sign_inner(credential: dict[str, Any], key: SigningKey, verification_method: str, created: str) -> Any:
     if isinstance(key.private_key, ed25519.Ed25519PrivateKey):
         return sign_eddsa_rdfc_2022(credential, key, verification_method, created)
-    token = sign_vc_jwt(credential, key)
-    return {"@context": VC_CONTEXT, "id": "data:application/vc+jwt," + token, "type": "EnvelopedVerifiableCredential"}
+    return credential
 
 
-def default_verification_method(key: SigningKey, issuer_id: str | None = None) -> str:
-    """``{issuer id}#{Multikey}`` for an http(s) issuer (as ``badge issue`` does), else the
-    key's ``did:key``; both resolve offline."""
-    if issuer_id and issuer_id.startswith(("https://", "http://")):
-        return f"{issuer_id}#{key.multikey}"
-    return key.did_key()
+def default_verification_method(key: SigningKey, issuer_id: str) -> str:
+    """The issuer's verification method of ``key``, as ``badge issue`` writes it:
+    ``{issuer id}#{Multikey}`` for a did:web or https issuer, the key's did:key for a did:key
+    issuer (BadgeError when the key is not that did:key)."""
+    return multikey_method_id(issuer_id, key)
 
 
 def build_clr(
@@ -126,6 +130,7 @@ def build_clr(
     now = valid_from or datetime.datetime.now(datetime.UTC)
     created = format_datetime(now)
     issuer = issuer_profile(catalog)
+    check_issuer_key(issuer["id"], key)
     if verification_method is None and isinstance(key.private_key, ed25519.Ed25519PrivateKey):
         verification_method = default_verification_method(key, issuer["id"])
     inner: list[Any] = []
@@ -136,6 +141,7 @@ def build_clr(
         achievement_ids[cid] = badge["credentialSubject"]["achievement"]["id"]
         inner.append(_sign_inner(badge, key, verification_method or "", created))
     subject: dict[str, Any] = {
+        "id": subject_identifier(issuer["id"], result.learner_id),
         "type": ["ClrSubject"],
         "identifier": [
             {
@@ -159,20 +165,20 @@ def build_clr(
             }
             for a in associations
         ]
-    who = result.learner_name or result.learner_id
     return {
-        "@context": [VC_CONTEXT, CLR_CONTEXT, OB3_CONTEXT],
+        "@context": [VC_CONTEXT, CLR_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": clr_id or f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": issuer,
-        "name": f"{issuer['name']}: comprehensive learner record of {who}",
+        "name": f"{issuer['name']}: comprehensive learner record",
         "description": (
-            f"The {len(earned)} credential{'s' if len(earned) != 1 else ''} {who} holds from "
+            f"The {len(earned)} credential{'s' if len(earned) != 1 else ''} the learner holds from "
             f"{issuer['name']} as of {result.as_of.isoformat()}, and how they stack."
         ),
         "validFrom": created,
         "awardedDate": created,
         "credentialSubject": subject,
+        "credentialSchema": [{"id": CLR_SCHEMA, "type": SCHEMA_VALIDATOR}],
     }
 
 

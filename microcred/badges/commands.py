@@ -15,6 +15,10 @@ from typing import Any, TextIO
 from microcred.badges.errors import BadgeError, VerifyResult
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EDDSA_JWT_WARNING = (
+    "an EdDSA VC-JWT: 1EdTech's validator accepts only RS256 and ES256 tokens; sign with an RSA key "
+    "(`microcred keys generate --type rsa`) or use --format json for an Ed25519 key"
+)
 
 
 def _parse_date(text: str) -> dt.date:
@@ -56,8 +60,68 @@ def _cmd_keys_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     info = f"{args.type} key ({key.algorithm}), kid {key.kid}"
     if key.kind == "ed25519":
         info += f", did:key {key.did_key().split('#', 1)[0]}"
-    err.write(f"wrote a new {info}; keep {paths[0]} private (mode 0600); publish {paths[2]}\n")
+    err.write(
+        f"wrote a new {info}; keep {paths[0]} private (mode 0600); publish the public key with "
+        "`microcred keys publish`\n"
+    )
     return EXIT_OK
+
+
+# -- keys publish -------------------------------------------------------------------------
+
+
+def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.badges.identity import files_to_publish
+    from microcred.badges.keys import load_private_key, load_public_keys, write_atomic
+    from microcred.badges.ob3 import issuer_profile
+    from microcred.cli import _load_catalog_or_report
+
+    prog = "microcred keys publish"
+    issuer_id = args.issuer
+    if args.catalog:
+        catalog, code = _load_catalog_or_report(args.catalog, err)
+        if catalog is None:
+            return code
+        try:
+            issuer_id = issuer_profile(catalog)["id"]  # type: ignore[arg-type]
+        except BadgeError as exc:
+            err.write(f"{prog}: {exc}\n")
+            return EXIT_INVALID
+    try:
+        keys = []
+        for f in args.key:
+            try:
+                keys.append(load_private_key(Path(f)))
+            except BadgeError:
+                keys.append(_public_signing_key(load_public_keys(Path(f)), f))
+        files = files_to_publish(issuer_id, keys)
+    except BadgeError as exc:
+        err.write(f"{prog}: {exc}\n")
+        return EXIT_INVALID
+    if not files:
+        err.write(f"{prog}: {issuer_id} is a did:key: it resolves by itself, there is nothing to publish\n")
+        return EXIT_OK
+    directory = Path(args.out)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            write_atomic(directory / f.name, f.content, 0o644)
+    except OSError as exc:
+        err.write(f"{prog}: cannot write to {directory}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    for f in files:
+        out.write(f"{directory / f.name}\t{f.url}\n")
+    err.write(f"{prog}: serve each file at the URL beside it, as JSON (application/json)\n")
+    return EXIT_OK
+
+
+def _public_signing_key(jwks: list[dict[str, Any]], name: str) -> Any:
+    """A stand-in SigningKey for a public key file: publishing needs only the public half."""
+    from microcred.badges.keys import PublicSigningKey
+
+    if len(jwks) != 1:
+        raise BadgeError(f"{name}: give one key per --key (this file holds {len(jwks)})")
+    return PublicSigningKey.from_jwk(jwks[0])
 
 
 # -- badge issue --------------------------------------------------------------------------
@@ -72,6 +136,7 @@ def _one_transcript(path: str, learner: str | None, err: TextIO) -> tuple[Any, i
 def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges import bake
     from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
+    from microcred.badges.identity import check_issuer_key, controller_url, issuer_kind, multikey_method_id
     from microcred.badges.jwt import sign_vc_jwt
     from microcred.badges.keys import load_private_key, write_atomic
     from microcred.badges.ob3 import IssueOptions, alignment_warnings, build_credential
@@ -132,18 +197,21 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         grades=not args.no_grades,
     )
     try:
+        options.achievement_image = bake.data_uri(Path(args.image)) if args.image else None
         credential = build_credential(compiled.catalog, result, args.credential, options)
+        check_issuer_key(credential["issuer"]["id"], key)
     except BadgeError as exc:
         err.write(f"{prog}: refused: {exc}\n")
         return EXIT_INVALID
     for w in alignment_warnings(compiled.catalog, args.credential):
         err.write(f"{prog}: warning: {w}\n")
+    if args.format == "jwt" and key.algorithm == "EdDSA":
+        err.write(f"{prog}: warning: {EDDSA_JWT_WARNING}\n")
     try:
         if args.format == "jwt":
             payload = sign_vc_jwt(credential, key)
         else:
-            issuer = credential["issuer"]["id"]
-            vm = args.verification_method or f"{issuer}#{key.multikey}"
+            vm = args.verification_method or multikey_method_id(credential["issuer"]["id"], key)
             payload = json.dumps(sign_eddsa_rdfc_2022(credential, key, vm), indent=2, ensure_ascii=False) + "\n"
         if image_kind is not None:
             image = Path(args.image).read_bytes()
@@ -166,6 +234,12 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + (f" until {credential['validUntil']}" if "validUntil" in credential else "")
         + "\n"
     )
+    issuer_id = credential["issuer"]["id"]
+    if issuer_kind(issuer_id) in ("did:web", "https"):
+        err.write(
+            f"verifiers look for the issuer's keys at {controller_url(issuer_id)}: serve the files "
+            "`microcred keys publish` writes there\n"
+        )
     return EXIT_OK
 
 
@@ -194,6 +268,7 @@ def _summary(credential: dict[str, Any] | None) -> list[str]:
 
 def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.keys import load_public_keys
+    from microcred.badges.resolve import Resolver, load_registry
     from microcred.badges.verify import verify_file
 
     prog = "microcred badge verify"
@@ -208,14 +283,28 @@ def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     if absent:
         err.write(f"{prog}: no such status list file: {', '.join(absent)}\n")
         return EXIT_USAGE
+    documents = dict(args.resolve or [])
+    absent = [f for f in documents.values() if not Path(f).is_file()]
+    if absent:
+        err.write(f"{prog}: no such document file: {', '.join(absent)}\n")
+        return EXIT_USAGE
     keys = None
-    if args.keys:
-        try:
+    try:
+        if args.keys:
             keys = load_public_keys(Path(args.keys))
-        except BadgeError as exc:
-            err.write(f"{prog}: {exc}\n")
-            return EXIT_USAGE
-    result: VerifyResult = verify_file(path, keys=keys, recipient=args.recipient, status_lists=lists, now=args.now)
+        registries = [load_registry(Path(f)) for f in args.trusted_issuers or []]
+    except BadgeError as exc:
+        err.write(f"{prog}: {exc}\n")
+        return EXIT_USAGE
+    result: VerifyResult = verify_file(
+        path,
+        keys=keys,
+        recipient=args.recipient,
+        status_lists=lists,
+        now=args.now,
+        resolver=Resolver(documents, online=args.online),
+        registries=registries,
+    )
     if args.format == "json":
         doc = result.to_json()
         doc["file"] = str(path)
@@ -225,6 +314,12 @@ def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         out.write(f"{'valid' if result.valid else 'INVALID'}: {path}\n")
         for line in _summary(result.credential):
             out.write(line + "\n")
+        if result.issuer_key:
+            out.write(f"  signed by the issuer's key: {result.issuer_key}\n")
+        elif keys is not None and result.valid:
+            out.write(f"  signed by a key given with --keys ({args.keys})\n")
+        if result.registries:
+            out.write(f"  issuer listed in: {', '.join(result.registries)}\n")
         for e in result.errors:
             out.write(f"  error: {e}\n")
         for w in result.warnings:
@@ -242,11 +337,23 @@ def register(sub: Any) -> None:
     ksub.required = True
     g = ksub.add_parser("generate", help="write a new key pair: NAME.pem (private), NAME.pub.pem, NAME.jwk.json")
     g.add_argument(
-        "--type", choices=("ed25519", "rsa"), required=True, help="ed25519 (EdDSA) or rsa (RS256, 3072 bits)"
+        "--type",
+        choices=("rsa", "ed25519"),
+        default="rsa",
+        help="rsa (RS256, 3072 bits; the default) or ed25519 (EdDSA, Data Integrity proofs, did:key)",
     )
     g.add_argument("--out", required=True, metavar="DIR", help="directory to write to (created if missing)")
     g.add_argument("--name", metavar="NAME", help="file name stem (default: the key type)")
     g.set_defaults(func=_cmd_keys_generate)
+    pub = ksub.add_parser(
+        "publish", help="write the files the issuer serves so verifiers can resolve its keys (did.json, JWKS)"
+    )
+    who = pub.add_mutually_exclusive_group(required=True)
+    who.add_argument("--catalog", metavar="PATH", help="the catalogue whose catalog.issuer.id is the issuer")
+    who.add_argument("--issuer", metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
+    pub.add_argument("--key", action="append", required=True, metavar="FILE", help="a signing key (repeatable)")
+    pub.add_argument("--out", required=True, metavar="DIR", help="directory to write to (created if missing)")
+    pub.set_defaults(func=_cmd_keys_publish)
 
     badge = sub.add_parser("badge", help="Open Badges 3.0: issue a learner's earned credential, verify a badge")
     bsub = badge.add_subparsers(dest="badge_command", metavar="ACTION")
@@ -287,6 +394,20 @@ def register(sub: Any) -> None:
         type=_status_list,
         metavar="URL=FILE",
         help="a local copy of a revocation/status list (repeatable); nothing is fetched",
+    )
+    v.add_argument(
+        "--resolve",
+        action="append",
+        type=_status_list,
+        metavar="URL=FILE",
+        help="a local copy of the document served at URL or DID, e.g. the issuer's did.json (repeatable)",
+    )
+    v.add_argument("--online", action="store_true", help="fetch the issuer's controller document over https")
+    v.add_argument(
+        "--trusted-issuers",
+        action="append",
+        metavar="FILE",
+        help="a trusted-issuer list (registry.json, DCC format); the issuer must be on one (repeatable)",
     )
     v.add_argument("--now", type=_parse_moment, metavar="WHEN", help="check validity at this time (default: now)")
     v.add_argument("--format", choices=("text", "json"), default="text")

@@ -51,6 +51,9 @@ from microcred.rules.selectors import CourseIndex
 
 CTDL_CONTEXT = "https://credreg.net/ctdl/schema/context/json"
 REGISTRY_RESOURCES = "https://credentialengineregistry.org/resources/"
+#: terms of the CTDL AgentSector scheme an organization's ceterms:agentSectorType may name
+AGENT_SECTORS = ("Public", "PrivateNonProfit", "PrivateForProfit")
+DEFAULT_AGENT_SECTOR = "PrivateNonProfit"
 #: the class a credential type that maps to no CTDL class is exported as (with a warning)
 FALLBACK_CLASS = "ceterms:Certificate"
 #: at most this many alternatives spell out an ``at_least`` / ``courses`` rule as combinations
@@ -165,7 +168,11 @@ class _Exporter:
         credit_unit: str,
         registry: str,
         max_listed: int,
+        agent_type: str = "Postsecondary",
+        agent_sector: str | None = None,
     ):
+        self.agent_type = agent_type
+        self.agent_sector = agent_sector
         self.catalog = catalog
         self.lang = language
         self.credit_unit = credit_unit
@@ -249,7 +256,25 @@ class _Exporter:
             self.warnings.append("the catalogue's issuer has no url; the registry requires a subject webpage")
         if issuer and issuer.image:
             node["ceterms:image"] = issuer.image
+        node["ceterms:agentType"] = [self.concept("OrganizationType", "orgType", self.agent_type)]
+        sector = self.agent_sector
+        if sector is None:
+            sector = DEFAULT_AGENT_SECTOR
+            self.warnings.append(
+                f"the organization's sector is not given; written as agentSector:{sector} "
+                "(say which with --agent-sector)"
+            )
+        node["ceterms:agentSectorType"] = [self.concept("AgentSector", "agentSector", sector)]
         return node["@id"], node
+
+    def concept(self, scheme: str, prefix: str, term: str) -> dict[str, Any]:
+        """A ``CredentialAlignmentObject`` naming ``prefix:term`` of the CTDL concept scheme."""
+        return {
+            "@type": "ceterms:CredentialAlignmentObject",
+            "ceterms:framework": f"https://credreg.net/ctdl/terms/{scheme}",
+            "ceterms:targetNode": f"{prefix}:{term}",
+            "ceterms:targetNodeName": self.text(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)),
+        }
 
     # -- rules → condition profiles --------------------------------------------------------
 
@@ -561,6 +586,8 @@ def export_ctdl(
     credit_unit: str = "SemesterHour",
     registry: str = REGISTRY_RESOURCES,
     max_listed: int = 12,
+    agent_type: str = "Postsecondary",
+    agent_sector: str | None = None,
 ) -> CtdlExport:
     """The catalogue as a CTDL JSON-LD ``@graph`` (see the module docstring).
 
@@ -568,18 +595,33 @@ def export_ctdl(
     (``SemesterHour``, ``QuarterHour``, ``ContactHour``, ``ClockHour``, ``DegreeCredit`` …);
     ``registry`` is the resource base the ``@id`` URIs use (the sandbox is
     ``https://sandbox.credentialengineregistry.org/resources/``); a ``courses`` rule whose
-    selector matches at most ``max_listed`` courses names them as targets.
+    selector matches at most ``max_listed`` courses names them as targets. The organization's
+    ``ceterms:agentType`` is ``orgType:<agent_type>`` (default ``Postsecondary``, a postsecondary
+    educational institution) and its ``ceterms:agentSectorType`` ``agentSector:<agent_sector>``
+    (``Public``, ``PrivateNonProfit``, ``PrivateForProfit``; unset: ``PrivateNonProfit``, with a
+    warning).
     """
+    if agent_sector is not None and agent_sector not in AGENT_SECTORS:
+        raise ValueError(f"agent sector {agent_sector!r} is not one of {', '.join(AGENT_SECTORS)}")
+    if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", agent_type):
+        raise ValueError(f"agent type {agent_type!r} is not an OrganizationType term such as Postsecondary")
     if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", credit_unit):
         raise ValueError(f"credit unit {credit_unit!r} is not a CreditUnit term such as SemesterHour")
     if not registry.endswith("/"):
         registry += "/"
     return _Exporter(
-        catalog, language=language, credit_unit=credit_unit, registry=registry, max_listed=max_listed
+        catalog,
+        language=language,
+        credit_unit=credit_unit,
+        registry=registry,
+        max_listed=max_listed,
+        agent_type=agent_type,
+        agent_sector=agent_sector,
     ).export()
 
 
 __all__ = [
+    "AGENT_SECTORS",
     "CTDL_CONTEXT",
     "FALLBACK_CLASS",
     "REGISTRY_RESOURCES",

@@ -37,6 +37,7 @@ from microcred.badges.keys import (
     public_key_from_jwk,
     public_key_from_multikey,
 )
+from microcred.badges.resolve import Resolver, bind
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_TYPE = "DataIntegrityProof"
@@ -170,7 +171,8 @@ def sign_eddsa_rdfc_2022(
     *,
     extra_contexts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A copy of ``credential`` with a ``DataIntegrityProof`` (eddsa-rdfc-2022) in ``proof``.
+    """A copy of ``credential`` with a ``DataIntegrityProof`` (eddsa-rdfc-2022) in ``proof``
+    (an array of one proof, the form the OB 3.0 and CLR 2.0 JSON schemas accept).
 
     ``verification_method`` is the URL a verifier resolves to the public key (e.g. the
     issuer's ``https://…#key-1`` or ``key.did_key()``); ``created`` defaults to now (UTC).
@@ -195,7 +197,7 @@ def sign_eddsa_rdfc_2022(
     _, _, data = hash_data(credential, proof, extra_contexts)
     proof["proofValue"] = multibase_encode(key.private_key.sign(data))
     signed = dict(credential)
-    signed["proof"] = proof
+    signed["proof"] = [proof]
     return signed
 
 
@@ -268,15 +270,26 @@ def _entry_raw(entry: Mapping[str, Any]) -> bytes | None:
     return None
 
 
-def resolve_verification_method(
-    vm: Any, credential: Mapping[str, Any], keys: Any, result: VerifyResult
-) -> ed25519.Ed25519PublicKey | None:
-    """The Ed25519 public key a proof's ``verificationMethod`` names, offline.
+def _self_named_key(vm: str) -> ed25519.Ed25519PublicKey | None:
+    """The Ed25519 key a verification method spells out itself (a did:key, or an http(s) URL
+    whose fragment is a Multikey), or None. It proves integrity only, never who signed."""
+    raw = _named_key(vm)
+    if raw is None:
+        return None
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
 
-    With ``keys`` (trusted keys: JWKs with ``kid``/``id``, Multikey documents, or a mapping
-    verificationMethod → publicKeyMultibase) the key must be among them. Without, ``did:key``
-    resolves by itself; an http(s) URL whose fragment is an Ed25519 Multikey is used with a
-    warning (it proves integrity, not the issuer); anything else is an error.
+
+def resolve_verification_method(
+    vm: Any, credential: Mapping[str, Any], keys: Any, result: VerifyResult, resolver: Resolver | None = None
+) -> ed25519.Ed25519PublicKey | None:
+    """The Ed25519 public key a proof's ``verificationMethod`` names, bound to the issuer.
+
+    With ``keys`` (the caller's trusted keys: JWKs with ``kid``/``id``, Multikey documents, or
+    a mapping verificationMethod → publicKeyMultibase) the key must be among them. Without, the
+    verification method must be one the credential's issuer controls (``resolver``: a
+    ``did:key`` issuer offline, a ``did:web``/https issuer through its controller document);
+    otherwise that is an error, and the key the method spells out (if any) is still returned
+    so the caller can say whether the credential is intact.
     """
     if not isinstance(vm, str) or not vm:
         result.error("the proof has no verificationMethod")
@@ -293,44 +306,35 @@ def resolve_verification_method(
     scheme = scheme.lower()
     if scheme == "did":
         method = rest.split(":", 1)[0]
-        if method != "key":
-            how = " (did:web needs the network; pass the issuer's keys)" if method == "web" else ""
+        if method not in ("key", "web"):
             result.error(
                 f"the proof's verificationMethod uses the DID method 'did:{method}', which microcred cannot "
-                f"resolve offline{how}; supported: did:key"
+                "resolve; supported: did:key, did:web"
             )
             return None
-        try:
-            pub = public_key_from_did_key(vm)
-        except BadgeError as exc:
-            result.error(f"the proof's verificationMethod cannot be resolved: {exc}")
-            return None
-        controller = vm.split("#", 1)[0]
-        issuer = _issuer_id(credential)
-        if issuer is not None and issuer != controller:
-            result.warn(f"the proof's key ({controller}) is not the issuer's id ({issuer})")
-        return pub
-    if scheme not in ("http", "https"):
+        if method == "key":
+            try:
+                public_key_from_did_key(vm)
+            except BadgeError as exc:
+                result.error(f"the proof's verificationMethod cannot be resolved: {exc}")
+                return None
+    elif scheme not in ("http", "https"):
         result.error(f"the proof's verificationMethod {vm!r} uses the unsupported URL scheme '{scheme}'")
         return None
-    base, _, fragment = vm.partition("#")
-    if not fragment.startswith("z6Mk"):
-        result.error(f"the proof's verificationMethod {vm} cannot be resolved offline; pass the issuer's keys (--keys)")
-        return None
-    try:
-        pub = public_key_from_multikey(fragment)
-    except BadgeError as exc:
-        result.error(f"the proof's verificationMethod {vm} cannot be resolved: {exc}")
-        return None
-    result.warn(
-        "the signature was checked with the key named in the verificationMethod URL itself, not one "
-        "fetched from the issuer: this proves the credential is intact, not who issued it "
-        "(pass the issuer's published keys to pin the issuer)"
-    )
-    issuer = _issuer_id(credential)
-    if issuer is not None and base != issuer:
-        result.warn(f"the proof's verificationMethod {vm} is not under the issuer's id {issuer}")
-    return pub
+    bound, problem = bind(_issuer_id(credential), resolver or Resolver(), method_id=vm)
+    if bound is not None:
+        try:
+            bound_pub = public_key_from_jwk(bound.jwk)
+        except BadgeError as exc:
+            result.error(f"the issuer's key {bound.id} is unusable: {exc}")
+            return None
+        if not isinstance(bound_pub, ed25519.Ed25519PublicKey):
+            result.error(f"the issuer's key {bound.id} is not an Ed25519 key")
+            return None
+        result.issuer_key = bound.id
+        return bound_pub
+    result.error(str(problem) if "--" in str(problem) else f"{problem} (pass the issuer's keys with --keys)")
+    return _self_named_key(vm)
 
 
 def _proof_list(credential: Mapping[str, Any]) -> list[Any]:
@@ -345,11 +349,12 @@ def verify_eddsa_rdfc_2022(
     keys: Any = None,
     *,
     extra_contexts: Mapping[str, Mapping[str, Any]] | None = None,
+    resolver: Resolver | None = None,
 ) -> VerifyResult:
     """Check every ``eddsa-rdfc-2022`` proof of ``credential``.
 
     ``keys``: the issuer keys to trust (see :func:`resolve_verification_method`); None to
-    resolve the verificationMethod offline. Proofs of other types are reported as warnings
+    bind the verificationMethod to the issuer through ``resolver``. Proofs of other types are reported as warnings
     (not checked); a credential without any supported proof is invalid.
     """
     result = VerifyResult(credential=credential)
@@ -380,7 +385,7 @@ def verify_eddsa_rdfc_2022(
         return result.finish()
     doc_hash = hashlib.sha256(doc_canon.encode("utf-8")).digest()
     for proof in supported:
-        _verify_one(proof, unsecured, doc_hash, keys, extra_contexts, result)
+        _verify_one(proof, unsecured, doc_hash, keys, extra_contexts, result, resolver)
     return result.finish()
 
 
@@ -391,6 +396,7 @@ def _verify_one(
     keys: Any,
     extra_contexts: Mapping[str, Mapping[str, Any]] | None,
     result: VerifyResult,
+    resolver: Resolver | None = None,
 ) -> None:
     if proof.get("proofPurpose") != "assertionMethod":
         result.error(f"the proof's proofPurpose is {proof.get('proofPurpose')!r}, not 'assertionMethod'")
@@ -409,7 +415,7 @@ def _verify_one(
     if len(signature) != 64:
         result.error("the proof's proofValue is not a base58btc ('z…') Ed25519 signature")
         return
-    pub = resolve_verification_method(proof.get("verificationMethod"), unsecured, keys, result)
+    pub = resolve_verification_method(proof.get("verificationMethod"), unsecured, keys, result, resolver)
     if pub is None:
         return
     if "@context" in proof:

@@ -27,6 +27,11 @@ class VerifyResult:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     credential: dict[str, Any] | None = None
+    #: the verification method of the issuer's key that the signature was checked with, when
+    #: the key was shown to be the issuer's (None: it was not, or keys given by the caller)
+    issuer_key: str | None = None
+    #: the trusted-issuer lists (by name) that list the issuer
+    registries: list[str] = field(default_factory=list)
 
     def error(self, message: str) -> None:
         self.errors.append(message)
@@ -49,6 +54,13 @@ class VerifyResult:
             self.warn(w)
         if self.credential is None:
             self.credential = other.credential
+        if self.issuer_key is None:
+            self.issuer_key = other.issuer_key
 
     def to_json(self) -> dict[str, Any]:
-        return {"valid": self.valid, "errors": list(self.errors), "warnings": list(self.warnings)}
+        out: dict[str, Any] = {"valid": self.valid, "errors": list(self.errors), "warnings": list(self.warnings)}
+        if self.issuer_key is not None:
+            out["issuer_key"] = self.issuer_key
+        if self.registries:
+            out["registries"] = list(self.registries)
+        return out

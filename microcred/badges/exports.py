@@ -112,6 +112,8 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             language=args.language,
             credit_unit=args.credit_unit,
             registry=args.registry,
+            agent_type=args.agent_type,
+            agent_sector=args.agent_sector,
         )
     except ValueError as exc:
         err.write(f"{prog}: {exc}\n")
@@ -220,6 +222,14 @@ def register(sub: Any) -> None:
     t.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     t.add_argument("-o", "--output", metavar="OUT", help="the file to write (default: standard output)")
     t.add_argument("--language", default="en-US", metavar="TAG", help="language of the texts (default en-US)")
+    t.add_argument(
+        "--agent-type", default="Postsecondary", metavar="TERM", help="the issuer's orgType (default Postsecondary)"
+    )
+    t.add_argument(
+        "--agent-sector",
+        choices=("Public", "PrivateNonProfit", "PrivateForProfit"),
+        help="the issuer's agentSector (default PrivateNonProfit, with a warning)",
+    )
     t.add_argument(
         "--credit-unit",
         default="SemesterHour",

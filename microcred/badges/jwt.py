@@ -5,8 +5,13 @@ Algorithms are an allow-list: ``RS256`` (the interoperable minimum) and ``EdDSA`
 RSA public key can never be used as an HMAC secret or the like.
 
 The payload is the credential itself (VC Data Model 2.0) plus the registered claims
-``iss`` (issuer id), ``sub`` (credentialSubject.id), ``nbf`` (validFrom), ``jti`` (id) and
-``exp`` (validUntil). A VC 1.1 style ``vc`` claim is read too.
+``iss`` (issuer id), ``sub`` (credentialSubject.id), ``nbf`` (validFrom) and ``exp``
+(validUntil); no ``jti``, which the VC 2.0 context leaves undefined (the credential's ``id``
+says the same). A VC 1.1 style ``vc`` claim is read too.
+
+The header's ``kid`` is a URI that dereferences to the key (a ``did:key`` or ``did:web`` DID
+URL); for an https issuer there is no ``kid`` and the key travels as ``jwk``, which the
+issuer's controller document and JWKS list.
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from microcred.badges._codec import b64url_decode, b64url_encode, format_datetime, parse_datetime
 from microcred.badges.errors import BadgeError, VerifyResult
-from microcred.badges.keys import PublicKey, SigningKey, public_key_from_did_key, public_key_from_jwk
+from microcred.badges.identity import issuer_kind, jwk_method_id
+from microcred.badges.keys import (
+    PublicKey,
+    SigningKey,
+    jwk_thumbprint,
+    public_key_from_did_key,
+    public_key_from_jwk,
+)
+from microcred.badges.resolve import Resolver, bind
 
 #: JOSE algorithms accepted, with the JWK key type each needs
 ALLOWED_ALGORITHMS: dict[str, str] = {"RS256": "RSA", "EdDSA": "OKP", "Ed25519": "OKP"}
@@ -67,8 +80,6 @@ def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
         claims["sub"] = sub
     if "validFrom" in credential:
         claims["nbf"] = _epoch(credential["validFrom"])
-    if isinstance(credential.get("id"), str):
-        claims["jti"] = credential["id"]
     if "validUntil" in credential:
         claims["exp"] = _epoch(credential["validUntil"])
     return claims
@@ -87,9 +98,9 @@ def _sign_bytes(key: SigningKey, data: bytes) -> bytes:
 def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, *, embed_jwk: bool = True) -> str:
     """The credential as a compact VC-JWT signed with ``key``.
 
-    The header carries ``alg``, ``typ: JWT``, the key's ``kid`` and (``embed_jwk``) its public
-    ``jwk`` so that a verifier without the issuer's key set can still check integrity.
-    Raises BadgeError when a date in the credential cannot be read.
+    The header carries ``alg``, ``typ: JWT``, a ``kid`` URI for a did:key / did:web issuer and
+    (``embed_jwk``, or always without a ``kid``) the public ``jwk``. Raises BadgeError when a
+    date in the credential cannot be read, or when the key cannot be a did:key issuer's.
     """
     if not isinstance(credential, dict):
         raise BadgeError("a credential must be a JSON object")
@@ -99,11 +110,14 @@ def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, *, embed_jwk: bool 
     except ValueError as exc:
         raise BadgeError(f"cannot sign: {exc}") from None
     header: dict[str, Any] = {"alg": key.algorithm, "typ": "JWT"}
-    if key.kid:
-        header["kid"] = key.kid
-    if embed_jwk:
+    issuer = _issuer_id(body)
+    kid = jwk_method_id(issuer, key) if issuer and issuer_kind(issuer) else None
+    if kid:
+        header["kid"] = kid
+    if embed_jwk or not kid:
         jwk = key.public_jwk()
         jwk.pop("use", None)
+        jwk.pop("kid", None)
         header["jwk"] = jwk
     payload = {**body, **claims}
     signing_input = b64url_encode(_json_bytes(header)) + "." + b64url_encode(_json_bytes(payload))
@@ -134,19 +148,41 @@ def _normalise_keys(keys: Any) -> list[dict[str, Any]]:
     return [k for k in keys if isinstance(k, dict)]
 
 
+def _same_key(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    try:
+        return jwk_thumbprint(a) == jwk_thumbprint(b)
+    except (KeyError, TypeError):
+        return False
+
+
 def _candidate_keys(
-    header: dict[str, Any], keys: list[dict[str, Any]] | dict[str, Any] | None, result: VerifyResult
+    header: dict[str, Any],
+    keys: list[dict[str, Any]] | dict[str, Any] | None,
+    result: VerifyResult,
+    credential: dict[str, Any],
+    resolver: Resolver | None = None,
 ) -> list[tuple[str, PublicKey]]:
-    """(description, key) pairs to try, or [] with an error recorded."""
+    """(description, key) pairs to try, or [] with an error recorded.
+
+    With ``keys`` (the caller's trusted keys for this issuer) the key is one of them; otherwise
+    it must be a key the issuer controls (:func:`microcred.badges.resolve.bind`); a key that
+    is not is an error, and the token is still checked with its own ``jwk`` to say whether it
+    is intact."""
     alg = header["alg"]
     kid = header.get("kid")
     want_kty = ALLOWED_ALGORITHMS[alg]
     if keys is not None:
         jwks = _normalise_keys(keys)
+        header_jwk = header.get("jwk")
         if isinstance(kid, str) and any(k.get("kid") for k in jwks):
             chosen = [k for k in jwks if k.get("kid") == kid or (kid.endswith("#" + str(k.get("kid"))))]
             if not chosen:
                 result.error(f"no key with kid {kid!r} in the given key set")
+                return []
+        elif isinstance(header_jwk, dict) and header_jwk.get("kty") in ("OKP", "RSA"):
+            chosen = [k for k in jwks if _same_key(k, header_jwk)]
+            if not chosen:
+                result.error("the token's key (its header jwk) is not in the given key set")
                 return []
         else:
             chosen = jwks
@@ -163,25 +199,29 @@ def _candidate_keys(
         if not out:
             result.error("no usable key in the given key set")
         return out
-    if "jwk" in header:
+    issuer = _issuer_id(credential)
+    header_jwk = header.get("jwk") if isinstance(header.get("jwk"), dict) else None
+    method_id = kid if isinstance(kid, str) and ":" in kid else None
+    bound, problem = bind(issuer, resolver or Resolver(), method_id=method_id, jwk=header_jwk)
+    if bound is not None:
         try:
-            pub = public_key_from_jwk(header["jwk"])
+            pub = public_key_from_jwk(bound.jwk)
+        except BadgeError as exc:
+            result.error(f"the issuer's key {bound.id} is unusable: {exc}")
+            return []
+        result.issuer_key = bound.id
+        return [(bound.id, pub)]
+    result.error(str(problem) if "--" in str(problem) else f"{problem} (pass the issuer's keys with --keys)")
+    if header_jwk is not None:  # still say whether the token is intact
+        try:
+            return [("the header jwk (integrity only)", public_key_from_jwk(header_jwk))]
         except BadgeError as exc:
             result.error(f"the JWT header's jwk is unusable: {exc}")
-            return []
-        result.warn(
-            "the signature was checked with the public key embedded in the token header; this proves the "
-            "token is intact, not who issued it (pass the issuer's published keys to pin the issuer)"
-        )
-        return [("the header jwk", pub)]
-    if isinstance(kid, str) and kid.startswith("did:key:"):
+    elif isinstance(kid, str) and kid.startswith("did:key:"):
         try:
-            return [("did:key", public_key_from_did_key(kid))]
+            return [("did:key (integrity only)", public_key_from_did_key(kid))]
         except BadgeError as exc:
             result.error(f"cannot resolve the token's kid: {exc}")
-            return []
-    where = f"names kid {kid!r}" if kid else "names no key"
-    result.error(f"no key to check the signature with: the token {where} and no key set was given (use --keys)")
     return []
 
 
@@ -266,12 +306,14 @@ def verify_vc_jwt(
     *,
     now: datetime.datetime | None = None,
     check_time: bool = True,
+    resolver: Resolver | None = None,
 ) -> VerifyResult:
     """Check a compact VC-JWT: allowed algorithm, signature, and the claims against the credential.
 
-    ``keys`` is a JWK set (a list of JWKs or ``{"keys": [...]}``); without it the key is the
-    header's ``jwk`` (with a warning that it does not authenticate the issuer) or a ``did:key``
-    ``kid``. With ``check_time``, ``nbf``/``exp`` are checked against ``now`` (default: the
+    ``keys`` is a JWK set (a list of JWKs or ``{"keys": [...]}``) the caller trusts as the
+    issuer's; without it the key must be one the issuer controls, found by ``resolver``
+    (default: offline, which resolves ``did:key`` issuers only).
+    With ``check_time``, ``nbf``/``exp`` are checked against ``now`` (default: the
     current time). ``credential`` of the result is the decoded credential (also when invalid).
     """
     result = VerifyResult()
@@ -292,7 +334,7 @@ def verify_vc_jwt(
     if header.get("crit"):
         result.error(f"the token requires header extensions microcred does not know: {header['crit']!r}")
         return result.finish()
-    candidates = _candidate_keys(header, keys, result)
+    candidates = _candidate_keys(header, keys, result, credential, resolver)
     if candidates and not any(_verify_bytes(alg, pub, signature, signing_input) for _, pub in candidates):
         result.error("the signature does not verify: the token was altered or signed with another key")
     if is_vc11:

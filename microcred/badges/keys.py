@@ -93,6 +93,43 @@ class SigningKey:
         return f"did:key:{mk}#{mk}"
 
 
+@dataclass
+class PublicSigningKey:
+    """The public half of a signing key (from a public JWK or PEM): enough to publish it."""
+
+    public_key: PublicKey
+
+    @classmethod
+    def from_jwk(cls, jwk: dict[str, Any]) -> PublicSigningKey:
+        return cls(public_key_from_jwk(jwk))
+
+    @property
+    def kind(self) -> str:
+        return "ed25519" if isinstance(self.public_key, ed25519.Ed25519PublicKey) else "rsa"
+
+    @property
+    def algorithm(self) -> str:
+        return "EdDSA" if self.kind == "ed25519" else "RS256"
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk = public_key_to_jwk(self.public_key)
+        jwk["alg"] = self.algorithm
+        jwk["use"] = "sig"
+        jwk["kid"] = jwk_thumbprint(jwk)
+        return jwk
+
+    @property
+    def multikey(self) -> str:
+        if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
+            raise BadgeError("a Multikey / did:key needs an Ed25519 key; this key is RSA")
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return ed25519_multikey(raw)
+
+    def did_key(self) -> str:
+        mk = self.multikey
+        return f"did:key:{mk}#{mk}"
+
+
 def _b64_int(value: int) -> str:
     return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8 or 1, "big"))
 
@@ -337,7 +374,8 @@ def save_key(key: SigningKey, directory: Path, name: str) -> list[Path]:
 
 def load_public_keys(path: Path) -> list[dict[str, Any]]:
     """Public keys to verify with, as JWKs: a JWK set ``{"keys": [...]}``, one JWK, a list of
-    JWKs, or a public PEM. Private members are dropped."""
+    JWKs, a controller (DID) document (each verification method, ``kid`` its id), or a public
+    PEM. Private members are dropped."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -348,6 +386,8 @@ def load_public_keys(path: Path) -> list[dict[str, Any]]:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise BadgeError(f"{path}: not valid JSON") from None
+        if isinstance(doc, dict) and isinstance(doc.get("verificationMethod"), list):
+            return _controller_keys(doc, path)
         items = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else doc
         if isinstance(items, dict):
             items = [items]
@@ -369,6 +409,31 @@ def load_public_keys(path: Path) -> list[dict[str, Any]]:
     return [jwk]
 
 
+def _controller_keys(doc: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The keys of a controller (DID) document, as JWKs whose ``kid`` is the method's id."""
+    base = doc.get("id") if isinstance(doc.get("id"), str) else ""
+    out = []
+    for method in doc["verificationMethod"]:
+        if not isinstance(method, dict) or not isinstance(method.get("id"), str):
+            continue
+        ident = str(method["id"])
+        kid = str(base) + ident if ident.startswith("#") else ident
+        if isinstance(method.get("publicKeyJwk"), dict):
+            jwk = _public_only(method["publicKeyJwk"])
+        elif isinstance(method.get("publicKeyMultibase"), str):
+            try:
+                raw = ed25519_from_multikey(str(method["publicKeyMultibase"]))
+            except BadgeError:
+                continue
+            jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
+        else:
+            continue
+        out.append({**jwk, "kid": kid})
+    if not out:
+        raise BadgeError(f"{path}: the controller document lists no Ed25519 or RSA key")
+    return out
+
+
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
@@ -379,6 +444,7 @@ def _public_only(jwk: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "KEY_KINDS",
     "MIN_RSA_BITS",
+    "PublicSigningKey",
     "SigningKey",
     "ed25519_from_multikey",
     "generate_key",

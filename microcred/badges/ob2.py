@@ -32,6 +32,7 @@ from microcred.badges.bake import PNG_SIGNATURE, bake_png, bake_svg
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob3 import MICROCRED_NS, build_evidence, identity_hash
 from microcred.catalog import Catalog
+from microcred.figures import percent_text
 from microcred.result import CredentialResult, LearnerResult
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
@@ -178,7 +179,7 @@ def refusal(learner: str, credential_id: str, r: CredentialResult) -> str:
         return f"learner {learner} earned {credential_id} but it expired on {r.expires_on}; it is not exported"
     how = f"status {r.status}"
     if r.status in ("partial", "in_progress"):
-        how += f", progress {round(r.progress * 100)}%"
+        how += f", progress {percent_text(r.progress)}"
     missing = f"; missing: {'; '.join(r.missing[:5])}" if r.missing else ""
     return f"learner {learner} has not earned {credential_id} ({how}){missing}"
 

@@ -18,11 +18,16 @@ from urllib.parse import quote
 from microcred.badges._codec import format_datetime
 from microcred.badges.errors import BadgeError
 from microcred.catalog import Catalog, Credential
+from microcred.figures import percent_text
 from microcred.result import CredentialResult, LearnerResult
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB3_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
+OB3_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+#: the 1EdTech JSON schema a credential names in ``credentialSchema``
+OB3_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+SCHEMA_VALIDATOR = "1EdTechJsonSchemaValidator2019"
 
 #: catalogue credential type → OB 3.0 AchievementType (anything else becomes "ext:<type>")
 ACHIEVEMENT_TYPES: dict[str, str] = {
@@ -68,7 +73,11 @@ def _has_scheme(value: str) -> bool:
 
 
 def issuer_profile(catalog: Catalog) -> dict[str, Any]:
-    """The issuer ``Profile`` from ``catalog.issuer`` (falling back to the catalogue's name)."""
+    """The issuer ``Profile`` from ``catalog.issuer`` (falling back to the catalogue's name).
+
+    The id is ``catalog.issuer.id``, else ``catalog.issuer.url``; an issuer with neither is a
+    :class:`BadgeError`: a verifier could not tell who issued the badge.
+    """
     info = catalog.info
     issuer = info.issuer if info else None
     name = issuer.name if issuer else (info.name if info else catalog.id)
@@ -79,7 +88,11 @@ def issuer_profile(catalog: Catalog) -> dict[str, Any]:
     elif issuer and issuer.url:
         ident = issuer.url
     else:
-        ident = _urn("issuer", catalog.id)
+        raise BadgeError(
+            "the catalogue's issuer has no id, so no verifier could tell who issued the badge: add "
+            "catalog.issuer.id (a did:web such as did:web:example.edu, an https URL the issuer serves, or "
+            "the did:key of the signing key), then publish its keys with `microcred keys publish`"
+        )
     profile: dict[str, Any] = {"id": ident, "type": ["Profile"], "name": name}
     if issuer:
         if issuer.url:
@@ -181,8 +194,12 @@ class IssueOptions:
     salt: str | None = None
     #: the credential's own id; default: a random urn:uuid
     credential_uri: str | None = None
-    #: credentialSubject.id (e.g. the learner's DID), also the JWT ``sub``; default: none
+    #: credentialSubject.id (e.g. the learner's DID), also the JWT ``sub``; default: the
+    #: learner id when it is a DID, URN or URL, else a stable ``urn:uuid`` of the issuer and learner id;
+    #: ``""`` for none
     subject_id: str | None = None
+    #: the achievement's image (URL or data: URI) when the catalogue gives none
+    achievement_image: str | None = None
     #: base URL of achievement ids; default: a stable urn:uuid per catalogue and credential
     achievement_base_url: str | None = None
     #: include grades in the evidence
@@ -196,7 +213,7 @@ def _refusal(learner: str, cid: str, r: CredentialResult) -> str:
         return f"learner {learner} earned {cid} but it expired on {r.expires_on}: an expired credential is not issued"
     how = f"status {r.status}"
     if r.status in ("partial", "in_progress"):
-        how += f", progress {round(r.progress * 100)}%"
+        how += f", progress {percent_text(r.progress)}"
     missing = f"; missing: {'; '.join(r.missing[:5])}" if r.missing else ""
     return f"learner {learner} has not earned {cid} ({how}){missing}"
 
@@ -235,10 +252,11 @@ def build_credential(
     issuer = issuer_profile(catalog)
     cred = catalog.credentials[credential_id]
     subject: dict[str, Any] = {"type": ["AchievementSubject"]}
-    if opts.subject_id:
-        if not _has_scheme(opts.subject_id):
-            raise BadgeError(f"the subject id {opts.subject_id!r} is not a URI")
-        subject["id"] = opts.subject_id
+    subject_id = subject_identifier(issuer["id"], result.learner_id) if opts.subject_id is None else opts.subject_id
+    if subject_id:
+        if not _has_scheme(subject_id):
+            raise BadgeError(f"the subject id {subject_id!r} is not a URI")
+        subject["id"] = subject_id
     subject["identifier"] = [
         {
             "type": "IdentityObject",
@@ -249,10 +267,12 @@ def build_credential(
         }
     ]
     subject["achievement"] = build_achievement(catalog, credential_id, base_url=opts.achievement_base_url)
+    if "image" not in subject["achievement"] and opts.achievement_image:
+        subject["achievement"]["image"] = {"id": opts.achievement_image, "type": "Image"}
     if cred.credits is not None:
         subject["creditsEarned"] = _number(cred.credits)
     credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB3_CONTEXT],
+        "@context": [VC_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": opts.credential_uri or f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer,
@@ -266,8 +286,18 @@ def build_credential(
     evidence = build_evidence(catalog, r, grades=opts.grades)
     if evidence:
         credential["evidence"] = evidence
+    credential["credentialSchema"] = [{"id": OB3_SCHEMA, "type": SCHEMA_VALIDATOR}]
     credential.update(opts.extra)
     return credential
+
+
+def subject_identifier(issuer_id: str, learner_id: str) -> str:
+    """``credentialSubject.id`` of a learner: the learner id when it is a DID, URN or URL,
+    else a ``urn:uuid`` derived from the issuer and learner ids, the same in every badge the
+    issuer gives the learner (a pseudonym: the learner id itself is not in the badge)."""
+    if learner_id.startswith(("did:", "urn:", "https://", "http://")) and _has_scheme(learner_id):
+        return learner_id
+    return _urn("learner", issuer_id, learner_id)
 
 
 def alignment_warnings(catalog: Catalog, credential_id: str) -> list[str]:
@@ -292,4 +322,5 @@ __all__ = [
     "build_evidence",
     "identity_hash",
     "issuer_profile",
+    "subject_identifier",
 ]

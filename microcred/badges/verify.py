@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from microcred.badges.dataintegrity import verify_eddsa_rdfc_2022
 from microcred.badges.errors import BadgeError, VerifyResult
 from microcred.badges.jwt import credential_from_payload, decode_unverified, time_claims_errors, verify_vc_jwt
 from microcred.badges.keys import load_public_keys
+from microcred.badges.resolve import Registry, Resolver, registries_naming
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 #: a status list bitstring may inflate to at most this many bytes (a gzip bomb stops here)
@@ -95,12 +96,17 @@ def verify_file(
     recipient: str | None = None,
     status_lists: StatusLists | None = None,
     now: datetime.datetime | datetime.date | None = None,
+    *,
+    resolver: Resolver | None = None,
+    registries: Sequence[Registry] = (),
 ) -> VerifyResult:
     """Verify the badge in ``path`` (PNG, SVG, JSON credential or VC-JWT).
 
     ``keys``: the issuer's public keys to trust (a JWK set / list of JWKs, or a path to a
-    JWKS/JWK/PEM file); without them the key comes from the credential itself, which is
-    reported as a warning. ``recipient``: an email to check against the subject's
+    JWKS/JWK/PEM file); without them the signing key must be one the issuer controls, as
+    ``resolver`` finds (default: offline, where only a ``did:key`` issuer resolves): a
+    credential whose key is not the issuer's is invalid. ``registries``: trusted-issuer lists;
+    when given, an issuer on none of them is invalid. ``recipient``: an email to check against the subject's
     identifier. ``status_lists``: URL → local file for revocation lists. ``now``: the
     time of the check (default: now, UTC). Never raises for a bad badge: the result says why.
     """
@@ -120,7 +126,16 @@ def verify_file(
     except OSError as exc:
         result.error(f"{p}: cannot read ({exc.strerror or exc})")
         return result.finish()
-    return verify_bytes(data, name=str(p), keys=keys, recipient=recipient, status_lists=status_lists, now=now)
+    return verify_bytes(
+        data,
+        name=str(p),
+        keys=keys,
+        recipient=recipient,
+        status_lists=status_lists,
+        now=now,
+        resolver=resolver,
+        registries=registries,
+    )
 
 
 def verify_bytes(
@@ -131,6 +146,8 @@ def verify_bytes(
     recipient: str | None = None,
     status_lists: StatusLists | None = None,
     now: datetime.datetime | datetime.date | None = None,
+    resolver: Resolver | None = None,
+    registries: Sequence[Registry] = (),
 ) -> VerifyResult:
     """:func:`verify_file` on a file's content."""
     try:
@@ -139,7 +156,15 @@ def verify_bytes(
         result = VerifyResult()
         result.error(str(exc))
         return result.finish()
-    return verify_credential(text, keys=keys, recipient=recipient, status_lists=status_lists, now=now)
+    return verify_credential(
+        text,
+        keys=keys,
+        recipient=recipient,
+        status_lists=status_lists,
+        now=now,
+        resolver=resolver,
+        registries=registries,
+    )
 
 
 def verify_credential(
@@ -149,6 +174,8 @@ def verify_credential(
     recipient: str | None = None,
     status_lists: StatusLists | None = None,
     now: datetime.datetime | datetime.date | None = None,
+    resolver: Resolver | None = None,
+    registries: Sequence[Registry] = (),
 ) -> VerifyResult:
     """Verify a credential given as JSON text, a VC-JWT, or an already parsed JSON object."""
     result = VerifyResult()
@@ -188,7 +215,7 @@ def verify_credential(
             if "." not in text or any(c.isspace() for c in text):
                 result.error("the badge holds neither a JSON credential nor a VC-JWT (header.payload.signature)")
                 return result.finish()
-            jwt_result = verify_vc_jwt(text, trusted, check_time=False)
+            jwt_result = verify_vc_jwt(text, trusted, check_time=False, resolver=resolver)
             result.merge(jwt_result)
             if jwt_result.credential is None:
                 return result.finish()
@@ -210,7 +237,8 @@ def verify_credential(
     for message in shape_warnings:
         result.warn(message)
     if payload is None:
-        result.merge(verify_eddsa_rdfc_2022(credential, trusted))
+        result.merge(verify_eddsa_rdfc_2022(credential, trusted, resolver=resolver))
+    _check_registries(credential, registries, result)
     window = check_validity(credential, moment)
     for message in window:
         result.error(message)
@@ -219,7 +247,7 @@ def verify_credential(
         for message in time_claims_errors(payload, moment):
             if message.split(":", 1)[0] not in kinds:
                 result.error(message)
-    status = check_status(credential, status_lists or {}, trusted, moment)
+    status = check_status(credential, status_lists or {}, trusted, moment, resolver)
     for message in status.errors:
         result.error(message)
     for message in status.warnings:
@@ -448,6 +476,7 @@ def check_status(
     status_lists: StatusLists,
     keys: list[dict[str, Any]] | dict[str, Any] | None = None,
     now: datetime.datetime | None = None,
+    resolver: Resolver | None = None,
 ) -> VerifyResult:
     """Revocation/suspension of ``credential`` against local copies of its status lists."""
     result = VerifyResult()
@@ -459,7 +488,7 @@ def check_status(
         if kind == "1EdTechRevocationList":
             _check_1edtech(credential, entry, status_lists, result)
         elif kind in ("BitstringStatusListEntry", "StatusList2021Entry"):
-            _check_bitstring(credential, entry, status_lists, keys, now or _as_now(None), result)
+            _check_bitstring(credential, entry, status_lists, keys, now or _as_now(None), result, resolver)
         else:
             result.warn(f"credentialStatus of type {kind!r} is not supported; revocation was not checked")
     return result.finish()
@@ -538,6 +567,7 @@ def _check_bitstring(
     keys: list[dict[str, Any]] | dict[str, Any] | None,
     now: datetime.datetime,
     result: VerifyResult,
+    resolver: Resolver | None = None,
 ) -> None:
     url = entry.get("statusListCredential")
     purpose = entry.get("statusPurpose", "revocation")
@@ -571,9 +601,9 @@ def _check_bitstring(
         except ValueError:
             result.error(f"the status list {url} is not JSON")
             return
-        signature = verify_eddsa_rdfc_2022(list_credential, keys)
+        signature = verify_eddsa_rdfc_2022(list_credential, keys, resolver=resolver)
     else:
-        signature = verify_vc_jwt(body, keys, now=now)
+        signature = verify_vc_jwt(body, keys, now=now, resolver=resolver)
         list_credential = signature.credential
         if list_credential is not None and "vc" in list_credential:
             list_credential = credential_from_payload(list_credential)[0]
@@ -614,6 +644,25 @@ def _check_bitstring(
     if bits[index // 8] >> (7 - index % 8) & 1:
         word = {"revocation": "revoked", "suspension": "suspended"}.get(str(purpose), f"flagged ({purpose})")
         result.error(f"{word}: entry {index} of the status list {url} is set")
+
+
+def _check_registries(credential: Mapping[str, Any], registries: Sequence[Registry], result: VerifyResult) -> None:
+    if not registries:
+        return
+    issuer = _issuer_id(credential)
+    found = registries_naming(issuer, registries)
+    if not found:
+        names = ", ".join(r.name for r in registries)
+        result.error(f"the issuer {issuer} is on none of the trusted-issuer lists given ({names})")
+        return
+    result.registries = [r.name for r, _ in found]
+    registry, entry = found[0]
+    listed = entry.get("name")
+    if isinstance(listed, str):
+        claimed = credential.get("issuer")
+        claimed_name = claimed.get("name") if isinstance(claimed, Mapping) else None
+        if isinstance(claimed_name, str) and claimed_name != listed:
+            result.warn(f"the issuer calls itself {claimed_name!r}; the list {registry.name} knows it as {listed!r}")
 
 
 def _issuer_id(credential: Mapping[str, Any]) -> str | None:

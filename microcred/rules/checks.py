@@ -126,7 +126,7 @@ def check_node_ids(catalog: Catalog) -> Iterator[Diagnostic]:
 
 
 def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
-    """E401-E405, W601 and W608: demands no catalogue could meet, and selectors that match nothing."""
+    """E401-E405, W601 and W609: demands no catalogue could meet, and selectors that match nothing."""
     src = catalog.sources
     top = catalog.grade_scale.max_points
     for cid, _cred, rule in _rules(catalog):
@@ -161,7 +161,7 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                     courses = sum(c.credits for c in catalog.courses.values())
                     if supply + courses >= node.credits:
                         yield Diagnostic(
-                            "W608",
+                            "W609",
                             f"needs {node.credits:g} credits from: {node.from_.describe()}, but a selector with "
                             f"only `credentials:` admits no course, and the credentials it admits are worth only "
                             f"{supply:g} credit{'s' if supply != 1 else ''} in all, so it can never be met; to let "

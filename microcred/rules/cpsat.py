@@ -2,61 +2,68 @@
 
 Branch and bound (``solver.py``) handles the common cases in microseconds; an instance whose
 search space is large (many attempts each eligible for several exclusive leaves, e.g. an
-``at_least: 6`` of twelve overlapping ``courses: 2`` pools) is handed here. Each node's
-progress becomes an integer variable on an exact common scale (least common multiples of
-the denominators), so the optimum is exact, not approximated; the solver runs single-threaded
-with a fixed seed, so the same input always gives the same answer.
+``at_least: 6`` of twelve overlapping ``courses: 2`` pools) is handed here, and so is a
+credential whose caps (``limits``) allow too many sets of capped items to try one by one.
+Each node's progress becomes an integer variable on an exact common scale (least common
+multiples of the denominators), so the optimum is exact, not approximated; the solver runs
+single-threaded with a fixed seed.
+
+Ties are broken by the rule branch and bound follows, so the answer does not depend on which
+engine found it: once the best progress is known, it is fixed, and the choices are made the
+least in a stated order (``solve_cpsat``: the option index of each item, items in the search
+order; ``solve_caps_cpsat``: the set of capped items that may count, the greatest in the
+order of the items).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from microcred.dates import add_months
 from microcred.rules.compiled import CNode
 from microcred.rules.scenario import Item
 
 CREDIT_SCALE = 100  # credits are read to hundredths
 MAX_SCALE = 2**40
 TIME_LIMIT_S = 60.0
+#: The largest combined key of one lexicographic step (a product of option counts).
+LEX_SPAN = 2**50
+
+#: How many times CP-SAT was run (read by the tests, to prove a path reaches it).
+calls = 0
 
 
 def _credits(x: float) -> int:
     return round(x * CREDIT_SCALE)
 
 
-def solve_cpsat(
-    tree: Any,
-    leaves: list[CNode],
-    base: list[float],
-    contested: list[tuple[Item, list[CNode]]],
-    satisfy_only: bool,
-) -> tuple[float, dict[Item, int]] | None:
-    """Choose a leaf for each contested item, maximising the rule's progress.
+def _run(model: Any) -> tuple[Any, Any]:
+    """Solve ``model`` deterministically: (solver, status)."""
+    from ortools.sat.python import cp_model
 
-    Returns (progress, item -> index into its options), or None when the instance cannot be
-    put on an exact integer scale or the solver cannot prove optimality in time (the caller
-    then searches exhaustively).
-    """
-    try:
-        from ortools.sat.python import cp_model
-    except ImportError:  # pragma: no cover - ortools is a dependency
-        return None
+    global calls
+    calls += 1
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = TIME_LIMIT_S
+    # these models are small: presolve costs more than it saves, and the stronger linear
+    # relaxation proves the tie-breaking optimum sooner (the pathological benchmark's two
+    # learners: 66 and 54 ms of CPU with the defaults, 22 and 27 ms with these)
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.linearization_level = 2
+    return solver, solver.solve(model)
 
-    model = cp_model.CpModel()
-    x: dict[tuple[int, int], Any] = {}
-    by_leaf: dict[int, list[tuple[Any, Item]]] = {}
-    for i, (it, opts) in enumerate(contested):
-        vs = []
-        for j, leaf in enumerate(opts):
-            v = model.new_bool_var(f"x{i}_{j}")
-            x[(i, j)] = v
-            vs.append(v)
-            by_leaf.setdefault(leaf.leaf, []).append((v, it))
-        model.add_at_most_one(vs)
+
+def _encode(model: Any, tree: Any, amount: Callable[[CNode], Any]) -> tuple[Any, int] | None:
+    """The root's progress as (integer variable or constant, scale): value/scale is the
+    progress. ``amount(leaf)`` is what the leaf receives (credits in hundredths for a
+    ``credits`` leaf, a count otherwise). None when the scale would be too large."""
 
     def encode(node: CNode) -> tuple[Any, int] | None:
-        """(integer variable or constant, scale) with value/scale = the node's progress."""
         nid = id(node)
         if nid in tree.constants:
             return (int(tree.constants[nid] >= 1 - 1e-9), 1)
@@ -64,18 +71,11 @@ def solve_cpsat(
         if k == "credential":
             return encode(node.inline) if node.inline is not None else (0, 1)
         if k in ("course", "courses", "credits"):
-            if k == "credits":
-                cap = _credits(node.need)
-                amount = _credits(base[node.leaf]) + sum(
-                    _credits(it.credits) * v for v, it in by_leaf.get(node.leaf, ())
-                )
-            else:
-                cap = 1 if k == "course" else int(node.need)
-                amount = round(base[node.leaf]) + sum(v for v, _it in by_leaf.get(node.leaf, ()))
+            cap = _credits(node.need) if k == "credits" else 1 if k == "course" else int(node.need)
             if cap <= 0:
                 return (1, 1)
             var = model.new_int_var(0, cap, f"leaf{node.leaf}")
-            model.add(var <= amount)
+            model.add(var <= amount(node))
             return (var, cap)
         parts = [encode(c) for c in node.children]
         if any(p is None for p in parts):
@@ -121,27 +121,209 @@ def solve_cpsat(
         model.add(var <= sum(zs))
         return (var, scale)
 
-    enc = encode(tree.root)
-    if enc is None:
-        return None
-    root_var, root_scale = enc
+    return encode(tree.root)
+
+
+def _optimum(model: Any, root: tuple[Any, int], satisfy_only: bool) -> int | None:
+    """Fix the root at its best value (at 1, with ``satisfy_only``) and return that value on
+    the root's scale; -1 when ``satisfy_only`` and the rule cannot hold; None when the
+    solver could not prove optimality."""
+    from ortools.sat.python import cp_model
+
+    root_var, root_scale = root
+    if isinstance(root_var, int):
+        if satisfy_only and root_var < root_scale:
+            return -1
+        return root_var
     if satisfy_only:
         model.add(root_var == root_scale)
     else:
         model.maximize(root_var)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = TIME_LIMIT_S
-    status = solver.solve(model)
+    solver, status = _run(model)
     if status == cp_model.INFEASIBLE and satisfy_only:
-        return (0.0, {})
-    if status != cp_model.OPTIMAL:
+        return -1
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (not satisfy_only and status != cp_model.OPTIMAL):
         return None
-    choice: dict[Item, int] = {}
+    value = int(solver.value(root_var))
+    model.clear_objective()
+    model.add(root_var >= value)
+    return value
+
+
+def _lexmin(model: Any, terms: Sequence[tuple[Any, int]]) -> list[int] | None:
+    """The least values of ``terms`` (integer expressions, each in 0..radix-1) in
+    lexicographic order: the first as small as the model allows, then the second, and so on.
+    Consecutive terms are combined into one key (mixed radix) as long as it stays small, so
+    a few solves settle many terms. None when the solver fails."""
+    from ortools.sat.python import cp_model
+
+    out: list[int] = []
+    i = 0
+    while i < len(terms):
+        j, span = i, 1
+        while j < len(terms) and (j == i or span * terms[j][1] <= LEX_SPAN):
+            span *= terms[j][1]
+            j += 1
+        chunk = terms[i:j]
+        if span == 1:
+            out.extend(0 for _ in chunk)
+            i = j
+            continue
+        key: Any = 0
+        weight = 1
+        for expr, radix in reversed(chunk):
+            key = key + weight * expr
+            weight *= radix
+        model.minimize(key)
+        solver, status = _run(model)
+        if status != cp_model.OPTIMAL:
+            return None
+        model.clear_objective()
+        for expr, _radix in chunk:
+            v = int(solver.value(expr))
+            model.add(expr == v)
+            out.append(v)
+        i = j
+    return out
+
+
+def solve_cpsat(
+    tree: Any,
+    leaves: list[CNode],
+    base: list[float],
+    contested: list[tuple[Item, list[CNode]]],
+    satisfy_only: bool,
+) -> tuple[float, dict[Item, int]] | None:
+    """Choose a leaf for each contested item, maximising the rule's progress.
+
+    Among the best choices it returns the least in lexicographic order: the first item's
+    option index as small as possible, then the second's, and so on, items taken in the
+    order given (the caller gives the search order of branch and bound, whose first best
+    assignment is that same one). Returns (progress, item -> index into its options), or None
+    when the instance cannot be put on an exact integer scale or the solver cannot prove
+    optimality in time (the caller then searches exhaustively). With ``satisfy_only`` and a
+    rule that cannot hold: (0.0, {}).
+    """
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError:  # pragma: no cover - ortools is a dependency
+        return None
+
+    model = cp_model.CpModel()
+    by_leaf: dict[int, list[tuple[Any, Item]]] = {}
+    index_of: list[Any] = []
     for i, (it, opts) in enumerate(contested):
-        for j in range(len(opts)):
-            if solver.value(x[(i, j)]):
-                choice[it] = j
-    value = solver.value(root_var) if not isinstance(root_var, int) else root_var
-    return (value / root_scale, choice)
+        vs = []
+        for j, leaf in enumerate(opts):
+            v = model.new_bool_var(f"x{i}_{j}")
+            vs.append(v)
+            by_leaf.setdefault(leaf.leaf, []).append((v, it))
+        # every contested item goes somewhere (progress never falls when a leaf gets more)
+        model.add_exactly_one(vs)
+        index_of.append(sum(j * v for j, v in enumerate(vs)))
+    # interchangeable items (the same options, the same credits), next to each other in the
+    # search order, take non-decreasing options: the least best choice does, and the
+    # symmetric choices need not be searched
+    for i in range(1, len(contested)):
+        (a, a_opts), (b, b_opts) = contested[i - 1], contested[i]
+        if a.credits == b.credits and [o.leaf for o in a_opts] == [o.leaf for o in b_opts]:
+            model.add(index_of[i - 1] <= index_of[i])
+
+    def amount(node: CNode) -> Any:
+        got = by_leaf.get(node.leaf, ())
+        if node.kind == "credits":
+            return _credits(base[node.leaf]) + sum(_credits(it.credits) * v for v, it in got)
+        return round(base[node.leaf]) + sum(v for v, _it in got)
+
+    root = _encode(model, tree, amount)
+    if root is None:
+        return None
+    value = _optimum(model, root, satisfy_only)
+    if value is None:
+        return None
+    if value < 0:
+        return (0.0, {})
+    picked = _lexmin(model, [(e, len(opts)) for e, (_it, opts) in zip(index_of, contested, strict=True)])
+    if picked is None:
+        return None
+    return (value / root[1], {it: j for (it, _opts), j in zip(contested, picked, strict=True)})
+
+
+def solve_caps_cpsat(
+    tree: Any,
+    leaves: list[CNode],
+    eligible: dict[int, list[Item]],
+    windows: Sequence[tuple[set[int], int]],
+    budgets: Sequence[tuple[frozenset[str], bool, float]],
+    capped: list[Item],
+    satisfy_only: bool,
+) -> tuple[bool, list[Item]] | None:
+    """The capped items allowed to count, under the caps, for the best progress.
+
+    One model holds the whole assignment: each item counts toward at most one exclusive leaf
+    and any shared leaves it fits, a capped item only if it is allowed, each cap (``budgets``:
+    keys, by credits, limit) is a linear constraint on the allowed items, and each completion
+    window (``windows``: the leaves below it, its span in months) chooses a start date whose
+    span must hold every item counted below it. Of the sets of allowed items that reach the
+    best progress it returns the greatest in lexicographic order of ``capped`` (the first
+    item allowed if it can be, then the second, and so on), the set that trying every
+    maximal set in that order finds first. Returns (reachable, items) — reachable is False
+    only with ``satisfy_only`` when the rule cannot hold — or None when the solver fails.
+    """
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError:  # pragma: no cover - ortools is a dependency
+        return None
+
+    model = cp_model.CpModel()
+    allowed: dict[str, Any] = {it.key: model.new_bool_var(f"u{n}") for n, it in enumerate(capped)}
+    by_leaf: dict[int, list[tuple[Any, Item]]] = {}
+    exclusive: dict[str, list[Any]] = {}
+    items: dict[str, Item] = {}
+    for leaf in leaves:
+        for it in eligible.get(leaf.leaf, ()):
+            v = model.new_bool_var("")
+            by_leaf.setdefault(leaf.leaf, []).append((v, it))
+            items[it.key] = it
+            if leaf.shared:
+                if it.key in allowed:
+                    model.add_implication(v, allowed[it.key])
+            else:
+                exclusive.setdefault(it.key, []).append(v)
+    for key, vs in exclusive.items():
+        u = allowed.get(key)
+        model.add(sum(vs) <= (u if u is not None else 1))
+    for keys, by_credits, limit in budgets:
+        terms = [(_credits(it.credits) if by_credits else 1, allowed[it.key]) for it in capped if it.key in keys]
+        if terms:
+            cap = math.floor(limit * CREDIT_SCALE + 1e-6) if by_credits else math.floor(limit + 1e-9)
+            model.add(sum(w * u for w, u in terms) <= cap)
+    for under, months in windows:
+        counted = [(v, it.date) for leaf in under for v, it in by_leaf.get(leaf, ())]
+        if not counted:
+            continue
+        starts: dict[dt.date, Any] = {d: model.new_bool_var("") for d in sorted({d for _v, d in counted})}
+        model.add_exactly_one(starts.values())
+        for v, day in counted:
+            fits = [y for start, y in starts.items() if start <= day <= add_months(start, months)]
+            model.add(v <= sum(fits))
+
+    def amount(node: CNode) -> Any:
+        got = by_leaf.get(node.leaf, ())
+        if node.kind == "credits":
+            return sum(_credits(it.credits) * v for v, it in got)
+        return sum(v for v, _it in got)
+
+    root = _encode(model, tree, amount)
+    if root is None:
+        return None
+    value = _optimum(model, root, satisfy_only)
+    if value is None:
+        return None
+    if value < 0:
+        return (False, [])
+    # the greatest allowed set: 1 - u as small as possible, in order
+    picked = _lexmin(model, [(1 - allowed[it.key], 2) for it in capped])
+    if picked is None:
+        return None
+    return (True, [it for it, p in zip(capped, picked, strict=True) if p == 0])

@@ -3,9 +3,10 @@ course did not count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
-from microcred.result import Applied, RequirementResult
+from microcred.result import Applied, CredentialResult, RequirementResult
 from microcred.rules.compiled import CNode
 from microcred.rules.scenario import EPS, Item, Scenario
 from microcred.rules.solver import Solution
@@ -24,28 +25,58 @@ def leaf_amount(node: CNode, sol: Solution) -> float:
     return sum(it.credits for it in its) if node.kind == "credits" else float(len(its))
 
 
-def missing(
-    node: CNode, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str] = frozenset()
-) -> list[str]:
-    """Plain sentences for what is still needed below ``node`` (``pending``: courses the learner
-    is taking now). Inside an inline credential a sentence names the innermost credential:
-    "for data-foundations: course STAT 2000"."""
-    out: list[str] = []
-    _Missing(sol, sc, elsewhere, pending, out).visit(node, "")
+def counted_where(leaves: list[CNode], sol: Solution) -> dict[str, list[CNode]]:
+    """The leaves each course (by its catalogue id, after substitution) counts toward, in the
+    solution ``sol``: what ``applied`` lists."""
+    out: dict[str, list[CNode]] = {}
+    for leaf in leaves:
+        its = sol.assigned.get(leaf.leaf)
+        if its:
+            for it in trimmed(leaf, its):
+                out.setdefault(it.key, []).append(leaf)
     return out
+
+
+def _place(node: CNode) -> str:
+    return node.label or node.ref
+
+
+def missing(
+    node: CNode,
+    sol: Solution,
+    sc: Scenario,
+    counted: dict[str, list[CNode]],
+    pending: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Plain sentences for what is still needed below ``node`` (``counted``: the leaves each
+    course counts toward, see :func:`counted_where`; ``pending``: courses the learner is
+    taking now). Inside an inline credential a sentence names the innermost credential:
+    "for data-foundations: course STAT 2000". No sentence is said twice."""
+    out: list[str] = []
+    _Missing(sol, sc, counted, pending, out).visit(node, "")
+    return list(dict.fromkeys(out))
 
 
 class _Missing:
     """One walk of ``missing``: sentences go to ``out``, each with the prefix of the innermost
     inline credential it lies in (a sentence that already starts with "for " keeps its own)."""
 
-    def __init__(self, sol: Solution, sc: Scenario, elsewhere: dict[str, str], pending: frozenset[str], out: list[str]):
+    def __init__(
+        self, sol: Solution, sc: Scenario, counted: dict[str, list[CNode]], pending: frozenset[str], out: list[str]
+    ):
         self.sol = sol
         self.progress = sol.node_progress
         self.sc = sc
-        self.elsewhere = elsewhere
+        self.counted = counted
         self.pending = pending
         self.out = out
+
+    def elsewhere(self, course: str, node: CNode) -> list[CNode]:
+        """The other leaves that ``course`` counts toward and that keep it from counting at
+        ``node`` (none when ``node`` is shared: a shared node may count a course again)."""
+        if node.shared:
+            return []
+        return [n for n in self.counted.get(course, ()) if n is not node and not n.shared]
 
     @staticmethod
     def _emit(out: list[str], prefix: str, text: str) -> None:
@@ -89,30 +120,39 @@ class _Missing:
         unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
         if k == "any":
             if all(c.leaf >= 0 for c in kids):
-                options = [self.leaf_text(c) for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
+                options = _unique(self.leaf_text(c) for c in kids if progress.get(id(c), 0.0) < 1 - EPS)
                 self._emit(out, prefix, label + "one of: " + " | ".join(options))
                 return
             best, others = unmet[0], unmet[1:]
             head = f"{label}closest option: {best.describe()}"
-            if others:
-                head += " (other options: " + "; ".join(c.describe() for c in others) + ")"
+            rest = [d for d in _unique(c.describe() for c in others) if d != best.describe()]
+            if rest:
+                head += " (other options: " + "; ".join(rest) + ")"
             self._emit(out, prefix, head)
             self.visit(best, prefix)
             return
         # at_least: name what is left, then spell out the closest children that would complete it
         need = int(node.need)
         met = len(kids) - len(unmet)
-        self._emit(out, prefix, f"{label}{need - met} more of: " + "; ".join(c.describe() for c in unmet))
+        self._emit(out, prefix, f"{label}{need - met} more of: " + "; ".join(_unique(c.describe() for c in unmet)))
         for c in unmet[: need - met]:
             self.visit(c, prefix)
 
     def leaf_text(self, node: CNode) -> str:
         """What a course, courses or credits requirement still needs."""
         if node.kind == "course":
+            assert node.course is not None
+            others = self.elsewhere(node.course, node)
+            if others:
+                places = ", ".join(_unique(_place(n) for n in others))
+                item = self.sc.items.get(node.course)
+                if item is not None and item.meets(node.min_points):
+                    # passed well enough for this requirement too: a course counts once
+                    return f"course {node.course} counted toward {places}; no retake needed"
+                grade = f"its {item.grade} " if item is not None and item.grade else "it "
+                return f"course {node.course}{_grade_note(node)} ({grade}counts toward {places})"
             text = f"course {node.course}{_grade_note(node)}"
-            if node.course in self.elsewhere:
-                text += f" (it counts toward {self.elsewhere[node.course]} instead)"
-            elif node.course in self.pending:
+            if node.course in self.pending:
                 text += " (in progress)"
             return text
         have = leaf_amount(node, self.sol)
@@ -121,13 +161,18 @@ class _Missing:
         unit = "course" if node.kind == "courses" else "credit"
         more = "more " if have > 0 else ""
         text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'} from: {what}{_grade_note(node)}"
-        used = sorted(c for c in self.elsewhere if c in node.eligible)
+        used = sorted(c for c in self.counted if c in node.eligible and self.elsewhere(c, node))
         if used:
             text += f" ({', '.join(used)} already count{'s' if len(used) == 1 else ''} elsewhere)"
         taking = sorted(c for c in self.pending if c in node.eligible)
         if taking:
             text += f"; in progress: {', '.join(taking)}"
         return text
+
+
+def _unique(texts: Iterable[str]) -> list[str]:
+    """``texts`` without repeats, in their order."""
+    return list(dict.fromkeys(texts))
 
 
 _BY_DATE = attrgetter("date", "key")
@@ -173,19 +218,31 @@ def applied_list(leaves: list[CNode], sol: Solution) -> list[Applied]:
     return out
 
 
-def requirement_tree(node: CNode, sol: Solution, applied: list[Applied], waived: frozenset[int]) -> RequirementResult:
+def requirement_tree(
+    node: CNode,
+    sol: Solution,
+    applied: list[Applied],
+    waived: frozenset[int],
+    held: Callable[[str], CredentialResult | None] | None = None,
+    sc: Scenario | None = None,
+    counted: dict[str, list[CNode]] | None = None,
+) -> RequirementResult:
+    """The requirement tree of ``node`` in the solution ``sol``. With ``held`` (the learner's
+    result for a credential, when known), ``sc`` and ``counted`` (see :func:`counted_where`), a
+    ``credential`` node left unmet though the learner earned that credential says so, see
+    :func:`_earned_elsewhere`."""
     nid = id(node)
     p = sol.node_progress.get(nid, sol.constants.get(nid, 0.0))
     here = [a for a in applied if a.node == node.ref and a.owner == node.owner] if node.leaf >= 0 else []
     children: list[RequirementResult] = []
     note = None
     if nid not in sol.constants:
-        children = [requirement_tree(c, sol, applied, waived) for c in node.children]
+        children = [requirement_tree(c, sol, applied, waived, held, sc, counted) for c in node.children]
         if node.inline is not None:
-            children = [requirement_tree(node.inline, sol, applied, waived)]
+            children = [requirement_tree(node.inline, sol, applied, waived, held, sc, counted)]
     elif node.kind == "credential" and p >= 1 - EPS and nid not in waived:
         note = "held (awarded)"
-    return RequirementResult(
+    out = RequirementResult(
         ref=node.ref,
         kind=node.kind,
         description=node.describe(),
@@ -195,4 +252,46 @@ def requirement_tree(node: CNode, sol: Solution, applied: list[Applied], waived:
         children=children,
         waived=nid in waived,
         note=note,
+        target=node.target,
+    )
+    if held and sc and counted is not None and node.target and node.inline and not (out.satisfied or out.waived):
+        _earned_elsewhere(node, out, held(node.target), sc, counted)
+    return out
+
+
+def _earned_elsewhere(
+    node: CNode, out: RequirementResult, held: CredentialResult | None, sc: Scenario, counted: dict[str, list[CNode]]
+) -> None:
+    """A ``credential`` node not met in this assignment, of a credential the learner earned on
+    its own (``held``). When each course it counted on its own meets the rules here and counts
+    in this credential, the node was left unmet only because a course counts once in a
+    credential: it shows as earned (met, progress 1, with where its courses count instead);
+    the progress of the credential around it is unchanged. Otherwise its courses do not meet
+    the rules here (a stricter minimum grade, say): the node stays unmet, with a note."""
+    if held is None or held.status != "earned" or held.awarded or held.earned_on is None:
+        return
+    mine = sorted({a.substituted_for or a.course for a in held.applied if a.status != "awarded"})
+    if not mine:
+        return
+    assert node.inline is not None
+    inside = list(node.inline.walk())
+    inner = {id(n) for n in inside}
+    leaves = [n for n in inside if n.leaf >= 0]
+    places: list[str] = []
+    for course in mine:
+        item = sc.items.get(course)
+        fits = item is not None and any(
+            (n.course == course if n.kind == "course" else course in n.eligible) and item.meets(n.min_points)
+            for n in leaves
+        )
+        if not fits or course not in counted:
+            out.note = f"earned {held.earned_on.isoformat()} on its own, but it does not count here as it stands"
+            return
+        places += [_place(n) for n in counted[course] if id(n) not in inner and not n.shared]
+    out.satisfied = True
+    out.progress = 1.0
+    out.children = []
+    where = _unique(places)
+    out.note = f"earned {held.earned_on.isoformat()}" + (
+        f"; here its courses count toward {', '.join(where)}" if where else ""
     )

@@ -16,7 +16,11 @@ gives both "is it satisfied?" and "how far along is it?". It is exact:
    branch and bound: depth-first, with the bound "every undecided attempt counts everywhere
    it could", with interchangeable attempts taken in one canonical order, and never into a
    leaf that is already full. When the search space is large, the same instance goes to
-   OR-Tools CP-SAT (an exact integer solver) instead.
+   OR-Tools CP-SAT (an exact integer solver) instead; either way the least best choice in the
+   search order is the one returned, so ties do not depend on the engine.
+5. Caps (``limits``) choose which capped items may count: each maximal set the caps allow is
+   tried, or, past ``BUDGET_SUBSETS`` sets, one CP-SAT model holds the caps as linear
+   constraints (``_solve_budgets``).
 
 See docs/engine.md for the complexity and the proof obligations the tests check.
 """
@@ -292,8 +296,14 @@ class Budget:
     limit: float
 
 
-#: Most subsets of capped items tried for one credential.
+#: Most maximal sets of capped items tried one by one for a credential; beyond it (or with
+#: ``FORCE_CPSAT``) one CP-SAT model holds the caps as linear constraints.
 BUDGET_SUBSETS = 2000
+
+#: Tests only: send every contested choice, and every capped credential, to CP-SAT instead of
+#: branch and bound and the enumeration of capped sets, so that the property tests hold
+#: CP-SAT to the same reference (``cpsat.calls`` counts its runs).
+FORCE_CPSAT = False
 
 
 def _within(chosen: Sequence[Item], budgets: Sequence[Budget]) -> bool:
@@ -304,23 +314,60 @@ def _within(chosen: Sequence[Item], budgets: Sequence[Budget]) -> bool:
     return True
 
 
-def _maximal_subsets(items: list[Item], budgets: Sequence[Budget]) -> list[list[Item]]:
-    """Every subset of ``items`` within the budgets to which no further item can be added."""
+def _maximal_subsets(items: list[Item], budgets: Sequence[Budget], limit: int | None) -> list[list[Item]] | None:
+    """Every subset of ``items`` within the budgets to which no further item can be added, in
+    lexicographic order of membership (the first item in before out, then the second...).
+    None when there are more than ``limit``."""
+    n = len(items)
+    # per item, what it uses of each budget; the room left in each budget
+    uses = [[(it.credits if b.by_credits else 1.0) if it.key in b.keys else 0.0 for b in budgets] for it in items]
+    room = [b.limit + EPS for b in budgets]
+    nb = len(budgets)
     found: list[list[Item]] = []
+    chosen: list[bool] = [False] * n
 
-    def grow(k: int, chosen: list[Item]) -> None:
-        if len(found) >= BUDGET_SUBSETS:
-            return
-        if k == len(items):
-            if all(not _within([*chosen, it], budgets) for it in items if it not in chosen):
-                found.append(list(chosen))
-            return
-        if _within([*chosen, items[k]], budgets):
-            grow(k + 1, [*chosen, items[k]])
-        grow(k + 1, chosen)
+    def fits(k: int) -> bool:
+        u = uses[k]
+        return all(u[j] <= room[j] for j in range(nb))
 
-    grow(0, [])
+    def grow(k: int) -> bool:
+        if k == n:
+            if any(not chosen[i] and fits(i) for i in range(n)):
+                return True  # not maximal
+            if limit is not None and len(found) >= limit:
+                return False
+            found.append([items[i] for i in range(n) if chosen[i]])
+            return True
+        if fits(k):
+            u = uses[k]
+            for j in range(nb):
+                room[j] -= u[j]
+            chosen[k] = True
+            ok = grow(k + 1)
+            chosen[k] = False
+            for j in range(nb):
+                room[j] += u[j]
+            if not ok:
+                return False
+        return grow(k + 1)
+
+    if not grow(0):
+        return None
     return found
+
+
+def _eligible(cc: CompiledCredential, sc: Scenario, leaves: list[CNode]) -> dict[int, list[Item]]:
+    """Active leaf -> the items that may count there (by date, then key)."""
+    by_key = _leaves_by_key(cc)
+    pool = sc.items
+    keys = [k for k in pool if k in by_key] if len(pool) <= len(by_key) else [k for k in by_key if k in pool]
+    eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in leaves}
+    for it in sorted([pool[k] for k in keys], key=_date_key):
+        for leaf in by_key[it.key]:
+            found = eligible.get(leaf.leaf)  # (only active leaves are there)
+            if found is not None and it.meets(leaf.min_points):
+                found.append(it)
+    return eligible
 
 
 def _solve_budgets(
@@ -331,8 +378,15 @@ def _solve_budgets(
     satisfy_only: bool,
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
 ) -> Solution | None:
-    """Exact under caps: try each maximal set of capped items the caps allow (progress never
-    falls when more items may count), the most promising first. None when no cap binds."""
+    """Exact under caps; None when no cap binds.
+
+    Progress never falls when more items may count, so only the maximal sets of capped items
+    the caps allow matter. Of those that reach the best progress, the first in lexicographic
+    order of membership (capped items by key, then date) is the one used, whichever way it is
+    found: by trying the sets one by one (best bound first), or, when there are more than
+    ``BUDGET_SUBSETS``, by one CP-SAT model with the caps as linear constraints. If CP-SAT
+    cannot answer, every set is tried: the search never stops early.
+    """
     by_key = _leaves_by_key(cc)
     capped = sorted(
         (it for it in sc.items.values() if it.key in by_key and any(it.key in b.keys for b in budgets)),
@@ -340,20 +394,56 @@ def _solve_budgets(
     )
     if _within(capped, budgets):
         return None
-    free = {k: it for k, it in sc.items.items() if it not in capped}
+    capped_keys = {it.key for it in capped}
+    free = {k: it for k, it in sc.items.items() if k not in capped_keys}
+
+    def trial(subset: Iterable[Item]) -> Scenario:
+        return dataclasses.replace(sc, items={**free, **{it.key: it for it in subset}})
+
+    subsets = None if FORCE_CPSAT and cpsat is not None else _maximal_subsets(capped, budgets, BUDGET_SUBSETS)
+    if subsets is None and cpsat is not None:
+        from microcred.rules.cpsat import solve_caps_cpsat
+
+        root = cc.root
+        assert root is not None
+        constants, active, windows, leaves = _settled(cc, root, sc, waived)
+        tree = _Tree(root, constants, active)
+        got = solve_caps_cpsat(
+            tree,
+            leaves,
+            _eligible(cc, sc, leaves),
+            [(_leaves_below(w, active), w.window_months or 0) for w in windows],
+            [(b.keys, b.by_credits, b.limit) for b in budgets],
+            capped,
+            satisfy_only,
+        )
+        if got is not None:
+            reachable, subset = got
+            if not reachable:
+                return Solution(0.0, {}, constants=constants, engine="cp-sat")
+            sol = solve(cc, trial(subset), waived, satisfy_only=satisfy_only, cpsat=cpsat)
+            sol.engine = "cp-sat"
+            return sol
+    if subsets is None:
+        subsets = _maximal_subsets(capped, budgets, None)
+        assert subsets is not None
     options = []
-    for n, subset in enumerate(_maximal_subsets(capped, budgets)):
-        trial = dataclasses.replace(sc, items={**free, **{it.key: it for it in subset}})
-        bound = solve(cc, trial, waived, bound_only=True).progress
-        options.append((-bound, n, trial))
+    for n, subset in enumerate(subsets):
+        t = trial(subset)
+        bound = solve(cc, t, waived, bound_only=True).progress
+        options.append((-bound, n, t))
     options.sort(key=lambda o: (o[0], o[1]))
     best: Solution | None = None
-    for neg_bound, _n, trial in options:
-        if best is not None and (-neg_bound <= best.progress + EPS or best.satisfied):
-            break
-        sol = solve(cc, trial, waived, satisfy_only=satisfy_only, cpsat=cpsat)
-        if best is None or sol.progress > best.progress + EPS:
-            best = sol
+    best_n = -1
+    for neg_bound, n, t in options:
+        if best is not None:
+            if -neg_bound < best.progress - EPS:
+                break  # no set left can reach the best progress
+            if -neg_bound <= best.progress + EPS and n > best_n:
+                continue  # it could at most tie, and a tie goes to the earlier set
+        sol = solve(cc, t, waived, satisfy_only=satisfy_only, cpsat=cpsat)
+        if best is None or sol.progress > best.progress + EPS or (sol.progress >= best.progress - EPS and n < best_n):
+            best, best_n = sol, n
     return best
 
 
@@ -381,15 +471,7 @@ def solve(
         return Solution(0.0, {})
     constants, active, windows, leaves = _settled(cc, root, sc, waived)
     tree = _Tree(root, constants, active)
-    by_key = _leaves_by_key(cc)
-    pool = sc.items
-    keys = [k for k in pool if k in by_key] if len(pool) <= len(by_key) else [k for k in by_key if k in pool]
-    eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in leaves}
-    for it in sorted([pool[k] for k in keys], key=_date_key):
-        for leaf in by_key[it.key]:
-            found = eligible.get(leaf.leaf)  # (only active leaves are there)
-            if found is not None and it.meets(leaf.min_points):
-                found.append(it)
+    eligible = _eligible(cc, sc, leaves)
 
     if bound_only or satisfy_only:
         # (windows and caps only take attempts away, so the bound holds with them too)
@@ -709,10 +791,12 @@ def _choose(
     for _it, opts in contested:
         space *= len(opts)
     choice: list[int] | None = None
-    if space <= SEARCH_LIMIT or cpsat is None:
+    if (space <= SEARCH_LIMIT and not FORCE_CPSAT) or cpsat is None:
         choice = _branch_and_bound(tree, base, contested, satisfy_only, NODE_BUDGET if cpsat else None)
     if choice is None and cpsat is not None:
-        result = cpsat(tree, leaves, base, contested, satisfy_only)
+        # in the search order, so that CP-SAT breaks ties as branch and bound does
+        ordered = [contested[i] for i in _search_order(contested)]
+        result = cpsat(tree, leaves, base, ordered, satisfy_only)
         if result is not None:
             _progress, picked = result
             out = []
