@@ -9,9 +9,10 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from microcred import __version__
+from microcred.cliutil import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, did_you_mean
 from microcred.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from microcred.rules.compiled import CompiledCatalog
     from microcred.transcript import TranscriptSource
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "main"]
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
@@ -275,45 +276,59 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return status
 
 
+#: Output file endings of ``batch`` and the format each names.
+BATCH_ENDINGS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
 def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pathlib import Path
 
-    from microcred.batch import BatchOptions, BatchUsageError, run_batch
+    from microcred.batch import BatchOptions, run_batch
+    from microcred.cliutil import EXIT_INTERRUPTED, choose_format, plural
     from microcred.diagnostics import MicrocredError
     from microcred.loader import PathError
 
+    fmt = choose_format(args.format, args.output, "-o", BATCH_ENDINGS, "jsonl")
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
-    bar = _ProgressBar(err) if show else None
+    bar = None
     opts = BatchOptions(
         catalog=Path(args.catalog),
         inputs=[Path(p) for p in args.inputs],
         output=Path(args.output),
-        format=args.format,
-        jobs=max(1, args.jobs),
+        format=fmt,
+        jobs=args.jobs,
         resume=args.resume,
         errors=Path(args.errors) if args.errors else None,
         as_of=args.as_of,
         include_planned=args.include_planned,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         use_cache=not args.no_cache,
-        progress=bar.update if bar else None,
     )
     try:
+        if show:
+            bar = _ProgressBar(err)
+            opts.progress = bar.update
         summary = run_batch(opts)
-    except (BatchUsageError, PathError) as exc:
-        err.write(f"microcred batch: {exc}\n")
+    except PathError as exc:
+        err.write(f"microcred batch: --catalog {exc}\n")
         return EXIT_USAGE
     except MicrocredError as exc:
         err.write(f"microcred batch: the catalogue {args.catalog} is invalid:\n")
         for d in exc.diagnostics:
             err.write(format_text(d) + "\n")
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+            bar = None
+        err.write("microcred batch: interrupted — rerun with --resume to continue where it stopped\n")
+        return EXIT_INTERRUPTED
     finally:
         if bar:
             bar.close()
     rate = summary.learners / summary.seconds if summary.seconds > 0 else 0.0
     err.write(
-        f"{summary.learners} learners in {summary.seconds:.1f} s ({rate:.0f}/s)"
+        f"{plural(summary.learners, 'learner')} in {summary.seconds:.1f} s ({rate:.0f}/s)"
         + (f", {summary.skipped} done before (resumed)" if summary.skipped else "")
         + f"; {summary.failed} with errors"
         + (f" (see {summary.errors})" if summary.failed else "")
@@ -360,8 +375,31 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean" for a mistyped command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2)) or [c.strip() for c in choice.group(2).split(",")]
+            message += did_you_mean(choice.group(1), options)
+        unknown = re.search(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            flags = [s for a in self._actions for s in a.option_strings]
+            for sub in self._subparsers._group_actions if self._subparsers else []:
+                for p in getattr(sub, "choices", {}).values():
+                    flags += [s for a in p._actions for s in a.option_strings]
+            for word in unknown.group(1).split():
+                if word.startswith("--"):
+                    message += did_you_mean(word.split("=", 1)[0], flags)
+                    break
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="microcred",
         description="Validate microcredential catalogues and evaluate learners' transcripts.",
     )
@@ -371,7 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check catalogues: every error with file, line and column")
     v.add_argument("paths", nargs="+", metavar="PATH", help="a catalogue: a YAML file or a directory")
-    v.add_argument("--format", choices=("text", "json", "github"), default="text")
+    v.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text: file:line:col: CODE message (default); json: one document; github: annotations, then text",
+    )
     v.set_defaults(func=_cmd_validate)
 
     e = sub.add_parser("evaluate", help="evaluate transcripts: statuses, dates, progress, what is missing")
@@ -393,18 +436,34 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")
-    b.add_argument("--catalog", required=True, metavar="PATH")
+    b.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     b.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV of attempts, JSONL of transcripts, or a folder")
-    b.add_argument("-o", "--output", required=True, metavar="OUT")
-    b.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    b.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    b.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="the results file (.jsonl or .csv), written atomically"
+    )
+    b.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        help="jsonl: one evaluation a line; csv: one row a learner and credential (default: from OUT's ending, "
+        "else jsonl)",
+    )
+    b.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="worker processes, 1 to four for each core (default 1)"
+    )
     b.add_argument("--resume", action="store_true", help="continue an interrupted run")
     b.add_argument("--errors", metavar="FILE", help="where bad records go (default OUT.errors.jsonl)")
-    b.add_argument("--as-of", type=_parse_date, metavar="DATE")
-    b.add_argument("--include-planned", action="store_true")
+    b.add_argument(
+        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
+    )
+    b.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     b.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
     b.add_argument("--no-cache", action="store_true", help="compile the catalogue afresh, cache nothing")
-    b.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
+    b.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="a live count on stderr: auto (on a terminal), always, never",
+    )
     b.set_defaults(func=_cmd_batch)
 
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
@@ -417,6 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _prog(args: argparse.Namespace) -> str:
+    """``microcred COMMAND [ACTION]``: the name a command's messages begin with."""
+    words = ["microcred", str(getattr(args, "command", "") or "")]
+    for attr in ("keys_command", "badge_command", "export_format"):
+        if getattr(args, attr, None):
+            words.append(str(getattr(args, attr)))
+    return " ".join(w for w in words if w)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -425,17 +493,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    prog = _prog(args)
     try:
         code: int = args.func(args, out, err)
         return code
-    except KeyboardInterrupt:
-        err.write("microcred: interrupted\n")
-        return 130
+    except UsageError as exc:
+        err.write(f"{prog}: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        err.write(f"{prog}: {exc or 'interrupted'}\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # no traceback reaches a user
         err.write(
-            f"microcred: internal error ({type(exc).__name__}: {exc}). This is a bug in microcred; "
+            f"{prog}: internal error ({type(exc).__name__}: {exc}). This is a bug in microcred; "
             "please report it with the input that caused it.\n"
         )
         return EXIT_USAGE
