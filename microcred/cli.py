@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from microcred import __version__
-from microcred.cliutil import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, did_you_mean
+from microcred.cliutil import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    did_you_mean,
+    unknown_id,
+)
 from microcred.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -93,10 +101,10 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    """An argparse type: a date, YYYY-MM-DD, in the range every command accepts."""
+    from microcred.cliutil import date_arg
+
+    return date_arg(text)
 
 
 def nonneg_int(text: str) -> int:
@@ -182,15 +190,16 @@ def evaluate_learner(
     return result, EXIT_OK
 
 
-def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]:
+def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -> tuple[object | None, int]:
+    """The catalogue at ``path`` (given by ``option``), or the exit code after its errors have
+    been written to ``err``; a path that is not a catalogue at all raises :class:`UsageError`."""
     from microcred.loader import PathError
     from microcred.validate import validate_paths
 
     try:
         report = validate_paths(path)
     except PathError as exc:
-        err.write(f"microcred: {exc}\n")
-        return None, EXIT_USAGE
+        raise UsageError(f"{option} {exc}" if option else str(exc)) from None
     if not report.valid:
         err.write(f"microcred: the catalogue {path} is invalid:\n")
         for d in report.errors:
@@ -199,25 +208,33 @@ def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]
     return report.catalog, EXIT_OK
 
 
+#: Report file endings of ``evaluate`` and the format each names.
+EVALUATE_ENDINGS = {".json": "json", ".jsonl": "json", ".html": "html", ".htm": "html"}
+
+
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pathlib import Path
 
+    from microcred.cliutil import check_output, choose_format, input_file, input_path
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import compile_catalog, evaluate
     from microcred.report_text import render
     from microcred.transcript import TranscriptError, read_transcripts
 
-    missing = [t for t in args.transcripts if not Path(t).is_file()]
-    if missing:
-        err.write(f"microcred evaluate: no such file: {', '.join(missing)}\n")
-        return EXIT_USAGE
+    for t in args.transcripts:
+        input_file(t, "", "transcript file")
+    input_path(args.catalog, "--catalog", "catalogue")
+    args.format = choose_format(args.format, args.output, "-o", EVALUATE_ENDINGS, "text")
+    if args.output == "-":
+        args.output = None
     if args.output:
-        from microcred.report_html import output_problem
-
-        problem = output_problem(args.output)
-        if problem:
-            err.write(f"microcred evaluate: cannot write {args.output}: {problem}\n")
-            return EXIT_USAGE
+        check_output(
+            args.output,
+            "-o",
+            inputs=[args.catalog, *args.transcripts],
+            read_suffixes=(".yaml", ".yml"),
+            example=f"report.{args.format}",
+        )
     buffer = io.StringIO() if args.output else None
     out = buffer or out
     learners: list[LearnerResult] = []
@@ -225,10 +242,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if catalog is None:
         return code
     compiled = compile_catalog(catalog)  # type: ignore[arg-type]
-    unknown = [c for c in (args.credential or []) if c not in compiled.credentials]
-    if unknown:
-        err.write(f"microcred evaluate: no credential {', '.join(unknown)} in the catalogue\n")
-        return EXIT_USAGE
+    for c in args.credential or []:
+        if c not in compiled.credentials:
+            raise unknown_id("--credential", "credential", c, compiled.credentials)
     status = EXIT_OK
     first = True
     for path in args.transcripts:
@@ -395,7 +411,8 @@ class _Parser(argparse.ArgumentParser):
                 if word.startswith("--"):
                     message += did_you_mean(word.split("=", 1)[0], flags)
                     break
-        super().error(message)
+        # one line, in the style of every other error: what is wrong, then where to read more
+        self.exit(EXIT_USAGE, f"{self.prog}: {message.removeprefix('argument ')} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -420,8 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate transcripts: statuses, dates, progress, what is missing")
     e.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV (many)")
-    e.add_argument("--format", choices=("text", "json", "html"), default="text")
-    e.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically), not stdout")
+    e.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        help="text: the advisor's report; json: one object a learner a line; html: one page "
+        "(default: from the -o file's ending, else text)",
+    )
+    e.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (atomically), not stdout ('-': stdout)"
+    )
     e.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )

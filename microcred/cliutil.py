@@ -8,10 +8,13 @@ command line prints it as ``microcred COMMAND: WHERE: WHAT; FIX`` and exits 2.
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import difflib
 import os
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 #: The exit codes of every command (docs/cli.md has the table).
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -104,6 +107,12 @@ def unknown_id(option: str, kind: str, word: str, choices: Iterable[str], place:
 
 
 # -- paths a command reads --------------------------------------------------------------------
+
+
+def unprefixed(message: str, path: str | os.PathLike[str]) -> str:
+    """``message`` without a leading ``"PATH: "`` (the error names the path already)."""
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _where(option: str, path: Path | str) -> str:
@@ -265,7 +274,9 @@ def check_output(
                 )
         elif _same(p, q):
             raise UsageError(
-                where, f"is also an input ({q}); writing it would destroy that input", "choose another file name"
+                where,
+                f"is also an input{'' if str(q) == str(p) else f' ({q})'}; writing it would destroy that input",
+                "choose another file name",
             )
     if p.exists() and not p.is_file():
         raise UsageError(where, "is not a regular file (a device, pipe or socket)", "give a file name")
@@ -317,3 +328,49 @@ def check_jobs(jobs: int, where: str = "--jobs") -> int:
         what = "must be at least 1" if jobs < 1 else f"more worker processes than this machine can use ({top})"
         raise UsageError(f"{where} {jobs}", what, f"give a number from 1 to {top} (four for each core)")
     return jobs
+
+
+# -- option values (argparse types) -------------------------------------------------------------
+
+
+def uri_arg(text: str) -> str:
+    """An argparse type: an absolute URI (``urn:uuid:…``, ``https://…``, ``did:key:…``)."""
+    scheme, sep, rest = text.partition(":")
+    ok = bool(sep and rest and scheme and scheme[0].isalpha()) and all(c.isalnum() or c in "+-." for c in scheme)
+    if not ok or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URI; write one like https://example.edu/x or urn:uuid:…")
+    return text
+
+
+def http_url_arg(text: str) -> str:
+    """An argparse type: an absolute http(s) URL."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL; write one like https://example.edu/")
+    return text
+
+
+def email_arg(text: str) -> str:
+    """An argparse type: an email address (one ``@``, a dot in the domain, no spaces)."""
+    local, at, domain = text.strip().rpartition("@")
+    if not at or not local or "." not in domain.strip(".") or any(c.isspace() or c == "@" for c in local + domain):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an email address; write it like name@example.edu")
+    return text.strip()
+
+
+def date_arg(text: str) -> dt.date:
+    """An argparse type: a date, YYYY-MM-DD, between :data:`FIRST_DAY` and :data:`LAST_DAY`."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range; give a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+        )
+    return day
+
+
+#: The dates a command accepts: wide enough for any record, far enough from the ends of the
+#: calendar that dates computed from them (validity periods, terms) stay in it.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)

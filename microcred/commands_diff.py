@@ -61,7 +61,7 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     loaded: list[Catalog] = []
     worst = EXIT_OK
     for path in (args.old, args.new):
-        catalog, code = _load_catalog_or_report(path, err)
+        catalog, code = _load_catalog_or_report(path, err, "")
         if catalog is None:
             worst = max(worst, code)
         else:
