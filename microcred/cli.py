@@ -411,8 +411,9 @@ class _Parser(argparse.ArgumentParser):
                 if word.startswith("--"):
                     message += did_you_mean(word.split("=", 1)[0], flags)
                     break
-        # one line, in the style of every other error: what is wrong, then where to read more
-        self.exit(EXIT_USAGE, f"{self.prog}: {message.removeprefix('argument ')} (see {self.prog} --help)\n")
+        # the usage, then one line in the style of every other error: what is wrong, where to read more
+        what = message.removeprefix("argument ")
+        self.exit(EXIT_USAGE, f"{self.format_usage()}{self.prog}: {what} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
