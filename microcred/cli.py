@@ -19,6 +19,7 @@ from microcred.cliutil import (
     EXIT_USAGE,
     UsageError,
     did_you_mean,
+    plural,
     unknown_id,
 )
 from microcred.diagnostics import Diagnostic
@@ -47,10 +48,6 @@ def _escape_data(s: str) -> str:
 
 def _escape_prop(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def format_text(d: Diagnostic) -> str:
@@ -95,7 +92,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out.write(format_github(d) + "\n")
         for d in diagnostics:
             out.write(format_text(d) + "\n")
-        summary = f"{_count(len(errors), 'error')}, {_count(len(warnings), 'warning')}"
+        summary = f"{plural(len(errors), 'error')}, {plural(len(warnings), 'warning')}"
         err.write(("invalid: " if errors else "valid: ") + summary + "\n")
     return EXIT_INVALID if errors else EXIT_OK
 
@@ -150,8 +147,11 @@ def one_learner(
     from microcred.transcript import TranscriptError, read_transcripts
 
     found: list[TranscriptSource] = []
+    seen: list[str] = []
     for item in read_transcripts(Path(path), path):
         if isinstance(item, TranscriptError):
+            if item.learner_id:
+                seen.append(item.learner_id)
             if learner is None or item.learner_id == learner:
                 who = f" (learner {item.learner_id})" if item.learner_id else ""
                 err.write(f"{prog}: cannot read {path}{who}:\n")
@@ -159,15 +159,16 @@ def one_learner(
                     err.write(format_text(d) + "\n")
                 return None, EXIT_INVALID
             continue
+        seen.append(item.transcript.learner.id)
         if learner is None or item.transcript.learner.id == learner:
             found.append(item)
+    if not found and learner is not None:
+        raise unknown_id("--learner", "learner", learner, seen, path)
     if not found:
-        what = f"no learner {learner}" if learner else "no learner"
-        err.write(f"{prog}: {what} in {path}\n")
+        err.write(f"{prog}: no learner in {path}\n")
         return None, none_found
     if len(found) > 1:
-        err.write(f"{prog}: {path} holds {len(found)} learners; choose one with --learner ID\n")
-        return None, EXIT_USAGE
+        raise UsageError(path, f"holds {plural(len(found), 'learner')}", "choose one with --learner ID")
     return found[0], EXIT_OK
 
 
@@ -209,7 +210,7 @@ def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -
 
 
 #: Report file endings of ``evaluate`` and the format each names.
-EVALUATE_ENDINGS = {".json": "json", ".jsonl": "json", ".html": "html", ".htm": "html"}
+EVALUATE_ENDINGS = {".txt": "text", ".json": "json", ".jsonl": "json", ".html": "html", ".htm": "html"}
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -224,7 +225,6 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for t in args.transcripts:
         input_file(t, "", "transcript file")
     input_path(args.catalog, "--catalog", "catalogue")
-    args.format = choose_format(args.format, args.output, "-o", EVALUATE_ENDINGS, "text")
     if args.output == "-":
         args.output = None
     if args.output:
@@ -233,8 +233,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "-o",
             inputs=[args.catalog, *args.transcripts],
             read_suffixes=(".yaml", ".yml"),
-            example=f"report.{args.format}",
+            example="report.txt",
         )
+    args.format = choose_format(args.format, args.output, "-o", EVALUATE_ENDINGS, "text")
     buffer = io.StringIO() if args.output else None
     out = buffer or out
     learners: list[LearnerResult] = []

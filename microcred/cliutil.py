@@ -100,9 +100,9 @@ def unknown_id(option: str, kind: str, word: str, choices: Iterable[str], place:
         fix = "check the spelling"
     elif pool:
         shown = ", ".join(pool[:6]) + (f" and {len(pool) - 6} more" if len(pool) > 6 else "")
-        fix = f"{place} has {shown}"
+        fix = f"it has {shown}"
     else:
-        fix = f"{place} has none"
+        fix = "it has none"
     return UsageError(_where(option, repr(word)), f"no such {kind} in {place}{hint}", fix)
 
 
@@ -199,7 +199,7 @@ def choose_format(
             raise UsageError(
                 _where(option, str(path)),
                 f"the ending {suffix} names {FORMAT_OF_SUFFIX[suffix].upper()}, which this command does not write",
-                f"end the file name in {' or '.join(known)}",
+                f"end the file name in {_alternatives(known)}",
             )
         return default
     if (suffix in FORMAT_OF_SUFFIX or suffix in endings) and claimed != given:
@@ -209,6 +209,10 @@ def choose_format(
             f"name the file to match (e.g. {Path(str(path)).stem}{_ending_for(given, endings)}) or change --format",
         )
     return given
+
+
+def _alternatives(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _ending_for(fmt: str, endings: Mapping[str, str]) -> str:
