@@ -22,14 +22,16 @@ from microcred.diff import (
 )
 
 
-def _positive(text: str) -> int:
+def _jobs(text: str) -> int:
+    """An argparse type: a number of worker processes, 1 to four for each core."""
+    from microcred.cliutil import UsageError, check_jobs
+
     try:
-        n = int(text)
+        return check_jobs(int(text), "")
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.what}; {exc.fix}") from None
 
 
 def _error_lines(r: LearnerError) -> list[str]:
@@ -175,5 +177,7 @@ def register(sub: Any) -> None:
     )
     d.add_argument("--format", choices=("text", "json"), default="text")
     d.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
-    d.add_argument("--jobs", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    d.add_argument(
+        "--jobs", type=_jobs, default=1, metavar="N", help="worker processes, 1 to four for each core (default 1)"
+    )
     d.set_defaults(func=_cmd_diff)

@@ -38,6 +38,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import os
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -1781,7 +1782,11 @@ def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
 _PLAN: dict[str, ImpactPlan] = {}
 
 
-def _init_worker(plan: ImpactPlan) -> None:
+def _init_worker(plan: ImpactPlan, parent: int | None = None) -> None:
+    if parent is not None:
+        from microcred.batch import guard_worker
+
+        guard_worker(parent)  # Ctrl-C is the parent's; the worker dies with it
     _PLAN["plan"] = plan
 
 
@@ -1844,7 +1849,10 @@ def run_impact(
         for slot in slots:
             yield slot if slot is not None else next(answers)
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(portable,)) as pool:
+    import multiprocessing
+
+    parent = -1 if multiprocessing.get_start_method() == "forkserver" else os.getpid()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(portable, parent)) as pool:
         pending: deque[Work] = deque()
         slots: list[_Slot] = []
         batch: list[Any] = []
