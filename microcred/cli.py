@@ -202,7 +202,7 @@ def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -
     except PathError as exc:
         raise UsageError(f"{option} {exc}" if option else str(exc)) from None
     if not report.valid:
-        err.write(f"microcred: the catalogue {path} is invalid:\n")
+        err.write(f"{_PROG[0]}: the catalogue {path} is invalid:\n")
         for d in report.errors:
             err.write(format_text(d) + "\n")
         return None, EXIT_INVALID
@@ -253,7 +253,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if isinstance(item, TranscriptError):
                 status = EXIT_INVALID
                 who = f" (learner {item.learner_id})" if item.learner_id else ""
-                err.write(f"microcred: cannot evaluate {path}{who}:\n")
+                err.write(f"microcred evaluate: cannot evaluate {path}{who}:\n")
                 for d in item.diagnostics:
                     err.write(format_text(d) + "\n")
                 continue
@@ -263,7 +263,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             except MicrocredError as exc:
                 status = EXIT_INVALID
-                err.write(f"microcred: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
+                err.write(f"microcred evaluate: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
                 for d in exc.diagnostics:
                     err.write(format_text(d) + "\n")
                 continue
@@ -502,6 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The name of the command running, for messages of the helpers the commands share.
+_PROG = ["microcred"]
+
+
 def _prog(args: argparse.Namespace) -> str:
     """``microcred COMMAND [ACTION]``: the name a command's messages begin with."""
     words = ["microcred", str(getattr(args, "command", "") or "")]
@@ -519,7 +523,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
-    prog = _prog(args)
+    prog = _PROG[0] = _prog(args)
     try:
         code: int = args.func(args, out, err)
         return code

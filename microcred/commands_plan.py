@@ -100,7 +100,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if isinstance(item, TranscriptError):
             status = EXIT_INVALID
             who = f" (learner {item.learner_id})" if item.learner_id else ""
-            err.write(f"microcred: cannot plan for {args.transcript}{who}:\n")
+            err.write(f"microcred plan: cannot plan for {args.transcript}{who}:\n")
             for d in item.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
@@ -113,7 +113,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result = plan(cc, item, args.target, day, alternatives=args.alternatives)
         except MicrocredError as exc:
             status = EXIT_INVALID
-            err.write(f"microcred: cannot plan for {args.transcript} (learner {t.learner.id}):\n")
+            err.write(f"microcred plan: cannot plan for {args.transcript} (learner {t.learner.id}):\n")
             for d in exc.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
@@ -219,7 +219,7 @@ def _cmd_pathways(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         paths = pathways(cc, args.from_, source, args.as_of)
     except MicrocredError as exc:
-        err.write(f"microcred: cannot evaluate {args.transcript}:\n")
+        err.write(f"microcred pathways: cannot evaluate {args.transcript}:\n")
         for d in exc.diagnostics:
             err.write(format_text(d) + "\n")
         return EXIT_INVALID

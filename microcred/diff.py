@@ -67,6 +67,7 @@ from microcred.rules.nodes import (
     GpaRule,
     RuleBase,
     Selector,
+    counted_from,
 )
 from microcred.rules.scenario import EPS
 from microcred.rules.selectors import CourseIndex
@@ -502,7 +503,8 @@ class _Reader:
             matched = self._matched(rule.from_)
             key: tuple[Any, ...] = ("courses", rule.courses, tuple(matched), level, window)
             n = rule.courses
-            text = f"{n} course{'s' if n != 1 else ''} from {rule.from_.describe()}{grade_text}{window_text}"
+            source = counted_from(rule.from_.describe(), " from ")
+            text = f"{n} course{'s' if n != 1 else ''}{source}{grade_text}{window_text}"
             facets.append(
                 _Facet(
                     "courses",
@@ -540,7 +542,7 @@ class _Reader:
                 level,
                 window,
             )
-            text = f"{rule.credits:g} credits from {rule.from_.describe()}{grade_text}{window_text}"
+            text = f"{rule.credits:g} credits{counted_from(rule.from_.describe(), ' from ')}{grade_text}{window_text}"
             facets.append(
                 _Facet(
                     "credits",

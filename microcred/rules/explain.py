@@ -7,6 +7,7 @@ from operator import attrgetter
 
 from microcred.result import Applied, RequirementResult
 from microcred.rules.compiled import CNode
+from microcred.rules.nodes import counted_from
 from microcred.rules.scenario import EPS, Item, Scenario
 from microcred.rules.solver import Solution
 
@@ -120,7 +121,7 @@ class _Missing:
         what = node.selector_text()
         unit = "course" if node.kind == "courses" else "credit"
         more = "more " if have > 0 else ""
-        text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'} from: {what}{_grade_note(node)}"
+        text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'}{counted_from(what)}{_grade_note(node)}"
         used = sorted(c for c in self.elsewhere if c in node.eligible)
         if used:
             text += f" ({', '.join(used)} already count{'s' if len(used) == 1 else ''} elsewhere)"
