@@ -209,6 +209,20 @@ def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -
     return report.catalog, EXIT_OK
 
 
+def _same_terminal(out: TextIO, err: TextIO) -> bool:
+    """Whether ``out`` and ``err`` both show on one terminal."""
+    import os
+
+    try:
+        return (
+            out.isatty()
+            and err.isatty()
+            and os.path.samefile(f"/proc/self/fd/{out.fileno()}", f"/proc/self/fd/{err.fileno()}")
+        )
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return out.isatty() and err.isatty()
+
+
 #: Report file endings of ``evaluate`` and the format each names.
 EVALUATE_ENDINGS = {".txt": "text", ".json": "json", ".jsonl": "json", ".html": "html", ".htm": "html"}
 
@@ -248,6 +262,8 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise unknown_id("--credential", "credential", c, compiled.credentials)
     status = EXIT_OK
     first = True
+    # the text report lists the warnings itself: on one terminal, once is enough
+    shown_in_report = args.format == "text" and buffer is None and _same_terminal(out, err)
     for path in args.transcripts:
         for item in read_transcripts(Path(path), path):
             if isinstance(item, TranscriptError):
@@ -267,8 +283,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 for d in exc.diagnostics:
                     err.write(format_text(d) + "\n")
                 continue
-            for w in result.warnings:
-                err.write(format_text(w) + "\n")
+            if not shown_in_report:
+                for w in result.warnings:
+                    err.write(format_text(w) + "\n")
             if args.format == "json":
                 out.write(json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
             elif args.format == "html":
