@@ -175,7 +175,12 @@ def register(sub: Any) -> None:
     d.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
     )
-    d.add_argument("--format", choices=("text", "json"), default="text")
+    d.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the committee's report (default); json: one document with everything",
+    )
     d.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     d.add_argument(
         "--jobs", type=_jobs, default=1, metavar="N", help="worker processes, 1 to four for each core (default 1)"

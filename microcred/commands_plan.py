@@ -43,7 +43,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: for an advisor (default); json: one object a line",
+    )
     p.set_defaults(func=_cmd_plan)
 
     w = sub.add_parser(
@@ -62,7 +67,12 @@ def register(sub: Any) -> None:
     )
     w.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several")
     w.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (with --transcript)")
-    w.add_argument("--format", choices=("text", "json"), default="text")
+    w.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: for an advisor (default); json: one object a line",
+    )
     w.set_defaults(func=_cmd_pathways)
 
 

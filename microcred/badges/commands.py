@@ -418,7 +418,7 @@ def register(sub: Any) -> None:
     i.set_defaults(func=_cmd_badge_issue)
 
     v = bsub.add_parser("verify", help="verify a badge: PNG, SVG, JSON credential or VC-JWT")
-    v.add_argument("file", metavar="FILE")
+    v.add_argument("file", metavar="FILE", help="the badge: a baked PNG or SVG, a JSON credential or a VC-JWT")
     v.add_argument("--keys", metavar="JWKS", help="the issuer's public keys (JWK set, JWK or public PEM) to trust")
     v.add_argument("--recipient", metavar="EMAIL", help="check that the badge was issued to this email")
     v.add_argument(
@@ -443,5 +443,10 @@ def register(sub: Any) -> None:
         help="a trusted-issuer list (registry.json, DCC format); the issuer must be on one (repeatable)",
     )
     v.add_argument("--now", type=_parse_moment, metavar="WHEN", help="check validity at this time (default: now)")
-    v.add_argument("--format", choices=("text", "json"), default="text")
+    v.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the verdict and the reasons, for people (default); json: one object",
+    )
     v.set_defaults(func=_cmd_badge_verify)
