@@ -150,6 +150,7 @@ def test_every_command_a_missing_file_is_exit_2(command: str, tmp_path: Path, ke
         "schema": [],
         "generate": ["--catalog", missing, "--learners", "1"],
         "keys generate": ["--type", "ed25519", "--out", tmp_path / "no" / "such" / "dir"],
+        "keys publish": ["--issuer", "did:web:example.edu", "--key", missing, "--out", tmp_path / "site"],
         "badge issue": ["--catalog", CATALOG, missing, "--credential", "data-foundations", "--key", key, "-o", "x.jwt"],
         "badge verify": [missing],
         "clr": ["--catalog", CATALOG, missing, "--key", key, "-o", "-"],

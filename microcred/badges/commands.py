@@ -86,6 +86,9 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     from microcred.cli import _load_catalog_or_report
 
     prog = "microcred keys publish"
+    for f in args.key:
+        input_file(f, "--key", "key file")
+    directory = check_output_dir(args.out, "--out", inputs=[args.catalog])
     issuer_id = args.issuer
     if args.catalog:
         catalog, code = _load_catalog_or_report(args.catalog, err)
@@ -96,13 +99,16 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         except BadgeError as exc:
             err.write(f"{prog}: {exc}\n")
             return EXIT_INVALID
-    try:
-        keys = []
-        for f in args.key:
+    keys = []
+    for f in args.key:
+        try:
             try:
                 keys.append(load_private_key(Path(f)))
             except BadgeError:
                 keys.append(_public_signing_key(load_public_keys(Path(f)), f))
+        except BadgeError as exc:
+            raise UsageError(f"--key {f}", unprefixed(str(exc), f), "give the issuer's key (PEM or JWK)") from None
+    try:
         files = files_to_publish(issuer_id, keys)
     except BadgeError as exc:
         err.write(f"{prog}: {exc}\n")
@@ -110,14 +116,12 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     if not files:
         err.write(f"{prog}: {issuer_id} is a did:key: it resolves by itself, there is nothing to publish\n")
         return EXIT_OK
-    directory = Path(args.out)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(exist_ok=True)
         for f in files:
             write_atomic(directory / f.name, f.content, 0o644)
     except OSError as exc:
-        err.write(f"{prog}: cannot write to {directory}: {exc.strerror or exc}\n")
-        return EXIT_USAGE
+        raise UsageError(f"--out {directory}", f"cannot write into it: {exc.strerror or exc}") from None
     for f in files:
         out.write(f"{directory / f.name}\t{f.url}\n")
     err.write(f"{prog}: serve each file at the URL beside it, as JSON (application/json)\n")
@@ -376,7 +380,12 @@ def register(sub: Any) -> None:
     who.add_argument("--catalog", metavar="PATH", help="the catalogue whose catalog.issuer.id is the issuer")
     who.add_argument("--issuer", metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
     pub.add_argument("--key", action="append", required=True, metavar="FILE", help="a signing key (repeatable)")
-    pub.add_argument("--out", required=True, metavar="DIR", help="directory to write to (created if missing)")
+    pub.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="the folder to write to (created if missing, in a folder that exists)",
+    )
     pub.set_defaults(func=_cmd_keys_publish)
 
     badge = sub.add_parser("badge", help="Open Badges 3.0: issue a learner's earned credential, verify a badge")
