@@ -48,7 +48,7 @@ def lines() -> list[str]:
     return buf.getvalue().splitlines(keepends=True)
 
 
-def _command(fifo: Path, out: Path, cache: Path, *extra: str) -> list[str]:
+def _command(fifo: Path, out: Path, cache: Path, *extra: str, jobs: str = "2") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -60,7 +60,7 @@ def _command(fifo: Path, out: Path, cache: Path, *extra: str) -> list[str]:
         "-o",
         str(out),
         "--jobs",
-        "2",
+        jobs,
         "--as-of",
         AS_OF.isoformat(),
         "--cache-dir",
@@ -134,10 +134,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # a zombie is dead, only not yet reaped
 
 
-def test_ctrl_c_stops_with_130_and_resume_completes_identically(lines: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_with_130_and_resume_completes_identically(lines: list[str], tmp_path: Path, jobs: str) -> None:
+    """With one job the learners are evaluated in the main process, where the solver once took
+    Ctrl-C over and left it killing the process silently; with two, in workers."""
     fifo, out, cache = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "cache"
     os.mkfifo(fifo)
-    cmd = _command(fifo, out, cache)
+    cmd = _command(fifo, out, cache, jobs=jobs)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     fd = _open_writer(fifo, proc)
     try:
@@ -145,7 +148,7 @@ def test_ctrl_c_stops_with_130_and_resume_completes_identically(lines: list[str]
         journal = out.with_name(out.name + ".partial.journal")
         _wait_for_journal(journal, proc, 64)
         workers = _children(proc.pid)
-        assert workers, "the workers should be running"
+        assert bool(workers) == (jobs != "1"), "the workers should be running"
         # Ctrl-C on a terminal signals the whole foreground process group: the workers too
         os.killpg(proc.pid, signal.SIGINT)
         _stdout, stderr = proc.communicate(timeout=WAIT)
