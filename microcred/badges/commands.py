@@ -378,7 +378,7 @@ def register(sub: Any) -> None:
     )
     who = pub.add_mutually_exclusive_group(required=True)
     who.add_argument("--catalog", metavar="PATH", help="the catalogue whose catalog.issuer.id is the issuer")
-    who.add_argument("--issuer", metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
+    who.add_argument("--issuer", type=uri_arg, metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
     pub.add_argument("--key", action="append", required=True, metavar="FILE", help="a signing key (repeatable)")
     pub.add_argument(
         "--out",
