@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import datetime as dt
 import gc
 import hashlib
@@ -23,11 +24,15 @@ import io
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,7 @@ from typing import Any
 import orjson
 
 from microcred.cache import load_compiled
+from microcred.cliutil import UsageError, check_jobs, check_output
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
 from microcred.evaluate import evaluate
 from microcred.rules.compiled import CompiledCatalog
@@ -89,8 +95,15 @@ class BatchSummary:
     warnings: list[str] = field(default_factory=list)
 
 
-class BatchUsageError(Exception):
+class BatchUsageError(UsageError):
     """An input or output the batch cannot use at all (a usage error)."""
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C); the learners done so far are journaled."""
+
+    def __init__(self) -> None:
+        super().__init__("interrupted — rerun with --resume to continue where it stopped")
 
 
 # -- inputs -------------------------------------------------------------------------------
@@ -104,10 +117,12 @@ def _input_files(inputs: Iterable[Path]) -> tuple[list[Path], list[Path], list[P
     for p in inputs:
         if p.is_dir():
             files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-        elif p.is_file():
+        elif p.is_file() or p.is_fifo():  # a pipe: streamed like a file
             files = [p]
+        elif p.exists():
+            raise BatchUsageError(str(p), "not a file or folder (a device or socket)", "give a file or a folder")
         else:
-            raise BatchUsageError(f"{p}: no such file or directory")
+            raise BatchUsageError(str(p), "no such file or directory", "check the path")
         for f in files:
             suffix = f.suffix.lower()
             if suffix == ".csv":
@@ -116,8 +131,10 @@ def _input_files(inputs: Iterable[Path]) -> tuple[list[Path], list[Path], list[P
                 jsonls.append(f)
             elif suffix in TRANSCRIPT_SUFFIXES:
                 singles.append(f)
-            elif p.is_file():
-                raise BatchUsageError(f"{f}: not a CSV, JSONL, YAML or JSON file")
+            elif not p.is_dir():
+                raise BatchUsageError(
+                    str(f), "not a CSV, JSONL, YAML or JSON file", "name it by its content: .csv, .jsonl, .yaml, .json"
+                )
     return csvs, jsonls, singles
 
 
@@ -129,7 +146,7 @@ def _bucket_of(learner_id: str, buckets: int) -> int:
 
 def _csv_units(files: list[Path], workdir: Path) -> Iterator[Unit]:
     """Learners of CSV files, rows in any order, with memory bounded by one bucket."""
-    total = sum(f.stat().st_size for f in files)
+    total = sum(f.stat().st_size for f in files if f.is_file())
     buckets = max(1, min(512, total // BUCKET_BYTES + 1))
     paths = [workdir / f"bucket-{i}.jsonl" for i in range(buckets)]
     handles = [p.open("w", encoding="utf-8") for p in paths]
@@ -253,9 +270,43 @@ def units(inputs: list[Path], workdir: Path) -> Iterator[Unit]:
 _WORKER: dict[str, Any] = {}
 
 
+#: PR_SET_PDEATHSIG of prctl(2): the signal a Linux process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def guard_worker(parent: int) -> None:
+    """Make this worker process die with its parent: Ctrl-C is left to the parent (which
+    stops the workers itself), and a parent killed outright (``kill -9``) takes its workers
+    with it rather than leave them running. On Linux the kernel sends SIGKILL when the parent
+    dies; everywhere, a thread checks the parent every fifth of a second."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent < 0:  # started by a fork server, which itself dies with the parent
+        parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the guard was set
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="microcred-parent-watch", daemon=True).start()
+
+
 def _init_worker(
-    catalog: str, cache_dir: str | None, use_cache: bool, as_of: dt.date | None, planned: bool, fmt: str
+    catalog: str,
+    cache_dir: str | None,
+    use_cache: bool,
+    as_of: dt.date | None,
+    planned: bool,
+    fmt: str,
+    parent: int | None = None,
 ) -> None:
+    if parent is not None:
+        guard_worker(parent)
     _WORKER["compiled"] = load_compiled(Path(catalog), Path(cache_dir) if cache_dir else None, use_cache=use_cache)
     gc.freeze()  # the compiled catalogue lives as long as the worker: no collection walks it
     _WORKER["as_of"] = as_of
@@ -362,7 +413,15 @@ def _chunks(it: Iterator[Unit], size: int) -> Iterator[list[Unit]]:
 class _Journal:
     """Output, error and journal files of a run, kept consistent after every learner."""
 
-    def __init__(self, out: Path, errors: Path, fmt: str, resume: bool):
+    def __init__(
+        self,
+        out: Path,
+        errors: Path,
+        fmt: str,
+        resume: bool,
+        guard: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ):
+        self.guard = guard  # what an interruption may not cut in two: a commit, the final renames
         self.out_final, self.err_final = out, errors
         self.out_part = out.with_name(out.name + ".partial")
         self.err_part = errors.with_name(errors.name + ".partial")
@@ -415,21 +474,23 @@ class _Journal:
         journal never names a learner whose output is not on disk."""
         if not self._pending:
             return
-        self.out_fh.flush()
-        self.err_fh.flush()
-        self.journal_fh.write("".join(self._pending).encode("utf-8"))
-        self.journal_fh.flush()
-        self._pending.clear()
+        with self.guard():
+            self.out_fh.flush()
+            self.err_fh.flush()
+            self.journal_fh.write("".join(self._pending).encode("utf-8"))
+            self.journal_fh.flush()
+            self._pending.clear()
 
     def finish(self) -> None:
         self.commit()
-        for fh in (self.out_fh, self.err_fh, self.journal_fh):
-            fh.flush()
-            os.fsync(fh.fileno())
-            fh.close()
-        os.replace(self.out_part, self.out_final)
-        os.replace(self.err_part, self.err_final)
-        self.journal.unlink(missing_ok=True)
+        with self.guard():
+            for fh in (self.out_fh, self.err_fh, self.journal_fh):
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.close()
+            os.replace(self.out_part, self.out_final)
+            os.replace(self.err_part, self.err_final)
+            self.journal.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Close the files; after an interruption the learners written so far are journaled,
@@ -443,6 +504,82 @@ class _Journal:
                 fh.close()
 
 
+class _Interrupts:
+    """Ctrl-C (SIGINT) during a run: raised at once as :class:`BatchInterrupted`, except
+    inside :meth:`critical` (a journal commit, the final renames), which it lets finish
+    first; after the first, further Ctrl-Cs are ignored while the run cleans up. Outside the
+    main thread (where no signal handler can be set) it changes nothing."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending = False
+        self.fired = False
+        self.previous: Any = None
+        self.installed = False
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handler)
+            self.installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handler(self, signum: int, frame: object) -> None:
+        if self.fired:
+            return
+        if self.depth:
+            self.pending = True
+            return
+        self.fired = True
+        raise BatchInterrupted
+
+    @contextlib.contextmanager
+    def critical(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if not self.depth and self.pending and not self.fired:
+            self.fired = True
+            raise BatchInterrupted
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool at once: pending work is cancelled and the workers are terminated (they
+    would otherwise finish their chunks, or, killed by Ctrl-C mid-task, break the pool)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+
+
+def _check_paths(opts: BatchOptions, errors: Path) -> None:
+    """Every output checked before any work starts: each a file that can be written, none of
+    them an input or the other output."""
+    inputs: list[Path] = [*opts.inputs, opts.catalog]
+    try:
+        check_jobs(opts.jobs)
+        check_output(opts.output, "-o", inputs=inputs, example=f"results.{opts.format}")
+        check_output(errors, "--errors", inputs=inputs, example="errors.jsonl")
+    except UsageError as exc:
+        raise BatchUsageError(exc.where, exc.what, exc.fix) from None
+    parts = {opts.output, opts.output.with_name(opts.output.name + ".partial")}
+    if any(os.path.realpath(errors) == os.path.realpath(p) for p in parts):
+        raise BatchUsageError(f"--errors {errors}", "is the output file too", "give the errors a file of their own")
+
+
 def run_batch(opts: BatchOptions) -> BatchSummary:
     """Evaluate every learner of the inputs into ``opts.output``.
 
@@ -452,53 +589,71 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
     """
     start = time.perf_counter()
     if opts.format not in ("jsonl", "csv"):
-        raise BatchUsageError(f"unknown format {opts.format!r}: use jsonl or csv")
-    if not opts.output.parent.is_dir():
-        raise BatchUsageError(f"{opts.output.parent}: the output's folder does not exist")
-    _input_files(opts.inputs)  # fail early on a missing input
-    compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
+        raise BatchUsageError(f"--format {opts.format}", "unknown format", "use jsonl or csv")
     errors_path = opts.errors or opts.output.with_name(opts.output.name + ".errors.jsonl")
-    journal = _Journal(opts.output, errors_path, opts.format, opts.resume)
-    summary = BatchSummary(output=opts.output, errors=errors_path, skipped=len(journal.done))
-    workdir = Path(tempfile.mkdtemp(prefix="microcred-batch-"))
+    _check_paths(opts, errors_path)
+    _input_files(opts.inputs)  # fail early on a missing input
+    with _Interrupts() as interrupts:
+        compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
+        journal = _Journal(opts.output, errors_path, opts.format, opts.resume, interrupts.critical)
+        summary = BatchSummary(output=opts.output, errors=errors_path, skipped=len(journal.done))
+        workdir = Path(tempfile.mkdtemp(prefix="microcred-batch-"))
 
-    def handle(key: str, text: str, errs: list[dict[str, Any]]) -> None:
-        journal.record(key, text, errs)
-        summary.learners += 1
-        if errs:
-            summary.failed += 1
-        if opts.progress is not None:
-            opts.progress(summary.learners, summary.failed)
+        def handle(key: str, text: str, errs: list[dict[str, Any]]) -> None:
+            journal.record(key, text, errs)
+            summary.learners += 1
+            if errs:
+                summary.failed += 1
+            if opts.progress is not None:
+                opts.progress(summary.learners, summary.failed)
 
-    gc.freeze()  # what exists now (the compiled catalogue) lives as long as the run: not walked
-    try:
-        todo = (u for u in units(opts.inputs, workdir) if u[1] not in journal.done)
-        if opts.jobs <= 1:
-            for u in todo:
-                handle(*evaluate_unit(u, compiled, opts.as_of, opts.include_planned, opts.format))
-        else:
-            init = (
-                str(opts.catalog),
-                str(opts.cache_dir) if opts.cache_dir else None,
-                opts.use_cache,
-                opts.as_of,
-                opts.include_planned,
-                opts.format,
-            )
-            with ProcessPoolExecutor(max_workers=opts.jobs, initializer=_init_worker, initargs=init) as pool:
-                pending: deque[Future[list[tuple[str, str, list[dict[str, Any]]]]]] = deque()
-                for chunk in _chunks(todo, CHUNK):
-                    pending.append(pool.submit(_evaluate_chunk, chunk))
-                    while len(pending) >= 2 * opts.jobs:
-                        for res in pending.popleft().result():
-                            handle(*res)
-                while pending:
-                    for res in pending.popleft().result():
-                        handle(*res)
-        journal.finish()
-    finally:
-        gc.unfreeze()
-        journal.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        gc.freeze()  # what exists now (the compiled catalogue) lives as long as the run: not walked
+        try:
+            todo = (u for u in units(opts.inputs, workdir) if u[1] not in journal.done)
+            if opts.jobs <= 1:
+                for u in todo:
+                    handle(*evaluate_unit(u, compiled, opts.as_of, opts.include_planned, opts.format))
+            else:
+                _run_pool(opts, todo, handle)
+            journal.finish()
+        finally:
+            gc.unfreeze()
+            journal.close()
+            shutil.rmtree(workdir, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _run_pool(
+    opts: BatchOptions, todo: Iterator[Unit], handle: Callable[[str, str, list[dict[str, Any]]], None]
+) -> None:
+    """Evaluate ``todo`` on ``opts.jobs`` worker processes, results in input order."""
+    import multiprocessing
+
+    context = multiprocessing.get_context()
+    # the worker checks its parent: this process, or the fork server that dies with it
+    parent = -1 if context.get_start_method() == "forkserver" else os.getpid()
+    init = (
+        str(opts.catalog),
+        str(opts.cache_dir) if opts.cache_dir else None,
+        opts.use_cache,
+        opts.as_of,
+        opts.include_planned,
+        opts.format,
+        parent,
+    )
+    pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=context, initializer=_init_worker, initargs=init)
+    try:
+        pending: deque[Future[list[tuple[str, str, list[dict[str, Any]]]]]] = deque()
+        for chunk in _chunks(todo, CHUNK):
+            pending.append(pool.submit(_evaluate_chunk, chunk))
+            while len(pending) >= 2 * opts.jobs:
+                for res in pending.popleft().result():
+                    handle(*res)
+        while pending:
+            for res in pending.popleft().result():
+                handle(*res)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)

@@ -9,9 +9,19 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from microcred import __version__
+from microcred.cliutil import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    did_you_mean,
+    plural,
+    unknown_id,
+)
 from microcred.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -19,7 +29,7 @@ if TYPE_CHECKING:
     from microcred.rules.compiled import CompiledCatalog
     from microcred.transcript import TranscriptSource
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "main"]
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
@@ -38,10 +48,6 @@ def _escape_data(s: str) -> str:
 
 def _escape_prop(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def format_text(d: Diagnostic) -> str:
@@ -86,16 +92,16 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out.write(format_github(d) + "\n")
         for d in diagnostics:
             out.write(format_text(d) + "\n")
-        summary = f"{_count(len(errors), 'error')}, {_count(len(warnings), 'warning')}"
+        summary = f"{plural(len(errors), 'error')}, {plural(len(warnings), 'warning')}"
         err.write(("invalid: " if errors else "valid: ") + summary + "\n")
     return EXIT_INVALID if errors else EXIT_OK
 
 
 def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    """An argparse type: a date, YYYY-MM-DD, in the range every command accepts."""
+    from microcred.cliutil import date_arg
+
+    return date_arg(text)
 
 
 def nonneg_int(text: str) -> int:
@@ -141,8 +147,11 @@ def one_learner(
     from microcred.transcript import TranscriptError, read_transcripts
 
     found: list[TranscriptSource] = []
+    seen: list[str] = []
     for item in read_transcripts(Path(path), path):
         if isinstance(item, TranscriptError):
+            if item.learner_id:
+                seen.append(item.learner_id)
             if learner is None or item.learner_id == learner:
                 who = f" (learner {item.learner_id})" if item.learner_id else ""
                 err.write(f"{prog}: cannot read {path}{who}:\n")
@@ -150,15 +159,16 @@ def one_learner(
                     err.write(format_text(d) + "\n")
                 return None, EXIT_INVALID
             continue
+        seen.append(item.transcript.learner.id)
         if learner is None or item.transcript.learner.id == learner:
             found.append(item)
+    if not found and learner is not None:
+        raise unknown_id("--learner", "learner", learner, seen, path)
     if not found:
-        what = f"no learner {learner}" if learner else "no learner"
-        err.write(f"{prog}: {what} in {path}\n")
+        err.write(f"{prog}: no learner in {path}\n")
         return None, none_found
     if len(found) > 1:
-        err.write(f"{prog}: {path} holds {len(found)} learners; choose one with --learner ID\n")
-        return None, EXIT_USAGE
+        raise UsageError(path, f"holds {plural(len(found), 'learner')}", "choose one with --learner ID")
     return found[0], EXIT_OK
 
 
@@ -181,42 +191,65 @@ def evaluate_learner(
     return result, EXIT_OK
 
 
-def _load_catalog_or_report(path: str, err: TextIO) -> tuple[object | None, int]:
+def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -> tuple[object | None, int]:
+    """The catalogue at ``path`` (given by ``option``), or the exit code after its errors have
+    been written to ``err``; a path that is not a catalogue at all raises :class:`UsageError`."""
     from microcred.loader import PathError
     from microcred.validate import validate_paths
 
     try:
         report = validate_paths(path)
     except PathError as exc:
-        err.write(f"microcred: {exc}\n")
-        return None, EXIT_USAGE
+        raise UsageError(f"{option} {exc}" if option else str(exc)) from None
     if not report.valid:
-        err.write(f"microcred: the catalogue {path} is invalid:\n")
+        err.write(f"{_PROG[0]}: the catalogue {path} is invalid:\n")
         for d in report.errors:
             err.write(format_text(d) + "\n")
         return None, EXIT_INVALID
     return report.catalog, EXIT_OK
 
 
+def _same_terminal(out: TextIO, err: TextIO) -> bool:
+    """Whether ``out`` and ``err`` both show on one terminal."""
+    import os
+
+    try:
+        return (
+            out.isatty()
+            and err.isatty()
+            and os.path.samefile(f"/proc/self/fd/{out.fileno()}", f"/proc/self/fd/{err.fileno()}")
+        )
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return out.isatty() and err.isatty()
+
+
+#: Report file endings of ``evaluate`` and the format each names.
+EVALUATE_ENDINGS = {".txt": "text", ".json": "json", ".jsonl": "json", ".html": "html", ".htm": "html"}
+
+
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pathlib import Path
 
+    from microcred.cliutil import check_output, choose_format, input_file, input_path
     from microcred.diagnostics import MicrocredError
     from microcred.evaluate import compile_catalog, evaluate
     from microcred.report_text import render
     from microcred.transcript import TranscriptError, read_transcripts
 
-    missing = [t for t in args.transcripts if not Path(t).is_file()]
-    if missing:
-        err.write(f"microcred evaluate: no such file: {', '.join(missing)}\n")
-        return EXIT_USAGE
+    for t in args.transcripts:
+        input_file(t, "", "transcript file")
+    input_path(args.catalog, "--catalog", "catalogue")
+    if args.output == "-":
+        args.output = None
     if args.output:
-        from microcred.report_html import output_problem
-
-        problem = output_problem(args.output)
-        if problem:
-            err.write(f"microcred evaluate: cannot write {args.output}: {problem}\n")
-            return EXIT_USAGE
+        check_output(
+            args.output,
+            "-o",
+            inputs=[args.catalog, *args.transcripts],
+            read_suffixes=(".yaml", ".yml"),
+            example="report.txt",
+        )
+    args.format = choose_format(args.format, args.output, "-o", EVALUATE_ENDINGS, "text")
     buffer = io.StringIO() if args.output else None
     out = buffer or out
     learners: list[LearnerResult] = []
@@ -224,18 +257,19 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if catalog is None:
         return code
     compiled = compile_catalog(catalog)  # type: ignore[arg-type]
-    unknown = [c for c in (args.credential or []) if c not in compiled.credentials]
-    if unknown:
-        err.write(f"microcred evaluate: no credential {', '.join(unknown)} in the catalogue\n")
-        return EXIT_USAGE
+    for c in args.credential or []:
+        if c not in compiled.credentials:
+            raise unknown_id("--credential", "credential", c, compiled.credentials)
     status = EXIT_OK
     first = True
+    # the text report lists the warnings itself: on one terminal, once is enough
+    shown_in_report = args.format == "text" and buffer is None and _same_terminal(out, err)
     for path in args.transcripts:
         for item in read_transcripts(Path(path), path):
             if isinstance(item, TranscriptError):
                 status = EXIT_INVALID
                 who = f" (learner {item.learner_id})" if item.learner_id else ""
-                err.write(f"microcred: cannot evaluate {path}{who}:\n")
+                err.write(f"microcred evaluate: cannot evaluate {path}{who}:\n")
                 for d in item.diagnostics:
                     err.write(format_text(d) + "\n")
                 continue
@@ -245,12 +279,13 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             except MicrocredError as exc:
                 status = EXIT_INVALID
-                err.write(f"microcred: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
+                err.write(f"microcred evaluate: cannot evaluate {path} (learner {item.transcript.learner.id}):\n")
                 for d in exc.diagnostics:
                     err.write(format_text(d) + "\n")
                 continue
-            for w in result.warnings:
-                err.write(format_text(w) + "\n")
+            if not shown_in_report:
+                for w in result.warnings:
+                    err.write(format_text(w) + "\n")
             if args.format == "json":
                 out.write(json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
             elif args.format == "html":
@@ -275,45 +310,59 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return status
 
 
+#: Output file endings of ``batch`` and the format each names.
+BATCH_ENDINGS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
 def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pathlib import Path
 
-    from microcred.batch import BatchOptions, BatchUsageError, run_batch
+    from microcred.batch import BatchOptions, run_batch
+    from microcred.cliutil import EXIT_INTERRUPTED, choose_format, plural
     from microcred.diagnostics import MicrocredError
     from microcred.loader import PathError
 
+    fmt = choose_format(args.format, args.output, "-o", BATCH_ENDINGS, "jsonl")
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
-    bar = _ProgressBar(err) if show else None
+    bar = None
     opts = BatchOptions(
         catalog=Path(args.catalog),
         inputs=[Path(p) for p in args.inputs],
         output=Path(args.output),
-        format=args.format,
-        jobs=max(1, args.jobs),
+        format=fmt,
+        jobs=args.jobs,
         resume=args.resume,
         errors=Path(args.errors) if args.errors else None,
         as_of=args.as_of,
         include_planned=args.include_planned,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         use_cache=not args.no_cache,
-        progress=bar.update if bar else None,
     )
     try:
+        if show:
+            bar = _ProgressBar(err)
+            opts.progress = bar.update
         summary = run_batch(opts)
-    except (BatchUsageError, PathError) as exc:
-        err.write(f"microcred batch: {exc}\n")
+    except PathError as exc:
+        err.write(f"microcred batch: --catalog {exc}\n")
         return EXIT_USAGE
     except MicrocredError as exc:
         err.write(f"microcred batch: the catalogue {args.catalog} is invalid:\n")
         for d in exc.diagnostics:
             err.write(format_text(d) + "\n")
         return EXIT_INVALID
+    except KeyboardInterrupt:
+        if bar:
+            bar.close()
+            bar = None
+        err.write("microcred batch: interrupted — rerun with --resume to continue where it stopped\n")
+        return EXIT_INTERRUPTED
     finally:
         if bar:
             bar.close()
     rate = summary.learners / summary.seconds if summary.seconds > 0 else 0.0
     err.write(
-        f"{summary.learners} learners in {summary.seconds:.1f} s ({rate:.0f}/s)"
+        f"{plural(summary.learners, 'learner')} in {summary.seconds:.1f} s ({rate:.0f}/s)"
         + (f", {summary.skipped} done before (resumed)" if summary.skipped else "")
         + f"; {summary.failed} with errors"
         + (f" (see {summary.errors})" if summary.failed else "")
@@ -360,8 +409,33 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean" for a mistyped command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        import re
+
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2)) or [c.strip() for c in choice.group(2).split(",")]
+            message += did_you_mean(choice.group(1), options)
+        unknown = re.search(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            flags = [s for a in self._actions for s in a.option_strings]
+            for sub in self._subparsers._group_actions if self._subparsers else []:
+                for p in getattr(sub, "choices", {}).values():
+                    flags += [s for a in p._actions for s in a.option_strings]
+            for word in unknown.group(1).split():
+                if word.startswith("--"):
+                    message += did_you_mean(word.split("=", 1)[0], flags)
+                    break
+        # the usage, then one line in the style of every other error: what is wrong, where to read more
+        what = message.removeprefix("argument ")
+        self.exit(EXIT_USAGE, f"{self.format_usage()}{self.prog}: {what} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="microcred",
         description="Validate microcredential catalogues and evaluate learners' transcripts.",
     )
@@ -371,14 +445,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check catalogues: every error with file, line and column")
     v.add_argument("paths", nargs="+", metavar="PATH", help="a catalogue: a YAML file or a directory")
-    v.add_argument("--format", choices=("text", "json", "github"), default="text")
+    v.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text: file:line:col: CODE message (default); json: one document; github: annotations, then text",
+    )
     v.set_defaults(func=_cmd_validate)
 
     e = sub.add_parser("evaluate", help="evaluate transcripts: statuses, dates, progress, what is missing")
     e.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT", help="YAML/JSON (one learner) or CSV (many)")
-    e.add_argument("--format", choices=("text", "json", "html"), default="text")
-    e.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically), not stdout")
+    e.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        help="text: the advisor's report; json: one object a learner a line; html: one page "
+        "(default: from the -o file's ending, else text)",
+    )
+    e.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (atomically), not stdout ('-': stdout)"
+    )
     e.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
@@ -393,18 +479,34 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")
-    b.add_argument("--catalog", required=True, metavar="PATH")
+    b.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     b.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV of attempts, JSONL of transcripts, or a folder")
-    b.add_argument("-o", "--output", required=True, metavar="OUT")
-    b.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    b.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    b.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="the results file (.jsonl or .csv), written atomically"
+    )
+    b.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        help="jsonl: one evaluation a line; csv: one row a learner and credential (default: from OUT's ending, "
+        "else jsonl)",
+    )
+    b.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="worker processes, 1 to four for each core (default 1)"
+    )
     b.add_argument("--resume", action="store_true", help="continue an interrupted run")
     b.add_argument("--errors", metavar="FILE", help="where bad records go (default OUT.errors.jsonl)")
-    b.add_argument("--as-of", type=_parse_date, metavar="DATE")
-    b.add_argument("--include-planned", action="store_true")
+    b.add_argument(
+        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
+    )
+    b.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     b.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
     b.add_argument("--no-cache", action="store_true", help="compile the catalogue afresh, cache nothing")
-    b.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
+    b.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="a live count on stderr: auto (on a terminal), always, never",
+    )
     b.set_defaults(func=_cmd_batch)
 
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
@@ -417,6 +519,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The name of the command running, for messages of the helpers the commands share.
+_PROG = ["microcred"]
+
+
+def _prog(args: argparse.Namespace) -> str:
+    """``microcred COMMAND [ACTION]``: the name a command's messages begin with."""
+    words = ["microcred", str(getattr(args, "command", "") or "")]
+    for attr in ("keys_command", "badge_command", "export_format"):
+        if getattr(args, attr, None):
+            words.append(str(getattr(args, attr)))
+    return " ".join(w for w in words if w)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -425,17 +540,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    prog = _PROG[0] = _prog(args)
     try:
         code: int = args.func(args, out, err)
         return code
-    except KeyboardInterrupt:
-        err.write("microcred: interrupted\n")
-        return 130
+    except UsageError as exc:
+        err.write(f"{prog}: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        err.write(f"{prog}: {exc or 'interrupted'}\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # no traceback reaches a user
         err.write(
-            f"microcred: internal error ({type(exc).__name__}: {exc}). This is a bug in microcred; "
+            f"{prog}: internal error ({type(exc).__name__}: {exc}). This is a bug in microcred; "
             "please report it with the input that caused it.\n"
         )
         return EXIT_USAGE

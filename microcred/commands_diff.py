@@ -22,14 +22,16 @@ from microcred.diff import (
 )
 
 
-def _positive(text: str) -> int:
+def _jobs(text: str) -> int:
+    """An argparse type: a number of worker processes, 1 to four for each core."""
+    from microcred.cliutil import UsageError, check_jobs
+
     try:
-        n = int(text)
+        return check_jobs(int(text), "")
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.what}; {exc.fix}") from None
 
 
 def _error_lines(r: LearnerError) -> list[str]:
@@ -61,7 +63,7 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     loaded: list[Catalog] = []
     worst = EXIT_OK
     for path in (args.old, args.new):
-        catalog, code = _load_catalog_or_report(path, err)
+        catalog, code = _load_catalog_or_report(path, err, "")
         if catalog is None:
             worst = max(worst, code)
         else:
@@ -173,7 +175,14 @@ def register(sub: Any) -> None:
     d.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
     )
-    d.add_argument("--format", choices=("text", "json"), default="text")
+    d.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the committee's report (default); json: one document with everything",
+    )
     d.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
-    d.add_argument("--jobs", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    d.add_argument(
+        "--jobs", type=_jobs, default=1, metavar="N", help="worker processes, 1 to four for each core (default 1)"
+    )
     d.set_defaults(func=_cmd_diff)

@@ -10,7 +10,6 @@ transcript), 2 usage (a missing file, a bad option, an output that cannot be wri
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
 from microcred.cli import (
@@ -29,11 +28,11 @@ SUFFIXES = {".dot": "dot", ".gv": "dot", ".graphml": "graphml", ".mmd": "mermaid
 
 
 def _format(args: argparse.Namespace) -> str:
-    if args.format:
-        return str(args.format)
-    if args.output and args.output != "-":
-        return SUFFIXES.get(Path(args.output).suffix.lower(), "svg")
-    return "svg"
+    """--format, else the one the -o file's ending names, else svg; an ending that names
+    another format (``-o x.png``) is refused."""
+    from microcred.cliutil import choose_format
+
+    return choose_format(args.format, args.output, "-o", SUFFIXES, "svg")
 
 
 def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tuple[Any, int]:
@@ -55,9 +54,19 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.transcript is None and (args.as_of is not None or args.learner is not None):
         err.write(f"{PROG}: --as-of and --learner need --transcript\n")
         return EXIT_USAGE
-    if args.transcript is not None and not Path(args.transcript).is_file():
-        err.write(f"{PROG}: no such file: {args.transcript}\n")
-        return EXIT_USAGE
+    from microcred.cliutil import check_output, input_file
+
+    if args.transcript is not None:
+        input_file(args.transcript, "--transcript", "transcript file")
+    fmt = _format(args)
+    if args.output not in (None, "-"):
+        check_output(
+            args.output,
+            "-o",
+            inputs=[args.catalog, args.transcript],
+            read_suffixes=(".yaml", ".yml"),
+            example=f"graph.{fmt}",
+        )
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
@@ -68,7 +77,7 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if result is None:
             return code
     picture = Picture.build(compiled, result, courses=args.courses)
-    return write_output(PROG, args.output, render(_format(args), picture), out, err)
+    return write_output(PROG, args.output, render(fmt, picture), out, err)
 
 
 def register(sub: Any) -> None:

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+from microcred.cliutil import EXIT_INVALID, EXIT_OK, UsageError
+
 #: Interchangeable courses listed in text output before "and N more".
 SHOW_INSTEAD = 4
 
@@ -42,7 +43,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: for an advisor (default); json: one object a line",
+    )
     p.set_defaults(func=_cmd_plan)
 
     w = sub.add_parser(
@@ -56,40 +62,45 @@ def register(sub: Any) -> None:
     )
     w.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     w.add_argument("--from", dest="from_", required=True, metavar="ID", help="the credential to start from")
-    w.add_argument("--transcript", metavar="TRANSCRIPT", help="a learner's transcript (YAML/JSON, one learner)")
+    w.add_argument(
+        "--transcript", metavar="TRANSCRIPT", help="a learner's transcript (YAML/JSON, or CSV/JSONL with --learner)"
+    )
+    w.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several")
     w.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (with --transcript)")
-    w.add_argument("--format", choices=("text", "json"), default="text")
+    w.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: for an advisor (default); json: one object a line",
+    )
     w.set_defaults(func=_cmd_pathways)
 
 
-def _load(path: str, credential: str, command: str, err: TextIO) -> tuple[Any, int]:
-    """The compiled catalogue, or the exit code after reporting why not."""
+def _load(path: str, credential: str, option: str, err: TextIO) -> tuple[Any, int]:
+    """The compiled catalogue, or the exit code after reporting why not (``credential``, given
+    by ``option``, must be one of its credentials)."""
     from microcred.cli import _load_catalog_or_report
+    from microcred.cliutil import unknown_id
     from microcred.evaluate import compile_catalog
-    from microcred.modelerrors import suggest
 
     catalog, code = _load_catalog_or_report(path, err)
     if catalog is None:
         return None, code
     cc = compile_catalog(catalog)  # type: ignore[arg-type]
     if credential not in cc.credentials:
-        err.write(
-            f"microcred {command}: no credential {credential!r} in the catalogue{suggest(credential, cc.credentials)}\n"
-        )
-        return None, EXIT_USAGE
+        raise unknown_id(option, "credential", credential, cc.credentials)
     return cc, EXIT_OK
 
 
 def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.cli import format_text
+    from microcred.cliutil import input_file
     from microcred.diagnostics import MicrocredError
     from microcred.plan import PlanError, plan
     from microcred.transcript import TranscriptError, read_transcripts
 
-    if not Path(args.transcript).is_file():
-        err.write(f"microcred plan: no such file: {args.transcript}\n")
-        return EXIT_USAGE
-    cc, code = _load(args.catalog, args.target, "plan", err)
+    input_file(args.transcript, "", "transcript file")
+    cc, code = _load(args.catalog, args.target, "--target", err)
     if cc is None:
         return code
     title = cc.catalog.credentials[args.target].title
@@ -99,7 +110,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if isinstance(item, TranscriptError):
             status = EXIT_INVALID
             who = f" (learner {item.learner_id})" if item.learner_id else ""
-            err.write(f"microcred: cannot plan for {args.transcript}{who}:\n")
+            err.write(f"microcred plan: cannot plan for {args.transcript}{who}:\n")
             for d in item.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
@@ -112,7 +123,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result = plan(cc, item, args.target, day, alternatives=args.alternatives)
         except MicrocredError as exc:
             status = EXIT_INVALID
-            err.write(f"microcred: cannot plan for {args.transcript} (learner {t.learner.id}):\n")
+            err.write(f"microcred plan: cannot plan for {args.transcript} (learner {t.learner.id}):\n")
             for d in exc.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
@@ -197,36 +208,28 @@ def render_plan(p: Any, learner_name: str | None = None, asked: int = 3) -> str:
 
 
 def _cmd_pathways(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.cli import format_text
+    from microcred.cli import format_text, one_learner
+    from microcred.cliutil import input_file
     from microcred.diagnostics import MicrocredError
     from microcred.plan import pathways
-    from microcred.transcript import TranscriptError, TranscriptSource, read_transcripts
+    from microcred.transcript import TranscriptSource
 
-    if args.transcript is not None and not Path(args.transcript).is_file():
-        err.write(f"microcred pathways: no such file: {args.transcript}\n")
-        return EXIT_USAGE
-    cc, code = _load(args.catalog, args.from_, "pathways", err)
+    if args.transcript is None and (args.as_of is not None or args.learner is not None):
+        raise UsageError("--as-of and --learner need --transcript", "", "give the learner's transcript")
+    if args.transcript is not None:
+        input_file(args.transcript, "--transcript", "transcript file")
+    cc, code = _load(args.catalog, args.from_, "--from", err)
     if cc is None:
         return code
     source: TranscriptSource | None = None
     if args.transcript is not None:
-        items = list(read_transcripts(Path(args.transcript), args.transcript))
-        bad = [i for i in items if isinstance(i, TranscriptError)]
-        if bad or len(items) != 1:
-            if not bad:
-                err.write(f"microcred pathways: {args.transcript} holds {len(items)} learners; give one\n")
-                return EXIT_USAGE
-            err.write(f"microcred: cannot read {args.transcript}:\n")
-            for d in bad[0].diagnostics:
-                err.write(format_text(d) + "\n")
-            return EXIT_INVALID
-        first = items[0]
-        assert isinstance(first, TranscriptSource)
-        source = first
+        source, code = one_learner(args.transcript, args.learner, "microcred pathways", err)
+        if source is None:
+            return code
     try:
         paths = pathways(cc, args.from_, source, args.as_of)
     except MicrocredError as exc:
-        err.write(f"microcred: cannot evaluate {args.transcript}:\n")
+        err.write(f"microcred pathways: cannot evaluate {args.transcript}:\n")
         for d in exc.diagnostics:
             err.write(format_text(d) + "\n")
         return EXIT_INVALID

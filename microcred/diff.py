@@ -38,6 +38,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import os
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,6 +67,7 @@ from microcred.rules.nodes import (
     GpaRule,
     RuleBase,
     Selector,
+    counted_from,
 )
 from microcred.rules.scenario import EPS
 from microcred.rules.selectors import CourseIndex
@@ -501,7 +503,8 @@ class _Reader:
             matched = self._matched(rule.from_)
             key: tuple[Any, ...] = ("courses", rule.courses, tuple(matched), level, window)
             n = rule.courses
-            text = f"{n} course{'s' if n != 1 else ''} from {rule.from_.describe()}{grade_text}{window_text}"
+            source = counted_from(rule.from_.describe(), " from ")
+            text = f"{n} course{'s' if n != 1 else ''}{source}{grade_text}{window_text}"
             facets.append(
                 _Facet(
                     "courses",
@@ -539,7 +542,7 @@ class _Reader:
                 level,
                 window,
             )
-            text = f"{rule.credits:g} credits from {rule.from_.describe()}{grade_text}{window_text}"
+            text = f"{rule.credits:g} credits{counted_from(rule.from_.describe(), ' from ')}{grade_text}{window_text}"
             facets.append(
                 _Facet(
                     "credits",
@@ -1789,7 +1792,11 @@ def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
 _PLAN: dict[str, ImpactPlan] = {}
 
 
-def _init_worker(plan: ImpactPlan) -> None:
+def _init_worker(plan: ImpactPlan, parent: int | None = None) -> None:
+    if parent is not None:
+        from microcred.batch import guard_worker
+
+        guard_worker(parent)  # Ctrl-C is the parent's; the worker dies with it
     _PLAN["plan"] = plan
 
 
@@ -1852,7 +1859,10 @@ def run_impact(
         for slot in slots:
             yield slot if slot is not None else next(answers)
 
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(portable,)) as pool:
+    import multiprocessing
+
+    parent = -1 if multiprocessing.get_start_method() == "forkserver" else os.getpid()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(portable, parent)) as pool:
         pending: deque[Work] = deque()
         slots: list[_Slot] = []
         batch: list[Any] = []

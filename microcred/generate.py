@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from microcred.catalog import Catalog
+from microcred.cliutil import UsageError, plural
 from microcred.dates import add_span
 from microcred.taxonomy.grades import GradeScale
 from microcred.transcript import CSV_COLUMNS, Attempt, Awarded, Learner, Status, Transcript
@@ -675,11 +676,15 @@ def read_jsonl(lines: Iterable[str], file: str = "<jsonl>") -> Iterator[Any]:
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.cli import EXIT_OK, EXIT_USAGE, _load_catalog_or_report
+    from microcred.cli import EXIT_OK, _load_catalog_or_report
+    from microcred.cliutil import check_output, choose_format
 
-    if args.learners < 0:
-        err.write("microcred generate: --learners must not be negative\n")
-        return EXIT_USAGE
+    to_file = args.output not in (None, "-")
+    fmt = choose_format(args.format, args.output if to_file else None, "-o", {".csv": "csv", ".jsonl": "jsonl"}, "csv")
+    if to_file:
+        check_output(
+            args.output, "-o", inputs=[args.catalog], read_suffixes=(".yaml", ".yml"), example=f"learners.{fmt}"
+        )
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
@@ -687,23 +692,26 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     as_of = args.as_of or dt.date.today()
     population = generate_population(catalog, args.learners, args.seed, as_of)
     stream: TextIO
-    if args.output and args.output != "-":
+    if to_file:
         try:
             stream = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
-            err.write(f"microcred generate: cannot write {args.output}: {exc.strerror or exc}\n")
-            return EXIT_USAGE
+            raise UsageError(f"-o {args.output}", f"cannot write it: {exc.strerror or exc}") from None
     else:
         stream = out
     try:
-        stats = write_jsonl(population, stream) if args.format == "jsonl" else write_csv(population, stream)
+        stats = write_jsonl(population, stream) if fmt == "jsonl" else write_csv(population, stream)
     finally:
         if stream is not out:
             stream.close()
     note = ""
     if stats.awards_dropped:
-        note = f"; {stats.awards_dropped} awarded credentials left out (CSV cannot carry them: use --format jsonl)"
-    err.write(f"generated {stats.learners} learners, {stats.attempts} attempts as of {as_of.isoformat()}{note}\n")
+        dropped = plural(stats.awards_dropped, "awarded credential")
+        note = f"; {dropped} left out (CSV cannot carry them: use --format jsonl)"
+    err.write(
+        f"generated {plural(stats.learners, 'learner')}, {plural(stats.attempts, 'attempt')} as of {as_of.isoformat()}"
+        f"{note}\n"
+    )
     return EXIT_OK
 
 
@@ -724,6 +732,10 @@ def register(sub: Any) -> None:
     g.add_argument("--learners", required=True, type=nonneg_int, metavar="N", help="how many learners")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--as-of", type=_parse_date, metavar="DATE", help="the date of the records (default: today)")
-    g.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    g.add_argument("-o", "--output", metavar="OUT", help="output file (default: standard output)")
+    g.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        help="csv: one attempt a row; jsonl: one transcript a line (default: from the -o file's ending, else csv)",
+    )
+    g.add_argument("-o", "--output", metavar="OUT", help="output file (default, or '-': standard output)")
     g.set_defaults(func=_cmd_generate)

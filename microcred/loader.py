@@ -44,9 +44,13 @@ def catalogue_files(path: Path) -> list[tuple[Path, str]]:
             if p.suffix.lower() in YAML_SUFFIXES and p.is_file():
                 found.append((p, str(p)))
         if not found:
-            raise PathError(f"{path}: no .yaml or .yml files in this directory")
+            raise PathError(
+                f"{path}: no .yaml or .yml files in this directory; give the catalogue's folder or one of its files"
+            )
         return found
-    raise PathError(f"{path}: no such file or directory")
+    if path.exists():
+        raise PathError(f"{path}: not a regular file (a device, pipe or socket); give a YAML file or a folder of them")
+    raise PathError(f"{path}: no such file or directory; check the path")
 
 
 class _Merger:

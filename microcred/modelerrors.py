@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -223,13 +224,49 @@ def diagnostics_from_validation(
     return out
 
 
+#: pydantic's bound checks, in plain words: (type, the ctx key of the bound, the words)
+_BOUNDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")  # as YAML writes them
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def _bound_message(err: dict[str, Any]) -> str | None:
+    """A bound check's failure in plain words ("must not be negative, got -1"), or None."""
+    value = err.get("input")
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"got {_shown(value)}, which is not a usable number; write a number such as 3"
+    if err["type"] == "finite_number":
+        return f"got {_shown(value)}, which is not a usable number; write a number such as 3"
+    bound = _BOUNDS.get(err["type"])
+    if bound is None:
+        return None
+    limit = (err.get("ctx") or {}).get(bound[0])
+    if limit is None:
+        return None
+    words = "must not be negative" if (bound[0], limit) == ("ge", 0) else f"must be {bound[1]} {_shown(limit)}"
+    return f"{words}, got {_shown(value)}"
+
+
 def _value_message(errs: list[dict[str, Any]]) -> str:
     expected: list[str] = []
     others: list[str] = []
     value = errs[0].get("input")
     for err in errs:
         word = _TYPE_WORDS.get(err["type"])
-        if word:
+        bounded = _bound_message(err)
+        if bounded is not None:
+            if bounded not in others:
+                others.append(bounded)
+        elif word:
             if word not in expected:
                 expected.append(word)
         else:

@@ -589,6 +589,9 @@ def _solver() -> Any:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
+    # CP-SAT would otherwise take over Ctrl-C while it solves, and leave SIGINT at its default
+    # afterwards: a later Ctrl-C would then kill the process without a word
+    solver.parameters.catch_sigint_signal = False
     # the full LP relaxation: the credit sums and GPA floors make the bound do the work
     # (ten times faster than the default on a degree with a thousand candidate courses)
     solver.parameters.linearization_level = 2

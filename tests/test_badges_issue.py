@@ -286,7 +286,7 @@ def test_issue_refuses_a_baked_image_and_a_bad_image(keydir: Path, tmp_path: Pat
     img.write_bytes(tiny_png())
     assert run(*base, "--image", img, "-o", tmp_path / "once.png")[0] == 0
     code, _, err = run(*base, "--image", tmp_path / "once.png", "-o", tmp_path / "twice.png")
-    assert code == 1 and "already baked" in err
+    assert code == 2 and "already baked" in err  # an unusable --image is a usage error, checked first
     gif = tmp_path / "i.gif"
     gif.write_bytes(b"GIF89a")
     code, _, err = run(*base, "--image", gif, "-o", tmp_path / "x.gif")
@@ -294,7 +294,7 @@ def test_issue_refuses_a_baked_image_and_a_bad_image(keydir: Path, tmp_path: Pat
     broken = tmp_path / "broken.png"
     broken.write_bytes(tiny_png()[:20])
     code, _, err = run(*base, "--image", broken, "-o", tmp_path / "x.png")
-    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
 
 
 def test_keys_generate_never_overwrites(tmp_path: Path) -> None:

@@ -414,9 +414,9 @@ def test_verify_cli_with_a_trusted_issuer_list(tmp_path: Path, ed: SigningKey) -
     doc = json.loads(out)
     assert code == 1 and doc["valid"] is False and "on none of the trusted-issuer lists" in doc["errors"][0]
     code, _, err = run("badge", "verify", badge, "--trusted-issuers", tmp_path / "absent.json")
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "--trusted-issuers" in err and "no such file" in err
     code, _, err = run("badge", "verify", badge, "--resolve", f"{ISSUER}={tmp_path / 'absent.json'}")
-    assert code == 2 and "no such document file" in err
+    assert code == 2 and "--resolve" in err and "no such file" in err
 
 
 def test_keys_may_be_the_issuers_controller_document(tmp_path: Path, ed: SigningKey, rsa: SigningKey) -> None:

@@ -112,21 +112,23 @@ def test_parallel_equals_serial(population: Path, tmp_path: Path) -> None:
 
 def test_bad_records_go_to_the_errors_file(tmp_path: Path) -> None:
     good = "A1,CSCI 1410,2024-12-15,A,,\n"
-    (tmp_path / "a.csv").write_text(
+    src = tmp_path / "in"  # the output goes beside the folder read, never into it
+    src.mkdir()
+    (src / "a.csv").write_text(
         "learner_id,course,date,grade,credits,status\n"
         + good
         + "B2,CSCI 1410,2024-12-15,Q,,\n"  # grade off the scale
         + "C3,CSCI 1410,15/12/2024,A,,\n"  # malformed date, line 4
         + "D4,CSCI 1410,2024-12-15,A,,\n"
     )
-    (tmp_path / "b.csv").write_text("learner_id,course,grade\nX,CSCI 1410,A\n")  # missing column
-    (tmp_path / "c.jsonl").write_text(
+    (src / "b.csv").write_text("learner_id,course,grade\nX,CSCI 1410,A\n")  # missing column
+    (src / "c.jsonl").write_text(
         json.dumps({"learner": {"id": "J1"}, "attempts": [{"course": "CSCI 1410", "date": "2024-12-15", "grade": "A"}]})
         + "\n"
         + '{"learner": {"id": "J2"}, "attempts": [{"cou'  # truncated
     )
     out = tmp_path / "out.jsonl"
-    code, _o, err = run("batch", "--catalog", str(CATALOG), str(tmp_path), "-o", str(out), "--no-cache")
+    code, _o, err = run("batch", "--catalog", str(CATALOG), str(src), "-o", str(out), "--no-cache")
     assert code == 1
     assert sorted(_by_learner(out)) == ["A1", "D4", "J1"]
     errors = [json.loads(x) for x in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]

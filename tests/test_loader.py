@@ -358,7 +358,7 @@ def test_e203_quoted_values_are_strings(check: Checker) -> None:
     ("line", "where", "words"),
     [
         ("  - {id: CSCI 1410, title: T, credits: three}", (2, 40), "expected a number"),
-        ("  - {id: CSCI 1410, title: T, credits: -1}", (2, 40), "greater than or equal to 0"),
+        ("  - {id: CSCI 1410, title: T, credits: -1}", (2, 40), "must not be negative, got -1"),
         ("  - {id: CSCI 1410, title: T, credits: 3, level: '3000'}", (2, 50), "whole number"),
         ("  - {id: 1410, title: T, credits: 3}", (2, 10), "the number 1410"),
         ("  - {id: CSCI 1410, title: T, credits: 3, attributes: quant}", (2, 55), "a list"),
@@ -390,7 +390,7 @@ def test_e203_file_not_a_mapping(check: Checker) -> None:
         # the rule starts at column 47
         ('{courses: 1, from: {level: "3000++"}}', 74, "not understood"),
         ('{courses: 1, from: {level: "3000-1000"}}', 74, "empty"),
-        ("{courses: 0, from: {subject: CSCI}}", 57, "greater than or equal to 1"),
+        ("{courses: 0, from: {subject: CSCI}}", 57, "must be at least 1, got 0"),
         ("{course: CSCI 1410, complete_within: {}}", 84, "give `years` or `months`"),
         ("{course: CSCI 1410, shared: yes please}", 75, "true or false"),
         ("{credits: 3, from: {credentials: {}}}", 80, "give `ids` or `type`"),

@@ -195,7 +195,7 @@ def test_cli_export_ob2_errors(tmp_path: Path) -> None:
     code, _, err = run(*common, "--credential", "data-foundations", "--base-url", "ftp://x", "--image", str(image))
     assert code == 2 and "http(s) URL" in err
     code, _, err = run(*common, "--credential", "data-foundations", "--base-url", BASE, "--image", "nope.png")
-    assert code == 2 and "no such image" in err
+    assert code == 2 and "--image nope.png: no such file" in err
     code, _, err = run(*common, "--credential", "data-foundations", "--base-url", BASE)
     assert code == 1 and "needs an image" in err
     code, _, err = run("export", "ob2", "--catalog", str(EXAMPLE), str(EARNED), "--credential", "x")

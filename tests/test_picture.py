@@ -557,7 +557,7 @@ def test_cli_csv_needs_a_learner() -> None:
     assert code == 0, err
     assert nx.read_graphml(io.BytesIO(out.encode("utf-8"))).graph["learner"] == "S2001"
     code, _out, err = run("graph", "--catalog", CATALOG, "--transcript", str(CSV), "--learner", "NOBODY")
-    assert code == 2 and "no learner NOBODY" in err
+    assert code == 2 and "--learner 'NOBODY': no such learner" in err
 
 
 def _bad_catalog(tmp_path: Path) -> str:

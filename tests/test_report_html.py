@@ -582,7 +582,7 @@ def test_cli_output_for_the_other_formats(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "target, reason",
-    [("missing-dir/report.html", "no such directory"), (".", "it is a directory")],
+    [("missing-dir/report.html", "does not exist"), (".", "is a directory")],
 )
 def test_cli_unwritable_output_exits_2(tmp_path: Path, target: str, reason: str) -> None:
     path = tmp_path / target
@@ -590,7 +590,7 @@ def test_cli_unwritable_output_exits_2(tmp_path: Path, target: str, reason: str)
         "evaluate", "--catalog", str(CATALOG), str(TRANSCRIPTS[0]), "--format", "html", "-o", str(path)
     )
     assert code == 2 and stdout == ""
-    assert err.startswith("microcred evaluate: cannot write") and reason in err
+    assert err.startswith(f"microcred evaluate: -o {path}: ") and reason in err
     assert "Traceback" not in err
     assert not (tmp_path / "missing-dir").exists()
 

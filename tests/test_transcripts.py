@@ -41,7 +41,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
         ("  - {course: CSCI 1411, date: 2024-12-15, grade: Z}\n", "E502", "not on the grade scale"),
         ("  - {course: CSCI 1411, date: 2024-13-45, grade: A}\n", "E503", "date"),
         ("  - {course: CSCI 1411, grade: A}\n", "E503", "needs a `date`"),
-        ("  - {course: CSCI 1411, date: 2024-12-15, grade: A, credits: -3}\n", "E501", "greater than or equal to 0"),
+        ("  - {course: CSCI 1411, date: 2024-12-15, grade: A, credits: -3}\n", "E501", "must not be negative, got -3"),
         ("  - {course: CSCI 1411, date: 2024-12-15, grade: A, status: finished}\n", "E501", "expected"),
     ],
 )

@@ -35,6 +35,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 
 from microcred.badges.errors import BadgeError
+from microcred.words import article
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: PNG keywords: Open Badges 3.0 and 2.0
@@ -193,7 +194,7 @@ def bake_png(png: bytes, payload: str, keyword: str = OB3_KEYWORD) -> bytes:
         kw, _text = _text_chunk(chunk)
         if kw in KEYWORDS:
             raise BakeError(
-                f"the PNG is already baked (it has a {chunk.type.decode()} chunk {kw!r}); "
+                f"the PNG is already baked (it has {article(chunk.type.decode())} chunk {kw!r}); "
                 "bake into the original, unbaked image"
             )
     iend = chunks[-1]

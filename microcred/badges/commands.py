@@ -13,19 +13,28 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from microcred.badges.errors import BadgeError, VerifyResult
+from microcred.cliutil import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMAT_OF_SUFFIX,
+    UsageError,
+    article,
+    check_output,
+    check_output_dir,
+    date_arg,
+    email_arg,
+    http_url_arg,
+    input_file,
+    unknown_id,
+    unprefixed,
+    uri_arg,
+)
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EDDSA_JWT_WARNING = (
     "an EdDSA VC-JWT: 1EdTech's validator accepts only RS256 and ES256 tokens; sign with an RSA key "
     "(`microcred keys generate --type rsa`) or use --format json for an Ed25519 key"
 )
-
-
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def _parse_moment(text: str) -> dt.datetime:
@@ -49,12 +58,12 @@ def _status_list(text: str) -> tuple[str, str]:
 def _cmd_keys_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.keys import generate_key, save_key
 
+    check_output_dir(args.out, "--out")
     try:
         key = generate_key(args.type)
         paths = save_key(key, Path(args.out), args.name or args.type)
     except BadgeError as exc:
-        err.write(f"microcred keys generate: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(f"--out {args.out}", str(exc)) from None
     for p in paths:
         out.write(f"{p}\n")
     info = f"{args.type} key ({key.algorithm}), kid {key.kid}"
@@ -77,6 +86,9 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     from microcred.cli import _load_catalog_or_report
 
     prog = "microcred keys publish"
+    for f in args.key:
+        input_file(f, "--key", "key file")
+    directory = check_output_dir(args.out, "--out", inputs=[args.catalog])
     issuer_id = args.issuer
     if args.catalog:
         catalog, code = _load_catalog_or_report(args.catalog, err)
@@ -87,13 +99,16 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         except BadgeError as exc:
             err.write(f"{prog}: {exc}\n")
             return EXIT_INVALID
-    try:
-        keys = []
-        for f in args.key:
+    keys = []
+    for f in args.key:
+        try:
             try:
                 keys.append(load_private_key(Path(f)))
             except BadgeError:
                 keys.append(_public_signing_key(load_public_keys(Path(f)), f))
+        except BadgeError as exc:
+            raise UsageError(f"--key {f}", unprefixed(str(exc), f), "give the issuer's key (PEM or JWK)") from None
+    try:
         files = files_to_publish(issuer_id, keys)
     except BadgeError as exc:
         err.write(f"{prog}: {exc}\n")
@@ -101,14 +116,12 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     if not files:
         err.write(f"{prog}: {issuer_id} is a did:key: it resolves by itself, there is nothing to publish\n")
         return EXIT_OK
-    directory = Path(args.out)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(exist_ok=True)
         for f in files:
             write_atomic(directory / f.name, f.content, 0o644)
     except OSError as exc:
-        err.write(f"{prog}: cannot write to {directory}: {exc.strerror or exc}\n")
-        return EXIT_USAGE
+        raise UsageError(f"--out {directory}", f"cannot write into it: {exc.strerror or exc}") from None
     for f in files:
         out.write(f"{directory / f.name}\t{f.url}\n")
     err.write(f"{prog}: serve each file at the URL beside it, as JSON (application/json)\n")
@@ -145,39 +158,50 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.evaluate import compile_catalog, evaluate
 
     prog = "microcred badge issue"
-    for p in (args.transcript, args.key, args.image):
-        if p and not Path(p).is_file():
-            err.write(
-                f"{prog}: {p} is a directory, not a file\n" if Path(p).is_dir() else f"{prog}: no such file: {p}\n"
-            )
-            return EXIT_USAGE
+    input_file(args.transcript, "", "transcript file")
+    input_file(args.key, "--key", "key file")
     image_kind = None
     if args.image:
+        input_file(args.image, "--image", "PNG or SVG image")
         image_kind = Path(args.image).suffix.lower().lstrip(".")
         if image_kind not in ("png", "svg"):
-            err.write(f"{prog}: --image must be a .png or .svg file, not {args.image}\n")
-            return EXIT_USAGE
-    out_path = Path(args.output)
-    if out_path.is_dir() or not out_path.parent.is_dir():
-        err.write(
-            f"{prog}: cannot write {out_path}: {'it is a directory' if out_path.is_dir() else 'no such directory'}\n"
+            raise UsageError(f"--image {args.image}", "is not a .png or .svg file", "give a PNG or SVG image")
+    want = image_kind or args.format
+    ending = {"png": ".png", "svg": ".svg", "jwt": ".jwt", "json": ".json"}[want]
+    out_path = check_output(
+        args.output, "-o", inputs=[args.catalog, args.transcript, args.key, args.image], example=f"badge{ending}"
+    )
+    suffix = Path(args.output).suffix.lower()
+    if suffix in FORMAT_OF_SUFFIX and FORMAT_OF_SUFFIX[suffix] != want:
+        made = f"{article(want.upper())} image with the badge baked in" if image_kind else f"a {want.upper()} badge"
+        raise UsageError(
+            f"-o {args.output}", f"the ending {suffix} does not match what is written ({made})", f"end it in {ending}"
         )
-        return EXIT_USAGE
     try:
         key = load_private_key(Path(args.key))
     except BadgeError as exc:
-        err.write(f"{prog}: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(
+            f"--key {args.key}", unprefixed(str(exc), args.key), "give the issuer's private key (PEM or JWK)"
+        ) from None
     if args.format == "json" and key.kind != "ed25519":
-        err.write(f"{prog}: --format json signs with eddsa-rdfc-2022, which needs an Ed25519 key; {args.key} is RSA\n")
-        return EXIT_USAGE
+        raise UsageError(
+            f"--key {args.key}",
+            "is an RSA key, but --format json signs with eddsa-rdfc-2022, which needs an Ed25519 key",
+            "give an Ed25519 key, or use --format jwt",
+        )
+    image = None
+    if args.image:
+        image = Path(args.image).read_bytes()
+        try:  # an image that cannot carry the badge is refused before any work
+            (bake.bake_png if image_kind == "png" else bake.bake_svg)(image, "{}")
+        except BadgeError as exc:
+            raise UsageError(f"--image {args.image}", str(exc), "give an image without a badge in it") from None
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
     compiled = compile_catalog(catalog)  # type: ignore[arg-type]
     if args.credential not in compiled.catalog.credentials:
-        err.write(f"{prog}: no credential {args.credential} in the catalogue\n")
-        return EXIT_USAGE
+        raise unknown_id("--credential", "credential", args.credential, compiled.catalog.credentials)
     src, code = _one_transcript(args.transcript, args.learner, err)
     if src is None:
         return code
@@ -213,8 +237,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             vm = args.verification_method or multikey_method_id(credential["issuer"]["id"], key)
             payload = json.dumps(sign_eddsa_rdfc_2022(credential, key, vm), indent=2, ensure_ascii=False) + "\n"
-        if image_kind is not None:
-            image = Path(args.image).read_bytes()
+        if image is not None:
             data = bake.bake_png(image, payload) if image_kind == "png" else bake.bake_svg(image, payload)
         else:
             data = payload.encode("utf-8") if payload.endswith("\n") else (payload + "\n").encode("utf-8")
@@ -227,7 +250,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     out.write(f"{out_path}\n")
     how = "VC-JWT " + key.algorithm if args.format == "jwt" else "DataIntegrityProof eddsa-rdfc-2022"
-    baked = f", baked into a {image_kind.upper()}" if image_kind else ""
+    baked = f", baked into {article(image_kind.upper())}" if image_kind else ""
     err.write(
         f"issued {args.credential} to learner {result.learner_id} ({how}{baked}), "
         f"valid from {credential['validFrom']}"
@@ -271,31 +294,31 @@ def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     from microcred.badges.resolve import Resolver, load_registry
     from microcred.badges.verify import verify_file
 
-    prog = "microcred badge verify"
-    path = Path(args.file)
-    if not path.is_file():
-        err.write(
-            f"{prog}: {path} is a directory, not a file\n" if path.is_dir() else f"{prog}: no such file: {path}\n"
-        )
-        return EXIT_USAGE
+    path = input_file(args.file, "", "badge file")
     lists = dict(args.status_list or [])
-    absent = [f for f in lists.values() if not Path(f).is_file()]
-    if absent:
-        err.write(f"{prog}: no such status list file: {', '.join(absent)}\n")
-        return EXIT_USAGE
+    for f in lists.values():
+        input_file(f, "--status-list", "status list file")
     documents = dict(args.resolve or [])
-    absent = [f for f in documents.values() if not Path(f).is_file()]
-    if absent:
-        err.write(f"{prog}: no such document file: {', '.join(absent)}\n")
-        return EXIT_USAGE
+    for f in documents.values():
+        input_file(f, "--resolve", "document file")
     keys = None
-    try:
-        if args.keys:
+    if args.keys:
+        input_file(args.keys, "--keys", "key file")
+        try:
             keys = load_public_keys(Path(args.keys))
-        registries = [load_registry(Path(f)) for f in args.trusted_issuers or []]
-    except BadgeError as exc:
-        err.write(f"{prog}: {exc}\n")
-        return EXIT_USAGE
+        except BadgeError as exc:
+            raise UsageError(
+                f"--keys {args.keys}",
+                unprefixed(str(exc), args.keys),
+                "give the issuer's public keys (JWK set, JWK or PEM)",
+            ) from None
+    registries = []
+    for f in args.trusted_issuers or []:
+        input_file(f, "--trusted-issuers", "registry file")
+        try:
+            registries.append(load_registry(Path(f)))
+        except BadgeError as exc:
+            raise UsageError(f"--trusted-issuers {f}", unprefixed(str(exc), f)) from None
     result: VerifyResult = verify_file(
         path,
         keys=keys,
@@ -342,7 +365,12 @@ def register(sub: Any) -> None:
         default="rsa",
         help="rsa (RS256, 3072 bits; the default) or ed25519 (EdDSA, Data Integrity proofs, did:key)",
     )
-    g.add_argument("--out", required=True, metavar="DIR", help="directory to write to (created if missing)")
+    g.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="the folder to write to (created if missing, in a folder that exists)",
+    )
     g.add_argument("--name", metavar="NAME", help="file name stem (default: the key type)")
     g.set_defaults(func=_cmd_keys_generate)
     pub = ksub.add_parser(
@@ -350,9 +378,14 @@ def register(sub: Any) -> None:
     )
     who = pub.add_mutually_exclusive_group(required=True)
     who.add_argument("--catalog", metavar="PATH", help="the catalogue whose catalog.issuer.id is the issuer")
-    who.add_argument("--issuer", metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
+    who.add_argument("--issuer", type=uri_arg, metavar="ID", help="the issuer id (did:web:…, https://…, did:key:…)")
     pub.add_argument("--key", action="append", required=True, metavar="FILE", help="a signing key (repeatable)")
-    pub.add_argument("--out", required=True, metavar="DIR", help="directory to write to (created if missing)")
+    pub.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="the folder to write to (created if missing, in a folder that exists)",
+    )
     pub.set_defaults(func=_cmd_keys_publish)
 
     badge = sub.add_parser("badge", help="Open Badges 3.0: issue a learner's earned credential, verify a badge")
@@ -373,19 +406,28 @@ def register(sub: Any) -> None:
         default="jwt",
         help="jwt: VC-JWT (RS256 or EdDSA, default); json: JSON with a DataIntegrityProof (Ed25519 keys)",
     )
-    i.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's)")
+    i.add_argument("--as-of", type=date_arg, metavar="DATE", help="evaluation date (default: the transcript's)")
     i.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several")
-    i.add_argument("--email", metavar="EMAIL", help="the recipient's email (default: the transcript's learner.email)")
+    i.add_argument(
+        "--email",
+        type=email_arg,
+        metavar="EMAIL",
+        help="the recipient's email (default: the transcript's learner.email)",
+    )
     i.add_argument("--salt", metavar="TEXT", help="salt of the hashed email (default: random)")
-    i.add_argument("--id", metavar="URI", help="the credential's id (default: a random urn:uuid)")
-    i.add_argument("--subject-id", metavar="URI", help="credentialSubject.id, e.g. the learner's DID (also JWT sub)")
-    i.add_argument("--achievement-base-url", metavar="URL", help="achievement ids become URL/<credential id>")
-    i.add_argument("--verification-method", metavar="URI", help="json: the proof's verificationMethod")
+    i.add_argument("--id", type=uri_arg, metavar="URI", help="the credential's id (default: a random urn:uuid)")
+    i.add_argument(
+        "--subject-id", type=uri_arg, metavar="URI", help="credentialSubject.id, e.g. the learner's DID (also JWT sub)"
+    )
+    i.add_argument(
+        "--achievement-base-url", type=http_url_arg, metavar="URL", help="achievement ids become URL/<credential id>"
+    )
+    i.add_argument("--verification-method", type=uri_arg, metavar="URI", help="json: the proof's verificationMethod")
     i.add_argument("--no-grades", action="store_true", help="leave grades out of the evidence")
     i.set_defaults(func=_cmd_badge_issue)
 
     v = bsub.add_parser("verify", help="verify a badge: PNG, SVG, JSON credential or VC-JWT")
-    v.add_argument("file", metavar="FILE")
+    v.add_argument("file", metavar="FILE", help="the badge: a baked PNG or SVG, a JSON credential or a VC-JWT")
     v.add_argument("--keys", metavar="JWKS", help="the issuer's public keys (JWK set, JWK or public PEM) to trust")
     v.add_argument("--recipient", metavar="EMAIL", help="check that the badge was issued to this email")
     v.add_argument(
@@ -410,5 +452,10 @@ def register(sub: Any) -> None:
         help="a trusted-issuer list (registry.json, DCC format); the issuer must be on one (repeatable)",
     )
     v.add_argument("--now", type=_parse_moment, metavar="WHEN", help="check validity at this time (default: now)")
-    v.add_argument("--format", choices=("text", "json"), default="text")
+    v.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the verdict and the reasons, for people (default); json: one object",
+    )
     v.set_defaults(func=_cmd_badge_verify)

@@ -21,12 +21,23 @@ from typing import Any, TextIO
 from microcred.cli import (
     EXIT_INVALID,
     EXIT_OK,
-    EXIT_USAGE,
     _load_catalog_or_report,
     _parse_date,
     evaluate_learner,
     one_learner,
     write_output,
+)
+from microcred.cliutil import (
+    UsageError,
+    check_output,
+    check_output_dir,
+    choose_format,
+    email_arg,
+    http_url_arg,
+    input_file,
+    plural,
+    unknown_id,
+    unprefixed,
 )
 
 
@@ -43,9 +54,7 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
     from microcred.evaluate import compile_catalog
 
     path = args.transcript
-    if not Path(path).is_file():
-        err.write(f"{prog}: no such file: {path}\n")
-        return None, EXIT_USAGE
+    input_file(path, "", "transcript file")
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return None, code
@@ -60,7 +69,9 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
 
 def _learner_options(p: Any) -> None:
     p.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several (a CSV)")
-    p.add_argument("--email", metavar="EMAIL", help="the learner's email (default: the transcript's learner.email)")
+    p.add_argument(
+        "--email", type=email_arg, metavar="EMAIL", help="the learner's email (default: the transcript's learner.email)"
+    )
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
@@ -75,14 +86,20 @@ def _cmd_clr(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.keys import load_private_key
 
     prog = "microcred clr"
-    if not Path(args.key).is_file():
-        err.write(f"{prog}: no such key file: {args.key}\n")
-        return EXIT_USAGE
+    input_file(args.key, "--key", "key file")
+    if args.output != "-":
+        choose_format(args.format, args.output, "-o", {".jwt": "jwt", ".json": "json", ".jsonld": "json"}, "jwt")
+        check_output(args.output, "-o", inputs=[args.catalog, args.transcript, args.key], example=f"clr.{args.format}")
+    try:
+        key = load_private_key(Path(args.key))
+    except BadgeError as exc:
+        raise UsageError(
+            f"--key {args.key}", unprefixed(str(exc), args.key), "give the issuer's private key (PEM or JWK)"
+        ) from None
     learner, code = _load_learner(prog, args, err)
     if learner is None:
         return code
     try:
-        key = load_private_key(Path(args.key))
         text = issue_clr(learner.catalog, learner.result, key, format=args.format, email=learner.email)
     except BadgeError as exc:
         err.write(f"{prog}: {exc}\n")
@@ -92,7 +109,7 @@ def _cmd_clr(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     code = write_output(prog, args.output, text, out, err)
     if code == EXIT_OK and args.output not in (None, "-"):
         held = learner.result.earned()
-        err.write(f"{prog}: wrote {args.output} ({args.format}, {len(held)} earned credentials)\n")
+        err.write(f"{prog}: wrote {args.output} ({args.format}, {plural(len(held), 'earned credential')})\n")
     return code
 
 
@@ -103,6 +120,9 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.ctdl import export_ctdl
 
     prog = "microcred export ctdl"
+    if args.output not in (None, "-"):
+        choose_format(None, args.output, "-o", {".json": "json", ".jsonld": "json"}, "json")
+        check_output(args.output, "-o", inputs=[args.catalog], read_suffixes=(".yaml", ".yml"), example="ctdl.json")
     catalog, code = _load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
@@ -116,12 +136,19 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             agent_sector=args.agent_sector,
         )
     except ValueError as exc:
-        err.write(f"{prog}: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
     for w in export.warnings:
         err.write(f"{prog}: warning: {w}\n")
     text = json.dumps(export.document, indent=2, ensure_ascii=False) + "\n"
     return write_output(prog, args.output, text, out, err)
+
+
+def _registry_url(text: str) -> str:
+    """An argparse type: the registry's resource base, an http(s) URL ending in ``/``."""
+    url = http_url_arg(text)
+    if not url.endswith("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} must end with '/' (the CTIDs are appended to it)")
+    return url
 
 
 # -- export ob2 ---------------------------------------------------------------------------
@@ -129,36 +156,26 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_ob2(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.errors import BadgeError
-    from microcred.badges.ob2 import check_base_url, export_ob2, write_ob2
-    from microcred.modelerrors import suggest
+    from microcred.badges.ob2 import _sniff_image, check_base_url, export_ob2, write_ob2
 
     prog = "microcred export ob2"
     try:
         check_base_url(args.base_url)
     except BadgeError as exc:
-        err.write(f"{prog}: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(f"--base-url {args.base_url}", str(exc)) from None
     image: bytes | None = None
     if args.image is not None:
+        image = input_file(args.image, "--image", "PNG or SVG image").read_bytes()
         try:
-            image = Path(args.image).read_bytes()
-        except FileNotFoundError:
-            err.write(f"{prog}: no such image: {args.image}\n")
-            return EXIT_USAGE
-        except OSError as exc:
-            err.write(f"{prog}: cannot read {args.image}: {exc.strerror or exc}\n")
-            return EXIT_USAGE
-    out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
-        err.write(f"{prog}: {args.output} is a file; -o names the folder to write the badge files into\n")
-        return EXIT_USAGE
+            _sniff_image(image)
+        except BadgeError as exc:
+            raise UsageError(f"--image {args.image}", str(exc)) from None
+    out_dir = check_output_dir(args.output, "-o", inputs=[args.catalog, args.transcript])
     learner, code = _load_learner(prog, args, err)
     if learner is None:
         return code
     if args.credential not in learner.catalog.credentials:
-        hint = suggest(args.credential, learner.catalog.credentials)
-        err.write(f"{prog}: no credential {args.credential!r} in the catalogue{hint}\n")
-        return EXIT_USAGE
+        raise unknown_id("--credential", "credential", args.credential, learner.catalog.credentials)
     try:
         export = export_ob2(
             learner.catalog,
@@ -239,6 +256,7 @@ def register(sub: Any) -> None:
     t.add_argument(
         "--registry",
         default="https://credentialengineregistry.org/resources/",
+        type=_registry_url,
         metavar="URL",
         help="resource base of the @id URIs (the sandbox: https://sandbox.credentialengineregistry.org/resources/)",
     )

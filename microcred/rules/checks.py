@@ -19,9 +19,11 @@ from microcred.rules.nodes import (
     GpaRule,
     RuleBase,
     RulePath,
+    counted_from,
     walk,
 )
 from microcred.rules.selectors import CourseIndex
+from microcred.words import plural
 
 
 def _rules(catalog: Catalog) -> Iterator[tuple[str, Credential, RuleBase]]:
@@ -144,8 +146,9 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                 if n < node.courses:
                     yield Diagnostic(
                         "E402",
-                        f"needs {node.courses} courses from: {node.from_.describe()}, but the catalogue "
-                        f"has only {n} such course{'s' if n != 1 else ''}; widen the selector or lower the count",
+                        f"needs {plural(node.courses, 'course')}{counted_from(node.from_.describe())}, "
+                        f"but the catalogue has only {n} such course{'s' if n != 1 else ''}; "
+                        "widen the selector or lower the count",
                         src.credential(cid, (*path, "courses")),
                         subject=cid,
                     )
@@ -174,7 +177,7 @@ def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
                 if supply < node.credits:
                     yield Diagnostic(
                         "E403",
-                        f"needs {node.credits:g} credits from: {node.from_.describe()}, but the catalogue "
+                        f"needs {node.credits:g} credits{counted_from(node.from_.describe())}, but the catalogue "
                         f"can supply only {supply:g}; widen the selector or lower the credits",
                         src.credential(cid, (*path, "credits")),
                         subject=cid,

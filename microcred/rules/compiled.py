@@ -25,6 +25,7 @@ from microcred.rules.nodes import (
     GpaRule,
     RuleBase,
     Selector,
+    counted_from,
 )
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import GradeScale
@@ -92,9 +93,9 @@ class CNode:
             return f"{self.course}"
         if self.kind == "courses":
             n = int(self.need)
-            return f"{n} course{'s' if n != 1 else ''} from: {self.selector.describe() if self.selector else ''}"
+            return f"{n} course{'s' if n != 1 else ''}{counted_from(self.selector.describe() if self.selector else '')}"
         if self.kind == "credits":
-            return f"{self.need:g} credits from: {self.selector.describe() if self.selector else ''}"
+            return f"{self.need:g} credits{counted_from(self.selector.describe() if self.selector else '')}"
         if self.kind == "credential":
             return f"credential {self.target}"
         if self.kind == "gpa":

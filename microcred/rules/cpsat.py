@@ -49,6 +49,9 @@ def _run(model: Any) -> tuple[Any, Any]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
+    # CP-SAT would otherwise take over Ctrl-C while it solves, and leave SIGINT at its default
+    # afterwards: a later Ctrl-C would then kill the process without a word
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.max_time_in_seconds = TIME_LIMIT_S
     # these models are small: presolve costs more than it saves, and the stronger linear
     # relaxation proves the tie-breaking optimum sooner (the pathological benchmark's two

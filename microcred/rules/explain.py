@@ -8,6 +8,7 @@ from operator import attrgetter
 
 from microcred.result import Applied, CredentialResult, RequirementResult
 from microcred.rules.compiled import CNode
+from microcred.rules.nodes import counted_from
 from microcred.rules.scenario import EPS, Item, Scenario
 from microcred.rules.solver import Solution
 
@@ -160,7 +161,7 @@ class _Missing:
         what = node.selector_text()
         unit = "course" if node.kind == "courses" else "credit"
         more = "more " if have > 0 else ""
-        text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'} from: {what}{_grade_note(node)}"
+        text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'}{counted_from(what)}{_grade_note(node)}"
         used = sorted(c for c in self.counted if c in node.eligible and self.elsewhere(c, node))
         if used:
             text += f" ({', '.join(used)} already count{'s' if len(used) == 1 else ''} elsewhere)"

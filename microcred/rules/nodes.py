@@ -161,6 +161,14 @@ class Selector(Strict):
         return " ".join(parts)
 
 
+def counted_from(text: str, sep: str = " from: ") -> str:
+    """What follows "N courses" for a selector described as ``text``: ``" from: CSCI 2312,
+    CSCI 2421"``, but ``" with attribute ethics"`` (never "from: with attribute …")."""
+    if text.startswith(("with ", "at ", "except ")):
+        return " " + text
+    return sep + text
+
+
 def _as_tuple(v: str | list[str] | None) -> tuple[str, ...] | None:
     if v is None:
         return None
