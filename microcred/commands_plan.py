@@ -2,7 +2,10 @@
 credential leads.
 
 Exit codes: 0 planned (or already earned), 1 a target that cannot be earned or an input that
-is invalid (the others are still reported), 2 usage error (unknown credential, missing file).
+is invalid (the others are still reported), 2 usage error (unknown credential, missing file),
+3 planning could not finish for some learner (a solve ran out of time, or the evaluator
+rejected every set the model proposed): that says nothing about whether the target can be
+earned.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any, TextIO
 
 from microcred.cliutil import EXIT_INVALID, EXIT_OK, UsageError
 
+#: ``plan``: planning could not finish for some learner (out of time, or too many rejected sets)
+EXIT_UNFINISHED = 3
 #: Interchangeable courses listed in text output before "and N more".
 SHOW_INSTEAD = 4
 
@@ -22,6 +27,13 @@ SHOW_INSTEAD = 4
 def register(sub: Any) -> None:
     """Add ``microcred plan`` and ``microcred pathways`` to the CLI's subparsers."""
     from microcred.cli import _parse_date, nonneg_int
+    from microcred.plan import MAX_REJECTED
+
+    def positive_int(text: str) -> int:
+        n = nonneg_int(text)
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+        return n
 
     p = sub.add_parser(
         "plan",
@@ -31,7 +43,7 @@ def register(sub: Any) -> None:
             "the target, each assumed completed on the evaluation date with the top grade of the scale, "
             "and the next cheapest alternatives. Every set is checked by the evaluator. Exit 0 planned or "
             "already earned, 1 the target cannot be earned (the reason is printed) or an input is invalid, "
-            "2 usage error."
+            "2 usage error, 3 planning could not finish (the message says why and what to do)."
         ),
     )
     p.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
@@ -42,6 +54,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+    )
+    p.add_argument(
+        "--max-rejected",
+        type=positive_int,
+        default=MAX_REJECTED,
+        metavar="N",
+        help=f"sets the evaluator may reject before planning gives up (default {MAX_REJECTED})",
     )
     p.add_argument(
         "--format",
@@ -96,7 +115,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.cli import format_text
     from microcred.cliutil import input_file
     from microcred.diagnostics import MicrocredError
-    from microcred.plan import PlanError, plan
+    from microcred.plan import PlanError, PlanUnconfirmed, plan
     from microcred.transcript import TranscriptError, read_transcripts
 
     input_file(args.transcript, "", "transcript file")
@@ -108,7 +127,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     first = True
     for item in read_transcripts(Path(args.transcript), args.transcript):
         if isinstance(item, TranscriptError):
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
             who = f" (learner {item.learner_id})" if item.learner_id else ""
             err.write(f"microcred plan: cannot plan for {args.transcript}{who}:\n")
             for d in item.diagnostics:
@@ -120,16 +139,21 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write("\n" + "─" * 72 + "\n\n")
         first = False
         try:
-            result = plan(cc, item, args.target, day, alternatives=args.alternatives)
+            result = plan(cc, item, args.target, day, alternatives=args.alternatives, max_rejected=args.max_rejected)
+        except (PlanUnconfirmed, TimeoutError) as exc:
+            status = max(status, EXIT_UNFINISHED)
+            what = exc.reason if isinstance(exc, PlanUnconfirmed) else f"planning {args.target} stopped: {exc}"
+            err.write(f"microcred plan: {args.transcript} (learner {t.learner.id}): {what}\n")
+            continue
         except MicrocredError as exc:
-            status = EXIT_INVALID
+            status = max(status, EXIT_INVALID)
             err.write(f"microcred plan: cannot plan for {args.transcript} (learner {t.learner.id}):\n")
             for d in exc.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
-        except (PlanError, TimeoutError) as exc:
-            status = EXIT_INVALID
-            reason = exc.reason if isinstance(exc, PlanError) else str(exc)
+        except PlanError as exc:
+            status = max(status, EXIT_INVALID)
+            reason = exc.reason
             if args.format == "json":
                 doc = {
                     "learner": {"id": t.learner.id},
@@ -202,7 +226,9 @@ def render_plan(p: Any, learner_name: str | None = None, asked: int = 3) -> str:
             + (f"instead of {', '.join(drop)}, " if drop else "also ")
             + f"take {added}"
         )
-    if asked and not p.alternatives:
+    if p.alternatives_note:
+        lines.append(f"Alternatives: {p.alternatives_note}.")
+    elif asked and not p.alternatives:
         lines.append("No alternative: every set that earns it includes these courses (or interchangeable ones).")
     return "\n".join(lines) + "\n"
 

@@ -6,8 +6,9 @@ take to earn X?" exactly. The learner's record as the evaluator sees it at ``as_
 attempt per course by the repeats policy, awards held, GPAs) is combined with one candidate
 *new attempt* per catalogue course that can matter to X: completed on ``as_of`` with the top
 grade of the scale. The whole rule of X (with its inline credentials, exclusivity, ``shared``
-leaves, ``min_grade``, ``complete_within`` windows, credit for prior learning and GPA floors)
-is encoded as an OR-Tools CP-SAT model whose 0/1 "take it" variables choose the courses;
+leaves, ``min_grade``, ``complete_within`` windows, credit for prior learning, GPA floors and
+the caps of its ``limits``) is encoded as an OR-Tools CP-SAT model whose 0/1 "take it"
+variables choose the courses;
 the root must be satisfied, and the objective is, in order: fewest credits, fewest courses,
 most courses the learner already has in progress or planned, then the set whose sorted course
 ids come first. Every set the solver proposes is then checked by the evaluator itself
@@ -49,7 +50,8 @@ from microcred.transcript import Attempt, Awarded, Substitute, Transcript, Trans
 CREDIT_SCALE = 100
 #: The longest one solve may take before planning gives up.
 TIME_LIMIT_S = 60.0
-#: Sets proposed by the model that the evaluator rejected, before planning gives up.
+#: Sets proposed by the model that the evaluator rejected, before planning gives up (see
+#: :class:`PlanUnconfirmed`).
 MAX_REJECTED = 25
 #: Bits of each objective of the tie-break by course id.
 LEX_CHUNK = 48
@@ -63,6 +65,22 @@ class PlanError(Exception):
         super().__init__(f"{target} cannot be earned: {reason}")
         self.target = target
         self.reason = reason
+
+
+class PlanUnconfirmed(Exception):
+    """Planning gave up: the evaluator rejected every set of courses the model proposed, up to
+    the limit of rejections. It says nothing about whether the target can be earned."""
+
+    def __init__(self, target: str, rejected: Sequence[str], cause: str, limit: int):
+        self.target = target
+        self.rejected = list(rejected)
+        self.reason = (
+            f"planning {target} gave up: the evaluator rejected the {len(rejected)} cheapest sets of courses "
+            f"the planning model proposed (the first: {rejected[0]}). {cause} Raise the limit of rejections "
+            f"(--max-rejected, now {limit}) to let the search go on, or check a set with `microcred evaluate` "
+            "after adding its courses to the transcript."
+        )
+        super().__init__(self.reason)
 
 
 class UnknownCredential(PlanError):
@@ -154,6 +172,9 @@ class Plan:
     #: the cheapest set (empty when the target is already earned)
     best: CourseSet
     alternatives: list[CourseSet] = field(default_factory=list)
+    #: set when the search for alternatives stopped early (the alternatives listed are right,
+    #: and in order, but there may be more)
+    alternatives_note: str | None = None
 
     @property
     def already_earned(self) -> bool:
@@ -178,6 +199,7 @@ class Plan:
             "grade": self.grade,
             "plan": self.best.to_json(),
             "alternatives": [a.to_json() for a in self.alternatives],
+            **({"alternatives_note": self.alternatives_note} if self.alternatives_note else {}),
         }
 
 
@@ -207,6 +229,22 @@ class _Gpa:
     #: exact values for explanations
     base: tuple[Fraction, Fraction]
     deltas: dict[str, tuple[Fraction, Fraction]]
+
+
+@dataclass(frozen=True)
+class _Cap:
+    """A cap of the target's ``limits`` as the model applies it (as the evaluator's solver
+    budgets do): of the items whose keys are in ``keys``, those that count toward the target
+    weigh at most ``limit`` in all (hundredths of credits with ``by_credits``, else courses)."""
+
+    keys: frozenset[str]
+    by_credits: bool
+    limit: int
+    #: how the catalogue states it, for reasons
+    text: str
+
+    def weight(self, item: Item) -> int:
+        return round(item.credits * CREDIT_SCALE) if self.by_credits else 1
 
 
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
@@ -240,6 +278,7 @@ class _Problem:
         top: Grade,
         subs: Mapping[str, str],
         pending: Mapping[str, str],
+        caps: Sequence[_Cap] = (),
     ):
         assert comp.root is not None
         self.cc = cc
@@ -249,6 +288,7 @@ class _Problem:
         self.as_of = as_of
         self.top = top
         self.pending = pending
+        self.caps = list(caps)
         catalog = cc.catalog
         self.constants: dict[int, bool] = {}
         self.active: dict[int, CNode] = {}
@@ -323,6 +363,8 @@ class _Problem:
                 slot.role, slot.course = "fixed", None
         #: leaves below a completion window (their shared amounts need a choice of items)
         self.windowed = {n.leaf for w in self.windows for n in self.below(w)}
+        #: slots some cap weighs: whether each counts is a choice (within the caps)
+        self.capped = [s for s, slot in enumerate(self.slots) if any(slot.item.key in c.keys for c in self.caps)]
         self.classes = self._classes()
 
     def _classes(self) -> list[list[str]]:
@@ -344,7 +386,8 @@ class _Problem:
             if c in old:
                 continue
             gpa = tuple((f.surplus.get(c, 0), f.weight.get(c, 0)) for f in self.gpa_forms.values())
-            sig = (self.credits[c], tuple(sorted(leaves_of.get(c, ()))), gpa, self.pending.get(c))
+            capped = tuple(c in cap.keys for cap in self.caps)
+            sig = (self.credits[c], tuple(sorted(leaves_of.get(c, ()))), gpa, self.pending.get(c), capped)
             groups.setdefault(sig, []).append(c)
         return [g for g in groups.values() if len(g) > 1]
 
@@ -427,9 +470,10 @@ class _Problem:
         root: bool = True,
         forced: Sequence[CNode] = (),
         windows: bool = True,
+        caps: Sequence[_Cap] | None = None,
     ) -> _Built | None:
         """A CP-SAT model of the problem (None when it is infeasible on its face: a forced
-        node that is constantly unmet)."""
+        node that is constantly unmet), under ``caps`` (default: the problem's)."""
         from ortools.sat.python import cp_model
 
         m = cp_model.CpModel()
@@ -446,6 +490,30 @@ class _Problem:
             for a, b in itertools.pairwise(group):
                 m.add_implication(take[b], take[a])
 
+        # caps: a capped slot counts (anywhere) only if it is one the caps let count, as the
+        # evaluator's budgets make the best of a subset of the capped items within them
+        caps = self.caps if caps is None else caps
+        counts: dict[int, Any] = {}
+        if caps:
+            keys = frozenset().union(*(c.keys for c in caps))
+            for s in self.capped:
+                slot = self.slots[s]
+                if slot.item.key not in keys:
+                    continue
+                v = m.new_bool_var(f"counts[{s}]")
+                if slot.role != "fixed":
+                    m.add(v <= avail(slot))
+                counts[s] = v
+            for cap in caps:
+                terms = [
+                    cap.weight(self.slots[s].item) * v for s, v in counts.items() if self.slots[s].item.key in cap.keys
+                ]
+                if terms:
+                    m.add(sum(terms) <= cap.limit)
+
+        def present(s: int) -> Any:
+            return counts[s] if s in counts else avail(self.slots[s])
+
         # x[slot, leaf]: the slot counts toward the leaf. A shared leaf outside every window
         # takes whatever is there (it competes with nobody), so it needs no choice.
         x: dict[tuple[int, int], Any] = {}
@@ -454,16 +522,16 @@ class _Problem:
             free = leaf.shared and not (windows and leaf.leaf in self.windowed)
             for s in self.eligible[leaf.leaf]:
                 if free:
-                    x[(s, leaf.leaf)] = avail(self.slots[s])
+                    x[(s, leaf.leaf)] = present(s)
                     continue
                 v = m.new_bool_var(f"x[{s},{leaf.leaf}]")
                 x[(s, leaf.leaf)] = v
                 if leaf.shared:
-                    m.add(v <= avail(self.slots[s]))
+                    m.add(v <= present(s))
                 else:
                     exclusive.setdefault(s, []).append(v)
         for s, vs in exclusive.items():
-            m.add(sum(vs) <= avail(self.slots[s]))
+            m.add(sum(vs) <= present(s))
 
         if windows:
             for w in self.windows:
@@ -678,13 +746,14 @@ class _Explainer:
     """Why no set of courses earns the target: the requirements that cannot be met, found by
     asking the model which parts can be met alone and which together."""
 
-    def __init__(self, problem: _Problem, target: str, awards: Sequence[Awarded]):
+    def __init__(self, problem: _Problem, target: str, awards: Sequence[Awarded], caps: Sequence[_Cap] = ()):
         self.p = problem
         self.target = target
         self.awards = awards
+        self.caps = caps
 
     def ok(self, nodes: Sequence[CNode], windows: bool = True) -> bool:
-        return _feasible(self.p.build(root=False, forced=nodes, windows=windows))
+        return _feasible(self.p.build(root=False, forced=nodes, windows=windows, caps=self.caps))
 
     def name(self, node: CNode) -> str:
         text = self._short(node, 2)
@@ -875,6 +944,7 @@ def plan(
     target: str,
     as_of: dt.date | None = None,
     alternatives: int = 3,
+    max_rejected: int = MAX_REJECTED,
 ) -> Plan:
     """The cheapest set of further courses that earns ``target`` for this learner, and up to
     ``alternatives`` next cheapest sets.
@@ -882,8 +952,10 @@ def plan(
     New courses are assumed completed on ``as_of`` (default: the transcript's date, else
     today) with the top grade of the scale. Raises :class:`UnknownCredential` when the
     catalogue has no such credential, :class:`PlanError` (with the reason) when no set of
-    courses can earn it, and :class:`~microcred.diagnostics.MicrocredError` when the
-    transcript has an error.
+    courses can earn it, :class:`PlanUnconfirmed` when the evaluator rejected ``max_rejected``
+    sets proposed by the model before any was confirmed, :class:`TimeoutError` when a solve
+    runs out of time, and :class:`~microcred.diagnostics.MicrocredError` when the transcript
+    has an error.
     """
     cc = compile_catalog(catalog)
     if target not in cc.credentials:
@@ -948,14 +1020,20 @@ def plan(
             key = subs.get(a.course, a.course)
             if pending.get(key) != "in_progress":
                 pending[key] = a.status
-    problem = _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending)
+    caps, open_caps = _caps(cc, src, target, day)
+    problem = _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps)
     built = problem.build()
     if built is None:
         raise PlanError(target, _explain(problem, target, awards))
 
+    # The model is exact, so the evaluator confirms every set it proposes; the check stays as
+    # a safeguard, and does real work only for a cap the model leaves to the evaluator (see
+    # _caps): then the sets it rejects are excluded one by one, cheapest first, so the first
+    # set confirmed is still the cheapest.
     found: list[CourseSet] = []
     cuts: list[tuple[str, frozenset[str]]] = []
     rejected: list[str] = []
+    gave_up = False
     while len(found) <= max(0, alternatives):
         chosen = _cheapest(problem, built, cuts)
         if chosen is None:
@@ -968,14 +1046,91 @@ def plan(
         if verdict.startswith("!"):
             raise PlanError(target, verdict[1:])
         rejected.append(verdict)
-        if len(rejected) > MAX_REJECTED:
-            raise PlanError(target, "no proposed set of courses was confirmed by the evaluator: " + rejected[0])
+        if len(rejected) >= max_rejected:
+            gave_up = True
+            break
         cuts.append(("exact", chosen))
+    cause = (
+        "The model leaves to the evaluator " + "; ".join(open_caps) + ", which depends on the courses taken."
+        if open_caps
+        else "The planning model and the evaluator disagree, which is a defect: please report the catalogue "
+        "and the transcript."
+    )
     if not found:
+        if gave_up:
+            raise PlanUnconfirmed(target, rejected, cause, max_rejected)
         if rejected:
-            raise PlanError(target, "no proposed set of courses was confirmed by the evaluator: " + rejected[0])
+            raise PlanError(
+                target, "every set of courses its rule allows breaks its caps: " + "; ".join([*open_caps, rejected[0]])
+            )
         raise PlanError(target, _explain(problem, target, awards))
-    return result(found[0], found[1:])
+    out = result(found[0], found[1:])
+    if gave_up:
+        out.alternatives_note = (
+            f"the search for alternatives stopped after the evaluator rejected {len(rejected)} sets; "
+            "there may be others (raise --max-rejected to search further)"
+        )
+    return out
+
+
+def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date) -> tuple[list[_Cap], list[str]]:
+    """The caps of the target's ``limits`` as the model applies them, and those it leaves to
+    the evaluator.
+
+    ``prior_learning_credits`` weighs the awards admitted for credit. ``shared_with B`` weighs
+    the courses that B's own result counts (its ``applied`` list); the model takes that set
+    as fixed when the further courses cannot change it: B is held by award (it counts no
+    course), or B was earned before ``as_of`` (the new attempts, dated ``as_of``, come after
+    the date its courses are counted at) and has no sharing caps of its own (which could move
+    that date). Otherwise which courses B counts depends on the courses taken, through B's
+    own choice of what counts, so the cap is left to the evaluator, which checks every set."""
+    limits = cc.catalog.credentials[target].limits
+    if limits is None:
+        return [], []
+    caps: list[_Cap] = []
+    left: list[str] = []
+    if limits.prior_learning_credits is not None:
+        x = limits.prior_learning_credits
+        caps.append(
+            _Cap(
+                frozenset("credential:" + c for c in cc.catalog.credentials),
+                True,
+                math.floor(x * CREDIT_SCALE + 1e-6),
+                f"at most {x:g} credits from awarded credentials may count (limits: prior_learning_credits: {x:g})",
+            )
+        )
+    others = sorted({lim.credential for lim in limits.shared_with if lim.credential in cc.credentials} - {target})
+    results = evaluate(cc, src, day, credentials=others, detail=False).credentials if others else {}
+    for lim in limits.shared_with:
+        b = lim.credential
+        if lim.max_credits is not None:
+            amount = f"{lim.max_credits:g} credits"
+            by_credits, limit = True, math.floor(lim.max_credits * CREDIT_SCALE + 1e-6)
+        else:
+            n = lim.max_courses or 0
+            amount = f"{n} course{'s' if n != 1 else ''}"
+            by_credits, limit = False, n
+        text = f"at most {amount} of those that count toward {b} may count here too (limits: shared_with {b})"
+        if b not in cc.credentials:
+            continue  # the evaluator finds nothing counted toward it (an E302 catalogue)
+        r = results.get(b)
+        if r is not None and r.awarded:
+            continue  # held by award: it counts no course
+        b_limits = cc.catalog.credentials[b].limits
+        settled = (
+            r is not None
+            and r.earned_on is not None
+            and r.earned_on < day
+            and not (b_limits is not None and b_limits.shared_with)
+        )
+        if not settled:
+            left.append(text)
+            continue
+        assert r is not None
+        keys = frozenset(a.substituted_for or a.course for a in r.applied if a.status != "awarded")
+        shown = ", ".join(sorted(keys)) or "no course"
+        caps.append(_Cap(keys, by_credits, limit, f"{text}, and {b} counts {shown}"))
+    return caps, left
 
 
 def _expired_reason(r: CredentialResult) -> str:
@@ -993,6 +1148,14 @@ def _expired_reason(r: CredentialResult) -> str:
 
 
 def _explain(problem: _Problem, target: str, awards: Sequence[Awarded]) -> str:
+    """Why no set earns the target: the caps, when the rule could be met without them (those
+    that stand in the way on their own, else all); else the requirements that cannot be met."""
+    caps = problem.caps
+    if caps and _feasible(problem.build(caps=())):
+        alone = [c for c in caps if _feasible(problem.build(caps=[d for d in caps if d is not c]))]
+        return "its caps rule out every set of courses that meets its rule: " + "; ".join(
+            c.text for c in (alone or caps)
+        )
     reasons = _Explainer(problem, target, awards).why(problem.root)
     return "; ".join(dict.fromkeys(reasons)) or "its rule cannot be met"
 
@@ -1075,7 +1238,7 @@ class PathStep:
     status: str | None = None
     #: with a transcript: the courses of the cheapest plan
     courses: tuple[str, ...] = ()
-    #: why the credential cannot be earned, when it cannot
+    #: why the credential cannot be earned, when it cannot (or why planning it did not finish)
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -1131,8 +1294,11 @@ def pathways(
         else:
             try:
                 p = plan(cc, transcript, cid, as_of, alternatives=0)
-            except PlanError as exc:
+            except (PlanError, PlanUnconfirmed) as exc:
                 hit = PathStep(cid, cred.title, cred.type, None, _status(cc, transcript, cid, as_of), (), exc.reason)
+            except TimeoutError as exc:
+                note = f"not planned: {exc}"
+                hit = PathStep(cid, cred.title, cred.type, None, _status(cc, transcript, cid, as_of), (), note)
             else:
                 hit = PathStep(cid, cred.title, cred.type, p.best.credits, p.status, tuple(p.best.ids))
         steps[cid] = hit
@@ -1156,6 +1322,7 @@ __all__ = [
     "Pathway",
     "Plan",
     "PlanError",
+    "PlanUnconfirmed",
     "PlannedCourse",
     "UnknownCredential",
     "pathways",
