@@ -231,20 +231,33 @@ class _Gpa:
     deltas: dict[str, tuple[Fraction, Fraction]]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Cap:
     """A cap of the target's ``limits`` as the model applies it (as the evaluator's solver
-    budgets do): of the items whose keys are in ``keys``, those that count toward the target
-    weigh at most ``limit`` in all (hundredths of credits with ``by_credits``, else courses)."""
+    budgets do): of the items whose keys are counted by the cap, those that count toward the
+    target weigh at most ``limit`` in all (hundredths of credits with ``by_credits``, else
+    courses).
+
+    The keys counted are ``keys``; for a sharing cap whose credential's counted courses the
+    plan can change (``other``), they are learned instead: ``learned`` holds pairs (the courses
+    of a set taken among ``courses``, the keys the other credential then counts), each a fact
+    found by the evaluator, which the model applies to every set that takes exactly those of
+    ``courses`` (None: of every candidate)."""
 
     keys: frozenset[str]
     by_credits: bool
     limit: int
     #: how the catalogue states it, for reasons
     text: str
+    other: str | None = None
+    courses: frozenset[str] | None = None
+    learned: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
 
     def weight(self, item: Item) -> int:
         return round(item.credits * CREDIT_SCALE) if self.by_credits else 1
+
+    def all_keys(self) -> frozenset[str]:
+        return self.keys.union(*(k for _p, k in self.learned))
 
 
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
@@ -363,8 +376,11 @@ class _Problem:
                 slot.role, slot.course = "fixed", None
         #: leaves below a completion window (their shared amounts need a choice of items)
         self.windowed = {n.leaf for w in self.windows for n in self.below(w)}
-        #: slots some cap weighs: whether each counts is a choice (within the caps)
-        self.capped = [s for s, slot in enumerate(self.slots) if any(slot.item.key in c.keys for c in self.caps)]
+        #: candidates that can change what a credential the target shares with counts
+        self.unsettled: set[str] = set()
+        for cap in self.caps:
+            if cap.other is not None:
+                self.unsettled |= set(self.candidates) if cap.courses is None else cap.courses & set(self.candidates)
         self.classes = self._classes()
 
     def _classes(self) -> list[list[str]]:
@@ -383,7 +399,7 @@ class _Problem:
                     old.add(slot.course)
         groups: dict[tuple[Any, ...], list[str]] = {}
         for c in self.candidates:
-            if c in old:
+            if c in old or c in self.unsettled:
                 continue
             gpa = tuple((f.surplus.get(c, 0), f.weight.get(c, 0)) for f in self.gpa_forms.values())
             capped = tuple(c in cap.keys for cap in self.caps)
@@ -495,9 +511,8 @@ class _Problem:
         caps = self.caps if caps is None else caps
         counts: dict[int, Any] = {}
         if caps:
-            keys = frozenset().union(*(c.keys for c in caps))
-            for s in self.capped:
-                slot = self.slots[s]
+            keys = frozenset().union(*(c.all_keys() for c in caps))
+            for s, slot in enumerate(self.slots):
                 if slot.item.key not in keys:
                     continue
                 v = m.new_bool_var(f"counts[{s}]")
@@ -505,11 +520,7 @@ class _Problem:
                     m.add(v <= avail(slot))
                 counts[s] = v
             for cap in caps:
-                terms = [
-                    cap.weight(self.slots[s].item) * v for s, v in counts.items() if self.slots[s].item.key in cap.keys
-                ]
-                if terms:
-                    m.add(sum(terms) <= cap.limit)
+                self._cap(m, take, cap, counts)
 
         def present(s: int) -> Any:
             return counts[s] if s in counts else avail(self.slots[s])
@@ -625,6 +636,51 @@ class _Problem:
             if v is not True:
                 m.add(v == 1)
         return _Built(m, take)
+
+    def _cap(self, m: Any, take: Mapping[str, Any], cap: _Cap, counts: Mapping[int, Any]) -> None:
+        """Add one cap to model ``m``: the slots it counts weigh at most its limit."""
+        scope = [c for c in self.candidates if cap.courses is None or c in cap.courses]
+        when: dict[frozenset[str], Any] = {}
+
+        def matches(pattern: frozenset[str]) -> Any:
+            """1 when the set taken holds exactly ``pattern`` of the cap's courses."""
+            hit = when.get(pattern)
+            if hit is None:
+                if not scope:
+                    hit = 1
+                else:
+                    hit = m.new_bool_var("")
+                    m.add(
+                        hit + sum(1 - take[c] for c in pattern) + sum(take[c] for c in scope if c not in pattern) >= 1
+                    )
+                when[pattern] = hit
+            return hit
+
+        terms = []
+        for s, v in counts.items():
+            item = self.slots[s].item
+            if item.key in cap.keys:
+                terms.append(cap.weight(item) * v)
+                continue
+            facts = [matches(p) for p, k in cap.learned if item.key in k]
+            if not facts:
+                continue
+            z = m.new_bool_var("")  # the slot counts here, and the other credential counts it
+            for f in facts:
+                m.add(z >= v + f - 1)
+            terms.append(cap.weight(item) * z)
+        if terms:
+            m.add(sum(terms) <= cap.limit)
+
+    def learn(self, cap: _Cap, chosen: frozenset[str], counted: frozenset[str]) -> bool:
+        """Record that with ``chosen`` taken the other credential of ``cap`` counts ``counted``;
+        False when that was known."""
+        scope = set(self.candidates) if cap.courses is None else cap.courses & set(self.candidates)
+        fact = (frozenset(chosen & scope), counted)
+        if fact in cap.learned:
+            return False
+        cap.learned.append(fact)
+        return True
 
     def objectives(self) -> list[tuple[str, dict[str, int]]]:
         """The objectives, minimised one after the other: credits, courses, courses not
@@ -1020,16 +1076,19 @@ def plan(
             key = subs.get(a.course, a.course)
             if pending.get(key) != "in_progress":
                 pending[key] = a.status
-    caps, open_caps = _caps(cc, src, target, day)
+    caps = _caps(cc, src, target, day)
     problem = _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps)
     built = problem.build()
     if built is None:
         raise PlanError(target, _explain(problem, target, awards))
 
-    # The model is exact, so the evaluator confirms every set it proposes; the check stays as
-    # a safeguard, and does real work only for a cap the model leaves to the evaluator (see
-    # _caps): then the sets it rejects are excluded one by one, cheapest first, so the first
+    # The model applies every cap, so the evaluator confirms every set it proposes; the check
+    # stays as a safeguard. A sharing cap with a credential whose counted courses the plan
+    # can change is learned: a set rejected because that credential counts more than the
+    # model knew teaches the model what it counts with those courses taken (and the set
+    # itself is excluded), and the model is rebuilt. What is learned is a fact, so the first
     # set confirmed is still the cheapest.
+    learning = [c for c in caps if c.other is not None]
     found: list[CourseSet] = []
     cuts: list[tuple[str, frozenset[str]]] = []
     rejected: list[str] = []
@@ -1050,18 +1109,25 @@ def plan(
             gave_up = True
             break
         cuts.append(("exact", chosen))
-    cause = (
-        "The model leaves to the evaluator " + "; ".join(open_caps) + ", which depends on the courses taken."
-        if open_caps
-        else "The planning model and the evaluator disagree, which is a defect: please report the catalogue "
-        "and the transcript."
-    )
+        if learning and _learn(cc, src, target, problem, learning, chosen):
+            rebuilt = problem.build()
+            if rebuilt is None:
+                break
+            built = rebuilt
+    texts = [c.text for c in learning]
     if not found:
         if gave_up:
+            cause = (
+                "What " + " and ".join(str(c.other) for c in learning) + " counts depends on the courses taken, "
+                "and the model learns it one rejected set at a time."
+                if learning
+                else "The planning model and the evaluator disagree, which is a defect: please report the "
+                "catalogue and the transcript."
+            )
             raise PlanUnconfirmed(target, rejected, cause, max_rejected)
         if rejected:
             raise PlanError(
-                target, "every set of courses its rule allows breaks its caps: " + "; ".join([*open_caps, rejected[0]])
+                target, "every set of courses its rule allows breaks its caps: " + "; ".join(texts or [rejected[0]])
             )
         raise PlanError(target, _explain(problem, target, awards))
     out = result(found[0], found[1:])
@@ -1073,22 +1139,41 @@ def plan(
     return out
 
 
-def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date) -> tuple[list[_Cap], list[str]]:
-    """The caps of the target's ``limits`` as the model applies them, and those it leaves to
-    the evaluator.
+def _learn(
+    cc: CompiledCatalog,
+    src: TranscriptSource,
+    target: str,
+    problem: _Problem,
+    caps: Sequence[_Cap],
+    chosen: frozenset[str],
+) -> bool:
+    """Teach the model what the credentials of ``caps`` count with ``chosen`` taken; False
+    when it knew."""
+    t = src.transcript
+    day, top = problem.as_of, problem.top
+    new = [Attempt(course=c, date=day, grade=top.name, status="completed") for c in sorted(chosen)]
+    after = TranscriptSource(t.model_copy(update={"attempts": [*t.attempts, *new]}), src.file)
+    results = _results(cc, after, target, [str(c.other) for c in caps], day)
+    news = [problem.learn(c, chosen, _counted(results[str(c.other)])) for c in caps if str(c.other) in results]
+    return any(news)
+
+
+def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date) -> list[_Cap]:
+    """The caps of the target's ``limits`` as the model applies them.
 
     ``prior_learning_credits`` weighs the awards admitted for credit. ``shared_with B`` weighs
-    the courses that B's own result counts (its ``applied`` list); the model takes that set
-    as fixed when the further courses cannot change it: B is held by award (it counts no
-    course), or B was earned before ``as_of`` (the new attempts, dated ``as_of``, come after
-    the date its courses are counted at) and has no sharing caps of its own (which could move
-    that date). Otherwise which courses B counts depends on the courses taken, through B's
-    own choice of what counts, so the cap is left to the evaluator, which checks every set."""
+    the courses that B's own result counts (its ``applied`` list, B evaluated as the target's
+    evaluation evaluates it). That set is fixed when the further courses cannot change it: B
+    is held by award (it counts no course), or B was earned before ``as_of`` (the new
+    attempts, dated ``as_of``, come after the date its courses are counted at) and has no
+    sharing caps of its own (which could move that date). Otherwise it depends on the
+    courses taken, through B's own choice of what counts: the cap starts from what B counts
+    when none of the courses that can change its result is taken, and learns from the
+    evaluator what B counts for each other choice of them (see :func:`plan`)."""
     limits = cc.catalog.credentials[target].limits
     if limits is None:
-        return [], []
+        return []
     caps: list[_Cap] = []
-    left: list[str] = []
     if limits.prior_learning_credits is not None:
         x = limits.prior_learning_credits
         caps.append(
@@ -1099,8 +1184,8 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date)
                 f"at most {x:g} credits from awarded credentials may count (limits: prior_learning_credits: {x:g})",
             )
         )
-    others = sorted({lim.credential for lim in limits.shared_with if lim.credential in cc.credentials} - {target})
-    results = evaluate(cc, src, day, credentials=others, detail=False).credentials if others else {}
+    others = [lim.credential for lim in limits.shared_with if lim.credential in cc.credentials]
+    results = _results(cc, src, target, others, day) if others else {}
     for lim in limits.shared_with:
         b = lim.credential
         if lim.max_credits is not None:
@@ -1111,26 +1196,61 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date)
             amount = f"{n} course{'s' if n != 1 else ''}"
             by_credits, limit = False, n
         text = f"at most {amount} of those that count toward {b} may count here too (limits: shared_with {b})"
-        if b not in cc.credentials:
-            continue  # the evaluator finds nothing counted toward it (an E302 catalogue)
         r = results.get(b)
-        if r is not None and r.awarded:
-            continue  # held by award: it counts no course
+        if r is None or r.awarded:
+            continue  # the evaluator finds nothing counted toward it (held by award, or unknown)
+        counted = _counted(r)
         b_limits = cc.catalog.credentials[b].limits
-        settled = (
-            r is not None
-            and r.earned_on is not None
-            and r.earned_on < day
-            and not (b_limits is not None and b_limits.shared_with)
-        )
-        if not settled:
-            left.append(text)
+        if r.earned_on is not None and r.earned_on < day and not (b_limits is not None and b_limits.shared_with):
+            caps.append(
+                _Cap(counted, by_credits, limit, f"{text}, and {b} counts {', '.join(sorted(counted)) or 'none'}")
+            )
             continue
-        assert r is not None
-        keys = frozenset(a.substituted_for or a.course for a in r.applied if a.status != "awarded")
-        shown = ", ".join(sorted(keys)) or "no course"
-        caps.append(_Cap(keys, by_credits, limit, f"{text}, and {b} counts {shown}"))
-    return caps, left
+        reach = _reach(cc, b, {target})
+        if reach is not None:  # a substitute counts as the course it stands for
+            reach |= {e.substitute.course for e in src.transcript.exceptions if isinstance(e, Substitute)}
+        caps.append(
+            _Cap(
+                frozenset(),
+                by_credits,
+                limit,
+                text,
+                b,
+                None if reach is None else frozenset(reach),
+                [(frozenset(), counted)],
+            )
+        )
+    return caps
+
+
+def _results(
+    cc: CompiledCatalog, src: TranscriptSource, target: str, others: Sequence[str], day: dt.date
+) -> dict[str, CredentialResult]:
+    """The results of ``others`` as the evaluation of ``target`` evaluates them (a credential
+    capped against others evaluates them first)."""
+    return dict(evaluate(cc, src, day, credentials=[target, *others], detail=False).credentials)
+
+
+def _counted(r: CredentialResult) -> frozenset[str]:
+    """The courses a credential's result counts, as a sharing cap reads them."""
+    return frozenset(a.substituted_for or a.course for a in r.applied if a.status != "awarded")
+
+
+def _reach(cc: CompiledCatalog, cid: str, skip: set[str]) -> set[str] | None:
+    """The courses whose attempts can change ``cid``'s result, through its sharing caps too
+    (None: any course). ``skip``: credentials its evaluation does not wait for."""
+    rel = cc.credentials[cid].relevant_courses
+    if rel is None:
+        return None
+    out = set(rel)
+    limits = cc.catalog.credentials[cid].limits
+    for lim in limits.shared_with if limits else ():
+        if lim.credential in cc.credentials and lim.credential not in skip | {cid}:
+            more = _reach(cc, lim.credential, skip | {cid})
+            if more is None:
+                return None
+            out |= more
+    return out
 
 
 def _expired_reason(r: CredentialResult) -> str:

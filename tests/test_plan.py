@@ -26,7 +26,21 @@ import yaml
 from conftest import EXAMPLE, ROOT
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
-from strategies import AS_OF, DENSE, RETAKES, Case, cases
+from strategies import (
+    AS_OF,
+    AWARDS,
+    DATES,
+    DENSE,
+    RETAKES,
+    Case,
+    Profile,
+    build_catalog,
+    build_transcript,
+    cases,
+    catalog_specs,
+    rarely,
+    transcript_specs,
+)
 
 import microcred.plan as planmod
 from microcred import load_catalog
@@ -34,7 +48,7 @@ from microcred.catalog import Catalog
 from microcred.cli import main
 from microcred.evaluate import compile_catalog, evaluate
 from microcred.loader import read_catalog
-from microcred.plan import CourseSet, PlanError, UnknownCredential, pathways, plan, top_grade
+from microcred.plan import CourseSet, PlanError, PlanUnconfirmed, UnknownCredential, pathways, plan, top_grade
 from microcred.rules.compiled import CompiledCatalog
 from microcred.transcript import Attempt, Transcript, TranscriptSource, read_transcripts
 from microcred.validate import validate_catalog
@@ -537,6 +551,121 @@ def test_no_cheaper_set_exists_dense(case: Case, pick: int) -> None:
 def test_no_cheaper_set_exists_on_the_settled_readings(case: Case, pick: int) -> None:
     """In-progress retakes beside GPA floors, credits from credentials only (CONTRACT.md §6)."""
     _check_against_brute_force(case, pick)
+
+
+# --------------------------------------------------------------------------- caps (limits)
+
+
+@st.composite
+def capped_cases(draw: st.DrawFn) -> Case:
+    """A small random catalogue (tests/strategies.py) with a capped target added: credits from
+    courses and from two awardable badges, now and then a course or a pool beside them, with
+    ``prior_learning_credits`` and a ``shared_with`` cap against one of the other credentials
+    (which may carry a sharing cap of its own); a transcript holding awards of the badges (or
+    of the other credential), and now and then a waiver."""
+    profile: Profile = draw(st.sampled_from([AWARDS, DENSE]))
+    cspec = draw(catalog_specs(profile))
+    courses = cspec["courses"]
+    ids = [c["id"] for c in courses]
+    creds = cspec["credentials"]
+    ruled = [c["id"] for c in creds if "requires" in c]
+    for i in (1, 2):
+        creds.append({"id": f"award{i}", "type": "badge", "title": f"Award {i}", "credits": draw(st.integers(1, 4))})
+    sel: dict[str, Any] = draw(
+        st.sampled_from([{"subject": "CSCI"}, {}, {"ids": sorted(draw(st.sets(st.sampled_from(ids), min_size=2)))}])
+    )
+    supply = sum(c["credits"] for c in courses if _matches(c, sel))
+    need = draw(st.integers(max(1, supply // 2), max(1, supply + 3)))
+    parts: list[dict[str, Any]] = [{"credits": need, "from": {**sel, "credentials": {"ids": ["award1", "award2"]}}}]
+    if rarely(draw, 2):
+        parts.append({"course": draw(st.sampled_from(ids))})
+    if rarely(draw, 2):
+        parts.append({"courses": 1, "from": {"ids": draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2))}})
+    limits: dict[str, Any] = {}
+    if draw(st.integers(0, 3)) > 0:
+        limits["prior_learning_credits"] = draw(st.sampled_from([0, 1, 2, 3, 4.5]))
+    if ruled and draw(st.integers(0, 3)) > 0:
+        other = draw(st.sampled_from(ruled))
+        lim: dict[str, Any] = {"credential": other}
+        if draw(st.booleans()):
+            lim["max_courses"] = draw(st.integers(0, 2))
+        else:
+            lim["max_credits"] = draw(st.sampled_from([0, 2, 3.5, 5]))
+        limits["shared_with"] = [lim]
+        if rarely(draw, 4):  # the other credential is capped too: against the target, or a third
+            theirs = draw(st.sampled_from(["target", *(c for c in ruled if c != other)]))
+            mine = next(c for c in creds if c["id"] == other)
+            mine["limits"] = {"shared_with": [{"credential": theirs, "max_courses": draw(st.integers(0, 1))}]}
+    target: dict[str, Any] = {"id": "target", "type": "certificate", "title": "Target"}
+    target["requires"] = parts[0] if len(parts) == 1 else {"all": parts}
+    if limits:
+        target["limits"] = limits
+    creds.append(target)
+    tspec = draw(transcript_specs(cspec, profile))
+    awards = [a for a in tspec.get("awarded", []) if a["credential"] not in ("award1", "award2")]
+    for cid in ["award1", "award2", *ruled]:
+        if (cid.startswith("award") and draw(st.integers(0, 2)) > 0) or rarely(draw, 6):
+            awards = [a for a in awards if a["credential"] != cid]
+            awards.append({"credential": cid, "date": draw(st.sampled_from(DATES[-3:])).isoformat()})
+    tspec["awarded"] = awards
+    if rarely(draw, 3):  # waive one node of one rule
+        nodes: list[dict[str, Any]] = []
+
+        def walk(rule: Any) -> None:
+            if isinstance(rule, dict):
+                nodes.append(rule)
+                for key in ("all", "any", "of"):
+                    for kid in rule.get(key, []):
+                        walk(kid)
+
+        for cred in creds:
+            walk(cred.get("requires"))
+        draw(st.sampled_from(nodes))["id"] = "waived"
+        tspec["exceptions"] = [{"waive": "waived", "reason": "industry experience"}]
+    return Case(cspec, tspec, build_catalog(cspec), build_transcript(tspec))
+
+
+def _matches(course: dict[str, Any], sel: dict[str, Any]) -> bool:
+    if "ids" in sel:
+        return course["id"] in sel["ids"]
+    return "subject" not in sel or str(course["id"]).startswith(sel["subject"] + " ")
+
+
+@settings(SMALL, max_examples=150)
+@given(capped_cases())
+def test_no_cheaper_set_exists_with_caps(case: Case) -> None:
+    """With caps: the plan earns its target, brute force finds no set before it in the plan's
+    order, and the plan says impossible exactly when brute force finds no set. The model
+    applies every cap itself (no set it proposes is rejected) except a sharing cap with a
+    credential whose counted courses the plan can change, which the evaluator checks."""
+    assume(validate_catalog(case.catalog).valid)
+    note(str(case))
+    target = "target"
+    cc = compile_catalog(case.catalog)
+    caps = planmod._caps(cc, TranscriptSource(case.transcript, "<t>"), target, AS_OF)
+    left = [c for c in caps if c.other is not None]
+    want = _brute_force(case, target)
+    with rejections() as rejected:
+        try:
+            p = plan(cc, case.transcript, target, AS_OF, alternatives=1)
+        except PlanUnconfirmed as exc:
+            event("gave up")
+            assert left, exc  # only a cap left to the evaluator can make the model propose in vain
+            return
+        except PlanError as exc:
+            event("impossible")
+            note(f"PlanError: {exc}")
+            assert want is None, f"brute force earns {target} with {want}"
+            return
+    if not left:
+        assert rejected == [], rejected
+    event(f"{'exact' if not left else 'left to the evaluator'}; rejected: {len(rejected)}")
+    assert want is not None, f"no subset earns {target}, the plan says {p.best.ids}"
+    assert p.best.ids == list(want), f"plan {p.best.ids}, brute force {list(want)}"
+    assert _earns(cc, case.transcript, target, p.best.ids, AS_OF)
+    _check_options(p.options)
+    for option in p.alternatives:
+        assert _earns(cc, case.transcript, target, option.ids, AS_OF)
 
 
 # --------------------------------------------------------------------------- pathways
