@@ -74,11 +74,12 @@ class PlanUnconfirmed(Exception):
     def __init__(self, target: str, rejected: Sequence[str], cause: str, limit: int):
         self.target = target
         self.rejected = list(rejected)
+        n = len(rejected)
         self.reason = (
-            f"planning {target} gave up: the evaluator rejected the {len(rejected)} cheapest sets of courses "
-            f"the planning model proposed (the first: {rejected[0]}). {cause} Raise the limit of rejections "
-            f"(--max-rejected, now {limit}) to let the search go on, or check a set with `microcred evaluate` "
-            "after adding its courses to the transcript."
+            f"planning {target} gave up after the evaluator rejected {n} set{'s' if n != 1 else ''} of courses "
+            f"the planning model proposed, cheapest first (the first: {rejected[0]}). {cause} Raise the limit of "
+            f"rejections (--max-rejected, now {limit}) to let the search go on, or check a set with `microcred "
+            "evaluate` after adding its courses to the transcript."
         )
         super().__init__(self.reason)
 

@@ -771,3 +771,158 @@ def test_cli_pathways() -> None:
     assert code == 0 and any(p["path"][-1] == "bas-information-systems" for p in doc["pathways"])
     code, _out, err = run("pathways", "--catalog", CAT, "--from", "data-litracy")
     assert code == 2 and "did you mean 'data-literacy'" in err
+
+
+# --------------------------------------------------------------------------- caps, by example
+
+
+def test_a_cap_on_prior_learning_is_planned_for(tmp_path: Path) -> None:
+    """Nine credits from CSCI courses and badges, at most three of them from badges: with two
+    3-credit badges held, six credits must come from courses. Thirty courses of distinct
+    credits make the sets between three and six credits many: the model must know the cap."""
+    courses = [{"id": f"CSCI {1000 + i}", "title": f"Course {i}", "credits": round(1 + 0.15 * i, 2)} for i in range(30)]
+    spec = {
+        "catalog": {"id": "t", "name": "T"},
+        "taxonomy": BASE["taxonomy"],
+        "courses": courses,
+        "credentials": [
+            {"id": "b1", "type": "badge", "title": "B1", "credits": 3},
+            {"id": "b2", "type": "badge", "title": "B2", "credits": 3},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "limits": {"prior_learning_credits": 3},
+                "requires": {"credits": 9, "from": {"subject": "CSCI", "credentials": {"type": "badge"}}},
+            },
+        ],
+    }
+    cat = tmp_path / "catalog"
+    cat.mkdir()
+    (cat / "catalog.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    catalog, diagnostics = read_catalog(cat)
+    assert validate_catalog(catalog, diagnostics).valid
+    awards = [{"credential": "b1", "date": "2025-01-01"}, {"credential": "b2", "date": "2025-02-01"}]
+    t = _transcript([], awards)
+    # the cheapest set by brute force: six credits from courses; every course has at least one
+    # credit and five courses have at least 6.5, so no set of more than four can be cheapest
+    credits = {c["id"]: Fraction(str(c["credits"])) for c in courses}
+    sets = [
+        s for n in range(1, 5) for s in itertools.combinations(sorted(credits), n) if sum(credits[c] for c in s) >= 6
+    ]
+    want = min(sets, key=lambda s: (sum(credits[c] for c in s), len(s), s))
+    assert sum(credits[c] for c in want) == 6 and len(want) == 3
+    with rejections() as rejected:
+        p = plan(catalog, t, "cert", alternatives=2)
+    assert rejected == []  # the model knows the cap: no set it proposes is turned down
+    assert p.best.ids == list(want) and p.best.credits == 6
+    assert _earns(catalog, t, "cert", p.best.ids, p.as_of)
+    # one course fewer does not earn it: only one badge counts
+    assert not _earns(catalog, t, "cert", p.best.ids[1:], p.as_of)
+    _check_options(p.options)
+    assert all(o.credits == 6 for o in p.alternatives)
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(t.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    code, out, err = run("plan", "--catalog", str(cat), str(tmp_path / "t.yaml"), "--target", "cert")
+    assert code == 0, err
+    assert "Cheapest plan: 3 courses, 6 credits" in out
+
+
+def _sharing(tmp_path: Path, cap: dict[str, Any], pool: list[str], need: int, sel: dict[str, Any]) -> Catalog:
+    """A badge that counts two courses of ``pool``, and a certificate of ``need`` credits from
+    ``sel`` that shares with it as ``cap`` says (in ``tmp_path / "catalog"``)."""
+    (tmp_path / "catalog").mkdir()
+    return _catalog(
+        tmp_path / "catalog",
+        [
+            {"id": "major", "type": "badge", "title": "Major", "requires": {"courses": 2, "from": {"ids": pool}}},
+            {
+                "id": "minor",
+                "type": "certificate",
+                "title": "Minor",
+                "limits": {"shared_with": [{"credential": "major", **cap}]},
+                "requires": {"credits": need, "from": sel},
+            },
+        ],
+    )
+
+
+def test_a_cap_on_sharing_with_an_earned_credential(tmp_path: Path) -> None:
+    catalog = _sharing(tmp_path, {"max_courses": 1}, ["CSCI 1410", "CSCI 2312"], 6, {"subject": "CSCI"})
+    t = _transcript(
+        [
+            {"course": "CSCI 1410", "date": "2025-01-01", "grade": "A"},
+            {"course": "CSCI 2312", "date": "2025-05-01", "grade": "B"},
+        ]
+    )
+    # both courses count toward the major, earned in 2025, and only one may count here too
+    assert evaluate(catalog, t, AS_OF, credentials=["minor"]).credentials["minor"].status == "partial"
+    with rejections() as rejected:
+        p = plan(catalog, t, "minor", AS_OF)
+    assert rejected == []
+    assert p.best.ids == ["CSCI 2421"]  # three more credits; CSCI 1411 (1) and CSCI 3287 (4) do worse
+    assert _earns(catalog, t, "minor", p.best.ids, AS_OF)
+
+
+def test_a_cap_on_sharing_with_a_credential_the_plan_changes(tmp_path: Path) -> None:
+    """The major counts the first two of its pool that the learner completes, so every pool
+    course the plan takes counts toward it until two do: only a third may count toward the
+    minor. The model learns what the major counts from the evaluator, set by set."""
+    pool = ["CSCI 1410", "CSCI 2312", "CSCI 2421"]
+    catalog = _sharing(tmp_path, {"max_courses": 0}, pool, 4, {"ids": [*pool, "CSCI 1411"]})
+    t = _transcript([])
+    with rejections() as rejected:
+        p = plan(catalog, t, "minor", AS_OF, alternatives=0)
+    assert p.best.ids == ["CSCI 1410", "CSCI 1411", "CSCI 2312", "CSCI 2421"] and p.best.credits == 10
+    assert _earns(catalog, t, "minor", p.best.ids, AS_OF)
+    for drop in p.best.ids:  # nothing cheaper: no course can be left out
+        assert not _earns(catalog, t, "minor", [c for c in p.best.ids if c != drop], AS_OF)
+    assert 0 < len(rejected) < planmod.MAX_REJECTED
+    # with too few rejections allowed, planning gives up, and says so: not "cannot be earned"
+    with pytest.raises(
+        PlanUnconfirmed, match=r"planning minor gave up after the evaluator rejected 1 set of courses"
+    ) as exc:
+        plan(catalog, t, "minor", AS_OF, max_rejected=1)
+    assert "What major counts depends on the courses taken" in exc.value.reason
+    assert "--max-rejected" in exc.value.reason
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(t.model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    args = ["plan", "--catalog", str(tmp_path / "catalog"), str(tmp_path / "t.yaml"), "--target", "minor"]
+    code, out, err = run(*args, "--max-rejected", "1")
+    assert code == 3 and out == ""
+    assert "t.yaml (learner L): planning minor gave up" in err and "cannot be earned" not in err + out
+    code, out, err = run(*args, "--max-rejected", "1", "--format", "json")
+    assert code == 3 and out == "" and "gave up" in err
+    code, _out, _err = run(*args, "--max-rejected", "0")
+    assert code == 2
+    code, out, err = run(*args, "--max-rejected", "50", "--alternatives", "0")
+    assert code == 0, err
+    assert "Cheapest plan: 4 courses, 10 credits" in out
+
+
+def test_caps_that_leave_nothing_are_named(tmp_path: Path) -> None:
+    catalog = _catalog(
+        tmp_path,
+        [
+            {"id": "b1", "type": "badge", "title": "B1", "credits": 3},
+            {"id": "b2", "type": "badge", "title": "B2", "credits": 3},
+            {
+                "id": "cert",
+                "type": "certificate",
+                "title": "Cert",
+                "limits": {"prior_learning_credits": 3},
+                "requires": {"credits": 6, "from": {"subject": "MATH", "credentials": {"ids": ["b1", "b2"]}}},
+            },
+        ],
+    )
+    t = _transcript([], [{"credential": "b1", "date": "2025-01-01"}, {"credential": "b2", "date": "2025-01-01"}])
+    with pytest.raises(PlanError, match=r"cert cannot be earned: its caps rule out .*prior_learning_credits: 3"):
+        plan(catalog, t, "cert")
+
+
+def test_a_plan_that_runs_out_of_time_is_not_called_impossible() -> None:
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError("the planning model could not be solved to optimality in time")
+
+    with mock.patch.object(planmod, "plan", slow):
+        code, out, err = run("plan", "--catalog", CAT, str(TR / "partial.yaml"), "--target", "software-development")
+    assert code == 3 and out == ""
+    assert "(learner S1003): planning software-development stopped: the planning model could not" in err
