@@ -240,10 +240,11 @@ class _Cap:
     courses).
 
     The keys counted are ``keys``; for a sharing cap whose credential's counted courses the
-    plan can change (``other``), they are learned instead: ``learned`` holds pairs (the courses
-    of a set taken among ``courses``, the keys the other credential then counts), each a fact
-    found by the evaluator, which the model applies to every set that takes exactly those of
-    ``courses`` (None: of every candidate)."""
+    plan can change (``other``), they are derived from that credential's leaves (``follow``)
+    when its choice of what counts is forced, else learned: ``learned`` holds pairs (the
+    courses of a set taken among ``courses``, the keys the other credential then counts),
+    each a fact found by the evaluator, which the model applies to every set that takes
+    exactly those of ``courses`` (None: of every candidate)."""
 
     keys: frozenset[str]
     by_credits: bool
@@ -253,12 +254,27 @@ class _Cap:
     other: str | None = None
     courses: frozenset[str] | None = None
     learned: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    #: the other credential's active leaves, when what it counts follows from the courses
+    #: taken alone (see :func:`_forced`): then the model derives it instead of learning it
+    follow: list[CNode] | None = None
+
+    @property
+    def exact(self) -> bool:
+        """Whether the model knows what the cap weighs without asking the evaluator."""
+        return self.other is None or self.follow is not None
 
     def weight(self, item: Item) -> int:
         return round(item.credits * CREDIT_SCALE) if self.by_credits else 1
 
     def all_keys(self) -> frozenset[str]:
         return self.keys.union(*(k for _p, k in self.learned))
+
+
+def _leaf_keys(leaf: CNode) -> set[str]:
+    """The keys of the items that may count toward a leaf (courses, ``credential:<id>``)."""
+    if leaf.kind == "course":
+        return {leaf.course} if leaf.course else set()
+    return {*leaf.eligible, *("credential:" + a for a in leaf.admits)}
 
 
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
@@ -324,7 +340,13 @@ class _Problem:
 
         # candidate courses: every course that can matter, not standing in for another
         rel = comp.relevant_courses
-        pool = sorted(catalog.courses) if rel is None else sorted(rel)
+        # and every course that can change what a credential the target shares with counts
+        # (taking one may fill that credential up, so that it leaves a course to the target)
+        moving: set[str] | None = set()
+        for cap in self.caps:
+            if cap.other is not None:
+                moving = None if moving is None or cap.courses is None else moving | cap.courses
+        pool = sorted(catalog.courses) if rel is None or moving is None else sorted(rel | moving)
         new_items: dict[str, Item] = {}
         for course in pool:
             if course in subs or course not in catalog.courses:
@@ -339,6 +361,8 @@ class _Problem:
                 credits=catalog.courses[course].credits,
                 status="completed",
             )
+
+        self.new_items = new_items
 
         # GPA floors as linear forms over the candidates
         self.gpa_forms: dict[int, _Gpa] = {}
@@ -370,7 +394,9 @@ class _Problem:
                 for leaf in fits:
                     self.eligible[leaf.leaf].append(len(self.slots) - 1)
         # a course that counts nowhere and moves no GPA is never worth taking
-        self.candidates = sorted(useful | gpa_courses)
+        self.candidates = sorted(
+            useful | gpa_courses | ((set(catalog.courses) if moving is None else moving) & set(new_items))
+        )
         self.credits = {c: catalog.courses[c].credits for c in self.candidates}
         for slot in self.slots:
             if slot.role == "old" and slot.course not in self.credits:
@@ -512,7 +538,7 @@ class _Problem:
         caps = self.caps if caps is None else caps
         counts: dict[int, Any] = {}
         if caps:
-            keys = frozenset().union(*(c.all_keys() for c in caps))
+            keys = frozenset().union(*(c.all_keys() | self._followed(c) for c in caps))
             for s, slot in enumerate(self.slots):
                 if slot.item.key not in keys:
                     continue
@@ -657,13 +683,15 @@ class _Problem:
                 when[pattern] = hit
             return hit
 
+        counted = self._counted_by(m, take, cap) if cap.follow is not None else {}
         terms = []
         for s, v in counts.items():
             item = self.slots[s].item
             if item.key in cap.keys:
                 terms.append(cap.weight(item) * v)
                 continue
-            facts = [matches(p) for p, k in cap.learned if item.key in k]
+            facts = [counted[item.key]] if item.key in counted else []
+            facts += [matches(p) for p, k in cap.learned if item.key in k]
             if not facts:
                 continue
             z = m.new_bool_var("")  # the slot counts here, and the other credential counts it
@@ -672,6 +700,59 @@ class _Problem:
             terms.append(cap.weight(item) * z)
         if terms:
             m.add(sum(terms) <= cap.limit)
+
+    def _positions(self, leaf: CNode) -> list[tuple[dt.date, str, Item, str]]:
+        """What may count toward ``leaf`` of another credential, in the order its result lists
+        what counts (date, then key): the record's items (``old``: present unless their
+        course is taken again; ``fixed``: always present) and the candidates (``new``)."""
+        keys = _leaf_keys(leaf)
+        out: list[tuple[dt.date, str, Item, str]] = []
+        for key, it in self.sc.items.items():
+            if key in keys and it.meets(leaf.min_points):
+                out.append((it.date, key, it, "old" if key in self.credits else "fixed"))
+        for c in self.candidates:
+            it = self.new_items[c]
+            if c in keys and it.meets(leaf.min_points):
+                out.append((it.date, c, it, "new"))
+        out.sort(key=lambda p: (p[0], p[1]))
+        return out
+
+    def _followed(self, cap: _Cap) -> frozenset[str]:
+        """The keys the other credential of ``cap`` may count, when the model derives them."""
+        if cap.follow is None:
+            return frozenset()
+        return frozenset(key for leaf in cap.follow for _d, key, _it, _r in self._positions(leaf))
+
+    def _counted_by(self, m: Any, take: Mapping[str, Any], cap: _Cap) -> dict[str, Any]:
+        """key -> a 0/1 variable that is 1 when the other credential of ``cap`` counts it,
+        derived from its leaves: what is present toward each leaf counts in date order until
+        the leaf is full (so a leaf's result lists it); nothing is chosen, as every item may
+        count toward one leaf at most besides shared ones (see :func:`_forced`)."""
+        assert cap.follow is not None
+        out: dict[str, Any] = {}
+        for leaf in cap.follow:
+            need = (
+                round(leaf.need * CREDIT_SCALE)
+                if leaf.kind == "credits"
+                else 1
+                if leaf.kind == "course"
+                else int(leaf.need)
+            )
+            before: list[tuple[int, Any]] = []  # (gain, presence) of the items ahead
+            for _d, key, it, role in self._positions(leaf):
+                here: Any = 1 if role == "fixed" else take[key] if role == "new" else 1 - take[key]
+                gain = round(it.credits * CREDIT_SCALE) if leaf.kind == "credits" else 1
+                if not key.startswith("credential:"):  # awards are not weighed by a sharing cap
+                    full: Any = 0
+                    if sum(g for g, _p in before) >= need:
+                        full = m.new_bool_var("")  # the leaf is full before this item
+                        m.add(need * full <= sum(g * p for g, p in before))
+                    var = out.get(key)
+                    if var is None:
+                        var = out[key] = m.new_bool_var(f"counted[{cap.other},{key}]")
+                    m.add(var >= here - full)
+                before.append((gain, here))
+        return out
 
     def learn(self, cap: _Cap, chosen: frozenset[str], counted: frozenset[str]) -> bool:
         """Record that with ``chosen`` taken the other credential of ``cap`` counts ``counted``;
@@ -1077,7 +1158,7 @@ def plan(
             key = subs.get(a.course, a.course)
             if pending.get(key) != "in_progress":
                 pending[key] = a.status
-    caps = _caps(cc, src, target, day)
+    caps = _caps(cc, src, target, day, sc)
     problem = _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps)
     built = problem.build()
     if built is None:
@@ -1089,7 +1170,7 @@ def plan(
     # model knew teaches the model what it counts with those courses taken (and the set
     # itself is excluded), and the model is rebuilt. What is learned is a fact, so the first
     # set confirmed is still the cheapest.
-    learning = [c for c in caps if c.other is not None]
+    learning = [c for c in caps if not c.exact]
     found: list[CourseSet] = []
     cuts: list[tuple[str, frozenset[str]]] = []
     rejected: list[str] = []
@@ -1159,7 +1240,7 @@ def _learn(
     return any(news)
 
 
-def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date) -> list[_Cap]:
+def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date, sc: Scenario) -> list[_Cap]:
     """The caps of the target's ``limits`` as the model applies them.
 
     ``prior_learning_credits`` weighs the awards admitted for credit. ``shared_with B`` weighs
@@ -1168,9 +1249,10 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date)
     is held by award (it counts no course), or B was earned before ``as_of`` (the new
     attempts, dated ``as_of``, come after the date its courses are counted at) and has no
     sharing caps of its own (which could move that date). Otherwise it depends on the
-    courses taken, through B's own choice of what counts: the cap starts from what B counts
-    when none of the courses that can change its result is taken, and learns from the
-    evaluator what B counts for each other choice of them (see :func:`plan`)."""
+    courses taken: when B's choice of what counts is forced (:func:`_forced`), the model
+    derives it from B's leaves; else the cap starts from what B counts when none of the
+    courses that can change its result is taken, and learns from the evaluator what B counts
+    for each other choice of them (see :func:`plan`). ``sc``: the target's scenario."""
     limits = cc.catalog.credentials[target].limits
     if limits is None:
         return []
@@ -1219,9 +1301,53 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date)
                 b,
                 None if reach is None else frozenset(reach),
                 [(frozenset(), counted)],
+                _forced(cc, src.transcript, b, sc),
             )
         )
     return caps
+
+
+def _forced(cc: CompiledCatalog, t: Transcript, cid: str, sc: Scenario) -> list[CNode] | None:
+    """The active leaves of credential ``cid`` when its result counts what is present toward
+    them whatever the courses taken, else None.
+
+    The evaluator's solver puts an item that may count toward one exclusive leaf only there
+    (and toward every shared leaf it fits): there is nothing to choose. So what the result
+    lists as counted follows from what is present: toward each leaf, the items in date order
+    until the leaf is full. That holds when no course or award fits two exclusive leaves;
+    when ``cid`` has no completion window
+    (which chooses a start) and no caps (which choose a subset); and when there is no
+    substitution (a course then counts as another, differently for each credential)."""
+    comp = cc.credentials[cid]
+    if comp.root is None or comp.has_window or cc.catalog.credentials[cid].limits is not None:
+        return None
+    if any(isinstance(e, Substitute) for e in t.exceptions):
+        return None
+    waived = _waived(comp, t)
+    leaves: list[CNode] = []
+
+    def visit(n: CNode) -> None:  # as the solver settles a rule: constants hold no leaves
+        if id(n) in waived or n.kind == "gpa":
+            return
+        if n.kind == "credential" and ((n.target is not None and sc.holds(n.target)) or n.inline is None):
+            return
+        if n.leaf >= 0:
+            leaves.append(n)
+        for c in n.children:
+            visit(c)
+        if n.inline is not None:
+            visit(n.inline)
+
+    visit(comp.root)
+    exclusive: dict[str, int] = {}
+    for leaf in leaves:
+        if leaf.shared:
+            continue
+        for key in _leaf_keys(leaf):
+            exclusive[key] = exclusive.get(key, 0) + 1
+            if exclusive[key] > 1:
+                return None
+    return leaves
 
 
 def _results(
