@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from microcred.catalog import Catalog
 from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
 from microcred.rules.nodes import (
     AllRule,
@@ -29,6 +26,11 @@ from microcred.rules.nodes import (
 )
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import GradeScale
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from microcred.catalog import Catalog
 
 CONSUMING = ("course", "courses", "credits")
 
@@ -148,6 +150,18 @@ class CompiledCatalog:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
 
+    def tabulate_stacking(self) -> None:
+        """Work out now the stacking of every credential (what :meth:`stack_targets`,
+        :meth:`direct_stacks` and :meth:`stacked_from` answer), keep it in tables and let the
+        graphs go (:attr:`graph` builds the graph again if asked for). Evaluation then needs no
+        graph, and a pickled copy loads without networkx."""
+        for cid in self.credentials:
+            self.stack_targets(cid)
+            self.direct_stacks(cid)
+            self.stacked_from(cid)
+        self._graph = None
+        self.__dict__.pop("_stacking_graph", None)
+
     def stack_targets(self, credential: str) -> list[tuple[str, int]]:
         """Every credential ``credential`` stacks into, with the length of the shortest stacking
         path to it, nearest first (computed once per credential)."""
@@ -158,6 +172,8 @@ class CompiledCatalog:
             if h is None:
                 h = credential_subgraph(self.graph)
                 self.__dict__["_stacking_graph"] = h
+            import networkx as nx
+
             lengths = nx.single_source_shortest_path_length(h, credential) if credential in h else {}
             hit = sorted(((t, d) for t, d in lengths.items() if t != credential), key=lambda x: (x[1], x[0]))
             cache[credential] = hit
