@@ -160,7 +160,19 @@ class CompiledCatalog:
             self.direct_stacks(cid)
             self.stacked_from(cid)
         self._graph = None
+        self.__dict__.pop("_credential_graph", None)
         self.__dict__.pop("_stacking_graph", None)
+
+    def _stacking(self) -> nx.DiGraph:
+        """The credentials and the stacks-into edges between them: what stacking questions
+        need, without the course edges of :attr:`graph` (whose number grows with credentials ×
+        courses). Courses only ever point into credentials, so paths between credentials and
+        their lengths are the same in both."""
+        g: nx.DiGraph | None = self.__dict__.get("_credential_graph")
+        if g is None:
+            g = build_graph(self.catalog, self.index, courses=False)
+            self.__dict__["_credential_graph"] = g
+        return g
 
     def stack_targets(self, credential: str) -> list[tuple[str, int]]:
         """Every credential ``credential`` stacks into, with the length of the shortest stacking
@@ -170,7 +182,7 @@ class CompiledCatalog:
         if hit is None:
             h = self.__dict__.get("_stacking_graph")
             if h is None:
-                h = credential_subgraph(self.graph)
+                h = credential_subgraph(self._stacking())
                 self.__dict__["_stacking_graph"] = h
             import networkx as nx
 
@@ -184,7 +196,7 @@ class CompiledCatalog:
         cache: dict[str, list[str]] = self.__dict__.setdefault("_direct", {})
         hit = cache.get(credential)
         if hit is None:
-            hit = stacks_into(self.graph, credential)
+            hit = stacks_into(self._stacking(), credential)
             cache[credential] = hit
         return hit
 
@@ -193,7 +205,7 @@ class CompiledCatalog:
         cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_stacked_from", {})
         hit = cache.get(credential)
         if hit is None:
-            hit = frozenset({credential} | ancestors(self.graph, credential))
+            hit = frozenset({credential} | ancestors(self._stacking(), credential))
             cache[credential] = hit
         return hit
 
