@@ -4,8 +4,6 @@ given transcripts, for each learner (see docs/diff.md)."""
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -43,6 +41,9 @@ def _error_json(r: LearnerError) -> dict[str, Any]:
 
 
 def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import shutil
+    import tempfile
+
     from microcred.batch import BatchUsageError, _input_files, units
     from microcred.catalog import Catalog
     from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report
@@ -126,6 +127,8 @@ def _stream_text(
 ) -> None:
     """The diff, the summary of the impact, then the details (kept in a temporary file while
     the learners are read, so the summary can come first)."""
+    import tempfile
+
     from microcred.diff import LearnerChange, LearnerError
 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as details:
