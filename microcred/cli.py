@@ -458,7 +458,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.format_usage()}{self.prog}: {what} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands defined in this module: a command line that names one of them first (or asks
+#: only for --version) is parsed without importing the modules of the others.
+CORE_COMMANDS = frozenset({"validate", "evaluate", "batch", "schema"})
+
+
+def build_parser(everything: bool = True) -> argparse.ArgumentParser:
+    """The ``microcred`` parser; with ``everything=False``, without the subcommands of
+    :data:`COMMAND_MODULES` (enough to parse a command line of a :data:`CORE_COMMANDS`)."""
     parser = _Parser(
         prog="microcred",
         description="Validate microcredential catalogues and evaluate learners' transcripts.",
@@ -538,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
     s.set_defaults(func=_cmd_schema)
 
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if everything else ():
         # each module adds its subcommand(s): register(subparsers); the handler is called as
         # func(args, out, err) -> exit code, like the commands above
         importlib.import_module(name).register(sub)
@@ -558,12 +565,30 @@ def _prog(args: argparse.Namespace) -> str:
     return " ".join(w for w in words if w)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed as the whole parser parses it. A command line of a :data:`CORE_COMMANDS`
+    (or ``--version`` alone) is parsed first without the other commands' modules; should that
+    fail, the whole parser parses it again and reports the error (its hints know every
+    command's options)."""
+    if argv and (argv[0] in CORE_COMMANDS or argv == ["--version"]):
+        import contextlib
+
+        shown = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(shown), contextlib.redirect_stderr(shown):
+                return build_parser(everything=False).parse_args(argv)
+        except SystemExit as exc:
+            if not exc.code:  # --help or --version: printed on stdout
+                sys.stdout.write(shown.getvalue())
+                raise
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     prog = _PROG[0] = _prog(args)

@@ -232,3 +232,49 @@ def test_concurrent_runs_share_one_whole_entry(tmp_path: Path) -> None:
     assert len(entries(cache)) == 1
     assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]  # no temporary file left
     assert whole(entries(cache)[0])
+
+
+CORE_LINES = [
+    ["--version"],
+    ["evaluate", "--help"],
+    ["validate", "--help"],
+    ["batch", "--help"],
+    ["schema", "--help"],
+    ["evaluate", "--catalog"],
+    ["evaluate", "--format", "yaml", "--catalog", CATALOG, LEARNER],
+    ["evaluate", "--catalog", CATALOG, LEARNER, "--no-such-option"],
+    ["evaluate", "--as-of", "2026-13-01", "--catalog", CATALOG, LEARNER],
+    ["validate"],
+    ["batch", "--catalog", CATALOG],
+    ["evaluate", "--learner", "S1", "--catalog", CATALOG, LEARNER],  # an option of another command
+]
+
+
+@pytest.mark.parametrize("argv", CORE_LINES, ids=" ".join)
+def test_a_core_command_line_parses_as_with_every_command(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Parsing a command line of validate, evaluate, batch or schema (or --version) without the
+    other commands' modules prints, and decides, exactly what the whole parser does."""
+    from microcred.cli import build_parser, parse_args
+
+    seen = []
+    for parse in (build_parser().parse_args, parse_args):
+        try:
+            args = vars(parse(argv))
+            exit_code = None
+        except SystemExit as exc:
+            args, exit_code = {}, exc.code
+        captured = capsys.readouterr()
+        seen.append((args, exit_code, captured.out, captured.err))
+    assert seen[0] == seen[1]
+
+
+def test_core_commands_do_not_import_the_other_commands(tmp_path: Path) -> None:
+    others = {"microcred.generate", "microcred.badges.commands", "microcred.commands_plan", "microcred.commands_diff"}
+    for argv in (["--version"], ["schema"], EVALUATE):
+        code, modules = probe(tmp_path, tmp_path / "xdg", *argv)
+        assert code == 0
+        assert not others & modules, argv
+    code, modules = probe(tmp_path, tmp_path / "xdg", "--help")
+    assert code == 0 and others <= modules  # the whole list of commands
