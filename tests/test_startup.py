@@ -251,9 +251,7 @@ CORE_LINES = [
 
 
 @pytest.mark.parametrize("argv", CORE_LINES, ids=" ".join)
-def test_a_core_command_line_parses_as_with_every_command(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_core_command_line_parses_as_with_every_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """Parsing a command line of validate, evaluate, batch or schema (or --version) without the
     other commands' modules prints, and decides, exactly what the whole parser does."""
     from microcred.cli import build_parser, parse_args
