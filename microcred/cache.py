@@ -1,30 +1,51 @@
 """Warm start: a compiled catalogue cached on disk, keyed by the digest of its content.
 
-A registrar's nightly run evaluates against the same catalogue as the night before; reading,
-validating and compiling it again is wasted work. The cache key is the SHA-256 of every
-catalogue file (path and bytes) and of microcred's own source code, so any edit to the
-catalogue, or any other microcred, misses the cache and compiles afresh. Only valid catalogues are cached.
+A registrar's nightly run evaluates against the same catalogue as the night before, and an
+advisor evaluates one learner after another; reading, validating and compiling it again is
+wasted work. The cache key is the SHA-256 of every catalogue file (path and bytes) and of
+microcred's own source code, so any edit to the catalogue, or any other microcred, misses the
+cache and compiles afresh. Only valid catalogues are cached: an entry also says "this
+catalogue was validated and has no error".
+
+An entry is ``MAGIC``, the key, the SHA-256 of the pickled catalogue, then the pickle. One
+whose header, key or checksum does not match, or that does not load, is ignored, compiled
+afresh and replaced, so a damaged entry costs time and never changes a result. Entries are
+written to a temporary file and renamed into place, so concurrent runs each see a whole entry
+or none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from microcred import __version__
-from microcred.catalog import SourceMap
-from microcred.diagnostics import MicrocredError
-from microcred.loader import catalogue_files, read_catalog_files
-from microcred.rules.compiled import CompiledCatalog
-from microcred.validate import validate_catalog
+from microcred.loader import catalogue_files
+
+if TYPE_CHECKING:
+    from microcred.catalog import Catalog
+    from microcred.diagnostics import Diagnostic
+    from microcred.rules.compiled import CompiledCatalog
+
+#: The first bytes of a cache entry (the format's version is part of it).
+MAGIC = b"microcred compiled catalogue 2\n"
 
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "microcred"
+
+
+def read_catalog_files(files: list[tuple[Path, str]]) -> tuple[Catalog, list[Diagnostic]]:
+    """:func:`microcred.loader.read_catalog_files`, imported only when a catalogue is compiled."""
+    from microcred.loader import read_catalog_files as read
+
+    return read(files)
 
 
 _CODE_DIGEST: str | None = None
@@ -58,37 +79,69 @@ def load_compiled(path: Path, cache_dir: Path | None = None, *, use_cache: bool 
     """The compiled catalogue at ``path``, from the cache when its digest is there.
 
     Raises :class:`~microcred.loader.PathError` for a missing path and
-    :class:`~microcred.diagnostics.MicrocredError` for an invalid catalogue.
+    :class:`~microcred.diagnostics.MicrocredError` for an invalid catalogue (never cached:
+    every run reports its errors again).
     """
     cache_dir = cache_dir or default_cache_dir()
     files = catalogue_files(path)
     digest = catalogue_digest(path) if use_cache else ""
     cached = cache_dir / f"catalog-{digest}.pickle"
-    if use_cache and cached.is_file():
-        try:
-            with cached.open("rb") as fh:
-                compiled = pickle.load(fh)
-            if isinstance(compiled, CompiledCatalog):
-                return compiled
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass  # a damaged or stale entry: compile afresh and overwrite it
+    if use_cache:
+        hit = _load(cached, digest)
+        if hit is not None:
+            return hit
+    from microcred.catalog import SourceMap
+    from microcred.diagnostics import MicrocredError
+    from microcred.rules.compiled import CompiledCatalog
+    from microcred.validate import validate_catalog
+
     catalog, diagnostics = read_catalog_files(files)
     report = validate_catalog(catalog, diagnostics)
     if report.errors:
         raise MicrocredError(report.errors)
     catalog.sources = SourceMap()  # locations are for validation; evaluation does not need them
     compiled = CompiledCatalog(catalog)
+    compiled.tabulate_stacking()  # a loaded copy then answers stacking without the graph
     if use_cache:
-        _store(compiled, cached)
+        _store(compiled, cached, digest)
     return compiled
 
 
-def _store(compiled: CompiledCatalog, target: Path) -> None:
+def _load(path: Path, digest: str) -> CompiledCatalog | None:
+    """The entry at ``path`` if it is whole and is the one for ``digest``; else None."""
     try:
+        with path.open("rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None  # no entry (or an unreadable one)
+    head = MAGIC + digest.encode() + b"\n"
+    body = len(head) + 32
+    if not data.startswith(head) or len(data) <= body:
+        return None
+    if hashlib.sha256(data[body:]).digest() != data[len(head) : body]:
+        return None  # damaged: compile afresh and overwrite it
+    try:
+        compiled = pickle.loads(data[body:])  # our own entry: its checksum was verified above
+    except Exception:  # an entry written by code that no longer loads it
+        return None
+    from microcred.rules.compiled import CompiledCatalog
+
+    return compiled if isinstance(compiled, CompiledCatalog) else None
+
+
+def _store(compiled: CompiledCatalog, target: Path, digest: str) -> None:
+    tmp: str | None = None
+    try:
+        payload = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(compiled, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(MAGIC + digest.encode() + b"\n" + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, target)
-    except OSError:
+        tmp = None
+    except Exception:
         pass  # a cache that cannot be written only costs time
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

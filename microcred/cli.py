@@ -7,6 +7,7 @@ import datetime as dt
 import importlib
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -209,6 +210,30 @@ def _load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -
     return report.catalog, EXIT_OK
 
 
+def _compiled_catalog_or_report(
+    path: str, err: TextIO, cache_dir: str | None = None, *, use_cache: bool = True, option: str = "--catalog"
+) -> tuple[CompiledCatalog | None, int]:
+    """The compiled catalogue at ``path``, from the cache of compiled catalogues when it holds
+    this catalogue (microcred/cache.py), or the exit code after its errors have been written to
+    ``err``; a path that is not a catalogue at all raises :class:`UsageError` (all as
+    :func:`_load_catalog_or_report` does)."""
+    from pathlib import Path
+
+    from microcred.cache import load_compiled
+    from microcred.diagnostics import MicrocredError
+    from microcred.loader import PathError
+
+    try:
+        return load_compiled(Path(path), Path(cache_dir) if cache_dir else None, use_cache=use_cache), EXIT_OK
+    except PathError as exc:
+        raise UsageError(f"{option} {exc}" if option else str(exc)) from None
+    except MicrocredError as exc:
+        err.write(f"{_PROG[0]}: the catalogue {path} is invalid:\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+
+
 def _same_terminal(out: TextIO, err: TextIO) -> bool:
     """Whether ``out`` and ``err`` both show on one terminal."""
     import os
@@ -232,7 +257,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from microcred.cliutil import check_output, choose_format, input_file, input_path
     from microcred.diagnostics import MicrocredError
-    from microcred.evaluate import compile_catalog, evaluate
+    from microcred.evaluate import evaluate
     from microcred.report_text import render
     from microcred.transcript import TranscriptError, read_transcripts
 
@@ -253,10 +278,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     buffer = io.StringIO() if args.output else None
     out = buffer or out
     learners: list[LearnerResult] = []
-    catalog, code = _load_catalog_or_report(args.catalog, err)
-    if catalog is None:
+    compiled, code = _compiled_catalog_or_report(args.catalog, err, args.cache_dir, use_cache=not args.no_cache)
+    if compiled is None:
         return code
-    compiled = compile_catalog(catalog)  # type: ignore[arg-type]
     for c in args.credential or []:
         if c not in compiled.credentials:
             raise unknown_id("--credential", "credential", c, compiled.credentials)
@@ -298,7 +322,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "html":
         from microcred.report_html import render_html
 
-        out.write(render_html(learners, catalog))
+        out.write(render_html(learners, compiled.catalog))
     if buffer is not None:
         from microcred.report_html import write_atomically
 
@@ -434,7 +458,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.format_usage()}{self.prog}: {what} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands defined in this module: a command line that names one of them first (or asks
+#: only for --version) is parsed without importing the modules of the others.
+CORE_COMMANDS = frozenset({"validate", "evaluate", "batch", "schema"})
+
+
+def build_parser(everything: bool = True) -> argparse.ArgumentParser:
+    """The ``microcred`` parser; with ``everything=False``, without the subcommands of
+    :data:`COMMAND_MODULES` (enough to parse a command line of a :data:`CORE_COMMANDS`)."""
     parser = _Parser(
         prog="microcred",
         description="Validate microcredential catalogues and evaluate learners' transcripts.",
@@ -476,6 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="text: below the summary, each credential's requirement tree, what counted and where it leads",
     )
+    e.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
+    e.add_argument("--no-cache", action="store_true", help="read, validate and compile the catalogue afresh")
     e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")
@@ -512,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of catalogue files (for editors)")
     s.set_defaults(func=_cmd_schema)
 
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if everything else ():
         # each module adds its subcommand(s): register(subparsers); the handler is called as
         # func(args, out, err) -> exit code, like the commands above
         importlib.import_module(name).register(sub)
@@ -532,12 +565,30 @@ def _prog(args: argparse.Namespace) -> str:
     return " ".join(w for w in words if w)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed as the whole parser parses it. A command line of a :data:`CORE_COMMANDS`
+    (or ``--version`` alone) is parsed first without the other commands' modules; should that
+    fail, the whole parser parses it again and reports the error (its hints know every
+    command's options)."""
+    if argv and (argv[0] in CORE_COMMANDS or argv == ["--version"]):
+        import contextlib
+
+        shown = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(shown), contextlib.redirect_stderr(shown):
+                return build_parser(everything=False).parse_args(argv)
+        except SystemExit as exc:
+            if not exc.code:  # --help or --version: printed on stdout
+                sys.stdout.write(shown.getvalue())
+                raise
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(sys.argv[1:] if argv is None else list(argv))
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     prog = _PROG[0] = _prog(args)
@@ -561,4 +612,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def entry() -> None:
+    # microcred's command line has no use for pydantic plugins, and looking for them scans the
+    # metadata of every installed package on each run; PYDANTIC_DISABLE_PLUGINS= (empty) brings
+    # them back
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(main())

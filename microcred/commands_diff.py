@@ -4,22 +4,12 @@ given transcripts, for each learner (see docs/diff.md)."""
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from microcred.catalog import Catalog
-from microcred.diff import (
-    ImpactSummary,
-    LearnerChange,
-    LearnerError,
-    diff_catalogs,
-    plan_impact,
-    render_diff,
-    run_impact,
-    to_json_line,
-)
+if TYPE_CHECKING:
+    from microcred.catalog import Catalog
+    from microcred.diff import ImpactSummary, LearnerError
 
 
 def _jobs(text: str) -> int:
@@ -51,8 +41,13 @@ def _error_json(r: LearnerError) -> dict[str, Any]:
 
 
 def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import shutil
+    import tempfile
+
     from microcred.batch import BatchUsageError, _input_files, units
+    from microcred.catalog import Catalog
     from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report
+    from microcred.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, run_impact, to_json_line
 
     if args.transcripts:
         try:
@@ -107,6 +102,8 @@ def _stream_json(
     args: argparse.Namespace,
 ) -> None:
     """One JSON document, written as the learners come: memory does not grow with them."""
+    from microcred.diff import LearnerError, to_json_line
+
     head = {
         "as_of": args.as_of.isoformat() if args.as_of else None,
         "compared": compared,
@@ -130,6 +127,10 @@ def _stream_text(
 ) -> None:
     """The diff, the summary of the impact, then the details (kept in a temporary file while
     the learners are read, so the summary can come first)."""
+    import tempfile
+
+    from microcred.diff import LearnerChange, LearnerError
+
     with tempfile.TemporaryFile("w+", encoding="utf-8") as details:
         for r in results:
             summary.add(r)

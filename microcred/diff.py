@@ -43,11 +43,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from sympy import Symbol
-from sympy.assumptions.cnf import EncodedCNF
-from sympy.logic.algorithms.dpll2 import dpll_satisfiable
+from typing import TYPE_CHECKING, Any, Literal
 
 from microcred.catalog import Catalog, Credential, SourceMap
 from microcred.diagnostics import Diagnostic, MicrocredError
@@ -73,6 +69,9 @@ from microcred.rules.scenario import EPS
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import Grade, GradeScale
 from microcred.transcript import Transcript, TranscriptError, TranscriptSource
+
+if TYPE_CHECKING:
+    from sympy import Symbol
 
 #: Most expansions of a rule over the choices of contested courses (exclusivity, exact).
 MAX_EXPANSIONS = 64
@@ -823,6 +822,10 @@ class _Problem:
         return z
 
     def solve(self, assumptions: Sequence[int]) -> dict[int, bool] | None:
+        from sympy import Symbol
+        from sympy.assumptions.cnf import EncodedCNF
+        from sympy.logic.algorithms.dpll2 import dpll_satisfiable
+
         cnf = self.cnf
         data = [set(c) for c in cnf.clauses] + [{a} for a in assumptions]
         if len(self._symbols) != cnf.nvars:

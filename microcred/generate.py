@@ -40,14 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from microcred.catalog import Catalog
 from microcred.cliutil import UsageError, plural
 from microcred.dates import add_span
-from microcred.taxonomy.grades import GradeScale
-from microcred.transcript import CSV_COLUMNS, Attempt, Awarded, Learner, Status, Transcript
 
 if TYPE_CHECKING:
+    from microcred.catalog import Catalog
     from microcred.rules.compiled import CompiledCatalog
+    from microcred.taxonomy.grades import GradeScale
+    from microcred.transcript import Attempt, Awarded, Status, Transcript
 
 __all__ = [
     "EXAMPLE_PROGRAMMES",
@@ -331,6 +331,8 @@ def _resolve(step: Step, rng: random.Random, out: list[str]) -> None:
 def _attempt(course: str, day: dt.date | None, grade: str | None, status: Status) -> Attempt:
     """An attempt built without validation (the generator makes only valid ones; every field
     is given, which is what keeps ``model_construct`` fast)."""
+    from microcred.transcript import Attempt
+
     return Attempt.model_construct(course=course, date=day, grade=grade, credits=None, status=status, term=None)
 
 
@@ -387,6 +389,8 @@ class PopulationGenerator:
     # one learner ---------------------------------------------------------------------
 
     def learner(self, index: int) -> Transcript:
+        from microcred.transcript import Learner, Transcript
+
         rng = random.Random(f"microcred-generate:{self.seed}:{index}")
         lid = f"L{index + 1:07d}"
         if not self.programmes:
@@ -449,6 +453,8 @@ class PopulationGenerator:
         )
 
     def _plan(self, prog: Programme, rng: random.Random, start: int) -> _Plan:
+        from microcred.transcript import Awarded
+
         courses: list[str] = []
         for step in prog.steps:
             _resolve(step, rng, courses)
@@ -538,6 +544,8 @@ class PopulationGenerator:
 
 
 def _as_catalog(catalog: Catalog | CompiledCatalog | str | Path) -> Catalog:
+    from microcred.catalog import Catalog
+
     if isinstance(catalog, Catalog):
         return catalog
     if isinstance(catalog, (str, Path)):
@@ -589,6 +597,8 @@ def write_csv(transcripts: Iterable[Transcript], out: TextIO, *, header: bool = 
     CSV has no place for awarded credentials: they are dropped and counted in
     ``WriteStats.awards_dropped``; so are exceptions and learner names.
     """
+    from microcred.transcript import CSV_COLUMNS
+
     w = csv.writer(out, lineterminator="\n")
     stats = WriteStats()
     if header:
@@ -676,6 +686,7 @@ def read_jsonl(lines: Iterable[str], file: str = "<jsonl>") -> Iterator[Any]:
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.catalog import Catalog
     from microcred.cli import EXIT_OK, _load_catalog_or_report
     from microcred.cliutil import check_output, choose_format
 

@@ -13,12 +13,15 @@ Nodes are ``("course", id)`` and ``("credential", id)``; edges carry a ``kind``:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from microcred.catalog import Catalog
 from microcred.rules.nodes import CourseRule, CoursesRule, CredentialRule, CreditsRule, walk
 from microcred.rules.selectors import CourseIndex
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from microcred.catalog import Catalog
 
 COURSE = "course"
 CREDENTIAL = "credential"
@@ -50,6 +53,8 @@ def build_graph(catalog: Catalog, index: CourseIndex | None = None, *, courses: 
     that stacking checks need, without the course edges, whose number grows with credentials
     × courses (a degree's "120 credits from any course" links it to every course).
     """
+    import networkx as nx
+
     index = index or CourseIndex(catalog.courses)
     g = nx.DiGraph()
     if courses:
@@ -82,6 +87,8 @@ def build_graph(catalog: Catalog, index: CourseIndex | None = None, *, courses: 
 
 def credential_subgraph(g: nx.DiGraph) -> nx.DiGraph:
     """Only credentials and the stacks-into edges between them, nodes named by id."""
+    import networkx as nx
+
     h = nx.DiGraph()
     for (kind, ident), data in g.nodes(data=True):
         if kind == CREDENTIAL:
@@ -107,21 +114,29 @@ def stacked_from(g: nx.DiGraph, credential_id: str) -> list[str]:
 
 def descendants(g: nx.DiGraph, credential_id: str) -> set[str]:
     """Every credential ``credential_id`` stacks into, directly or through others."""
+    import networkx as nx
+
     return {v for _k, v in nx.descendants(g, credential_node(credential_id))}
 
 
 def ancestors(g: nx.DiGraph, credential_id: str) -> set[str]:
     """Every credential that stacks into ``credential_id``, directly or through others."""
+    import networkx as nx
+
     return {v for k, v in nx.ancestors(g, credential_node(credential_id)) if k == CREDENTIAL}
 
 
 def courses_toward(g: nx.DiGraph, credential_id: str) -> set[str]:
     """Every course that can count toward ``credential_id``, directly or through credentials."""
+    import networkx as nx
+
     return {v for k, v in nx.ancestors(g, credential_node(credential_id)) if k == COURSE}
 
 
 def credentials_of_course(g: nx.DiGraph, course_id: str) -> set[str]:
     """Every credential a course can count toward, directly or by stacking."""
+    import networkx as nx
+
     node = course_node(course_id)
     if node not in g:
         return set()
@@ -139,6 +154,8 @@ def paths_to_top(g: nx.DiGraph, credential_id: str, *, limit: int = 1000) -> lis
     Each path is a list of credential ids starting with ``credential_id``; at most ``limit``
     paths, shortest first.
     """
+    import networkx as nx
+
     h = credential_subgraph(g)
     if credential_id not in h:
         return []
@@ -159,6 +176,8 @@ paths_to_degrees = paths_to_top
 
 def stacking_cycles(g: nx.DiGraph) -> list[list[str]]:
     """One cycle for each group of credentials that stack into each other."""
+    import networkx as nx
+
     h = credential_subgraph(g)
     cycles: list[list[str]] = []
     for comp in nx.strongly_connected_components(h):
@@ -178,6 +197,8 @@ def stacking_cycles(g: nx.DiGraph) -> list[list[str]]:
 def levels(g: nx.DiGraph, catalog: Catalog) -> dict[str, int]:
     """A layout level for each credential: the taxonomy's ``level`` where given, else the
     length of the longest stacking chain below it (badges 0, degrees highest)."""
+    import networkx as nx
+
     h = credential_subgraph(g)
     out: dict[str, int] = {}
     if nx.is_directed_acyclic_graph(h):

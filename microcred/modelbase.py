@@ -12,4 +12,5 @@ class Strict(BaseModel):
         extra="forbid",
         frozen=True,
         strict=True,
+        defer_build=True,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import types
 import typing
@@ -33,6 +32,8 @@ _TYPE_WORDS = {
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """A " (did you mean 'x'?)" suffix when a choice is close to ``word``."""
+    import difflib  # only when there is a mistake to suggest a fix for
+
     close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

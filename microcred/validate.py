@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from microcred.catalog import Catalog
 from microcred.diagnostics import Diagnostic, sort_key
@@ -16,6 +15,9 @@ from microcred.loader import read_catalog
 from microcred.rules import checks as rule_checks
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy import checks as taxonomy_checks
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass

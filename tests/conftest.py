@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,15 @@ def shared_path(relative: str) -> Path:
         if (folder / relative).exists():
             return folder / relative
     return ROOT.parent / "shared" / relative
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The compiled-catalogue cache of the commands the tests run (in this process and in the
+    ones it starts) is a temporary directory, not the user's ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
 
 
 #: A small taxonomy and course list that the broken catalogues of the tests build on.

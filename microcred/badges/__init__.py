@@ -8,4 +8,8 @@ file: PNG, SVG, JSON or JWT). See docs/badges.md.
 
 from microcred.badges.errors import BadgeError, VerifyResult
 
-__all__ = ["BadgeError", "VerifyResult"]
+#: The forms of a signed CLR (``microcred clr --format``); kept here, free of the signing
+#: libraries, so the command line can offer them without importing those.
+CLR_FORMATS = ("jwt", "json")
+
+__all__ = ["CLR_FORMATS", "BadgeError", "VerifyResult"]

@@ -29,6 +29,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from microcred.badges import CLR_FORMATS
 from microcred.badges._codec import format_datetime
 from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
 from microcred.badges.errors import BadgeError
@@ -52,7 +53,7 @@ from microcred.result import LearnerResult
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 CLR_SCHEMA = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"
-FORMATS = ("jwt", "json")
+FORMATS = CLR_FORMATS
 
 
 @dataclass(frozen=True)

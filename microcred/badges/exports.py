@@ -203,7 +203,7 @@ def _cmd_ob2(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def register(sub: Any) -> None:
     """Add ``clr`` and ``export`` (``ctdl``, ``ob2``) to the ``microcred`` command line."""
-    from microcred.badges.clr import FORMATS
+    from microcred.badges import CLR_FORMATS as FORMATS
 
     c = sub.add_parser(
         "clr",

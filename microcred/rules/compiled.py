@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from microcred.catalog import Catalog
 from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
 from microcred.rules.nodes import (
     AllRule,
@@ -29,6 +26,11 @@ from microcred.rules.nodes import (
 )
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import GradeScale
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from microcred.catalog import Catalog
 
 CONSUMING = ("course", "courses", "credits")
 
@@ -148,6 +150,30 @@ class CompiledCatalog:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
 
+    def tabulate_stacking(self) -> None:
+        """Work out now the stacking of every credential (what :meth:`stack_targets`,
+        :meth:`direct_stacks` and :meth:`stacked_from` answer), keep it in tables and let the
+        graphs go (:attr:`graph` builds the graph again if asked for). Evaluation then needs no
+        graph, and a pickled copy loads without networkx."""
+        for cid in self.credentials:
+            self.stack_targets(cid)
+            self.direct_stacks(cid)
+            self.stacked_from(cid)
+        self._graph = None
+        self.__dict__.pop("_credential_graph", None)
+        self.__dict__.pop("_stacking_graph", None)
+
+    def _stacking(self) -> nx.DiGraph:
+        """The credentials and the stacks-into edges between them: what stacking questions
+        need, without the course edges of :attr:`graph` (whose number grows with credentials ×
+        courses). Courses only ever point into credentials, so paths between credentials and
+        their lengths are the same in both."""
+        g: nx.DiGraph | None = self.__dict__.get("_credential_graph")
+        if g is None:
+            g = build_graph(self.catalog, self.index, courses=False)
+            self.__dict__["_credential_graph"] = g
+        return g
+
     def stack_targets(self, credential: str) -> list[tuple[str, int]]:
         """Every credential ``credential`` stacks into, with the length of the shortest stacking
         path to it, nearest first (computed once per credential)."""
@@ -156,8 +182,10 @@ class CompiledCatalog:
         if hit is None:
             h = self.__dict__.get("_stacking_graph")
             if h is None:
-                h = credential_subgraph(self.graph)
+                h = credential_subgraph(self._stacking())
                 self.__dict__["_stacking_graph"] = h
+            import networkx as nx
+
             lengths = nx.single_source_shortest_path_length(h, credential) if credential in h else {}
             hit = sorted(((t, d) for t, d in lengths.items() if t != credential), key=lambda x: (x[1], x[0]))
             cache[credential] = hit
@@ -168,7 +196,7 @@ class CompiledCatalog:
         cache: dict[str, list[str]] = self.__dict__.setdefault("_direct", {})
         hit = cache.get(credential)
         if hit is None:
-            hit = stacks_into(self.graph, credential)
+            hit = stacks_into(self._stacking(), credential)
             cache[credential] = hit
         return hit
 
@@ -177,7 +205,7 @@ class CompiledCatalog:
         cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_stacked_from", {})
         hit = cache.get(credential)
         if hit is None:
-            hit = frozenset({credential} | ancestors(self.graph, credential))
+            hit = frozenset({credential} | ancestors(self._stacking(), credential))
             cache[credential] = hit
         return hit
 

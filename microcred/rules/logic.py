@@ -17,10 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
-from sympy import Symbol
-from sympy.assumptions.cnf import EncodedCNF
-from sympy.logic.algorithms.dpll2 import dpll_satisfiable
-
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -113,6 +109,10 @@ class Cnf:
         data = [set(c) for c in self.clauses] + [{a} for a in assumptions]
         if self.nvars == 0:
             return True
+        from sympy import Symbol  # imported here, on the first formula that needs a solver
+        from sympy.assumptions.cnf import EncodedCNF
+        from sympy.logic.algorithms.dpll2 import dpll_satisfiable
+
         encoding = {Symbol(f"x{i}"): i for i in range(1, self.nvars + 1)}
         return dpll_satisfiable(EncodedCNF(data, encoding)) is not False
 

@@ -324,9 +324,6 @@ Rule = Annotated[
     ),
 ]
 
-for _model in (AllRule, AnyRule, AtLeastRule):
-    _model.model_rebuild()
-
 RuleNode = CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
 RulePath = tuple[str | int, ...]
 LeafKind = Literal["course", "courses", "credits"]
