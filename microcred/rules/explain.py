@@ -232,32 +232,40 @@ def requirement_tree(
     result for a credential, when known), ``sc`` and ``counted`` (see :func:`counted_where`), a
     ``credential`` node left unmet though the learner earned that credential says so, see
     :func:`_earned_elsewhere`."""
-    nid = id(node)
-    p = sol.node_progress.get(nid, sol.constants.get(nid, 0.0))
-    here = [a for a in applied if a.node == node.ref and a.owner == node.owner] if node.leaf >= 0 else []
-    children: list[RequirementResult] = []
-    note = None
-    if nid not in sol.constants:
-        children = [requirement_tree(c, sol, applied, waived, held, sc, counted) for c in node.children]
-        if node.inline is not None:
-            children = [requirement_tree(node.inline, sol, applied, waived, held, sc, counted)]
-    elif node.kind == "credential" and p >= 1 - EPS and nid not in waived:
-        note = "held (awarded)"
-    out = RequirementResult(
-        ref=node.ref,
-        kind=node.kind,
-        description=node.describe(),
-        progress=p,
-        satisfied=p >= 1 - EPS,
-        applied=here,
-        children=children,
-        waived=nid in waived,
-        note=note,
-        target=node.target,
-    )
-    if held and sc and counted is not None and node.target and node.inline and not (out.satisfied or out.waived):
-        _earned_elsewhere(node, out, held(node.target), sc, counted)
-    return out
+    by_leaf: dict[tuple[str, str | None], list[Applied]] = {}
+    for a in applied:
+        by_leaf.setdefault((a.node, a.owner), []).append(a)
+    check_earned = bool(held and sc and counted is not None)
+    progress_of, constants = sol.node_progress, sol.constants
+
+    def tree(node: CNode) -> RequirementResult:
+        nid = id(node)
+        p = progress_of.get(nid, constants.get(nid, 0.0))
+        here = list(by_leaf.get((node.ref, node.owner), ())) if node.leaf >= 0 else []
+        children: list[RequirementResult] = []
+        note = None
+        if nid not in constants:
+            children = [tree(node.inline)] if node.inline is not None else [tree(c) for c in node.children]
+        elif node.kind == "credential" and p >= 1 - EPS and nid not in waived:
+            note = "held (awarded)"
+        out = RequirementResult(
+            ref=node.ref,
+            kind=node.kind,
+            description=node.describe(),
+            progress=p,
+            satisfied=p >= 1 - EPS,
+            applied=here,
+            children=children,
+            waived=nid in waived,
+            note=note,
+            target=node.target,
+        )
+        if check_earned and node.target and node.inline and not (out.satisfied or out.waived):
+            assert held is not None and sc is not None and counted is not None
+            _earned_elsewhere(node, out, held(node.target), sc, counted)
+        return out
+
+    return tree(node)
 
 
 def _earned_elsewhere(
