@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import math
 import os
 import re
@@ -500,21 +499,13 @@ def _svg_element(svg: str) -> str:
 
 def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = None) -> str | None:
     """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`, at most
-    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when that module is
-    not installed, there is no catalogue, or the SVG is not inert."""
+    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when there is no
+    catalogue or the SVG is not inert."""
     if catalog is None:
         return None
-    try:
-        picture = importlib.import_module("microcred.picture")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("microcred.picture", "microcred"):
-            return None
-        raise
-    to_svg = getattr(picture, "to_svg", None)
-    if to_svg is None:
-        return None
-    svg = to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH)
-    svg = _svg_element(svg) if isinstance(svg, str) else ""
+    from microcred.picture import to_svg  # networkx: loaded only when a page is drawn
+
+    svg = _svg_element(to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH))
     return svg if svg and svg_is_inert(svg) else None
 
 
@@ -530,9 +521,9 @@ def _legible_width(svg: str) -> int:
     """The narrowest the picture may be shown with its smallest text still
     :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
     m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
-    picture = importlib.import_module("microcred.picture")
-    smallest = float(getattr(picture, "SMALL_SIZE", PICTURE_TEXT))
-    return math.ceil(float(m.group(1)) * PICTURE_TEXT / smallest) if m else 0
+    from microcred.picture import SMALL_SIZE
+
+    return math.ceil(float(m.group(1)) * PICTURE_TEXT / SMALL_SIZE) if m else 0
 
 
 def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
