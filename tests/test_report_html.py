@@ -32,7 +32,6 @@ from microcred.report_html import (
     render_html,
     scope_svg_ids,
     svg_is_inert,
-    write_atomically,
 )
 from microcred.result import LearnerResult
 from microcred.transcript import TranscriptSource, read_transcripts
@@ -593,15 +592,6 @@ def test_cli_failure_while_writing_exits_2(tmp_path: Path, monkeypatch: pytest.M
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     assert out.read_text() == "the old report"  # untouched, and no temporary file left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
-
-
-def test_write_atomically_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
-    out = tmp_path / "r.html"
-    out.write_text("old")
-    out.chmod(0o640)
-    write_atomically(out, "new ✓")
-    assert out.read_text(encoding="utf-8") == "new ✓"
-    assert out.stat().st_mode & 0o777 == 0o640
 
 
 # -- a real browser ---------------------------------------------------------------------
