@@ -34,7 +34,7 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageEr
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
-    "microcred.generate",
+    "microcred.commands_generate",
     "microcred.badges.commands",
     "microcred.badges.exports",
     "microcred.commands_graph",
