@@ -382,7 +382,7 @@ def _as_catalog(catalog: Catalog | CompiledCatalog | str | Path) -> Catalog:
     if isinstance(catalog, Catalog):
         return catalog
     if isinstance(catalog, (str, Path)):
-        from microcred.loader import load_catalog
+        from microcred.validate import load_catalog
 
         return load_catalog(catalog)
     inner: Catalog = catalog.catalog

@@ -40,3 +40,9 @@ def test_the_walk_sees_the_library() -> None:
 @pytest.mark.parametrize("rel", LIBRARY)
 def test_no_library_module_imports_the_command_line(rel: str) -> None:
     assert not imported(PACKAGE / rel) & CLI_MODULES
+
+
+def test_reading_a_catalogue_does_not_reach_up_to_its_checks() -> None:
+    """Loading (files to models) sits below validation: validate imports loader, never the reverse."""
+    assert "microcred.loader" in imported(PACKAGE / "validate.py")
+    assert not {m for m in imported(PACKAGE / "loader.py") if m.startswith("microcred.validate")}
