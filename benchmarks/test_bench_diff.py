@@ -19,7 +19,7 @@ import pytest
 from microcred.catalog import Catalog
 from microcred.diff import LearnerChange, diff_catalogs, impact, plan_impact
 from microcred.generate import generate_population
-from microcred.loader import load_catalog
+from microcred.validate import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

@@ -16,7 +16,7 @@ import pytest
 
 from microcred.evaluate import compile_catalog, evaluate
 from microcred.generate import generate_population
-from microcred.loader import load_catalog
+from microcred.validate import load_catalog
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from microcred.catalog import Catalog, Course, Credential
     from microcred.diagnostics import Diagnostic, Location, MicrocredError
     from microcred.graph import build_graph
-    from microcred.loader import load_catalog, read_catalog
-    from microcred.validate import ValidationReport, validate_catalog, validate_paths
+    from microcred.loader import read_catalog
+    from microcred.validate import ValidationReport, load_catalog, validate_catalog, validate_paths
 
 #: The public names and the module each comes from. They are imported when first used, so that
 #: ``import microcred`` (and the command line, which imports it) loads only what a command needs.
@@ -25,7 +25,7 @@ _PUBLIC: dict[str, str] = {
     "Location": "microcred.diagnostics",
     "MicrocredError": "microcred.diagnostics",
     "build_graph": "microcred.graph",
-    "load_catalog": "microcred.loader",
+    "load_catalog": "microcred.validate",
     "read_catalog": "microcred.loader",
     "ValidationReport": "microcred.validate",
     "validate_catalog": "microcred.validate",

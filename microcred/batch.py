@@ -40,7 +40,6 @@ from typing import Any
 import orjson
 
 from microcred.cache import load_compiled
-from microcred.cliutil import UsageError, check_jobs, check_output
 from microcred.diagnostics import Diagnostic, Location, MicrocredError
 from microcred.evaluate import evaluate
 from microcred.rules.compiled import CompiledCatalog
@@ -54,6 +53,7 @@ from microcred.transcript import (
     transcript_from_json_line,
     transcript_from_rows,
 )
+from microcred.usage import UsageError, check_jobs, check_output
 
 #: Bytes of CSV input per on-disk bucket: the most a bucket holds in memory at once.
 BUCKET_BYTES = 8 * 1024 * 1024

@@ -34,7 +34,7 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageEr
 
 #: Modules that add further subcommands (each defines ``register(subparsers)``).
 COMMAND_MODULES: list[str] = [
-    "microcred.generate",
+    "microcred.commands_generate",
     "microcred.badges.commands",
     "microcred.badges.exports",
     "microcred.commands_graph",
@@ -124,7 +124,7 @@ def write_output(prog: str, target: str | None, text: str, out: TextIO, err: Tex
         return EXIT_OK
     from pathlib import Path
 
-    from microcred.report_html import write_atomically
+    from microcred.atomicfile import write_atomically
 
     assert target is not None
     if Path(target).is_dir():
@@ -324,7 +324,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         out.write(render_html(learners, compiled.catalog))
     if buffer is not None:
-        from microcred.report_html import write_atomically
+        from microcred.atomicfile import write_atomically
 
         try:
             write_atomically(args.output, buffer.getvalue())

@@ -1433,7 +1433,7 @@ def _compile(catalog: Catalog) -> CompiledCatalog:
 
 def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     """Compare two versions of a catalogue (both should be valid: see
-    :func:`~microcred.loader.load_catalog`)."""
+    :func:`~microcred.validate.load_catalog`)."""
     out = CatalogDiff(old.id, new.id)
     out.added = [c for c in new.credentials if c not in old.credentials]
     out.removed = [c for c in old.credentials if c not in new.credentials]

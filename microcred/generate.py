@@ -28,7 +28,6 @@ back with :func:`read_jsonl`) to keep them.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import functools
@@ -40,8 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from microcred.cliutil import UsageError, plural
 from microcred.dates import add_span
+from microcred.example_university import CATALOG_ID as EXAMPLE_ID
+from microcred.example_university import EXAMPLE_PROGRAMMES
+from microcred.programmes import Programme, Step, k_of
 
 if TYPE_CHECKING:
     from microcred.catalog import Catalog
@@ -56,7 +57,6 @@ __all__ = [
     "WriteStats",
     "generate_population",
     "read_jsonl",
-    "register",
     "term_end",
     "transcript_to_json",
     "write_csv",
@@ -90,173 +90,6 @@ def current_term(as_of: dt.date) -> int:
 
 
 # -- programmes ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """Choose ``k`` distinct options; an option is a sequence of courses and nested steps."""
-
-    k: int
-    options: tuple[tuple[str | Step, ...], ...]
-
-
-def all_of(*parts: str | Step) -> Step:
-    return Step(1, (tuple(parts),))
-
-
-def one_of(*courses: str) -> Step:
-    return Step(1, tuple((c,) for c in courses))
-
-
-def k_of(k: int, *courses: str) -> Step:
-    return Step(k, tuple((c,) for c in courses))
-
-
-@dataclass(frozen=True)
-class Award:
-    """An external credential some learners of a programme hold (awarded from outside)."""
-
-    credential: str
-    probability: float
-    replaces: tuple[str, ...] = ()  # courses the holder then does not take
-
-
-@dataclass(frozen=True)
-class Programme:
-    name: str
-    target: str  # the credential the learner aims at
-    weight: float
-    steps: tuple[Step, ...]
-    extras: tuple[tuple[str, float], ...] = ()  # (course, probability) taken on the side
-    credits: float = 0.0  # fill with electives up to this many credits
-    upper_credits: float = 0.0  # ... and this many at level 3000+
-    fillers: tuple[str, ...] = ()
-    awards: tuple[Award, ...] = ()
-    transfer_rate: float = 0.06
-
-
-_GENED = (
-    all_of("ENGL 1020", "ENGL 2030"),
-    one_of("MATH 1010", "MATH 1070", "MATH 1110"),
-    one_of("COMM 1011", "COMM 1021"),
-    Step(1, (("CHEM 1100",), ("CHEM 2031", "CHEM 2038"))),
-    one_of("ENGL 2600", "PHIL 2441", "ENGL 2154"),
-)
-_SOFTWARE = (
-    all_of("CSCI 1410", "CSCI 1411", "CSCI 2312", "CSCI 2421"),
-    one_of("CSCI 3287", "ISMG 3600"),
-    one_of("CSCI 3508", "CSCI 2040"),
-)
-_DATA = (
-    all_of("CSCI 1410", "CSCI 1411", "STAT 2000"),
-    one_of("STAT 3100", "CSCI 3287", "ISMG 3600"),
-    all_of("STAT 3001"),
-    k_of(2, "STAT 3010", "STAT 3510", "STAT 4010", "STAT 4020"),
-    one_of("STAT 4900", "CSCI 4580"),
-)
-_INFRA = (
-    all_of("CSCI 2910", "CSCI 2150", "CSCI 3800", "CSCI 3761", "ISMG 4300"),
-    one_of("CSCI 4743", "CSCI 3453"),
-    one_of("CSCI 4591", "ISMG 4800"),
-)
-_BIZTECH = (
-    all_of("ISMG 3000"),
-    Step(
-        2,
-        (
-            (one_of("ISMG 2100", "ISMG 2050"), one_of("STAT 1050", "STAT 2000"), "ISMG 4700"),
-            ("BUSN 3500", "BUSN 2300", one_of("COMM 3271", "COMM 3120")),
-            (
-                "ENGL 3154",
-                one_of("COMM 1021", "COMM 2050"),
-                one_of("ENGL 3084", "ENGL 3170", "ENGL 4175", "COMM 4270", "COMM 3120", "COMM 3271"),
-            ),
-        ),
-    ),
-)
-_AAS = (
-    *_GENED,
-    *_SOFTWARE,
-    Step(1, (_INFRA, _BIZTECH)),
-    k_of(2, "CSCI 2525", "CSCI 2040", "CSCI 3415", "ISMG 2750", "CSCI 3412"),
-)
-_AAS_FILLERS = ("BUSN 1000", "BUSN 2200", "PHIL 1020", "MATH 1401", "COMM 1011", "ENGL 2600", "BUSN 2400")
-_AWS = Award("aws-cloud-practitioner", 0.3, replaces=("CSCI 2910",))
-
-#: The programmes learners of Example University follow, with how common each is.
-EXAMPLE_PROGRAMMES: tuple[Programme, ...] = (
-    Programme(
-        "data-analytics", "data-analytics-certificate", 0.14, _DATA, extras=(("STAT 1050", 0.2), ("STAT 2011", 0.3))
-    ),
-    Programme("it-infrastructure", "it-infrastructure-certificate", 0.12, _INFRA, awards=(_AWS,)),
-    Programme("business-technology", "business-technology-certificate", 0.12, _BIZTECH),
-    Programme("software-development", "software-development", 0.08, _SOFTWARE),
-    Programme(
-        "badges",
-        "python-programming",
-        0.10,
-        (
-            Step(
-                2,
-                (
-                    ("CSCI 1410", "CSCI 1411"),
-                    (one_of("ISMG 2100", "ISMG 2050"),),
-                    ("STAT 1050",),
-                    ("CSCI 2910",),
-                    (one_of("CHEM 2038", "CHEM 2068"),),
-                    (one_of("COMM 1021", "COMM 2050"),),
-                    ("ENGL 3154",),
-                    (one_of("CSCI 3287", "ISMG 3600"),),
-                ),
-            ),
-        ),
-        awards=(Award("aws-cloud-practitioner", 0.05),),
-        transfer_rate=0.02,
-    ),
-    Programme(
-        "associate",
-        "aas-information-technology",
-        0.22,
-        _AAS,
-        extras=(("BUSN 1950", 0.5),),
-        credits=64,
-        fillers=_AAS_FILLERS,
-        awards=(Award("aws-cloud-practitioner", 0.08),),
-        transfer_rate=0.15,
-    ),
-    Programme(
-        "bachelor",
-        "bas-information-systems",
-        0.22,
-        (
-            # the bachelor's own courses first, so that the choices below avoid them (a course
-            # counts once within the degree, however many of its parts it fits)
-            all_of("ISMG 3500", "ISMG 4800", "BUSN 2100"),
-            Step(2, (("MATH 2817",), ("MATH 3191",), ("MATH 3301",), ("MATH 1401", "MATH 2411"))),
-            one_of("ENGL 3084", "ENGL 3170", "ENGL 4175"),
-            one_of("PHIL 1020", "CSCI 3002", "PHIL 3500", "BUSN 2400"),
-            one_of("ISMG 4900", "BUSN 4800", "CSCI 4950"),
-            *_DATA,
-            *_AAS,
-        ),
-        extras=(("BUSN 1950", 0.5),),
-        credits=124,
-        upper_credits=33,
-        fillers=(
-            *_AAS_FILLERS,
-            "BUSN 3100",
-            "BUSN 3300",
-            "BUSN 3600",
-            "CSCI 3412",
-            "CSCI 4800",
-            "ISMG 4700",
-            "COMM 3120",
-            "ENGL 3170",
-        ),
-        awards=(Award("aws-cloud-practitioner", 0.05),),
-        transfer_rate=0.2,
-    ),
-)
 
 
 def _generic_programmes(catalog: Catalog) -> tuple[Programme, ...]:
@@ -352,7 +185,7 @@ class PopulationGenerator:
         self.as_of = as_of
         self.now = current_term(as_of)
         self.grades = _Grades(catalog.grade_scale)
-        example = catalog.info is not None and catalog.info.id == "example-university"
+        example = catalog.info is not None and catalog.info.id == EXAMPLE_ID
         programmes = EXAMPLE_PROGRAMMES if example else ()
         programmes = tuple(p for p in programmes if p.target in catalog.credentials)
         self.programmes = programmes or _generic_programmes(catalog)
@@ -549,7 +382,7 @@ def _as_catalog(catalog: Catalog | CompiledCatalog | str | Path) -> Catalog:
     if isinstance(catalog, Catalog):
         return catalog
     if isinstance(catalog, (str, Path)):
-        from microcred.loader import load_catalog
+        from microcred.validate import load_catalog
 
         return load_catalog(catalog)
     inner: Catalog = catalog.catalog
@@ -680,73 +513,3 @@ def read_jsonl(lines: Iterable[str], file: str = "<jsonl>") -> Iterator[Any]:
             yield read_transcript_text(line, f"{file}:{n}" if file else str(n))
         except TranscriptError as exc:
             yield exc
-
-
-# -- the command line ------------------------------------------------------------------
-
-
-def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.catalog import Catalog
-    from microcred.cli import EXIT_OK, _load_catalog_or_report
-    from microcred.cliutil import check_output, choose_format
-
-    to_file = args.output not in (None, "-")
-    fmt = choose_format(args.format, args.output if to_file else None, "-o", {".csv": "csv", ".jsonl": "jsonl"}, "csv")
-    if to_file:
-        check_output(
-            args.output, "-o", inputs=[args.catalog], read_suffixes=(".yaml", ".yml"), example=f"learners.{fmt}"
-        )
-    catalog, code = _load_catalog_or_report(args.catalog, err)
-    if catalog is None:
-        return code
-    assert isinstance(catalog, Catalog)
-    as_of = args.as_of or dt.date.today()
-    population = generate_population(catalog, args.learners, args.seed, as_of)
-    stream: TextIO
-    if to_file:
-        try:
-            stream = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"-o {args.output}", f"cannot write it: {exc.strerror or exc}") from None
-    else:
-        stream = out
-    try:
-        stats = write_jsonl(population, stream) if fmt == "jsonl" else write_csv(population, stream)
-    finally:
-        if stream is not out:
-            stream.close()
-    note = ""
-    if stats.awards_dropped:
-        dropped = plural(stats.awards_dropped, "awarded credential")
-        note = f"; {dropped} left out (CSV cannot carry them: use --format jsonl)"
-    err.write(
-        f"generated {plural(stats.learners, 'learner')}, {plural(stats.attempts, 'attempt')} as of {as_of.isoformat()}"
-        f"{note}\n"
-    )
-    return EXIT_OK
-
-
-def register(sub: Any) -> None:
-    """Add ``microcred generate`` to the CLI's subparsers."""
-    from microcred.cli import _parse_date, nonneg_int
-
-    g = sub.add_parser(
-        "generate",
-        help="generate a synthetic learner population (CSV or JSON Lines) for demos and load tests",
-        description=(
-            "Generate realistic transcripts for a catalogue, streaming (constant memory). The "
-            "output is the same for the same catalogue, --seed, --learners and --as-of. CSV "
-            "cannot carry awarded credentials; --format jsonl keeps them."
-        ),
-    )
-    g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
-    g.add_argument("--learners", required=True, type=nonneg_int, metavar="N", help="how many learners")
-    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    g.add_argument("--as-of", type=_parse_date, metavar="DATE", help="the date of the records (default: today)")
-    g.add_argument(
-        "--format",
-        choices=("csv", "jsonl"),
-        help="csv: one attempt a row; jsonl: one transcript a line (default: from the -o file's ending, else csv)",
-    )
-    g.add_argument("-o", "--output", metavar="OUT", help="output file (default, or '-': standard output)")
-    g.set_defaults(func=_cmd_generate)

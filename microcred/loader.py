@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from microcred.catalog import Catalog, CatalogFile, CatalogInfo, Course, Credential, Origin, SourceMap
-from microcred.diagnostics import Diagnostic, Location, MicrocredError
+from microcred.diagnostics import Diagnostic, Location
 from microcred.gcpause import paused_gc
 from microcred.modelerrors import diagnostics_from_validation, suggest
 from microcred.taxonomy.models import CredentialType, Taxonomy
@@ -217,14 +217,3 @@ def read_catalog_files(files: Iterable[tuple[Path, str]]) -> tuple[Catalog, list
                 continue
             merger.add_document(doc)
     return merger.catalog(), merger.diagnostics
-
-
-def load_catalog(paths: Path | str | Sequence[Path | str]) -> Catalog:
-    """Read and check a catalogue; raise :class:`MicrocredError` if it has any error."""
-    from microcred.validate import validate_catalog
-
-    catalog, diagnostics = read_catalog(paths)
-    report = validate_catalog(catalog, diagnostics)
-    if report.errors:
-        raise MicrocredError(report.errors)
-    return catalog

@@ -14,16 +14,11 @@ bar, ``figure.stacking-picture`` for the picture.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import importlib
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from microcred import __version__
@@ -500,21 +495,13 @@ def _svg_element(svg: str) -> str:
 
 def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = None) -> str | None:
     """The learner's stacking picture (inline SVG drawn by :mod:`microcred.picture`, at most
-    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when that module is
-    not installed, there is no catalogue, or the SVG is not inert."""
+    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when there is no
+    catalogue or the SVG is not inert."""
     if catalog is None:
         return None
-    try:
-        picture = importlib.import_module("microcred.picture")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("microcred.picture", "microcred"):
-            return None
-        raise
-    to_svg = getattr(picture, "to_svg", None)
-    if to_svg is None:
-        return None
-    svg = to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH)
-    svg = _svg_element(svg) if isinstance(svg, str) else ""
+    from microcred.picture import to_svg  # networkx: loaded only when a page is drawn
+
+    svg = _svg_element(to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH))
     return svg if svg and svg_is_inert(svg) else None
 
 
@@ -530,9 +517,9 @@ def _legible_width(svg: str) -> int:
     """The narrowest the picture may be shown with its smallest text still
     :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
     m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
-    picture = importlib.import_module("microcred.picture")
-    smallest = float(getattr(picture, "SMALL_SIZE", PICTURE_TEXT))
-    return math.ceil(float(m.group(1)) * PICTURE_TEXT / smallest) if m else 0
+    from microcred.picture import SMALL_SIZE
+
+    return math.ceil(float(m.group(1)) * PICTURE_TEXT / SMALL_SIZE) if m else 0
 
 
 def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
@@ -897,53 +884,3 @@ def render_html(results: Sequence[LearnerResult], catalog: Any = None, *, title:
         "</html>",
     ]
     return "\n".join(o for o in out if o) + "\n"
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename,
-    so that a reader never sees half a file. Raises OSError."""
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a directory")
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def output_problem(path: str | os.PathLike[str]) -> str | None:
-    """Why a report could not be written to ``path`` (checked before the work starts), or None."""
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        return "it is a directory"
-    if not parent.is_dir():
-        return f"no such directory: {parent}"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"permission denied: {parent}"
-    if target.exists() and not os.access(target, os.W_OK):
-        return "permission denied"
-    return None

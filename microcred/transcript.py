@@ -109,17 +109,6 @@ class Substitute(Strict):
     by: StrictStr | None = None
 
 
-def _exception_kind(value: Any) -> str | None:
-    if isinstance(value, (Waive, Substitute)):
-        return "waive" if isinstance(value, Waive) else "substitute"
-    if isinstance(value, dict):
-        if "waive" in value:
-            return "waive"
-        if "substitute" in value:
-            return "substitute"
-    return None
-
-
 AdvisorException = Annotated[Waive | Substitute, Field(union_mode="left_to_right")]
 
 
@@ -160,14 +149,6 @@ class TranscriptSource:
             loc: Location = self.document.locate(path)
             return loc
         return Location(self.file, 1, 1)
-
-
-@dataclass
-class ReadResult:
-    """Transcripts read from one input, and the learners that could not be read."""
-
-    transcripts: list[TranscriptSource] = field(default_factory=list)
-    errors: list[tuple[str | None, list[Diagnostic]]] = field(default_factory=list)
 
 
 def read_transcript_text(text: str | bytes, file: str) -> TranscriptSource:

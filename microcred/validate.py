@@ -1,4 +1,5 @@
-"""Validation of a catalogue: every check, every diagnostic, in one report."""
+"""Validation of a catalogue: every check, every diagnostic, in one report; and
+:func:`load_catalog`, which reads a catalogue (:mod:`microcred.loader`) and checks it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microcred.catalog import Catalog
-from microcred.diagnostics import Diagnostic, sort_key
+from microcred.diagnostics import Diagnostic, MicrocredError, sort_key
 from microcred.gcpause import paused_gc
 from microcred.graph import build_graph, stacking_cycles
 from microcred.loader import read_catalog
@@ -93,3 +94,12 @@ def validate_paths(paths: Path | str | Sequence[Path | str]) -> ValidationReport
     path that does not exist."""
     catalog, diagnostics = read_catalog(paths)
     return validate_catalog(catalog, diagnostics)
+
+
+def load_catalog(paths: Path | str | Sequence[Path | str]) -> Catalog:
+    """Read and check a catalogue; raise :class:`MicrocredError` if it has any error."""
+    catalog, diagnostics = read_catalog(paths)
+    report = validate_catalog(catalog, diagnostics)
+    if report.errors:
+        raise MicrocredError(report.errors)
+    return catalog

@@ -11,10 +11,10 @@ import pytest
 
 from microcred.cli import main
 from microcred.evaluate import compile_catalog, evaluate
-from microcred.loader import load_catalog
 from microcred.report_text import render
 from microcred.rules.compiled import CompiledCatalog
 from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.validate import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

@@ -28,8 +28,8 @@ from microcred.diff import (
 )
 from microcred.evaluate import compile_catalog, evaluate
 from microcred.generate import generate_population, write_jsonl
-from microcred.loader import load_catalog
 from microcred.transcript import Transcript, TranscriptSource, read_transcript_text, read_transcripts
+from microcred.validate import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog/example-university"

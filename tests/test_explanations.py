@@ -14,10 +14,10 @@ from typing import Any
 from microcred.catalog import Catalog
 from microcred.cli import main
 from microcred.evaluate import evaluate
-from microcred.loader import load_catalog
 from microcred.report_text import render
 from microcred.result import LearnerResult, RequirementResult
 from microcred.transcript import TranscriptSource, iter_csv, read_transcript_text
+from microcred.validate import load_catalog
 
 HEAD = """\
 catalog: {id: t, name: T}

@@ -8,8 +8,7 @@ from conftest import EXAMPLE, Checker
 
 from microcred import graph as g
 from microcred.catalog import Catalog
-from microcred.loader import load_catalog
-from microcred.validate import validate_catalog
+from microcred.validate import load_catalog, validate_catalog
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from conftest import BASE, EXAMPLE, Checker
 
 import microcred.yamlsource as yamlsource
 from microcred.diagnostics import Diagnostic, MicrocredError
-from microcred.loader import PathError, catalogue_files, load_catalog, read_catalog, read_catalog_files
-from microcred.validate import ValidationReport
+from microcred.loader import PathError, catalogue_files, read_catalog, read_catalog_files
+from microcred.validate import ValidationReport, load_catalog
 from microcred.yamlsource import YamlLoadError, parse_yaml
 
 Run = Callable[[str], ValidationReport]
@@ -22,6 +22,7 @@ COURSE = "courses:\n  - {id: CSCI 1410, title: Fundamentals, credits: 3}\n"
 
 
 # --- the example catalogue -----------------------------------------------------------------
+
 
 def test_example_catalogue_is_valid() -> None:
     catalog = load_catalog(EXAMPLE)
@@ -86,6 +87,7 @@ def test_load_catalog_raises_with_every_error(check: Checker) -> None:
 
 # --- E100 file cannot be read ----------------------------------------------------------------
 
+
 def test_e100_missing_file(tmp_path: Path) -> None:
     _cat, diags = read_catalog_files([(tmp_path / "gone.yaml", "gone.yaml"), (tmp_path, "dir.yaml")])
     found = [(d.code, d.location.file, d.location.line, d.location.column) for d in diags if d.location]
@@ -112,6 +114,7 @@ def test_utf8_bom_is_accepted(check: Checker) -> None:
 
 # --- E101 YAML syntax ------------------------------------------------------------------------
 
+
 def test_e101_syntax_error(check: Checker) -> None:
     report = check("courses:\n  - {id: CSCI 1410, title: T, credits: 3\n  - {id: CSCI 2312}\n")
     file, line, _col, msg = check.one(report, "E101")
@@ -131,13 +134,10 @@ def test_e101_tab_indentation(check: Checker) -> None:
 
 # --- E102 duplicate key ----------------------------------------------------------------------
 
+
 def test_e102_duplicate_key_in_a_mapping(check: Checker) -> None:
     report = check(
-        "courses:\n"
-        "  - id: CSCI 1410\n"
-        "    title: Fundamentals\n"
-        "    credits: 3\n"
-        "    title: Fundamentals of Computing\n"
+        "courses:\n  - id: CSCI 1410\n    title: Fundamentals\n    credits: 3\n    title: Fundamentals of Computing\n"
     )
     file, line, col, msg = check.one(report, "E102")
     assert (file, line, col) == ("catalog.yaml", 5, 5)
@@ -155,6 +155,7 @@ def test_e102_duplicate_key_in_flow_mapping(check: Checker) -> None:
 
 
 # --- E103 aliases and nesting ----------------------------------------------------------------
+
 
 def _billion_laughs() -> str:
     lines = ["lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -211,13 +212,16 @@ def test_e103_deep_flow_nesting(check: Checker, depth: int) -> None:
 
 # --- E104 tags -------------------------------------------------------------------------------
 
+
 def test_e104_python_tag_runs_no_code(check: Checker, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     report = check(
         {
             "evil.yaml": COURSE
             + f"credentials: !!python/object/apply:os.system ['touch {marker}']\n"
-            + "taxonomy: !!python/object/new:os.system ['touch " + str(marker) + "']\n"
+            + "taxonomy: !!python/object/new:os.system ['touch "
+            + str(marker)
+            + "']\n"
         }
     )
     assert not marker.exists()
@@ -247,6 +251,7 @@ def test_core_tags_are_allowed(check: Checker) -> None:
 
 # --- E105 file too large -----------------------------------------------------------------------
 
+
 def test_e105_file_over_the_size_limit(check: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 20)
     report = check({"big.yaml": COURSE, "small.yaml": "courses: []\n"})
@@ -257,6 +262,7 @@ def test_e105_file_over_the_size_limit(check: Checker, monkeypatch: pytest.Monke
 
 
 # --- E201 unknown keys, with "did you mean" ---------------------------------------------------
+
 
 def test_e201_unknown_top_level_key(check: Checker) -> None:
     report = check(COURSE + "credentails: []\n")
@@ -298,10 +304,7 @@ def test_e201_unknown_key_in_a_rule_and_selector(credentials: Run) -> None:
 
 def test_e201_unknown_taxonomy_and_catalog_keys(check: Checker) -> None:
     report = check(
-        "catalog: {id: u, name: U, isuer: {name: U}}\n"
-        "taxonomy:\n"
-        "  types:\n"
-        "    badge: {stack_into: [certificate]}\n"
+        "catalog: {id: u, name: U, isuer: {name: U}}\ntaxonomy:\n  types:\n    badge: {stack_into: [certificate]}\n"
     )
     msgs = {(d.location.line, d.location.column): d.message for d in report.diagnostics if d.location}
     assert set(msgs) == {(1, 27), (4, 13)}
@@ -311,14 +314,10 @@ def test_e201_unknown_taxonomy_and_catalog_keys(check: Checker) -> None:
 
 # --- E202 required key missing -----------------------------------------------------------------
 
+
 def test_e202_missing_required_keys(check: Checker) -> None:
     report = check(
-        "catalog: {id: u}\n"
-        "courses:\n"
-        "  - {id: CSCI 1410, credits: 3}\n"
-        "credentials:\n"
-        "  - id: b1\n"
-        "    title: B\n"
+        "catalog: {id: u}\ncourses:\n  - {id: CSCI 1410, credits: 3}\ncredentials:\n  - id: b1\n    title: B\n"
     )
     found = sorted((d.location.line, d.location.column, d.message) for d in report.diagnostics if d.location)
     assert [d.code for d in report.diagnostics] == ["E202", "E202", "E202"]
@@ -327,6 +326,7 @@ def test_e202_missing_required_keys(check: Checker) -> None:
 
 
 # --- E203 invalid values, including YAML 1.1 traps ---------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "words"),
@@ -425,6 +425,7 @@ def test_e203_repeats_policy(check: Checker) -> None:
 
 # --- E204 rule is not exactly one node -----------------------------------------------------------
 
+
 def test_e204_two_node_keys(credentials: Run) -> None:
     report = credentials(
         """
@@ -475,6 +476,7 @@ def check_one(report: ValidationReport, code: str) -> tuple[str, int, int, str]:
 
 # --- E205 id defined twice ---------------------------------------------------------------------
 
+
 def test_e205_duplicate_course_across_files_names_both_places(check: Checker) -> None:
     report = check(
         {
@@ -516,6 +518,7 @@ def test_e205_duplicate_grade_scale(check: Checker) -> None:
 
 # --- W605 empty file --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "\n\n"])
 def test_w605_empty_file(check: Checker, text: str) -> None:
     report = check({"empty.yaml": text, "real.yaml": COURSE})
@@ -524,6 +527,7 @@ def test_w605_empty_file(check: Checker, text: str) -> None:
 
 
 # --- every error of a run is collected --------------------------------------------------------
+
 
 def test_all_errors_are_collected(check: Checker) -> None:
     report = check(

@@ -18,9 +18,9 @@ from microcred import picture as P
 from microcred.catalog import Catalog
 from microcred.cli import main
 from microcred.evaluate import compile_catalog, evaluate
-from microcred.loader import load_catalog
 from microcred.result import LearnerResult
 from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.validate import load_catalog
 
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"
 EARNED = TRANSCRIPTS / "earned-certificate.yaml"

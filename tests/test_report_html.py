@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -33,7 +32,6 @@ from microcred.report_html import (
     render_html,
     scope_svg_ids,
     svg_is_inert,
-    write_atomically,
 )
 from microcred.result import LearnerResult
 from microcred.transcript import TranscriptSource, read_transcripts
@@ -485,15 +483,6 @@ def test_substitution_is_shown(tmp_path: Path) -> None:
 # -- the stacking picture ---------------------------------------------------------------
 
 
-def _has_picture() -> bool:
-    try:
-        from microcred import picture
-    except ModuleNotFoundError:
-        return False
-    return hasattr(picture, "to_svg")
-
-
-@pytest.mark.skipif(not _has_picture(), reason="microcred.picture (the stacking SVG) is not installed")
 def test_the_stacking_picture_is_inline_svg(page: str, doc: El, results: list[LearnerResult]) -> None:
     for r in results:
         fig = learner(doc, r.learner_id).find("figure", class_="stacking-picture")
@@ -504,24 +493,6 @@ def test_the_stacking_picture_is_inline_svg(page: str, doc: El, results: list[Le
         own = [e.attrs["id"] for e in svg.iter() if "id" in e.attrs]
         assert own and all(i.startswith(fig.attrs["aria-labelledby"].removesuffix("-cap")) for i in own)
     assert "<?xml" not in page
-
-
-def test_without_the_picture_module_the_report_still_renders(
-    results: list[LearnerResult], catalog: Catalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import importlib
-
-    real = importlib.import_module
-
-    def no_picture(name: str, package: str | None = None) -> ModuleType:
-        if name == "microcred.picture":
-            raise ModuleNotFoundError("No module named 'microcred.picture'", name=name)
-        return real(name, package)
-
-    monkeypatch.setattr(importlib, "import_module", no_picture)
-    doc = parse(render_html(results[:1], catalog))
-    assert not doc.find_all("figure", class_="stacking-picture")
-    assert doc.find_all("article", class_="credential")
 
 
 def test_svg_checks() -> None:
@@ -623,15 +594,6 @@ def test_cli_failure_while_writing_exits_2(tmp_path: Path, monkeypatch: pytest.M
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
 
-def test_write_atomically_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
-    out = tmp_path / "r.html"
-    out.write_text("old")
-    out.chmod(0o640)
-    write_atomically(out, "new ✓")
-    assert out.read_text(encoding="utf-8") == "new ✓"
-    assert out.stat().st_mode & 0o777 == 0o640
-
-
 # -- a real browser ---------------------------------------------------------------------
 
 
@@ -705,8 +667,7 @@ def test_chromium_renders_the_report(tmp_path: Path, report_file: Path, results:
         earned = {a.attrs["data-credential"] for a in articles if a.attrs["data-status"] == "earned"}
         assert earned == set(r.earned())
     assert len(dom.find_all(role="progressbar")) > 100
-    if _has_picture():
-        assert len(dom.find_all("figure", class_="stacking-picture")) == len(results)
+    assert len(dom.find_all("figure", class_="stacking-picture")) == len(results)
 
 
 @needs_chromium
@@ -771,10 +732,9 @@ def test_chromium_readable_at_any_width(tmp_path: Path, page: str, width: int) -
     assert len(m["tables"]) == 12  # two a learner: started, and not started (collapsed, still laid out)
     for table in m["tables"]:
         assert table["past_right"] <= 0.5 and table["hidden"] <= 0, table
-    if _has_picture():
-        assert len(m["text"]) == 6
-        assert min(m["text"]) >= 11 - 0.01, m["text"]
-        assert max(m["frames"]) <= 0, m["frames"]  # the whole picture in view, no sideways scrolling
+    assert len(m["text"]) == 6
+    assert min(m["text"]) >= 11 - 0.01, m["text"]
+    assert max(m["frames"]) <= 0, m["frames"]  # the whole picture in view, no sideways scrolling
 
 
 @needs_chromium

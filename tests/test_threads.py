@@ -11,7 +11,7 @@ from pathlib import Path
 
 from microcred.evaluate import compile_catalog, evaluate
 from microcred.generate import generate_population
-from microcred.loader import load_catalog
+from microcred.validate import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 29)

@@ -45,7 +45,6 @@ KEYWORDS = (OB3_KEYWORD, OB2_KEYWORD)
 
 OB3_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 OB2_NAMESPACE = "http://openbadges.org"
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 _OB3_TAG = f"{{{OB3_NAMESPACE}}}credential"
 _OB2_TAG = f"{{{OB2_NAMESPACE}}}assertion"
 

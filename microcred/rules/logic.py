@@ -127,7 +127,6 @@ class Skeleton:
     def __init__(self, credential_hook: CredentialHook | None = None):
         self.cnf = Cnf()
         self.course_uses: dict[str, list[int]] = {}
-        self.leaf_vars: dict[Hashable, int] = {}
         self.credential_hook = credential_hook
 
     def encode(self, node: RuleBase, shared: bool = False) -> int:

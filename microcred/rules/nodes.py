@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     Discriminator,
@@ -326,7 +326,6 @@ Rule = Annotated[
 
 RuleNode = CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
 RulePath = tuple[str | int, ...]
-LeafKind = Literal["course", "courses", "credits"]
 
 
 def walk(rule: RuleBase, path: RulePath = ()) -> Iterator[tuple[RulePath, RuleBase, list[RuleBase]]]:

@@ -70,7 +70,6 @@ class Solution:
     windows: dict[int, object] = field(default_factory=dict)
     #: items that were eligible somewhere but fell outside a chosen window
     outside_window: set[str] = field(default_factory=set)
-    engine: str = "direct"
 
     @property
     def satisfied(self) -> bool:
@@ -85,12 +84,12 @@ class _Tree:
         self.constants = constants
         self.active = active
 
-    def solution(self, amounts: Sequence[float], assigned: dict[int, list[Item]], engine: str = "direct") -> Solution:
+    def solution(self, amounts: Sequence[float], assigned: dict[int, list[Item]]) -> Solution:
         """The solution that assigns ``assigned`` (whose leaves hold ``amounts``), with the
         progress of every node."""
         flat = _Flat.of(self.root)
         values = flat.evaluate(amounts, self.constants)
-        return Solution(values[0], assigned, NodeValues(flat.index, values), self.constants, engine=engine)
+        return Solution(values[0], assigned, NodeValues(flat.index, values), self.constants)
 
 
 _ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
@@ -420,10 +419,8 @@ def _solve_budgets(
         if got is not None:
             reachable, subset = got
             if not reachable:
-                return Solution(0.0, {}, constants=constants, engine="cp-sat")
-            sol = solve(cc, trial(subset), waived, satisfy_only=satisfy_only, cpsat=cpsat)
-            sol.engine = "cp-sat"
-            return sol
+                return Solution(0.0, {}, constants=constants)
+            return solve(cc, trial(subset), waived, satisfy_only=satisfy_only, cpsat=cpsat)
     if subsets is None:
         subsets = _maximal_subsets(capped, budgets, None)
         assert subsets is not None
@@ -480,7 +477,7 @@ def solve(
             optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in eligible[leaf.leaf])
         values = _Flat.of(root).evaluate(optimistic, constants)
         if bound_only or values[0] < 1 - EPS:
-            return Solution(values[0], {}, constants=constants, engine="bound")
+            return Solution(values[0], {}, constants=constants)
     if budgets:
         capped = _solve_budgets(cc, sc, waived, budgets, satisfy_only, cpsat)
         if capped is not None:
@@ -726,7 +723,6 @@ def _solve_plain(
     # best choice of each group. Each group is searched with the other groups' items counted
     # everywhere they could go (a constant there), which keeps the bound an upper bound.
     groups = _independent_groups(tree, trimmed)
-    engine = "search"
     optimistic = list(amounts)
     for it, opts in trimmed:
         for o in opts:
@@ -737,13 +733,11 @@ def _solve_plain(
             for it, opts in group:
                 for o in opts:
                     base[o.leaf] -= _gain(o, it)
-        choice, used = _choose(tree, leaves, base, group, satisfy_only, cpsat)
-        if used == "cp-sat":
-            engine = used
+        choice = _choose(tree, leaves, base, group, satisfy_only, cpsat)
         for (it, opts), idx in zip(group, choice, strict=True):
             assigned[opts[idx].leaf].append(it)
             amounts[opts[idx].leaf] += _gain(opts[idx], it)
-    return tree.solution(amounts, assigned, engine=engine)
+    return tree.solution(amounts, assigned)
 
 
 def _independent_groups(tree: _Tree, contested: list[tuple[Item, list[CNode]]]) -> list[list[tuple[Item, list[CNode]]]]:
@@ -784,9 +778,9 @@ def _choose(
     contested: list[tuple[Item, list[CNode]]],
     satisfy_only: bool,
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
-) -> tuple[list[int], str]:
+) -> list[int]:
     """The option chosen for each contested item (by branch and bound, or CP-SAT when the
-    search is large), and which engine chose."""
+    search is large)."""
     space = 1
     for _it, opts in contested:
         space *= len(opts)
@@ -803,11 +797,11 @@ def _choose(
             for it, opts in contested:
                 idx = picked.get(it, 0)
                 out.append(idx if 0 <= idx < len(opts) else 0)
-            return out, "cp-sat"
+            return out
     if choice is None:
         choice = _branch_and_bound(tree, base, contested, satisfy_only, None)
         assert choice is not None
-    return choice, "search"
+    return choice
 
 
 class _OverBudget(Exception):
