@@ -217,3 +217,20 @@ def read_catalog_files(files: Iterable[tuple[Path, str]]) -> tuple[Catalog, list
                 continue
             merger.add_document(doc)
     return merger.catalog(), merger.diagnostics
+
+
+def __getattr__(name: str) -> Any:
+    """``microcred.loader.load_catalog``, moved to :mod:`microcred.validate` (loading sits below
+    validation); kept here for one release, with a deprecation warning."""
+    if name == "load_catalog":
+        import warnings
+
+        warnings.warn(
+            "microcred.loader.load_catalog has moved: import it from microcred (or microcred.validate)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from microcred.validate import load_catalog
+
+        return load_catalog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

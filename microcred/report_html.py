@@ -884,3 +884,20 @@ def render_html(results: Sequence[LearnerResult], catalog: Any = None, *, title:
         "</html>",
     ]
     return "\n".join(o for o in out if o) + "\n"
+
+
+def __getattr__(name: str) -> Any:
+    """``microcred.report_html.write_atomically``, moved to :mod:`microcred.atomicfile`; kept here
+    for one release, with a deprecation warning."""
+    if name == "write_atomically":
+        import warnings
+
+        warnings.warn(
+            "microcred.report_html.write_atomically has moved: import it from microcred.atomicfile",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from microcred.atomicfile import write_atomically
+
+        return write_atomically
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
