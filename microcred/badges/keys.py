@@ -82,15 +82,11 @@ class SigningKey:
     @property
     def multikey(self) -> str:
         """``publicKeyMultibase`` (Ed25519 only): ``z6Mk…``."""
-        if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
-            raise BadgeError("a Multikey / did:key needs an Ed25519 key; this key is RSA")
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return ed25519_multikey(raw)
+        return PublicSigningKey(self.public_key).multikey
 
     def did_key(self) -> str:
         """The ``did:key`` verification method of an Ed25519 key: ``did:key:z6Mk…#z6Mk…``."""
-        mk = self.multikey
-        return f"did:key:{mk}#{mk}"
+        return PublicSigningKey(self.public_key).did_key()
 
 
 @dataclass
@@ -120,12 +116,14 @@ class PublicSigningKey:
 
     @property
     def multikey(self) -> str:
+        """``publicKeyMultibase`` (Ed25519 only): ``z6Mk…``."""
         if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
             raise BadgeError("a Multikey / did:key needs an Ed25519 key; this key is RSA")
         raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return ed25519_multikey(raw)
 
     def did_key(self) -> str:
+        """The ``did:key`` verification method of an Ed25519 key: ``did:key:z6Mk…#z6Mk…``."""
         mk = self.multikey
         return f"did:key:{mk}#{mk}"
 
