@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import struct
 import textwrap
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +127,39 @@ def credentials(check: Checker) -> Callable[[str], ValidationReport]:
         return check(BASE + textwrap.indent(textwrap.dedent(body).lstrip("\n"), "  "))
 
     return run
+
+
+def tiny_png() -> bytes:
+    """The smallest valid PNG (one grey pixel), to bake badges into."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
+
+
+def ob3_credential(issuer: str, credential_id: str) -> dict[str, Any]:
+    """An unsigned Open Badges 3.0 credential from ``issuer``, for other implementations to sign."""
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Example University"},
+        "name": "Data Foundations",
+        "validFrom": "2024-06-01T00:00:00Z",
+        "credentialSubject": {
+            "id": "did:example:learner",
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://example.edu/achievements/data-foundations",
+                "type": ["Achievement"],
+                "name": "Data Foundations",
+                "description": "Foundations of data analysis.",
+                "criteria": {"narrative": "Pass the four courses."},
+            },
+        },
+    }

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, ob3_credential
 
 from microcred.badges.dataintegrity import CONTEXT_FILES
 from microcred.badges.identity import controller_document
@@ -125,29 +125,6 @@ def test_a_did_key_issuers_badge_verifies_with_digital_bazaar_vc(tmp_path: Path)
 # -- Digital Bazaar → microcred -------------------------------------------------------------
 
 
-def credential(issuer: str) -> dict[str, Any]:
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:2f4e1a52-1c39-4a6e-8c2f-7f0d3f1a9b20",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Example University"},
-        "name": "Data Foundations",
-        "validFrom": "2024-06-01T00:00:00Z",
-        "credentialSubject": {
-            "id": "did:example:learner",
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://example.edu/achievements/data-foundations",
-                "type": ["Achievement"],
-                "name": "Data Foundations",
-                "description": "Foundations of data analysis.",
-                "criteria": {"narrative": "Pass the four courses."},
-            },
-        },
-    }
 
 
 def test_a_credential_signed_by_digital_bazaar_verifies_in_microcred(tmp_path: Path) -> None:
@@ -170,3 +147,7 @@ def test_a_credential_signed_by_digital_bazaar_verifies_in_microcred(tmp_path: P
         signed, resolver=Resolver({ISSUER: controller_document(ISSUER, [generate_key("ed25519")])})
     )
     assert not unbound.valid
+
+
+def credential(issuer: str) -> dict[str, Any]:
+    return ob3_credential(issuer, "urn:uuid:2f4e1a52-1c39-4a6e-8c2f-7f0d3f1a9b20")

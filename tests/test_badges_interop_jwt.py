@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, ob3_credential
 
 from microcred.badges import _codec
 from microcred.badges.identity import controller_document, did_web_url
@@ -160,29 +160,6 @@ def test_an_eddsa_token_verifies_with_pyjwt(tmp_path: Path) -> None:
 # -- PyJWT, jwcrypto → microcred ----------------------------------------------------------
 
 
-def credential(issuer: str) -> dict[str, Any]:
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:0b4f5a0e-3f0a-4d3c-9d55-2b5c8c0e7e11",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Example University"},
-        "name": "Data Foundations",
-        "validFrom": "2024-06-01T00:00:00Z",
-        "credentialSubject": {
-            "id": "did:example:learner",
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": "https://example.edu/achievements/data-foundations",
-                "type": ["Achievement"],
-                "name": "Data Foundations",
-                "description": "Foundations of data analysis.",
-                "criteria": {"narrative": "Pass the four courses."},
-            },
-        },
-    }
 
 
 def claims(cred: dict[str, Any]) -> dict[str, Any]:
@@ -248,3 +225,7 @@ def test_a_jwcrypto_token_verifies_in_microcred(tmp_path: Path) -> None:
     other = jwcrypto_jws.JWS(json.dumps(claims(credential("did:web:elsewhere.example"))).encode())
     other.add_signature(key, alg="EdDSA", protected={"alg": "EdDSA", "kid": f"{issuer}#{multikey}"})
     assert not verify_credential(other.serialize(compact=True)).valid
+
+
+def credential(issuer: str) -> dict[str, Any]:
+    return ob3_credential(issuer, "urn:uuid:0b4f5a0e-3f0a-4d3c-9d55-2b5c8c0e7e11")

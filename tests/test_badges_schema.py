@@ -13,13 +13,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, ROOT, shared_path
+from conftest import EXAMPLE, ROOT, shared_path, tiny_png
 
 from microcred.badges import _codec, bake
 from microcred.cli import main
@@ -42,12 +40,6 @@ def run(*argv: object) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return bake.PNG_SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
 
 
 def problems(validator: Any, doc: Any) -> list[str]:
