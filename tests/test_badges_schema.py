@@ -3,9 +3,9 @@
 The schemas are 1EdTech's (``ob_v3p0_achievementcredential_schema.json``,
 ``clr_v2p0_clrcredential_schema.json``, JSON Schema 2019-09); their license lets registered
 users redistribute them, which an open-source checkout cannot promise, so they are not part of
-the project. The tests read them from the shared data folder (``shared/schemas/``, found as
-the vectors are) or from the files ``MICROCRED_OB3_SCHEMA`` / ``MICROCRED_CLR_SCHEMA`` name, and
-skip, saying so, when they are absent.
+the project. ``.ci/fetch-reference-files`` fetches them from 1EdTech's addresses; the tests read
+the files ``MICROCRED_OB3_SCHEMA`` / ``MICROCRED_CLR_SCHEMA`` name (or ``shared/schemas/``, found
+as ``conftest.shared_path`` finds shared data), and skip, saying so, when they are absent.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The official Open Badges 3.0 vectors (1EdTech), read from shared/vectors/openbadges beside the
-checkout (see ``conftest.shared_path``)."""
+"""The official Open Badges 3.0 vectors (1EdTech): the validator's vectors shipped in
+``tests/vectors/openbadges`` (Apache-2.0), and the specification's eddsa-rdfc-2022 walk-through,
+read from shared/vectors/openbadges beside the checkout when present (see ``conftest.shared_path``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import shared_path
+from conftest import ROOT, shared_path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from microcred.badges import dataintegrity as di
@@ -20,10 +21,9 @@ from microcred.badges.keys import SigningKey
 from microcred.badges.resolve import Resolver
 from microcred.badges.verify import verify_file
 
-VECTORS = shared_path("vectors/openbadges")
+VECTORS = ROOT / "tests" / "vectors" / "openbadges"
 DCV = VECTORS / "dcv-ob30"
-OBS = VECTORS / "obs-test-vectors/impl"
-pytestmark = pytest.mark.skipif(not DCV.is_dir(), reason=f"the Open Badges vectors are not at {VECTORS}")
+OBS = shared_path("vectors/openbadges/obs-test-vectors/impl")
 
 TESTLIST_URL = (
     "https://raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/"
