@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from microcred.catalog import Catalog
-from microcred.loader import read_catalog
-from microcred.transcript import Transcript
+from microcred.io.loader import read_catalog
+from microcred.io.transcript import Transcript
+from microcred.model.catalog import Catalog
 
 N_COURSES = 40
 N_POOLS = 12

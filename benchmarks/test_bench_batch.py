@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from microcred.batch import BatchOptions, run_batch
-from microcred.generate import generate_population, write_csv
+from microcred.run.batch import BatchOptions, run_batch
+from microcred.run.generate import generate_population, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

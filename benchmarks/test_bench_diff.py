@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from microcred.catalog import Catalog
+from microcred.checks.validate import load_catalog
 from microcred.diff import LearnerChange, diff_catalogs, impact, plan_impact
-from microcred.generate import generate_population
-from microcred.validate import load_catalog
+from microcred.model.catalog import Catalog
+from microcred.run.generate import generate_population
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from microcred import load_catalog
-from microcred.evaluate import compile_catalog, evaluate
+from microcred.io.transcript import TranscriptSource, read_transcripts
 from microcred.rules.compiled import CompiledCatalog
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.rules.evaluate import compile_catalog, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from microcred import load_catalog
-from microcred.evaluate import compile_catalog
-from microcred.plan import pathways, plan
+from microcred.analysis.plan import pathways, plan
+from microcred.io.transcript import TranscriptSource, read_transcripts
 from microcred.rules.compiled import CompiledCatalog
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.rules.evaluate import compile_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"

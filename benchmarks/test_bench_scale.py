@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.generate import generate_population
-from microcred.validate import load_catalog
+from microcred.checks.validate import load_catalog
+from microcred.rules.evaluate import compile_catalog, evaluate
+from microcred.run.generate import generate_population
 
 sys.path.insert(0, str(Path(__file__).parent))
 

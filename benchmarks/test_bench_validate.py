@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from catalog_gen import write
 
-from microcred.validate import ValidationReport, validate_paths
+from microcred.checks.validate import ValidationReport, validate_paths
 
 SIZES = {
     "small": (1_250, 250),

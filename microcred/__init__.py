@@ -8,28 +8,32 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from microcred._moved import install as _install_moved_names
+
+_install_moved_names()
+
 if TYPE_CHECKING:
-    from microcred.catalog import Catalog, Course, Credential
-    from microcred.diagnostics import Diagnostic, Location, MicrocredError
-    from microcred.graph import build_graph
-    from microcred.loader import read_catalog
-    from microcred.validate import ValidationReport, load_catalog, validate_catalog, validate_paths
+    from microcred.checks.validate import ValidationReport, load_catalog, validate_catalog, validate_paths
+    from microcred.io.loader import read_catalog
+    from microcred.model.catalog import Catalog, Course, Credential
+    from microcred.model.diagnostics import Diagnostic, Location, MicrocredError
+    from microcred.model.graph import build_graph
 
 #: The public names and the module each comes from. They are imported when first used, so that
 #: ``import microcred`` (and the command line, which imports it) loads only what a command needs.
 _PUBLIC: dict[str, str] = {
-    "Catalog": "microcred.catalog",
-    "Course": "microcred.catalog",
-    "Credential": "microcred.catalog",
-    "Diagnostic": "microcred.diagnostics",
-    "Location": "microcred.diagnostics",
-    "MicrocredError": "microcred.diagnostics",
-    "build_graph": "microcred.graph",
-    "load_catalog": "microcred.validate",
-    "read_catalog": "microcred.loader",
-    "ValidationReport": "microcred.validate",
-    "validate_catalog": "microcred.validate",
-    "validate_paths": "microcred.validate",
+    "Catalog": "microcred.model.catalog",
+    "Course": "microcred.model.catalog",
+    "Credential": "microcred.model.catalog",
+    "Diagnostic": "microcred.model.diagnostics",
+    "Location": "microcred.model.diagnostics",
+    "MicrocredError": "microcred.model.diagnostics",
+    "build_graph": "microcred.model.graph",
+    "load_catalog": "microcred.checks.validate",
+    "read_catalog": "microcred.io.loader",
+    "ValidationReport": "microcred.checks.validate",
+    "validate_catalog": "microcred.checks.validate",
+    "validate_paths": "microcred.checks.validate",
 }
 
 __all__ = [

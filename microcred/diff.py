@@ -45,10 +45,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from microcred.catalog import Catalog, Credential, SourceMap
-from microcred.diagnostics import Diagnostic, MicrocredError
-from microcred.graph import admitted_credentials
-from microcred.result import LearnerResult
+from microcred.io.transcript import Transcript, TranscriptError, TranscriptSource
+from microcred.model.catalog import Catalog, Credential, SourceMap
+from microcred.model.diagnostics import Diagnostic, MicrocredError
+from microcred.model.graph import admitted_credentials
+from microcred.model.result import LearnerResult
 from microcred.rules.compiled import CNode, CompiledCatalog
 from microcred.rules.logic import Cnf, TooLarge
 from microcred.rules.nodes import (
@@ -68,7 +69,6 @@ from microcred.rules.nodes import (
 from microcred.rules.scenario import EPS
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import Grade, GradeScale
-from microcred.transcript import Transcript, TranscriptError, TranscriptSource
 
 if TYPE_CHECKING:
     from sympy import Symbol
@@ -1426,14 +1426,14 @@ _COURSE_FIELDS = ("title", "credits", "subject", "level", "attributes")
 
 
 def _compile(catalog: Catalog) -> CompiledCatalog:
-    from microcred.evaluate import compile_catalog
+    from microcred.rules.evaluate import compile_catalog
 
     return compile_catalog(catalog)
 
 
 def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
     """Compare two versions of a catalogue (both should be valid: see
-    :func:`~microcred.validate.load_catalog`)."""
+    :func:`~microcred.checks.validate.load_catalog`)."""
     out = CatalogDiff(old.id, new.id)
     out.added = [c for c in new.credentials if c not in old.credentials]
     out.removed = [c for c in old.credentials if c not in new.credentials]
@@ -1710,7 +1710,7 @@ def plan_impact(
     include_planned: bool = False,
 ) -> ImpactPlan:
     """Compile both catalogues (once) and find the credentials whose results may differ."""
-    from microcred.evaluate import compile_catalog
+    from microcred.rules.evaluate import compile_catalog
 
     occ, ncc = compile_catalog(old), compile_catalog(new)
     both = [c for c in ncc.credentials if c in occ.credentials]
@@ -1753,7 +1753,7 @@ def _compare_results(old: LearnerResult, new: LearnerResult, plan: ImpactPlan) -
 
 def compare_learner(plan: ImpactPlan, item: Transcript | TranscriptSource) -> LearnerChange | LearnerError:
     """One learner evaluated against both versions (only the credentials that may differ)."""
-    from microcred.evaluate import evaluate
+    from microcred.rules.evaluate import evaluate
 
     src = item if isinstance(item, TranscriptSource) else TranscriptSource(item, "<transcript>")
     lid = src.transcript.learner.id
@@ -1782,8 +1782,8 @@ ImpactItem = Transcript | TranscriptSource | TranscriptError
 
 
 def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
-    if isinstance(item, tuple):  # a unit of microcred.batch: read it here (in the worker)
-        from microcred.batch import _source_of
+    if isinstance(item, tuple):  # a unit of microcred.run.batch: read it here (in the worker)
+        from microcred.run.batch import _source_of
 
         item = _source_of(item)
     if isinstance(item, TranscriptError):
@@ -1797,7 +1797,7 @@ _PLAN: dict[str, ImpactPlan] = {}
 
 def _init_worker(plan: ImpactPlan, parent: int | None = None) -> None:
     if parent is not None:
-        from microcred.batch import guard_worker
+        from microcred.run.batch import guard_worker
 
         guard_worker(parent)  # Ctrl-C is the parent's; the worker dies with it
     _PLAN["plan"] = plan
@@ -1847,7 +1847,7 @@ def run_impact(
 ) -> Iterator[LearnerChange | LearnerError]:
     """Compare every learner of ``items``, in order, lazily; ``jobs`` > 1 uses that many
     worker processes. Items: transcripts, transcript sources, transcript errors, or units of
-    :func:`microcred.batch.units` (read in the workers). Learners whose record reaches no
+    :func:`microcred.run.batch.units` (read in the workers). Learners whose record reaches no
     difference are settled in this process, without a trip to a worker."""
     if jobs <= 1:
         for item in items:
@@ -1919,7 +1919,7 @@ def impact(
 
     ``as_of`` overrides each transcript's own date (default: the transcript's, else today).
     A learner who cannot be evaluated is appended to ``errors`` when a list is given;
-    otherwise the first one raises :class:`~microcred.diagnostics.MicrocredError`.
+    otherwise the first one raises :class:`~microcred.model.diagnostics.MicrocredError`.
     """
     out: list[LearnerChange] = []
     for r in iter_impact(old, new, transcripts, as_of, include_planned=include_planned, jobs=jobs):

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from microcred.diagnostics import Diagnostic
-from microcred.loader import read_catalog
-from microcred.validate import ValidationReport, validate_catalog
+from microcred.checks.validate import ValidationReport, validate_catalog
+from microcred.io.loader import read_catalog
+from microcred.model.diagnostics import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog" / "example-university"

@@ -59,7 +59,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from microcred.catalog import Catalog, Course
+from microcred.io.transcript import Awarded, Substitute, Transcript, Waive
+from microcred.model.catalog import Catalog, Course
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -75,7 +76,6 @@ from microcred.rules.nodes import (
 )
 from microcred.rules.selectors import course_matches
 from microcred.taxonomy.grades import GradeScale
-from microcred.transcript import Awarded, Substitute, Transcript, Waive
 
 # --------------------------------------------------------------------------- dates
 

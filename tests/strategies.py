@@ -34,11 +34,11 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from microcred.catalog import Catalog, CatalogInfo, Course, Credential
+from microcred.io.transcript import Transcript
+from microcred.model.catalog import Catalog, CatalogInfo, Course, Credential
 from microcred.rules.nodes import Selector
 from microcred.rules.selectors import course_matches
 from microcred.taxonomy.models import Taxonomy
-from microcred.transcript import Transcript
 
 AS_OF = dt.date(2026, 1, 1)
 

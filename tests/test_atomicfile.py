@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from microcred.atomicfile import write_atomically
+from microcred.io.atomicfile import write_atomically
 
 
 def test_write_atomically_replaces_and_keeps_the_mode(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from microcred.badges.ob3 import achievement_type, build_credential, identity_ha
 from microcred.badges.resolve import Resolver
 from microcred.badges.verify import verify_bytes, verify_file
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.transcript import read_transcripts
+from microcred.io.transcript import read_transcripts
+from microcred.rules.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog" / "example-university"

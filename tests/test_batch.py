@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from microcred.cache import load_compiled
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.generate import generate_population, write_csv, write_jsonl
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.rules.evaluate import evaluate
+from microcred.run.cache import load_compiled
+from microcred.run.generate import generate_population, write_csv, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"
@@ -154,7 +154,7 @@ def test_warm_start_uses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(*_a: object, **_k: object) -> object:
         raise AssertionError("the catalogue was read again")
 
-    monkeypatch.setattr("microcred.cache.read_catalog_files", refuse)
+    monkeypatch.setattr("microcred.run.cache.read_catalog_files", refuse)
     second = load_compiled(CATALOG, tmp_path)
     assert sorted(second.credentials) == sorted(first.credentials)
 
@@ -223,7 +223,7 @@ def test_a_used_compiled_catalogue_pickles_correctly(population: Path) -> None:
 
 def test_cache_key_changes_with_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A compiled catalogue cached by other microcred code is not reused."""
-    import microcred.cache as cache
+    import microcred.run.cache as cache
 
     load_compiled(CATALOG, tmp_path)
     assert len(list(tmp_path.glob("catalog-*.pickle"))) == 1

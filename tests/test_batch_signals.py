@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from microcred.cli import main
-from microcred.cliutil import max_jobs
-from microcred.generate import generate_population, write_jsonl
+from microcred.cli.util import max_jobs
+from microcred.run.generate import generate_population, write_jsonl
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
 

@@ -15,12 +15,12 @@ import pytest
 from reference import reference_evaluate
 from test_exactness import cpsat_forced
 
-from microcred.catalog import Catalog, CatalogInfo, Course, Credential
-from microcred.evaluate import evaluate
+from microcred.checks.validate import validate_catalog
+from microcred.io.transcript import Transcript
+from microcred.model.catalog import Catalog, CatalogInfo, Course, Credential
 from microcred.rules import cpsat, solver
+from microcred.rules.evaluate import evaluate
 from microcred.taxonomy.models import Taxonomy
-from microcred.transcript import Transcript
-from microcred.validate import validate_catalog
 
 AS_OF = dt.date(2026, 1, 1)
 

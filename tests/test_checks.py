@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import BASE, Checker
 
+from microcred.checks.validate import ValidationReport
 from microcred.rules import logic
-from microcred.validate import ValidationReport
 
 Run = Callable[[str], ValidationReport]
 
@@ -782,7 +782,7 @@ def test_base_alone_is_valid(check: Checker) -> None:
 
 def test_counting_node_competing_with_a_course_node_can_never_hold(tmp_path: Path) -> None:
     """Each selector alone has enough courses, but together they need three from two."""
-    from microcred.validate import validate_paths
+    from microcred.checks.validate import validate_paths
 
     p = tmp_path / "c.yaml"
     p.write_text(
@@ -812,7 +812,7 @@ def test_counting_node_competing_with_a_course_node_can_never_hold(tmp_path: Pat
 
 
 def test_sharing_limit_names_an_unknown_credential(tmp_path: Path) -> None:
-    from microcred.validate import validate_paths
+    from microcred.checks.validate import validate_paths
 
     p = tmp_path / "c.yaml"
     p.write_text(
@@ -832,7 +832,7 @@ def test_sharing_limit_names_an_unknown_credential(tmp_path: Path) -> None:
 
 
 def test_sharing_limit_needs_exactly_one_cap(tmp_path: Path) -> None:
-    from microcred.validate import validate_paths
+    from microcred.checks.validate import validate_paths
 
     p = tmp_path / "c.yaml"
     p.write_text(

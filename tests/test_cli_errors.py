@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from microcred.cli import build_parser, main
-from microcred.cliutil import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, article, did_you_mean, plural
+from microcred.cli.util import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, article, did_you_mean, plural
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = str(ROOT / "catalog/example-university")

@@ -13,7 +13,7 @@ import pytest
 from conftest import EXAMPLE, ROOT, write_files
 
 from microcred.cli import format_github, main
-from microcred.diagnostics import CODES, Diagnostic, Location
+from microcred.model.diagnostics import CODES, Diagnostic, Location
 
 BROKEN = {
     "catalog.yaml": "catalog: {id: u, name: U}\n",

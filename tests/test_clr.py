@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import EXAMPLE, ROOT
 
-from microcred import graph, load_catalog
+from microcred import load_catalog
 from microcred.badges.clr import CLR_CONTEXT, build_clr, issue_clr, stacking_associations
 from microcred.badges.dataintegrity import verify_eddsa_rdfc_2022
 from microcred.badges.errors import BadgeError
@@ -21,11 +21,12 @@ from microcred.badges.jwt import decode_unverified, verify_vc_jwt
 from microcred.badges.keys import SigningKey, generate_key, save_key
 from microcred.badges.ob3 import identity_hash
 from microcred.badges.resolve import Resolver
-from microcred.catalog import Catalog
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.result import LearnerResult
-from microcred.transcript import Transcript, TranscriptSource, read_transcripts
+from microcred.io.transcript import Transcript, TranscriptSource, read_transcripts
+from microcred.model import graph
+from microcred.model.catalog import Catalog
+from microcred.model.result import LearnerResult
+from microcred.rules.evaluate import evaluate
 
 TRANSCRIPTS = ROOT / "examples" / "example-university" / "transcripts"
 EARNED = TRANSCRIPTS / "earned-certificate.yaml"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from microcred.evaluate import evaluate
-from microcred.loader import read_catalog
-from microcred.transcript import Transcript
-from microcred.validate import validate_catalog
+from microcred.checks.validate import validate_catalog
+from microcred.io.loader import read_catalog
+from microcred.io.transcript import Transcript
+from microcred.rules.evaluate import evaluate
 
 CASES = sorted((Path(__file__).parent / "conformance").glob("*.yaml"))
 

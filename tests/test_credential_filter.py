@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from microcred.checks.validate import load_catalog
 from microcred.cli import main
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.report_text import render
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.render.report_text import render
 from microcred.rules.compiled import CompiledCatalog
-from microcred.transcript import TranscriptSource, read_transcripts
-from microcred.validate import load_catalog
+from microcred.rules.evaluate import compile_catalog, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

@@ -1,4 +1,4 @@
-"""microcred on Dask: results equal, learner by learner, those of `microcred.evaluate.evaluate`."""
+"""microcred on Dask: results equal, learner by learner, those of `microcred.rules.evaluate.evaluate`."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 
 from microcred import load_catalog  # noqa: E402
-from microcred.catalog import Catalog  # noqa: E402
-from microcred.evaluate import compile_catalog, evaluate  # noqa: E402
-from microcred.generate import generate_population, transcript_to_json, write_csv, write_jsonl  # noqa: E402
-from microcred.integrations import dask as mdask  # noqa: E402
-from microcred.transcript import Transcript, TranscriptSource, iter_csv  # noqa: E402
+from microcred.io.transcript import Transcript, TranscriptSource, iter_csv  # noqa: E402
+from microcred.model.catalog import Catalog  # noqa: E402
+from microcred.rules.evaluate import compile_catalog, evaluate  # noqa: E402
+from microcred.run import dask as mdask  # noqa: E402
+from microcred.run.generate import generate_population, transcript_to_json, write_csv, write_jsonl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog" / "example-university"
@@ -44,7 +44,7 @@ def population(catalog: Catalog) -> list[Transcript]:
 
 @pytest.fixture(scope="module")
 def expected(catalog: Catalog, population: list[Transcript]) -> dict[str, dict[str, Any]]:
-    """The reference: microcred.evaluate.evaluate, one learner at a time."""
+    """The reference: microcred.rules.evaluate.evaluate, one learner at a time."""
     cc = compile_catalog(catalog)
     return {t.learner.id: evaluate(cc, t, AS_OF).to_json() for t in population}
 
@@ -259,9 +259,9 @@ def test_catalogue_checks_on_the_worker(tmp_path: Path) -> None:
 def test_a_clear_message_without_dask(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("dask", "dask.bag", "dask.dataframe"):
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.delitem(sys.modules, "microcred.integrations.dask")
+    monkeypatch.delitem(sys.modules, "microcred.run.dask")
     with pytest.raises(ImportError, match=r"install microcred\[dask\]"):
-        importlib.import_module("microcred.integrations.dask")
+        importlib.import_module("microcred.run.dask")
 
 
 def test_the_examples_of_docs_scale_md_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from microcred.catalog import Catalog
+from microcred.checks.validate import load_catalog
 from microcred.cli import main
-from microcred.diagnostics import MicrocredError
 from microcred.diff import (
     CredentialDiff,
     LearnerChange,
@@ -26,10 +25,11 @@ from microcred.diff import (
     plan_impact,
     render_diff,
 )
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.generate import generate_population, write_jsonl
-from microcred.transcript import Transcript, TranscriptSource, read_transcript_text, read_transcripts
-from microcred.validate import load_catalog
+from microcred.io.transcript import Transcript, TranscriptSource, read_transcript_text, read_transcripts
+from microcred.model.catalog import Catalog
+from microcred.model.diagnostics import MicrocredError
+from microcred.rules.evaluate import compile_catalog, evaluate
+from microcred.run.generate import generate_population, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog/example-university"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from microcred.diagnostics import CODES
-from microcred.loader import read_catalog
-from microcred.validate import validate_catalog
+from microcred.checks.validate import validate_catalog
+from microcred.io.loader import read_catalog
+from microcred.model.diagnostics import CODES
 
 DOCS = ROOT / "docs"
 HEADING = re.compile(r"^## ([EW]\d{3}) — (.+)$", re.M)

@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 from reference import Reference, RefResult, TooLarge, reference_evaluate
 from strategies import AS_OF, AWARDS, DENSE, EXTENSIONS, PLAIN, RETAKES, Case, Profile, cases
 
-from microcred.catalog import Catalog
-from microcred.evaluate import evaluate
-from microcred.loader import read_catalog_files
-from microcred.result import LearnerResult
+from microcred.checks.validate import validate_catalog
+from microcred.io.loader import read_catalog_files
+from microcred.io.transcript import Transcript, Waive
+from microcred.model.catalog import Catalog
+from microcred.model.result import LearnerResult
 from microcred.rules import cpsat, solver
-from microcred.transcript import Transcript, Waive
-from microcred.validate import validate_catalog
+from microcred.rules.evaluate import evaluate
 
 #: The most assignments the reference enumerates for one credential and one cut date.
 LIMIT = 20_000
@@ -266,7 +266,7 @@ def test_forced_runs_use_no_other_engine(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_cpsat_without_an_answer_falls_back_to_the_exhaustive_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """When CP-SAT gives no answer (no proof in time), branch and bound runs without a node
     budget: the same results as the default engine."""
-    import microcred.evaluate
+    import microcred.rules.evaluate
 
     counts = _Counts(monkeypatch)
     asked: list[int] = []
@@ -281,7 +281,7 @@ def test_cpsat_without_an_answer_falls_back_to_the_exhaustive_search(monkeypatch
         note(str(case))
         default = evaluate(case.catalog, case.transcript, case.as_of).to_json()
         with monkeypatch.context() as m, cpsat_forced():
-            m.setattr(microcred.evaluate, "solve_cpsat", no_answer)
+            m.setattr(microcred.rules.evaluate, "solve_cpsat", no_answer)
             fallback = evaluate(case.catalog, case.transcript, case.as_of).to_json()
         assert fallback == default
 

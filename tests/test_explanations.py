@@ -11,13 +11,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from microcred.catalog import Catalog
+from microcred.checks.validate import load_catalog
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.report_text import render
-from microcred.result import LearnerResult, RequirementResult
-from microcred.transcript import TranscriptSource, iter_csv, read_transcript_text
-from microcred.validate import load_catalog
+from microcred.io.transcript import TranscriptSource, iter_csv, read_transcript_text
+from microcred.model.catalog import Catalog
+from microcred.model.result import LearnerResult, RequirementResult
+from microcred.render.report_text import render
+from microcred.rules.evaluate import evaluate
 
 HEAD = """\
 catalog: {id: t, name: T}

@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from microcred.diagnostics import CODES
-from microcred.loader import read_catalog_files
-from microcred.validate import validate_catalog
+from microcred.checks.validate import validate_catalog
+from microcred.io.loader import read_catalog_files
+from microcred.model.diagnostics import CODES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "catalog" / "example-university"
 EXAMPLE_FILES = sorted(EXAMPLE.rglob("*.yaml"))

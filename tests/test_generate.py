@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from microcred import load_catalog
-from microcred.catalog import Catalog
 from microcred.cli import main
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.generate import (
+from microcred.io.transcript import Transcript, TranscriptSource, iter_csv
+from microcred.model.catalog import Catalog
+from microcred.rules.evaluate import compile_catalog, evaluate
+from microcred.run.generate import (
     generate_population,
     read_jsonl,
     term_end,
@@ -23,7 +24,6 @@ from microcred.generate import (
     write_csv,
     write_jsonl,
 )
-from microcred.transcript import Transcript, TranscriptSource, iter_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog" / "example-university"

@@ -6,9 +6,9 @@ import networkx as nx
 import pytest
 from conftest import EXAMPLE, Checker
 
-from microcred import graph as g
-from microcred.catalog import Catalog
-from microcred.validate import load_catalog, validate_catalog
+from microcred.checks.validate import load_catalog, validate_catalog
+from microcred.model import graph as g
+from microcred.model.catalog import Catalog
 
 
 @pytest.fixture(scope="module")

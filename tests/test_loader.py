@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import BASE, EXAMPLE, Checker
 
-import microcred.yamlsource as yamlsource
-from microcred.diagnostics import Diagnostic, MicrocredError
-from microcred.loader import PathError, catalogue_files, read_catalog, read_catalog_files
-from microcred.validate import ValidationReport, load_catalog
-from microcred.yamlsource import YamlLoadError, parse_yaml
+import microcred.io.yamlsource as yamlsource
+from microcred.checks.validate import ValidationReport, load_catalog
+from microcred.io.loader import PathError, catalogue_files, read_catalog, read_catalog_files
+from microcred.io.yamlsource import YamlLoadError, parse_yaml
+from microcred.model.diagnostics import Diagnostic, MicrocredError
 
 Run = Callable[[str], ValidationReport]
 

@@ -17,11 +17,11 @@ from microcred import load_catalog
 from microcred.badges.bake import BakeError, extract_png, extract_svg
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob2 import OB2_CONTEXT, export_ob2, write_ob2
-from microcred.catalog import Catalog
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.result import LearnerResult
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.model.catalog import Catalog
+from microcred.model.result import LearnerResult
+from microcred.rules.evaluate import evaluate
 
 TRANSCRIPTS = ROOT / "examples" / "example-university" / "transcripts"
 EARNED = TRANSCRIPTS / "earned-certificate.yaml"

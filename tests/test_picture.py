@@ -13,14 +13,14 @@ import networkx as nx
 import pytest
 from conftest import EXAMPLE, ROOT
 
-from microcred import graph
-from microcred import picture as P
-from microcred.catalog import Catalog
+from microcred.checks.validate import load_catalog
 from microcred.cli import main
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.result import LearnerResult
-from microcred.transcript import TranscriptSource, read_transcripts
-from microcred.validate import load_catalog
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.model import graph
+from microcred.model.catalog import Catalog
+from microcred.model.result import LearnerResult
+from microcred.render import picture as P
+from microcred.rules.evaluate import compile_catalog, evaluate
 
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"
 EARNED = TRANSCRIPTS / "earned-certificate.yaml"
@@ -480,7 +480,7 @@ def test_svg_escapes_text(tmp_path: Path) -> None:
 
 
 def test_svg_survives_cycles(tmp_path: Path) -> None:
-    from microcred.loader import read_catalog
+    from microcred.io.loader import read_catalog
 
     (tmp_path / "c.yaml").write_text(
         """\

@@ -43,16 +43,16 @@ from strategies import (
     transcript_specs,
 )
 
-import microcred.plan as planmod
+import microcred.analysis.plan as planmod
 from microcred import load_catalog
-from microcred.catalog import Catalog
+from microcred.analysis.plan import CourseSet, PlanError, PlanUnconfirmed, UnknownCredential, pathways, plan, top_grade
+from microcred.checks.validate import validate_catalog
 from microcred.cli import main
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.loader import read_catalog
-from microcred.plan import CourseSet, PlanError, PlanUnconfirmed, UnknownCredential, pathways, plan, top_grade
+from microcred.io.loader import read_catalog
+from microcred.io.transcript import Attempt, Transcript, TranscriptSource, read_transcripts
+from microcred.model.catalog import Catalog
 from microcred.rules.compiled import CompiledCatalog
-from microcred.transcript import Attempt, Transcript, TranscriptSource, read_transcripts
-from microcred.validate import validate_catalog
+from microcred.rules.evaluate import compile_catalog, evaluate
 
 TRANSCRIPTS = sorted((ROOT / "examples/example-university/transcripts").glob("*.yaml"))
 

@@ -24,8 +24,9 @@ from conftest import ROOT
 
 from microcred import Catalog, load_catalog
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.report_html import (
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.model.result import LearnerResult
+from microcred.render.report_html import (
     PALETTE,
     TRACK,
     percent,
@@ -33,8 +34,7 @@ from microcred.report_html import (
     scope_svg_ids,
     svg_is_inert,
 )
-from microcred.result import LearnerResult
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.rules.evaluate import evaluate
 
 CATALOG = ROOT / "catalog/example-university"
 TRANSCRIPTS = sorted((ROOT / "examples/example-university/transcripts").glob("*.yaml"))

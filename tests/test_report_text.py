@@ -13,14 +13,14 @@ import pytest
 from conftest import ROOT
 
 from microcred import Catalog, load_catalog
-from microcred import picture as P
 from microcred.cli import main
-from microcred.evaluate import evaluate
-from microcred.figures import percent, percent_text
-from microcred.report_html import render_html
-from microcred.report_text import describe, render
-from microcred.result import LearnerResult, RequirementResult
-from microcred.transcript import TranscriptSource, read_transcripts
+from microcred.io.transcript import TranscriptSource, read_transcripts
+from microcred.model.figures import percent, percent_text
+from microcred.model.result import LearnerResult, RequirementResult
+from microcred.render import picture as P
+from microcred.render.report_html import render_html
+from microcred.render.report_text import describe, render
+from microcred.rules.evaluate import evaluate
 
 CATALOG = ROOT / "catalog/example-university"
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import microcred
-from microcred.cache import MAGIC, default_cache_dir
 from microcred.cli import main
+from microcred.run.cache import MAGIC, default_cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = str(ROOT / "catalog/example-university")
@@ -67,7 +67,7 @@ def entries(cache: Path) -> list[Path]:
 
 def whole(entry: Path) -> bool:
     """Whether ``entry`` is a cache entry that loads, under its own name."""
-    from microcred.cache import _load
+    from microcred.run.cache import _load
 
     return _load(entry, entry.name.removeprefix("catalog-").removesuffix(".pickle")) is not None
 
@@ -76,18 +76,18 @@ def test_version_imports_none_of_the_engine(tmp_path: Path) -> None:
     code, modules = probe(tmp_path, tmp_path / "xdg", "--version")
     assert code == 0
     assert not tops(modules) & (HEAVY | {"pydantic", "yaml"})
-    assert not {"microcred.catalog", "microcred.evaluate", "microcred.validate"} & modules
+    assert not {"microcred.model.catalog", "microcred.rules.evaluate", "microcred.checks.validate"} & modules
 
 
 def test_warm_evaluate_imports_neither_validation_nor_the_graph(tmp_path: Path) -> None:
     cache = tmp_path / "xdg"
     code, cold = probe(tmp_path, cache, *EVALUATE)
     assert code == 0
-    assert "microcred.validate" in cold  # the first run reads, validates and compiles
+    assert "microcred.checks.validate" in cold  # the first run reads, validates and compiles
     code, warm = probe(tmp_path, cache, *EVALUATE)
     assert code == 0
     assert not tops(warm) & HEAVY, sorted(tops(warm) & HEAVY)
-    assert not {"microcred.validate", "microcred.rules.checks", "microcred.rules.logic", "microcred.diff"} & warm
+    assert not {"microcred.checks.validate", "microcred.rules.checks", "microcred.rules.logic", "microcred.diff"} & warm
 
 
 def test_validate_imports_no_badge_or_progress_libraries(tmp_path: Path) -> None:
@@ -270,10 +270,10 @@ def test_a_core_command_line_parses_as_with_every_command(argv: list[str], capsy
 
 def test_core_commands_do_not_import_the_other_commands(tmp_path: Path) -> None:
     others = {
-        "microcred.commands_generate",
-        "microcred.badges.commands",
-        "microcred.commands_plan",
-        "microcred.commands_diff",
+        "microcred.cli.generate",
+        "microcred.cli.badges",
+        "microcred.cli.plan",
+        "microcred.cli.diff",
     }
     for argv in (["--version"], ["schema"], EVALUATE):
         code, modules = probe(tmp_path, tmp_path / "xdg", *argv)

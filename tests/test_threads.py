@@ -9,9 +9,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from microcred.evaluate import compile_catalog, evaluate
-from microcred.generate import generate_population
-from microcred.validate import load_catalog
+from microcred.checks.validate import load_catalog
+from microcred.rules.evaluate import compile_catalog, evaluate
+from microcred.run.generate import generate_population
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 29)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from microcred.cli import main
-from microcred.transcript import TranscriptError, TranscriptSource, iter_csv, read_transcripts
+from microcred.io.transcript import TranscriptError, TranscriptSource, iter_csv, read_transcripts
 
 CATALOG = "catalog/example-university"
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,7 +35,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 
 from microcred.badges.errors import BadgeError
-from microcred.words import article
+from microcred.model.words import article
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: PNG keywords: Open Badges 3.0 and 2.0

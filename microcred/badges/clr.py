@@ -47,9 +47,9 @@ from microcred.badges.ob3 import (
     issuer_profile,
     subject_identifier,
 )
-from microcred.catalog import Catalog
-from microcred.graph import build_graph, descendants, stacks_into
-from microcred.result import LearnerResult
+from microcred.model.catalog import Catalog
+from microcred.model.graph import build_graph, descendants, stacks_into
+from microcred.model.result import LearnerResult
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 CLR_SCHEMA = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from microcred.catalog import Catalog, Credential
-from microcred.graph import build_graph, stacked_from, stacks_into
+from microcred.model.catalog import Catalog, Credential
+from microcred.model.graph import build_graph, stacked_from, stacks_into
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,

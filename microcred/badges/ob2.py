@@ -31,9 +31,9 @@ from urllib.parse import quote, urlsplit
 from microcred.badges.bake import PNG_SIGNATURE, bake_png, bake_svg
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob3 import MICROCRED_NS, build_evidence, identity_hash
-from microcred.catalog import Catalog
-from microcred.figures import percent_text
-from microcred.result import CredentialResult, LearnerResult
+from microcred.model.catalog import Catalog
+from microcred.model.figures import percent_text
+from microcred.model.result import CredentialResult, LearnerResult
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 

@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from microcred.badges._codec import format_datetime
 from microcred.badges.errors import BadgeError
-from microcred.catalog import Catalog, Credential
-from microcred.figures import percent_text
-from microcred.result import CredentialResult, LearnerResult
+from microcred.model.catalog import Catalog, Credential
+from microcred.model.figures import percent_text
+from microcred.model.result import CredentialResult, LearnerResult
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

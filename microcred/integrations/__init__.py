@@ -1,6 +1,6 @@
 """Adapters between microcred and other systems. Each module imports its third-party
 library itself, so ``import microcred`` never needs them:
 
-- :mod:`microcred.integrations.dask` — evaluate learner populations on a Dask cluster
+- :mod:`microcred.run.dask` — evaluate learner populations on a Dask cluster
   (``pip install 'microcred[dask]'``).
 """

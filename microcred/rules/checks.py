@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from microcred.catalog import Catalog, Credential
-from microcred.diagnostics import Diagnostic
-from microcred.graph import admitted_credentials
-from microcred.modelerrors import suggest
+from microcred.io.modelerrors import suggest
+from microcred.model.catalog import Catalog, Credential
+from microcred.model.diagnostics import Diagnostic
+from microcred.model.graph import admitted_credentials
+from microcred.model.words import plural
 from microcred.rules import logic
 from microcred.rules.nodes import (
     AtLeastRule,
@@ -23,7 +24,6 @@ from microcred.rules.nodes import (
     walk,
 )
 from microcred.rules.selectors import CourseIndex
-from microcred.words import plural
 
 
 def _rules(catalog: Catalog) -> Iterator[tuple[str, Credential, RuleBase]]:
@@ -335,11 +335,11 @@ def check_best_learner(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]
     """
     import datetime as dt
 
+    from microcred.io.transcript import Awarded
     from microcred.rules.compiled import CompiledCatalog
     from microcred.rules.cpsat import solve_cpsat
     from microcred.rules.scenario import Item, Scenario
     from microcred.rules.solver import solve
-    from microcred.transcript import Awarded
 
     candidates = [cid for cid, cred in catalog.credentials.items() if cred.requires is not None and cid not in skip]
     if not candidates:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from microcred.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
+from microcred.model.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -30,7 +30,7 @@ from microcred.taxonomy.grades import GradeScale
 if TYPE_CHECKING:
     import networkx as nx
 
-    from microcred.catalog import Catalog
+    from microcred.model.catalog import Catalog
 
 CONSUMING = ("course", "courses", "credits")
 

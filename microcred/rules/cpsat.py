@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from microcred.dates import add_months
+from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode
 from microcred.rules.scenario import Item
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 
-from microcred.result import Applied, CredentialResult, RequirementResult
+from microcred.model.result import Applied, CredentialResult, RequirementResult
 from microcred.rules.compiled import CNode
 from microcred.rules.nodes import counted_from
 from microcred.rules.scenario import EPS, Item, Scenario

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from microcred.modelbase import Strict
+from microcred.model.modelbase import Strict
 
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 PositiveNumber = Annotated[float, Field(gt=0)]

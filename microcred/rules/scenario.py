@@ -14,8 +14,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from microcred.io.transcript import Attempt, Awarded
 from microcred.taxonomy.grades import GradeScale
-from microcred.transcript import Attempt, Awarded
 
 EPS = 1e-9
 

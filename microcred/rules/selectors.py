@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from microcred.catalog import Course
+from microcred.model.catalog import Course
 from microcred.rules.nodes import Selector
 
 SelectorKey = tuple[object, ...]

@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from microcred.dates import add_months
+from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode, CompiledCredential
 from microcred.rules.scenario import EPS, Item, Scenario
 

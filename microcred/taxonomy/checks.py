@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from microcred.catalog import Catalog
-from microcred.diagnostics import Diagnostic
-from microcred.modelerrors import suggest
+from microcred.io.modelerrors import suggest
+from microcred.model.catalog import Catalog
+from microcred.model.diagnostics import Diagnostic
 from microcred.rules.nodes import CredentialRule, walk
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictStr, model_validator
 
-from microcred.modelbase import Strict
+from microcred.model.modelbase import Strict
 
 NonNegative = Annotated[float, Field(ge=0)]
 

@@ -1,0 +1,1 @@
+"""What results and catalogues say beyond one evaluation: plans, pathways, change impact."""

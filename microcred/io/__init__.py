@@ -1,0 +1,1 @@
+"""Reading files into located models and writing files atomically."""

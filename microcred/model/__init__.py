@@ -1,0 +1,1 @@
+"""The data: catalogue, results, diagnostics, dates, the stacking graph; pure values, no I/O."""

@@ -1,0 +1,1 @@
+"""Reports and pictures: plain text, HTML, DOT, GraphML, Mermaid, SVG."""

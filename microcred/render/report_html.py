@@ -1,0 +1,903 @@
+"""The advisor's report as one self-contained HTML file: every learner, every credential.
+
+The page needs nothing but itself: the CSS is inline, there are no fonts, images or scripts
+from elsewhere (one line of inline script opens the collapsed parts before printing), and the
+stacking picture, when :mod:`microcred.render.picture` is installed, is inline SVG. Every string that
+comes from a catalogue or a transcript goes through :func:`html.escape`.
+
+Elements carry stable hooks for tests and for institutions that restyle the page:
+``section.learner[data-learner]``, ``tr[data-credential][data-status]`` in the summary
+table, ``article.credential[data-credential][data-status]``, ``li.req[data-node][data-kind]
+[data-state]`` in requirement trees, ``[role=progressbar][aria-valuenow]`` for every progress
+bar, ``figure.stacking-picture`` for the picture.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from microcred import __version__
+from microcred.model.figures import percent, percent_text
+from microcred.model.result import Applied, CredentialResult, LearnerResult, RequirementResult
+
+STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
+ORDER = {s: i for i, s in enumerate(STATUSES)}
+STATUS_WORD = {
+    "earned": "Earned",
+    "expired": "Expired",
+    "in_progress": "In progress",
+    "partial": "Partial",
+    "not_started": "Not started",
+}
+STATUS_MARK = {"earned": "✓", "expired": "⊘", "in_progress": "◐", "partial": "○", "not_started": "·"}
+
+#: Status colours: (text, background) of the badge and the fill of the progress bar, the hues
+#: of the stacking picture (microcred.render.picture): green earned, amber in progress, blue partial,
+#: grey expired. The text has at least 4.5:1 contrast on its background (WCAG AA) and the fill
+#: at least 3:1 on white (non-text contrast); tests/test_report_html.py checks both.
+PALETTE: dict[str, tuple[str, str, str]] = {
+    "earned": ("#1b5e20", "#e3f2e6", "#2e7d32"),
+    "in_progress": ("#6b4500", "#fff3dc", "#b57500"),
+    "partial": ("#234a7a", "#e6eefa", "#3f72b0"),
+    "expired": ("#4f4f4f", "#e6e6e6", "#757575"),
+    "not_started": ("#4b5563", "#f3f4f6", "#6b7280"),
+}
+TRACK = "#e3e6ea"
+INK = "#1b1f24"
+MUTED = "#555d66"
+
+#: Requirement node states: (mark, words for screen readers).
+REQ_STATE = {
+    "met": ("✓", "Met"),
+    "waived": ("✓", "Waived"),
+    "progress": ("◐", "Partly met"),
+    "unmet": ("✗", "Not met"),
+    "optional": ("–", "Not needed (an alternative is met)"),
+}
+COMPOSITE = ("courses", "credits", "all", "any", "at_least", "credential")
+
+
+def _e(value: object) -> str:
+    """Escaped text for element content and attribute values (quotes included)."""
+    return escape(str(value), quote=True)
+
+
+def _date(d: dt.date | None) -> str:
+    return f'<time datetime="{d.isoformat()}">{d.isoformat()}</time>' if d else ""
+
+
+def _credits(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Ids:
+    """Unique, stable HTML ids made from arbitrary learner and credential ids."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def make(self, *parts: str) -> str:
+        base = "-".join(re.sub(r"[^A-Za-z0-9_]+", "-", p).strip("-") or "x" for p in parts)
+        candidate, n = base, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+
+class _Catalog:
+    """What the report needs from a catalogue (a Catalog, a CompiledCatalog, or None)."""
+
+    def __init__(self, catalog: Any) -> None:
+        cat = getattr(catalog, "catalog", catalog)  # a CompiledCatalog holds the Catalog
+        self.raw = catalog
+        self.catalog = cat
+        self.courses: dict[str, Any] = dict(getattr(cat, "courses", None) or {})
+        self.credentials: dict[str, Any] = dict(getattr(cat, "credentials", None) or {})
+        info = getattr(cat, "info", None)
+        self.name: str | None = getattr(info, "name", None)
+        self.id: str | None = getattr(info, "id", None)
+        issuer = getattr(info, "issuer", None)
+        self.issuer: str | None = getattr(issuer, "name", None)
+
+    def type_label(self, type_: str) -> str:
+        """The taxonomy's label for a credential type ("Digital badge"), else the type itself."""
+        types = getattr(self.catalog, "types", None) or {}
+        label = getattr(types.get(type_), "label", None) if hasattr(types, "get") else None
+        return str(label) if label else type_.replace("_", " ").replace("-", " ").capitalize()
+
+    def course_title(self, course: str) -> str | None:
+        c = self.courses.get(course)
+        return str(c.title) if c is not None else None
+
+    def credential_title(self, cid: str, result: LearnerResult | None = None) -> str:
+        if result is not None and cid in result.credentials:
+            return result.credentials[cid].title
+        c = self.credentials.get(cid)
+        return str(c.title) if c is not None else cid
+
+
+def _bar(progress: float, status: str, label: str, *, small: bool = False) -> str:
+    """A progress bar readable without colour: the percentage is written beside it."""
+    now = percent(progress)
+    width = max(0.0, min(100.0, progress * 100))
+    word = STATUS_WORD.get(status, status).lower()
+    if status == "in_progress":  # the striped rest of the bar counts once the courses are passed
+        word += ", the rest once the courses in progress are passed"
+    cls = "progress progress-small" if small else "progress"
+    tip = ' title="The striped part counts once the courses in progress are passed"' if status == "in_progress" else ""
+    return (
+        f'<div class="{cls}" data-status="{_e(status)}"{tip}>'
+        f'<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{now}" '
+        f'aria-valuetext="{_e(percent_text(progress))}, {_e(word)}" aria-label="{_e(label)}">'
+        f'<span class="fill" style="width:{width:.1f}%"></span></div>'
+        f'<span class="pct">{_e(percent_text(progress))}</span></div>'
+    )
+
+
+def _badge(status: str) -> str:
+    return (
+        f'<span class="badge" data-status="{_e(status)}">'
+        f'<span aria-hidden="true">{STATUS_MARK.get(status, "")}</span> {_e(STATUS_WORD.get(status, status))}</span>'
+    )
+
+
+def _order(results: Iterable[CredentialResult]) -> list[CredentialResult]:
+    return sorted(results, key=lambda r: (ORDER.get(r.status, len(ORDER)), -r.progress, r.id))
+
+
+# -- the requirement tree ---------------------------------------------------------------
+
+
+def _attempt(a: Applied, cat: _Catalog) -> str:
+    grade = a.grade or a.status.replace("_", " ")
+    title = cat.course_title(a.course)
+    sub = f' <span class="as">as {_e(a.substituted_for)}</span>' if a.substituted_for else ""
+    tip = f' title="{_e(title)}"' if title else ""
+    return (
+        f'<li class="attempt" data-course="{_e(a.course)}"{tip}>'
+        f'<span class="course">{_e(a.course)}</span>{sub} '
+        f'<span class="grade">{_e(grade)}</span> {_date(a.date)}</li>'
+    )
+
+
+def _describe(node: RequirementResult, cat: _Catalog, result: LearnerResult) -> str:
+    desc = node.description
+    if node.kind in ("all", "any") and desc == node.kind:
+        return f'<span class="desc">{"All of these" if node.kind == "all" else "One of these"}</span>'
+    m = re.fullmatch(r"(\d+) of (\d+)", desc) if node.kind == "at_least" else None
+    if m:
+        return f'<span class="desc">Any {m.group(1)} of these {m.group(2)}</span>'
+    if node.kind == "credential" and desc.startswith("credential "):
+        cid = desc[len("credential ") :]
+        if cid in cat.credentials or cid in result.credentials:
+            return (
+                f'<span class="desc">{_e(cat.credential_title(cid, result))}</span> '
+                f'<span class="ref">credential {_e(cid)}</span>'
+            )
+    if node.kind == "course":
+        title = cat.course_title(desc)
+        if title:
+            return f'<span class="desc code">{_e(desc)}</span> <span class="sub">{_e(title)}</span>'
+    return f'<span class="desc">{_e(desc)}</span>'
+
+
+def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optional: bool, out: list[str]) -> None:
+    if node.waived:
+        state = "waived"
+    elif node.satisfied:
+        state = "met"
+    elif optional:
+        state = "optional"
+    elif node.progress > 0:
+        state = "progress"
+    else:
+        state = "unmet"
+    mark, words = REQ_STATE[state]
+    line = [f'<span class="sr-only">{words}: </span>', _describe(node, cat, result)]
+    if node.waived:
+        line.append('<span class="tag tag-waived">waived</span>')
+    elif node.note:
+        line.append(f'<span class="tag">{_e(node.note)}</span>')
+    elif state == "progress" and node.kind in COMPOSITE:  # "not met" says 0 already
+        line.append(f'<span class="node-pct">{_e(percent_text(node.progress))}</span>')
+    head = (
+        f'<span class="req-line"><span class="mark mark-{state}" aria-hidden="true">{mark}</span>'
+        f'<span class="req-text">{" ".join(line)}</span></span>'
+    )
+    body: list[str] = []
+    if node.applied:
+        body.append('<ul class="attempts" aria-label="Counted">')
+        body += [_attempt(a, cat) for a in node.applied]
+        body.append("</ul>")
+    if node.children:
+        # the unmet alternatives of a met choice are not needed: shown as optional
+        spare = optional or (node.satisfied and node.kind in ("any", "at_least"))
+        body.append("<ul>")
+        for c in node.children:
+            _tree(c, cat, result, spare, body)
+        body.append("</ul>")
+    attrs = f'class="req" data-node="{_e(node.ref)}" data-kind="{_e(node.kind)}" data-state="{state}"'
+    if node.kind == "credential" and node.children:
+        # another credential expanded inline: open only where the learner is part way
+        opened = " open" if state == "progress" else ""
+        out.append(f"<li {attrs}><details{opened}><summary>{head}</summary>{''.join(body)}</details></li>")
+    else:
+        out.append(f"<li {attrs}>{head}{''.join(body)}</li>")
+
+
+def _requirements(r: CredentialResult, cat: _Catalog, result: LearnerResult, hid: str) -> list[str]:
+    if r.requirements is None:
+        if r.awarded:
+            return []
+        return [f'<h5 id="{hid}">Requirements</h5>', '<p class="muted">This credential can only be awarded.</p>']
+    out = [f'<h5 id="{hid}">Requirements</h5>', f'<ul class="req-tree" aria-labelledby="{hid}">']
+    _tree(r.requirements, cat, result, False, out)
+    out.append("</ul>")
+    return out
+
+
+# -- one credential ---------------------------------------------------------------------
+
+
+def _node_names(node: RequirementResult | None) -> dict[str, str]:
+    names: dict[str, str] = {}
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        names.setdefault(n.ref, n.description)
+        stack.extend(reversed(n.children))
+    return names
+
+
+def _counted_table(r: CredentialResult, cat: _Catalog, result: LearnerResult, hid: str) -> list[str]:
+    names = _node_names(r.requirements)
+    out = [
+        f'<h5 id="{hid}">What counted</h5>',
+        f'<table class="counted" aria-labelledby="{hid}"><thead><tr>'
+        '<th scope="col">Course</th><th scope="col">Title</th><th scope="col">Grade</th>'
+        '<th scope="col">Date</th><th scope="col" class="num">Credits</th><th scope="col">Toward</th>'
+        "</tr></thead><tbody>",
+    ]
+    for a in r.applied:
+        title = cat.course_title(a.course) or (cat.credential_title(a.course) if a.course in cat.credentials else "")
+        course = _e(a.course) + (f' <span class="as">as {_e(a.substituted_for)}</span>' if a.substituted_for else "")
+        toward = names.get(a.node, a.label or a.node)
+        if a.owner and a.owner != r.id:
+            toward += f" ({cat.credential_title(a.owner, result)})"
+        grade = a.grade or a.status.replace("_", " ")
+        out.append(
+            f'<tr data-course="{_e(a.course)}" data-attempt-status="{_e(a.status)}">'
+            f'<th scope="row" class="code">{course}</th><td>{_e(title)}</td><td>{_e(grade)}</td>'
+            f"<td>{_date(a.date)}</td>"
+            f'<td class="num">{_credits(a.credits)}</td><td>{_e(toward)}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return out
+
+
+def _stack_rows(r: CredentialResult, result: LearnerResult) -> list[tuple[str, float, str, float | None, int]]:
+    """(credential, progress, status, credits applied, depth) of where ``r`` leads: the
+    result's stacking section when it has the credential, else its direct ``stacks_into``."""
+    for entry in getattr(result, "stacking", None) or []:
+        if getattr(entry, "credential", None) == r.id and entry.stacks_into:
+            return [
+                (
+                    str(t.credential),
+                    float(t.progress),
+                    str(t.status),
+                    None if getattr(t, "credits", None) is None else float(t.credits),
+                    int(getattr(t, "depth", 1)),
+                )
+                for t in entry.stacks_into
+            ]
+    rows: list[tuple[str, float, str, float | None, int]] = []
+    for cid, p in r.stacks_into:
+        lookup = getattr(result, "lookup", None)
+        other = lookup(cid) if lookup is not None else result.credentials.get(cid)
+        guess = "earned" if p >= 1 else "partial" if p > 0 else "not_started"  # not evaluated
+        rows.append((cid, p, other.status if other else guess, None, 1))
+    return rows
+
+
+def _stacks(r: CredentialResult, cat: _Catalog, result: LearnerResult, ids: dict[str, str], hid: str) -> list[str]:
+    rows = _stack_rows(r, result)
+    if not rows:
+        return []
+    rows.sort(key=lambda t: (t[4], ORDER.get(t[2], 9), -t[1], t[0]))
+    with_credits = any(c is not None for *_x, c, _d in rows)
+    out = [
+        f'<h5 id="{hid}">Stacks into</h5>',
+        f'<table class="stacks" aria-labelledby="{hid}"><thead><tr><th scope="col">Credential</th>'
+        '<th scope="col">Status</th><th scope="col">Progress</th>'
+        + ('<th scope="col" class="num">Credits applied</th>' if with_credits else "")
+        + '<th scope="col">Route</th></tr></thead><tbody>',
+    ]
+    for cid, progress, status, credits, depth in rows:
+        title = cat.credential_title(cid, result)
+        name = f'<a href="#{ids[cid]}">{_e(title)}</a>' if cid in ids else _e(title)
+        route = "direct" if depth <= 1 else f"via {depth - 1} other{'s' if depth > 2 else ''}"
+        out.append(
+            f'<tr data-credential="{_e(cid)}" data-status="{_e(status)}" data-depth="{depth}">'
+            f'<th scope="row">{name}</th><td>{_badge(status)}</td>'
+            f"<td>{_bar(progress, status, f'Progress toward {title}', small=True)}</td>"
+            + (f'<td class="num">{_credits(credits) if credits is not None else ""}</td>' if with_credits else "")
+            + f"<td>{route}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    return out
+
+
+def _credential(r: CredentialResult, cat: _Catalog, result: LearnerResult, ids: dict[str, str], id_maker: _Ids) -> str:
+    cid = ids[r.id]
+    colors = PALETTE.get(r.status, PALETTE["not_started"])
+    dates: list[str] = []
+    if r.earned_on:
+        dates.append(f"{'Awarded' if r.awarded else 'Earned'} {_date(r.earned_on)}")
+    if r.expires_on:
+        dates.append(f"{'Expired' if r.status == 'expired' else 'Expires'} {_date(r.expires_on)}")
+    meta = [f'<span class="ref">{_e(r.id)}</span>', f'<span class="type">{_e(cat.type_label(r.type))}</span>', *dates]
+    out = [
+        f'<article class="credential" id="{cid}" data-credential="{_e(r.id)}" data-status="{_e(r.status)}" '
+        f'aria-labelledby="{cid}-h" style="--status:{colors[2]}">',
+        '<header class="credential-head">',
+        f'<h4 id="{cid}-h">{_e(r.title)}</h4>{_badge(r.status)}',
+        "</header>",
+        f'<p class="meta">{" · ".join(meta)}</p>',
+        _bar(r.progress, r.status, f"Progress toward {r.title}"),
+    ]
+    out.append('<div class="credential-body">')
+    out.append('<div class="col-tree">')
+    out += _requirements(r, cat, result, id_maker.make(cid, "req"))
+    out.append("</div>")
+    side: list[str] = []
+    if r.missing:
+        hid = id_maker.make(cid, "missing")
+        side += [f'<h5 id="{hid}">Still missing</h5>', f'<ul class="missing" aria-labelledby="{hid}">']
+        side += [f"<li>{_e(m)}</li>" for m in r.missing]
+        side.append("</ul>")
+    if r.not_counted:
+        hid = id_maker.make(cid, "not-counted")
+        side += [
+            f'<h5 id="{hid}">Did not count</h5>',
+            f'<table class="not-counted" aria-labelledby="{hid}"><thead><tr><th scope="col">Course</th>'
+            '<th scope="col">Grade</th><th scope="col">Date</th><th scope="col">Why</th></tr></thead><tbody>',
+        ]
+        for n in r.not_counted:
+            side.append(
+                f'<tr data-course="{_e(n.course)}"><th scope="row" class="code">{_e(n.course)}</th>'
+                f"<td>{_e(n.grade or '–')}</td><td>{_date(n.date) or '–'}</td><td>{_e(n.reason)}</td></tr>"
+            )
+        side.append("</tbody></table>")
+    if r.exceptions:
+        hid = id_maker.make(cid, "exceptions")
+        side += [
+            f'<h5 id="{hid}">Exceptions</h5>',
+            f'<table class="exceptions" aria-labelledby="{hid}"><thead><tr><th scope="col">Kind</th>'
+            '<th scope="col">Applies to</th><th scope="col">Reason</th></tr></thead><tbody>',
+        ]
+        for x in r.exceptions:
+            kind = {"waive": "Waiver", "substitute": "Substitution"}.get(x.kind, x.kind)
+            side.append(
+                f'<tr data-kind="{_e(x.kind)}"><th scope="row">{_e(kind)}</th>'
+                f"<td>{_e(x.target)}</td><td>{_e(x.reason)}</td></tr>"
+            )
+        side.append("</tbody></table>")
+    if side:
+        out += ['<div class="col-side">', *side, "</div>"]
+    out.append("</div>")
+    if r.applied and r.status != "not_started":
+        out += _counted_table(r, cat, result, id_maker.make(cid, "counted"))
+    out += _stacks(r, cat, result, ids, id_maker.make(cid, "stacks"))
+    out.append("</article>")
+    return "\n".join(out)
+
+
+# -- one learner ------------------------------------------------------------------------
+
+
+def _summary_table(rows: Sequence[CredentialResult], cat: _Catalog, ids: dict[str, str], caption: str) -> list[str]:
+    out = [
+        f'<table class="summary-table"><caption class="sr-only">{_e(caption)}</caption><thead><tr>'
+        '<th scope="col">Credential</th><th scope="col">Type</th><th scope="col">Status</th>'
+        '<th scope="col" class="col-progress">Progress</th><th scope="col">Earned</th><th scope="col">Expires</th>'
+        "</tr></thead><tbody>",
+    ]
+    for r in rows:
+        out.append(
+            f'<tr data-credential="{_e(r.id)}" data-status="{_e(r.status)}">'
+            f'<th scope="row"><a href="#{ids[r.id]}">{_e(r.title)}</a>{_when(r)}</th>'
+            f'<td class="type">{_e(cat.type_label(r.type))}</td><td>{_badge(r.status)}</td>'
+            f"<td>{_bar(r.progress, r.status, f'Progress toward {r.title}', small=True)}</td>"
+            f'<td class="date">{_date(r.earned_on)}</td><td class="date">{_date(r.expires_on)}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return out
+
+
+def _when(r: CredentialResult) -> str:
+    """The dates of a summary row, under its title where the page is too narrow for their columns."""
+    bits = []
+    if r.earned_on:
+        bits.append(f"{'awarded' if r.awarded else 'earned'} {_date(r.earned_on)}")
+    if r.expires_on:
+        bits.append(f"{'expired' if r.status == 'expired' else 'expires'} {_date(r.expires_on)}")
+    return f'<span class="when">{", ".join(bits)}</span>' if bits else ""
+
+
+def _summary(ordered: Sequence[CredentialResult], cat: _Catalog, ids: dict[str, str], hid: str) -> str:
+    started = [r for r in ordered if r.status != "not_started"]
+    waiting = [r for r in ordered if r.status == "not_started"]
+    out = [f'<section class="summary" aria-labelledby="{hid}">', f'<h3 id="{hid}">Summary</h3>']
+    if started:
+        out += _summary_table(started, cat, ids, "Credentials started, earned or expired")
+    else:
+        out.append('<p class="muted">No credential started yet.</p>')
+    if waiting:
+        n = len(waiting)
+        out.append(
+            f'<details class="not-started-summary"><summary>{n} credential{"s" if n != 1 else ""} not started</summary>'
+        )
+        out += _summary_table(waiting, cat, ids, "Credentials not started")
+        out.append("</details>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+_TAG = r"<[^<>]*"  # inside one tag: text content is escaped, so it holds no "<"
+
+
+def svg_is_inert(svg: str) -> bool:
+    """True when inline SVG is inert and self-contained: no script, event handler, foreign
+    content, style sheet import, or reference to anything outside the document."""
+    low = svg.lower()
+    if re.search(r"<\s*(script|foreignobject|iframe|object|embed|image|use|a)\b", low):
+        return False
+    if re.search(_TAG + r"\son[a-z]+\s*=", low):
+        return False
+    if re.search(_TAG + r"\burl\(\s*['\"]?(?!#)", low):
+        return False
+    for style in re.findall(r"<style\b.*?</style>", low, re.S):
+        if "@import" in style or re.search(r"url\(\s*['\"]?(?!#)", style):
+            return False
+    for m in re.finditer(_TAG + r"\s(?:xlink:)?(?:href|src)\s*=\s*(['\"])(.*?)\1", svg, re.I | re.S):
+        if not m.group(2).strip().startswith("#"):
+            return False
+    return True
+
+
+def scope_svg_ids(svg: str, prefix: str) -> str:
+    """Prefix the ids an SVG defines, and its references to them, so that several pictures in
+    one page (one a learner) do not share ids."""
+    ids = set(re.findall(_TAG + r'\sid="([^"]+)"', svg))
+    if not ids:
+        return svg
+
+    def one(m: re.Match[str]) -> str:
+        return m.group(1) + prefix + m.group(2) + m.group(3) if m.group(2) in ids else m.group(0)
+
+    svg = re.sub(r'(\sid=")([^"]+)(")', one, svg)
+    svg = re.sub(r"(url\(#)([^)\s]+)(\))", one, svg)
+    return re.sub(r'(\s(?:xlink:)?href="#)([^"]+)(")', one, svg)
+
+
+def _svg_element(svg: str) -> str:
+    """The ``<svg>`` element of a picture, without an XML declaration, doctype or comment."""
+    start = svg.find("<svg")
+    return svg[start:].strip() if start >= 0 else ""
+
+
+def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = None) -> str | None:
+    """The learner's stacking picture (inline SVG drawn by :mod:`microcred.render.picture`, at most
+    ``max_width`` pixels wide, :data:`PICTURE_WIDTH` by default), or None when there is no
+    catalogue or the SVG is not inert."""
+    if catalog is None:
+        return None
+    from microcred.render.picture import to_svg  # networkx: loaded only when a page is drawn
+
+    svg = _svg_element(to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH))
+    return svg if svg and svg_is_inert(svg) else None
+
+
+#: the widest the embedded picture is drawn: it fits the page at 1280 pixels
+PICTURE_WIDTH = 1200.0
+#: the picture for windows narrower than 1240 pixels: two boxes a line, legible from 600 up
+PICTURE_NARROW = 540.0
+#: the smallest text of the embedded picture, in CSS pixels, however narrow the page
+PICTURE_TEXT = 11.0
+
+
+def _legible_width(svg: str) -> int:
+    """The narrowest the picture may be shown with its smallest text still
+    :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
+    m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
+    from microcred.render.picture import SMALL_SIZE
+
+    return math.ceil(float(m.group(1)) * PICTURE_TEXT / SMALL_SIZE) if m else 0
+
+
+def _picture(result: LearnerResult, catalog: Any, hid: str) -> str:
+    wide = stacking_svg(result, catalog)
+    if wide is None:
+        return ""
+    frames = []
+    narrow = stacking_svg(result, catalog, PICTURE_NARROW)
+    for svg, cls, scope in ((wide, "pic-wide", "-"), (narrow, "pic-narrow", "-n-")):
+        if svg is None:
+            continue
+        svg = scope_svg_ids(svg, hid + scope)
+        m = re.search(r'\swidth="([0-9.]+)"', svg)
+        most = f";--most:{math.ceil(float(m.group(1)) * 1.3)}px" if m else ""  # not blown up past 130 %
+        frames.append(f'<div class="svg-frame {cls}" style="--legible:{_legible_width(svg)}px{most}">{svg}</div>')
+    who = _e(result.learner_name or result.learner_id)
+    return (
+        f'<figure class="stacking-picture{" two-sizes" if len(frames) == 2 else ""}" aria-labelledby="{hid}-cap">'
+        f'<input type="checkbox" class="zoom" id="{hid}-zoom">'
+        f'<label for="{hid}-zoom" class="zoom-label">Full size</label>'
+        + "".join(frames)
+        + f'<figcaption id="{hid}-cap">How {who}\'s credentials stack, from badges at the bottom to degrees at the '
+        "top; the table below says the same in words.</figcaption></figure>"
+    )
+
+
+def _pathways(result: LearnerResult, cat: _Catalog, ids: dict[str, str], hid: str) -> str:
+    entries = [e for e in getattr(result, "stacking", None) or [] if e.stacks_into]
+    picture = _picture(result, cat.raw if cat.catalog is not None else None, hid)
+    if not entries and not picture:
+        return ""
+    out = [f'<section class="pathways" aria-labelledby="{hid}">', f'<h3 id="{hid}">Where it leads</h3>']
+    if picture:
+        out.append(picture)
+    if entries:
+        out.append(
+            '<table class="pathways-table"><thead><tr><th scope="col">From</th><th scope="col">Leads to</th>'
+            "</tr></thead><tbody>"
+        )
+        for entry in entries:
+            src = str(entry.credential)
+            targets = sorted(entry.stacks_into, key=lambda t: (int(getattr(t, "depth", 1)), str(t.credential)))
+            chips = []
+            for t in targets:
+                tid = str(t.credential)
+                title = cat.credential_title(tid, result)
+                link = f'<a href="#{ids[tid]}">{_e(title)}</a>' if tid in ids else _e(title)
+                chips.append(
+                    f'<li data-credential="{_e(tid)}" data-status="{_e(t.status)}">'
+                    f'<span class="dot" data-status="{_e(t.status)}" aria-hidden="true"></span>{link} '
+                    f'<span class="muted">{_e(STATUS_WORD.get(str(t.status), str(t.status)).lower())}, '
+                    f"{_e(percent_text(float(t.progress)))}</span></li>"
+                )
+            src_title = cat.credential_title(src, result)
+            src_link = f'<a href="#{ids[src]}">{_e(src_title)}</a>' if src in ids else _e(src_title)
+            out.append(
+                f'<tr data-credential="{_e(src)}" data-status="{_e(entry.status)}">'
+                f'<th scope="row">{src_link} {_badge(str(entry.status))}</th>'
+                f'<td><ul class="leads">{"".join(chips)}</ul></td></tr>'
+            )
+        out.append("</tbody></table>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _learner(result: LearnerResult, cat: _Catalog, id_maker: _Ids, lid: str) -> str:
+    ids = {c: id_maker.make(lid, c) for c in result.credentials}
+    ordered = _order(result.credentials.values())
+    started = [r for r in ordered if r.status != "not_started"]
+    waiting = [r for r in ordered if r.status == "not_started"]
+    counts = {s: sum(1 for r in ordered if r.status == s) for s in STATUSES}
+    name = result.learner_name or result.learner_id
+    tally = "".join(
+        f'<li data-status="{s}"><span class="n">{counts[s]}</span> {_e(STATUS_WORD[s].lower())}</li>'
+        for s in STATUSES
+        if counts[s]
+    )
+    out = [
+        f'<section class="learner" id="{lid}" data-learner="{_e(result.learner_id)}" aria-labelledby="{lid}-h">',
+        '<header class="learner-head"><div>',
+        '<p class="eyebrow">Learner</p>',
+        f'<h2 id="{lid}-h">{_e(name)}</h2>',
+        '<dl class="facts">',
+        f'<div><dt>Learner ID</dt><dd class="learner-id">{_e(result.learner_id)}</dd></div>',
+        f'<div><dt>As of</dt><dd class="as-of">{_date(result.as_of)}</dd></div>',
+        f"<div><dt>Credentials</dt><dd>{len(ordered)}</dd></div>",
+        "</dl></div>",
+        f'<ul class="tally" aria-label="Credentials by status">{tally}</ul>',
+        "</header>",
+    ]
+    if result.warnings:
+        out.append('<div class="warnings" role="note"><h3>Warnings</h3><ul>')
+        out += [f"<li>{_e(w)}</li>" for w in result.warnings]
+        out.append("</ul></div>")
+    out.append(_summary(ordered, cat, ids, id_maker.make(lid, "summary")))
+    out.append(_pathways(result, cat, ids, id_maker.make(lid, "pathways")))
+    hid = id_maker.make(lid, "credentials")
+    out += [f'<section class="credentials" aria-labelledby="{hid}">', f'<h3 id="{hid}">Credentials</h3>']
+    if not started:
+        out.append('<p class="muted">No credential started yet.</p>')
+    out += [_credential(r, cat, result, ids, id_maker) for r in started]
+    if waiting:
+        n = len(waiting)
+        out.append(f'<details class="not-started"><summary>{n} credential{"s" if n != 1 else ""} not started</summary>')
+        out += [_credential(r, cat, result, ids, id_maker) for r in waiting]
+        out.append("</details>")
+    out += ["</section>", "</section>"]
+    return "\n".join(o for o in out if o)
+
+
+# -- the page ---------------------------------------------------------------------------
+
+
+def _css() -> str:
+    status_rules = []
+    for s, (fg, bg, fill) in PALETTE.items():
+        status_rules.append(
+            f'.badge[data-status="{s}"]{{color:{fg};background:{bg};border-color:{fill}}}'
+            f'[data-status="{s}"]>.bar>.fill{{background:{fill}}}'
+            f'.dot[data-status="{s}"]{{background:{fill}}}'
+            f'.tally li[data-status="{s}"] .n{{color:{fg}}}'
+        )
+    return (
+        CSS.replace("--INK--", INK).replace("--MUTED--", MUTED).replace("--TRACK--", TRACK)
+        + "\n"
+        + "\n".join(status_rules)
+    )
+
+
+CSS = """
+:root{color-scheme:light;--ink:--INK--;--muted:--MUTED--;--line:#d5dae0;--panel:#f5f7f9;--accent:#1d3f6e;
+--track:--TRACK--}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#fff;color:var(--ink);
+font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","Liberation Sans",Arial,sans-serif}
+a{color:#174a8b}
+a:focus-visible,summary:focus-visible{outline:3px solid #174a8b;outline-offset:2px}
+.page{max-width:1160px;margin:0 auto;padding:32px 28px 56px}
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);
+white-space:nowrap;border:0}
+.muted{color:var(--muted)}
+.report-head{display:flex;justify-content:space-between;align-items:flex-end;gap:16px;flex-wrap:wrap;
+border-bottom:3px solid var(--accent);padding-bottom:14px;margin-bottom:28px}
+.report-head h1{margin:0;font-size:1.75rem;line-height:1.2;color:var(--accent)}
+.report-head .catalogue{margin:4px 0 0;color:var(--muted)}
+.eyebrow{margin:0 0 2px;text-transform:uppercase;letter-spacing:.08em;font-size:.72rem;font-weight:700;
+color:var(--muted)}
+.toc{margin:0 0 28px;padding:12px 16px;border:1px solid var(--line);border-radius:10px;background:var(--panel)}
+.toc h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 6px}
+.toc ol{margin:0;padding-left:20px;columns:2}
+.learner{margin:0 0 56px}
+.learner-head{display:flex;justify-content:space-between;gap:20px;flex-wrap:wrap;align-items:center;
+background:var(--panel);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin-bottom:8px}
+.learner-head h2{margin:0;font-size:1.6rem;line-height:1.2}
+.facts{display:flex;gap:28px;margin:10px 0 0;flex-wrap:wrap}
+.facts dt{font-size:.72rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);font-weight:600}
+.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
+.tally{display:flex;gap:10px;list-style:none;margin:0;padding:0;flex-wrap:wrap}
+.tally li{background:#fff;border:1px solid var(--line);border-radius:10px;padding:8px 14px;min-width:88px;
+text-align:center;font-size:.8rem;color:var(--muted)}
+.tally .n{display:block;font-size:1.5rem;font-weight:700;line-height:1.1}
+h3{font-size:1.2rem;margin:32px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
+h4{font-size:1.15rem;margin:0;line-height:1.3}
+h5{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:18px 0 8px}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
+thead th{font-size:.72rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);background:var(--panel);
+border-bottom:1px solid #c3cad2;font-weight:700}
+tbody th{font-weight:600}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+td.type{color:var(--muted);white-space:nowrap}
+.summary-table tbody tr:hover{background:#f9fafb}
+.summary-table tr[data-status="not_started"] th a{color:var(--muted)}
+.summary-table td{white-space:nowrap}
+.col-progress{width:24%}
+.badge{display:inline-flex;align-items:center;gap:5px;padding:2px 10px;border-radius:999px;font-size:.78rem;
+font-weight:700;white-space:nowrap;border:1px solid transparent;line-height:1.5}
+.progress{display:flex;align-items:center;gap:10px;margin:8px 0 2px}
+.progress-small{margin:0;min-width:150px}
+.bar{flex:1;height:10px;background:var(--track);border-radius:999px;overflow:hidden;min-width:80px}
+.progress-small .bar{height:8px}
+.bar .fill{display:block;height:100%;border-radius:inherit;min-width:0}
+[data-status="in_progress"]>.bar{background:repeating-linear-gradient(135deg,#f0cf8f 0 4px,#fff3dc 4px 8px);
+box-shadow:inset 0 0 0 1px #d9a441}
+.summary-table .when{display:none;font-weight:400;font-size:.8rem;color:var(--muted);margin-top:2px}
+.pct{min-width:3.2em;text-align:right;font-variant-numeric:tabular-nums;font-weight:600;font-size:.85rem}
+.credential{border:1px solid var(--line);border-left:6px solid var(--status);border-radius:10px;
+padding:16px 22px 18px;margin:16px 0;background:#fff}
+.credential-head{display:flex;gap:12px;align-items:center;justify-content:space-between;flex-wrap:wrap}
+.meta{margin:4px 0 0;color:var(--muted);font-size:.85rem}
+.ref{white-space:nowrap;color:var(--muted);font-size:.82em;
+font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+.code,.date,time{white-space:nowrap}
+.sub{color:var(--muted);font-size:.85em}
+.credential-body{display:grid;grid-template-columns:minmax(0,1.35fr) minmax(0,1fr);gap:8px 28px}
+.credential-body>.col-tree:only-child{grid-column:1/-1}
+.req-tree,.req-tree ul{list-style:none;margin:0;padding:0}
+.req-tree ul{margin-left:9px;padding-left:16px;border-left:1px solid var(--line)}
+.req-line{display:flex;gap:8px;align-items:flex-start;padding:2px 0}
+.req-text{flex:0 1 auto;min-width:0}
+.mark{flex:none;display:inline-grid;place-items:center;width:18px;height:18px;border-radius:50%;font-size:11px;
+font-weight:700;line-height:1;margin-top:2px}
+.mark-met,.mark-waived{background:#2e7d32;color:#fff}
+.mark-progress{background:#e6eefa;color:#234a7a;border:1px solid #3f72b0}
+.mark-unmet{background:#fff;color:#b42318;border:1px solid #b42318}
+.mark-optional{background:#fff;color:var(--muted);border:1px dashed #8b939c}
+li.req[data-state="optional"]>.req-line .desc,li.req[data-state="optional"]>details>summary .desc{color:var(--muted)}
+.node-pct{font-size:.78rem;color:#234a7a;font-weight:600;font-variant-numeric:tabular-nums}
+.tag{font-size:.72rem;background:#eef1f4;color:#3d444c;border-radius:4px;padding:0 6px}
+.tag-waived{background:#e6dcf7;color:#4a2a7f}
+.req-tree details>summary{cursor:pointer;list-style:none}
+.req-tree details>summary::-webkit-details-marker{display:none}
+.req-tree details>summary .req-text::after{content:"show";font-size:.7rem;color:#174a8b;border:1px solid #b8c7dc;
+border-radius:4px;padding:0 5px;margin-left:6px}
+.req-tree details[open]>summary .req-text::after{content:"hide"}
+.attempts{list-style:none;display:flex;flex-wrap:wrap;gap:6px;margin:2px 0 4px 25px;padding:0}
+.attempt{font-size:.78rem;background:#eef7f1;border:1px solid #b9dcc6;border-radius:6px;padding:1px 8px;
+font-variant-numeric:tabular-nums}
+.attempt .course{font-weight:600}
+.attempt .grade{font-weight:700;color:#1b5e20}
+.attempt time{color:var(--muted)}
+.as{font-style:italic;color:var(--muted)}
+.missing{margin:0;padding-left:18px}
+.missing li{margin:3px 0}
+.missing li::marker{color:#b42318}
+.not-counted td:last-child{color:#5c2020}
+.exceptions th{white-space:nowrap}
+.counted,.stacks{margin-top:4px}
+.stacks th a,.summary-table th a,.pathways-table a{text-decoration:none}
+.stacks th a:hover,.summary-table th a:hover,.pathways-table a:hover{text-decoration:underline}
+details.not-started-summary{margin-top:10px}
+details.not-started-summary>summary{cursor:pointer;font-weight:600;color:#30363d;padding:6px 0}
+details.not-started{margin-top:20px;border:1px solid var(--line);border-radius:10px;padding:10px 18px;
+background:var(--panel)}
+details.not-started>summary{cursor:pointer;font-weight:600;color:#30363d}
+details.not-started[open]>summary{margin-bottom:6px}
+.pathways-table th{width:34%;vertical-align:top}
+.pathways-table th .badge{margin-left:6px}
+.leads{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px}
+.leads li{white-space:nowrap;font-size:.88rem}
+.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}
+.stacking-picture{position:relative;margin:6px 0 18px;border:1px solid var(--line);border-radius:10px;padding:12px;
+background:#fff}
+@media (min-width:1240px){.stacking-picture{width:min(calc(100vw - 48px),1640px);left:50%;transform:translateX(-50%)}}
+.svg-frame{overflow-x:auto}
+.svg-frame svg{width:100%;max-width:100%;min-width:var(--legible,0);height:auto;display:block;margin:0 auto}
+.pic-narrow{display:none}
+@media screen and (max-width:1239px){.two-sizes .pic-wide{display:none}.two-sizes .pic-narrow{display:block}
+.pic-narrow svg{max-width:min(100%,var(--most,100%))}}
+.zoom{position:absolute;opacity:0;width:1px;height:1px}
+.zoom-label{position:absolute;top:10px;right:12px;font-size:.75rem;font-weight:600;color:#174a8b;background:#fff;
+border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
+.zoom-label::before{content:"⤢ "}
+.zoom:checked+.zoom-label::before{content:"⤡ "}
+.zoom:focus-visible+.zoom-label{outline:3px solid #174a8b;outline-offset:2px}
+.zoom:checked~.svg-frame svg{width:auto;max-width:none}
+.stacking-picture figcaption{font-size:.82rem;color:var(--muted);margin-top:6px;text-align:center}
+.warnings{border:1px solid #a86400;background:#fff8e8;border-radius:10px;padding:8px 16px;margin:12px 0}
+.warnings h3{margin:4px 0;border:0;font-size:1rem}
+.report-foot{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
+@media screen and (max-width:960px){
+.summary-table td:nth-child(2),.summary-table th:nth-child(2),.summary-table td:nth-child(5),
+.summary-table th:nth-child(5),.summary-table td:nth-child(6),.summary-table th:nth-child(6){display:none}
+.summary-table .when{display:block}.col-progress{width:auto}.credential-body{grid-template-columns:1fr}
+table.counted,table.stacks,table.not-counted,table.exceptions,table.pathways-table{display:block;overflow-x:auto}}
+@media screen and (max-width:760px){.page{padding:20px 14px 40px}
+.toc ol{columns:1}.learner-head{padding:16px}.credential{padding:14px 14px 16px}
+.summary-table th,.summary-table td{padding:7px 6px}.progress-small{min-width:0}.progress-small .bar{min-width:56px}
+.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}
+.counted th,.counted td{padding:6px 5px}.counted td:nth-child(2),.counted th:nth-child(2){display:none}}
+@media print{
+@page{margin:14mm 12mm}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{font-size:9.5pt}
+.page{max-width:none;padding:0}
+.toc{display:none}
+.learner+.learner{break-before:page}
+.learner-head,.credential-head,.progress,tr,.req-line,.attempt{break-inside:avoid}
+h3,h4,h5{break-after:avoid}
+.credential{box-shadow:none}
+a{color:inherit;text-decoration:none}
+details>summary{list-style:none}
+details>summary::-webkit-details-marker{display:none}
+details::details-content{content-visibility:visible;display:contents}
+.stacking-picture{width:auto;left:auto;transform:none;break-inside:avoid}
+.zoom,.zoom-label{display:none}
+.zoom:checked~.svg-frame svg{width:100%;max-width:100%}
+.summary-table tbody tr:hover{background:none}
+}
+""".strip()
+
+#: Before printing, open what is collapsed so that paper shows everything (the only script).
+PRINT_SCRIPT = (
+    'addEventListener("beforeprint",function(){'
+    'document.querySelectorAll("details").forEach(function(d){d.open=true})});'
+)
+
+
+def render_html(results: Sequence[LearnerResult], catalog: Any = None, *, title: str | None = None) -> str:
+    """One self-contained HTML page reporting every learner of ``results``.
+
+    ``catalog`` (a Catalog or a CompiledCatalog) supplies course titles, the catalogue's name
+    and, when :mod:`microcred.render.picture` is there, the stacking picture; without it the report
+    still shows everything the results hold.
+    """
+    cat = _Catalog(catalog)
+    ids = _Ids()
+    heading = title or "Credential progress report"
+    page_title = heading + (f" — {cat.name}" if cat.name else "")
+    if len(results) == 1:
+        r0 = results[0]
+        page_title = f"{r0.learner_name or r0.learner_id} — {page_title}"
+    head_bits = []
+    if cat.name:
+        head_bits.append(_e(cat.name))
+    if cat.issuer and cat.issuer != cat.name:
+        head_bits.append(_e(cat.issuer))
+    anchors = [ids.make("learner", r.learner_id) for r in results]
+    sections = [_learner(r, cat, ids, lid) for r, lid in zip(results, anchors, strict=True)]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta name="generator" content="microcred {_e(__version__)}">',
+        f"<title>{_e(page_title)}</title>",
+        f"<style>\n{_css()}\n</style>",
+        f"<script>{PRINT_SCRIPT}</script>",
+        "</head>",
+        "<body>",
+        '<div class="page">',
+        '<header class="report-head"><div>',
+        '<p class="eyebrow">microcred</p>',
+        f"<h1>{_e(heading)}</h1>",
+        f'<p class="catalogue">{" · ".join(head_bits)}</p>' if head_bits else "",
+        "</div>",
+        f'<p class="muted">{len(results)} learner{"s" if len(results) != 1 else ""}</p>',
+        "</header>",
+    ]
+    if len(results) > 1:
+        out.append('<nav class="toc" aria-labelledby="toc-h"><h2 id="toc-h">Learners</h2><ol>')
+        for r, lid in zip(results, anchors, strict=True):
+            who = r.learner_name or r.learner_id
+            out.append(f'<li><a href="#{lid}">{_e(who)}</a> <span class="muted">{_e(r.learner_id)}</span></li>')
+        out.append("</ol></nav>")
+    out.append("<main>")
+    if not results:
+        out.append('<p class="muted">No learner was evaluated.</p>')
+    out += sections
+    out += [
+        "</main>",
+        '<footer class="report-foot">',
+        f"Produced by microcred {_e(__version__)}"
+        + (f" from the catalogue {_e(cat.name)}" if cat.name else "")
+        + ". Progress counts completed and transferred courses and awarded credentials; "
+        "a course in progress raises it once passed.",
+        "</footer>",
+        "</div>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(o for o in out if o) + "\n"
+
+
+def __getattr__(name: str) -> Any:
+    """``microcred.render.report_html.write_atomically``, moved to :mod:`microcred.io.atomicfile`; kept here
+    for one release, with a deprecation warning."""
+    if name == "write_atomically":
+        import warnings
+
+        warnings.warn(
+            "microcred.render.report_html.write_atomically has moved: import it from microcred.io.atomicfile",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from microcred.io.atomicfile import write_atomically
+
+        return write_atomically
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

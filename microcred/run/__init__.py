@@ -1,0 +1,1 @@
+"""Many learners at once: batch runs, caches, synthetic populations, Dask."""
