@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, ROOT, write_files
 
-from microcred.cli import format_github, main
+from microcred.cli import main
+from microcred.cli.util import format_github
 from microcred.model.diagnostics import CODES, Diagnostic, Location
 
 BROKEN = {

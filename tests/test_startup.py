@@ -99,7 +99,8 @@ def test_validate_imports_no_badge_or_progress_libraries(tmp_path: Path) -> None
 def test_the_public_names_still_import() -> None:
     for name in microcred.__all__:
         assert getattr(microcred, name) is not None
-    from microcred import MicrocredError, ValidationReport, graph, validate_paths
+    from microcred import MicrocredError, ValidationReport, validate_paths
+    from microcred.model import graph
 
     assert graph.build_graph is microcred.build_graph
     assert isinstance(validate_paths(CATALOG), ValidationReport)

@@ -83,7 +83,7 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     from microcred.badges.identity import files_to_publish
     from microcred.badges.keys import load_private_key, load_public_keys, write_atomic
     from microcred.badges.ob3 import issuer_profile
-    from microcred.cli import _load_catalog_or_report
+    from microcred.cli.util import load_catalog_or_report
 
     prog = "microcred keys publish"
     for f in args.key:
@@ -91,7 +91,7 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     directory = check_output_dir(args.out, "--out", inputs=[args.catalog])
     issuer_id = args.issuer
     if args.catalog:
-        catalog, code = _load_catalog_or_report(args.catalog, err)
+        catalog, code = load_catalog_or_report(args.catalog, err)
         if catalog is None:
             return code
         try:
@@ -141,7 +141,7 @@ def _public_signing_key(jwks: list[dict[str, Any]], name: str) -> Any:
 
 
 def _one_transcript(path: str, learner: str | None, err: TextIO) -> tuple[Any, int]:
-    from microcred.cli import one_learner
+    from microcred.cli.util import one_learner
 
     return one_learner(path, learner, "microcred badge issue", err)
 
@@ -153,7 +153,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.jwt import sign_vc_jwt
     from microcred.badges.keys import load_private_key, write_atomic
     from microcred.badges.ob3 import IssueOptions, alignment_warnings, build_credential
-    from microcred.cli import _load_catalog_or_report, format_text
+    from microcred.cli.util import format_text, load_catalog_or_report
     from microcred.model.diagnostics import MicrocredError
     from microcred.rules.evaluate import compile_catalog, evaluate
 
@@ -196,7 +196,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             (bake.bake_png if image_kind == "png" else bake.bake_svg)(image, "{}")
         except BadgeError as exc:
             raise UsageError(f"--image {args.image}", str(exc), "give an image without a badge in it") from None
-    catalog, code = _load_catalog_or_report(args.catalog, err)
+    catalog, code = load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
     compiled = compile_catalog(catalog)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ def _jobs(text: str) -> int:
 
 
 def _error_lines(r: LearnerError) -> list[str]:
-    from microcred.cli import format_text
+    from microcred.cli.util import format_text
 
     who = f"learner {r.learner_id}" if r.learner_id else "a record"
     against = f" against the {r.catalogue} catalogue" if r.catalogue else ""
@@ -44,7 +44,7 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shutil
     import tempfile
 
-    from microcred.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, _load_catalog_or_report
+    from microcred.cli.util import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_catalog_or_report
     from microcred.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, run_impact, to_json_line
     from microcred.model.catalog import Catalog
     from microcred.run.batch import BatchUsageError, _input_files, units
@@ -58,7 +58,7 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     loaded: list[Catalog] = []
     worst = EXIT_OK
     for path in (args.old, args.new):
-        catalog, code = _load_catalog_or_report(path, err, "")
+        catalog, code = load_catalog_or_report(path, err, "")
         if catalog is None:
             worst = max(worst, code)
         else:
@@ -150,7 +150,7 @@ def _stream_text(
 
 def register(sub: Any) -> None:
     """Add ``microcred diff`` to the CLI's subparsers."""
-    from microcred.cli import _parse_date
+    from microcred.cli.util import parse_date
 
     d = sub.add_parser(
         "diff",
@@ -174,7 +174,7 @@ def register(sub: Any) -> None:
         help="learners to compare: CSV of attempts, JSONL, YAML/JSON transcripts, or folders of them",
     )
     d.add_argument(
-        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
+        "--as-of", type=parse_date, metavar="DATE", help="evaluation date (default: each transcript's, else today)"
     )
     d.add_argument(
         "--format",

@@ -18,26 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from microcred.cli import (
+from microcred.cli.util import (
     EXIT_INVALID,
     EXIT_OK,
-    _load_catalog_or_report,
-    _parse_date,
-    evaluate_learner,
-    one_learner,
-    write_output,
-)
-from microcred.cli.util import (
     UsageError,
     check_output,
     check_output_dir,
     choose_format,
     email_arg,
+    evaluate_learner,
     http_url_arg,
     input_file,
+    load_catalog_or_report,
+    one_learner,
+    parse_date,
     plural,
     unknown_id,
     unprefixed,
+    write_output,
 )
 
 
@@ -55,7 +53,7 @@ def _load_learner(prog: str, args: argparse.Namespace, err: TextIO) -> tuple[_Le
 
     path = args.transcript
     input_file(path, "", "transcript file")
-    catalog, code = _load_catalog_or_report(args.catalog, err)
+    catalog, code = load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return None, code
     src, code = one_learner(path, args.learner, prog, err)
@@ -73,7 +71,7 @@ def _learner_options(p: Any) -> None:
         "--email", type=email_arg, metavar="EMAIL", help="the learner's email (default: the transcript's learner.email)"
     )
     p.add_argument(
-        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+        "--as-of", type=parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
 
 
@@ -123,7 +121,7 @@ def _cmd_ctdl(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.output not in (None, "-"):
         choose_format(None, args.output, "-o", {".json": "json", ".jsonld": "json"}, "json")
         check_output(args.output, "-o", inputs=[args.catalog], read_suffixes=(".yaml", ".yml"), example="ctdl.json")
-    catalog, code = _load_catalog_or_report(args.catalog, err)
+    catalog, code = load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
     try:

@@ -9,8 +9,7 @@ from typing import Any, TextIO
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.cli import EXIT_OK, _load_catalog_or_report
-    from microcred.cli.util import UsageError, check_output, choose_format, plural
+    from microcred.cli.util import EXIT_OK, UsageError, check_output, choose_format, load_catalog_or_report, plural
     from microcred.model.catalog import Catalog
     from microcred.run.generate import generate_population, write_csv, write_jsonl
 
@@ -20,7 +19,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         check_output(
             args.output, "-o", inputs=[args.catalog], read_suffixes=(".yaml", ".yml"), example=f"learners.{fmt}"
         )
-    catalog, code = _load_catalog_or_report(args.catalog, err)
+    catalog, code = load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
     assert isinstance(catalog, Catalog)
@@ -52,7 +51,7 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def register(sub: Any) -> None:
     """Add ``microcred generate`` to the CLI's subparsers."""
-    from microcred.cli import _parse_date, nonneg_int
+    from microcred.cli.util import nonneg_int, parse_date
 
     g = sub.add_parser(
         "generate",
@@ -66,7 +65,7 @@ def register(sub: Any) -> None:
     g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
     g.add_argument("--learners", required=True, type=nonneg_int, metavar="N", help="how many learners")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    g.add_argument("--as-of", type=_parse_date, metavar="DATE", help="the date of the records (default: today)")
+    g.add_argument("--as-of", type=parse_date, metavar="DATE", help="the date of the records (default: today)")
     g.add_argument(
         "--format",
         choices=("csv", "jsonl"),

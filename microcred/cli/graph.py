@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from microcred.cli import (
+from microcred.cli.util import (
     EXIT_INVALID,
     EXIT_USAGE,
-    _load_catalog_or_report,
-    _parse_date,
     evaluate_learner,
+    load_catalog_or_report,
     one_learner,
+    parse_date,
     write_output,
 )
 
@@ -67,7 +67,7 @@ def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             read_suffixes=(".yaml", ".yml"),
             example=f"graph.{fmt}",
         )
-    catalog, code = _load_catalog_or_report(args.catalog, err)
+    catalog, code = load_catalog_or_report(args.catalog, err)
     if catalog is None:
         return code
     compiled = compile_catalog(catalog)  # type: ignore[arg-type]
@@ -95,7 +95,7 @@ def register(sub: Any) -> None:
     )
     g.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several (a CSV)")
     g.add_argument(
-        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+        "--as-of", type=parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
     g.add_argument(
         "--format",

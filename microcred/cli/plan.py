@@ -27,7 +27,7 @@ SHOW_INSTEAD = 4
 def register(sub: Any) -> None:
     """Add ``microcred plan`` and ``microcred pathways`` to the CLI's subparsers."""
     from microcred.analysis.plan import MAX_REJECTED
-    from microcred.cli import _parse_date, nonneg_int
+    from microcred.cli.util import nonneg_int, parse_date
 
     def positive_int(text: str) -> int:
         n = nonneg_int(text)
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
         "--alternatives", type=nonneg_int, default=3, metavar="N", help="next cheapest sets to list (default 3)"
     )
     p.add_argument(
-        "--as-of", type=_parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
+        "--as-of", type=parse_date, metavar="DATE", help="evaluation date (default: the transcript's, else today)"
     )
     p.add_argument(
         "--max-rejected",
@@ -85,7 +85,7 @@ def register(sub: Any) -> None:
         "--transcript", metavar="TRANSCRIPT", help="a learner's transcript (YAML/JSON, or CSV/JSONL with --learner)"
     )
     w.add_argument("--learner", metavar="ID", help="the learner, when TRANSCRIPT holds several")
-    w.add_argument("--as-of", type=_parse_date, metavar="DATE", help="evaluation date (with --transcript)")
+    w.add_argument("--as-of", type=parse_date, metavar="DATE", help="evaluation date (with --transcript)")
     w.add_argument(
         "--format",
         choices=("text", "json"),
@@ -98,11 +98,10 @@ def register(sub: Any) -> None:
 def _load(path: str, credential: str, option: str, err: TextIO) -> tuple[Any, int]:
     """The compiled catalogue, or the exit code after reporting why not (``credential``, given
     by ``option``, must be one of its credentials)."""
-    from microcred.cli import _load_catalog_or_report
-    from microcred.cli.util import unknown_id
+    from microcred.cli.util import load_catalog_or_report, unknown_id
     from microcred.rules.evaluate import compile_catalog
 
-    catalog, code = _load_catalog_or_report(path, err)
+    catalog, code = load_catalog_or_report(path, err)
     if catalog is None:
         return None, code
     cc = compile_catalog(catalog)  # type: ignore[arg-type]
@@ -113,8 +112,7 @@ def _load(path: str, credential: str, option: str, err: TextIO) -> tuple[Any, in
 
 def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.analysis.plan import PlanError, PlanUnconfirmed, plan
-    from microcred.cli import format_text
-    from microcred.cli.util import input_file
+    from microcred.cli.util import format_text, input_file
     from microcred.io.transcript import TranscriptError, read_transcripts
     from microcred.model.diagnostics import MicrocredError
 
@@ -235,8 +233,7 @@ def render_plan(p: Any, learner_name: str | None = None, asked: int = 3) -> str:
 
 def _cmd_pathways(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.analysis.plan import pathways
-    from microcred.cli import format_text, one_learner
-    from microcred.cli.util import input_file
+    from microcred.cli.util import format_text, input_file, one_learner
     from microcred.io.transcript import TranscriptSource
     from microcred.model.diagnostics import MicrocredError
 

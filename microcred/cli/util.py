@@ -13,13 +13,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import difflib
+import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
+from microcred.model.diagnostics import Diagnostic
 from microcred.model.usage import UsageError, check_jobs, check_output, check_output_dir, max_jobs, where_given
 from microcred.model.words import article, plural
+
+if TYPE_CHECKING:
+    from microcred.io.transcript import TranscriptSource
+    from microcred.model.result import LearnerResult
+    from microcred.rules.compiled import CompiledCatalog
 
 #: The exit codes of every command (docs/cli.md has the table).
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -231,3 +239,176 @@ def date_arg(text: str) -> dt.date:
 #: The dates a command accepts: wide enough for any record, far enough from the ends of the
 #: calendar that dates computed from them (validity periods, terms) stay in it.
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+#: ``date_arg`` under the name the commands' parsers give it.
+parse_date = date_arg
+
+#: The name of the command running, for messages of the helpers the commands share.
+PROG = ["microcred"]
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_text(d: Diagnostic) -> str:
+    loc = d.location
+    where = f"{loc.file}:{loc.line}:{loc.column}" if loc else "-:1:1"
+    return f"{where}: {d.code} {d.message}"
+
+
+def format_github(d: Diagnostic) -> str:
+    level = "error" if d.is_error else "warning"
+    loc = d.location
+    props = [f"title={_escape_prop(d.code)}"]
+    if loc:
+        props = [f"file={_escape_prop(loc.file)}", f"line={loc.line}", f"col={loc.column}", *props]
+    return f"::{level} {','.join(props)}::{_escape_data(d.code + ' ' + d.message)}"
+
+
+def nonneg_int(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return n
+
+
+def write_output(prog: str, target: str | None, text: str, out: TextIO, err: TextIO) -> int:
+    """``text`` to ``target`` (written atomically), or to ``out`` when there is none or it is
+    ``-``; an unwritable target is a usage error, reported on ``err``."""
+    if target in (None, "-"):
+        out.write(text)
+        return EXIT_OK
+    from pathlib import Path
+
+    from microcred.io.atomicfile import write_atomically
+
+    assert target is not None
+    if Path(target).is_dir():
+        err.write(f"{prog}: {target} is a directory; give a file name with -o\n")
+        return EXIT_USAGE
+    try:
+        write_atomically(target, text)
+    except OSError as exc:
+        err.write(f"{prog}: cannot write {target}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def one_learner(
+    path: str, learner: str | None, prog: str, err: TextIO, *, none_found: int = EXIT_USAGE
+) -> tuple[TranscriptSource | None, int]:
+    """The one learner of a transcript file (``learner`` picks one of several), or the exit
+    code after the reason has been written to ``err``."""
+    from pathlib import Path
+
+    from microcred.io.transcript import TranscriptError, read_transcripts
+
+    found: list[TranscriptSource] = []
+    seen: list[str] = []
+    for item in read_transcripts(Path(path), path):
+        if isinstance(item, TranscriptError):
+            if item.learner_id:
+                seen.append(item.learner_id)
+            if learner is None or item.learner_id == learner:
+                who = f" (learner {item.learner_id})" if item.learner_id else ""
+                err.write(f"{prog}: cannot read {path}{who}:\n")
+                for d in item.diagnostics:
+                    err.write(format_text(d) + "\n")
+                return None, EXIT_INVALID
+            continue
+        seen.append(item.transcript.learner.id)
+        if learner is None or item.transcript.learner.id == learner:
+            found.append(item)
+    if not found and learner is not None:
+        raise unknown_id("--learner", "learner", learner, seen, path)
+    if not found:
+        err.write(f"{prog}: no learner in {path}\n")
+        return None, none_found
+    if len(found) > 1:
+        raise UsageError(path, f"holds {plural(len(found), 'learner')}", "choose one with --learner ID")
+    return found[0], EXIT_OK
+
+
+def evaluate_learner(
+    compiled: CompiledCatalog, src: TranscriptSource, as_of: dt.date | None, prog: str, err: TextIO
+) -> tuple[LearnerResult | None, int]:
+    """Evaluate one learner, writing its errors (exit 1) or warnings to ``err``."""
+    from microcred.model.diagnostics import MicrocredError
+    from microcred.rules.evaluate import evaluate
+
+    try:
+        result = evaluate(compiled, src, as_of)
+    except MicrocredError as exc:
+        err.write(f"{prog}: cannot evaluate {src.file} (learner {src.transcript.learner.id}):\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+    for w in result.warnings:
+        err.write(format_text(w) + "\n")
+    return result, EXIT_OK
+
+
+def load_catalog_or_report(path: str, err: TextIO, option: str = "--catalog") -> tuple[object | None, int]:
+    """The catalogue at ``path`` (given by ``option``), or the exit code after its errors have
+    been written to ``err``; a path that is not a catalogue at all raises :class:`UsageError`."""
+    from microcred.checks.validate import validate_paths
+    from microcred.io.loader import PathError
+
+    try:
+        report = validate_paths(path)
+    except PathError as exc:
+        raise UsageError(f"{option} {exc}" if option else str(exc)) from None
+    if not report.valid:
+        err.write(f"{PROG[0]}: the catalogue {path} is invalid:\n")
+        for d in report.errors:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+    return report.catalog, EXIT_OK
+
+
+def compiled_catalog_or_report(
+    path: str, err: TextIO, cache_dir: str | None = None, *, use_cache: bool = True, option: str = "--catalog"
+) -> tuple[CompiledCatalog | None, int]:
+    """The compiled catalogue at ``path``, from the cache of compiled catalogues when it holds
+    this catalogue (microcred/run/cache.py), or the exit code after its errors have been written to
+    ``err``; a path that is not a catalogue at all raises :class:`UsageError` (all as
+    :func:`load_catalog_or_report` does)."""
+    from pathlib import Path
+
+    from microcred.io.loader import PathError
+    from microcred.model.diagnostics import MicrocredError
+    from microcred.run.cache import load_compiled
+
+    try:
+        return load_compiled(Path(path), Path(cache_dir) if cache_dir else None, use_cache=use_cache), EXIT_OK
+    except PathError as exc:
+        raise UsageError(f"{option} {exc}" if option else str(exc)) from None
+    except MicrocredError as exc:
+        err.write(f"{PROG[0]}: the catalogue {path} is invalid:\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return None, EXIT_INVALID
+
+
+def same_terminal(out: TextIO, err: TextIO) -> bool:
+    """Whether ``out`` and ``err`` both show on one terminal."""
+    import os
+
+    try:
+        return (
+            out.isatty()
+            and err.isatty()
+            and os.path.samefile(f"/proc/self/fd/{out.fileno()}", f"/proc/self/fd/{err.fileno()}")
+        )
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return out.isatty() and err.isatty()
