@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
+from importlib import resources
 from typing import Any
 
 from microcred import __version__
@@ -649,168 +650,9 @@ def _css() -> str:
     )
 
 
-CSS = """
-:root{color-scheme:light;--ink:--INK--;--muted:--MUTED--;--line:#d5dae0;--panel:#f5f7f9;--accent:#1d3f6e;
---track:--TRACK--}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:#fff;color:var(--ink);
-font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","Liberation Sans",Arial,sans-serif}
-a{color:#174a8b}
-a:focus-visible,summary:focus-visible{outline:3px solid #174a8b;outline-offset:2px}
-.page{max-width:1160px;margin:0 auto;padding:32px 28px 56px}
-.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);
-white-space:nowrap;border:0}
-.muted{color:var(--muted)}
-.report-head{display:flex;justify-content:space-between;align-items:flex-end;gap:16px;flex-wrap:wrap;
-border-bottom:3px solid var(--accent);padding-bottom:14px;margin-bottom:28px}
-.report-head h1{margin:0;font-size:1.75rem;line-height:1.2;color:var(--accent)}
-.report-head .catalogue{margin:4px 0 0;color:var(--muted)}
-.eyebrow{margin:0 0 2px;text-transform:uppercase;letter-spacing:.08em;font-size:.72rem;font-weight:700;
-color:var(--muted)}
-.toc{margin:0 0 28px;padding:12px 16px;border:1px solid var(--line);border-radius:10px;background:var(--panel)}
-.toc h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 6px}
-.toc ol{margin:0;padding-left:20px;columns:2}
-.learner{margin:0 0 56px}
-.learner-head{display:flex;justify-content:space-between;gap:20px;flex-wrap:wrap;align-items:center;
-background:var(--panel);border:1px solid var(--line);border-radius:12px;padding:20px 24px;margin-bottom:8px}
-.learner-head h2{margin:0;font-size:1.6rem;line-height:1.2}
-.facts{display:flex;gap:28px;margin:10px 0 0;flex-wrap:wrap}
-.facts dt{font-size:.72rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);font-weight:600}
-.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
-.tally{display:flex;gap:10px;list-style:none;margin:0;padding:0;flex-wrap:wrap}
-.tally li{background:#fff;border:1px solid var(--line);border-radius:10px;padding:8px 14px;min-width:88px;
-text-align:center;font-size:.8rem;color:var(--muted)}
-.tally .n{display:block;font-size:1.5rem;font-weight:700;line-height:1.1}
-h3{font-size:1.2rem;margin:32px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--line)}
-h4{font-size:1.15rem;margin:0;line-height:1.3}
-h5{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:18px 0 8px}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:middle}
-thead th{font-size:.72rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);background:var(--panel);
-border-bottom:1px solid #c3cad2;font-weight:700}
-tbody th{font-weight:600}
-.num{text-align:right;font-variant-numeric:tabular-nums}
-td.type{color:var(--muted);white-space:nowrap}
-.summary-table tbody tr:hover{background:#f9fafb}
-.summary-table tr[data-status="not_started"] th a{color:var(--muted)}
-.summary-table td{white-space:nowrap}
-.col-progress{width:24%}
-.badge{display:inline-flex;align-items:center;gap:5px;padding:2px 10px;border-radius:999px;font-size:.78rem;
-font-weight:700;white-space:nowrap;border:1px solid transparent;line-height:1.5}
-.progress{display:flex;align-items:center;gap:10px;margin:8px 0 2px}
-.progress-small{margin:0;min-width:150px}
-.bar{flex:1;height:10px;background:var(--track);border-radius:999px;overflow:hidden;min-width:80px}
-.progress-small .bar{height:8px}
-.bar .fill{display:block;height:100%;border-radius:inherit;min-width:0}
-[data-status="in_progress"]>.bar{background:repeating-linear-gradient(135deg,#f0cf8f 0 4px,#fff3dc 4px 8px);
-box-shadow:inset 0 0 0 1px #d9a441}
-.summary-table .when{display:none;font-weight:400;font-size:.8rem;color:var(--muted);margin-top:2px}
-.pct{min-width:3.2em;text-align:right;font-variant-numeric:tabular-nums;font-weight:600;font-size:.85rem}
-.credential{border:1px solid var(--line);border-left:6px solid var(--status);border-radius:10px;
-padding:16px 22px 18px;margin:16px 0;background:#fff}
-.credential-head{display:flex;gap:12px;align-items:center;justify-content:space-between;flex-wrap:wrap}
-.meta{margin:4px 0 0;color:var(--muted);font-size:.85rem}
-.ref{white-space:nowrap;color:var(--muted);font-size:.82em;
-font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
-.code,.date,time{white-space:nowrap}
-.sub{color:var(--muted);font-size:.85em}
-.credential-body{display:grid;grid-template-columns:minmax(0,1.35fr) minmax(0,1fr);gap:8px 28px}
-.credential-body>.col-tree:only-child{grid-column:1/-1}
-.req-tree,.req-tree ul{list-style:none;margin:0;padding:0}
-.req-tree ul{margin-left:9px;padding-left:16px;border-left:1px solid var(--line)}
-.req-line{display:flex;gap:8px;align-items:flex-start;padding:2px 0}
-.req-text{flex:0 1 auto;min-width:0}
-.mark{flex:none;display:inline-grid;place-items:center;width:18px;height:18px;border-radius:50%;font-size:11px;
-font-weight:700;line-height:1;margin-top:2px}
-.mark-met,.mark-waived{background:#2e7d32;color:#fff}
-.mark-progress{background:#e6eefa;color:#234a7a;border:1px solid #3f72b0}
-.mark-unmet{background:#fff;color:#b42318;border:1px solid #b42318}
-.mark-optional{background:#fff;color:var(--muted);border:1px dashed #8b939c}
-li.req[data-state="optional"]>.req-line .desc,li.req[data-state="optional"]>details>summary .desc{color:var(--muted)}
-.node-pct{font-size:.78rem;color:#234a7a;font-weight:600;font-variant-numeric:tabular-nums}
-.tag{font-size:.72rem;background:#eef1f4;color:#3d444c;border-radius:4px;padding:0 6px}
-.tag-waived{background:#e6dcf7;color:#4a2a7f}
-.req-tree details>summary{cursor:pointer;list-style:none}
-.req-tree details>summary::-webkit-details-marker{display:none}
-.req-tree details>summary .req-text::after{content:"show";font-size:.7rem;color:#174a8b;border:1px solid #b8c7dc;
-border-radius:4px;padding:0 5px;margin-left:6px}
-.req-tree details[open]>summary .req-text::after{content:"hide"}
-.attempts{list-style:none;display:flex;flex-wrap:wrap;gap:6px;margin:2px 0 4px 25px;padding:0}
-.attempt{font-size:.78rem;background:#eef7f1;border:1px solid #b9dcc6;border-radius:6px;padding:1px 8px;
-font-variant-numeric:tabular-nums}
-.attempt .course{font-weight:600}
-.attempt .grade{font-weight:700;color:#1b5e20}
-.attempt time{color:var(--muted)}
-.as{font-style:italic;color:var(--muted)}
-.missing{margin:0;padding-left:18px}
-.missing li{margin:3px 0}
-.missing li::marker{color:#b42318}
-.not-counted td:last-child{color:#5c2020}
-.exceptions th{white-space:nowrap}
-.counted,.stacks{margin-top:4px}
-.stacks th a,.summary-table th a,.pathways-table a{text-decoration:none}
-.stacks th a:hover,.summary-table th a:hover,.pathways-table a:hover{text-decoration:underline}
-details.not-started-summary{margin-top:10px}
-details.not-started-summary>summary{cursor:pointer;font-weight:600;color:#30363d;padding:6px 0}
-details.not-started{margin-top:20px;border:1px solid var(--line);border-radius:10px;padding:10px 18px;
-background:var(--panel)}
-details.not-started>summary{cursor:pointer;font-weight:600;color:#30363d}
-details.not-started[open]>summary{margin-bottom:6px}
-.pathways-table th{width:34%;vertical-align:top}
-.pathways-table th .badge{margin-left:6px}
-.leads{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px 14px}
-.leads li{white-space:nowrap;font-size:.88rem}
-.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}
-.stacking-picture{position:relative;margin:6px 0 18px;border:1px solid var(--line);border-radius:10px;padding:12px;
-background:#fff}
-@media (min-width:1240px){.stacking-picture{width:min(calc(100vw - 48px),1640px);left:50%;transform:translateX(-50%)}}
-.svg-frame{overflow-x:auto}
-.svg-frame svg{width:100%;max-width:100%;min-width:var(--legible,0);height:auto;display:block;margin:0 auto}
-.pic-narrow{display:none}
-@media screen and (max-width:1239px){.two-sizes .pic-wide{display:none}.two-sizes .pic-narrow{display:block}
-.pic-narrow svg{max-width:min(100%,var(--most,100%))}}
-.zoom{position:absolute;opacity:0;width:1px;height:1px}
-.zoom-label{position:absolute;top:10px;right:12px;font-size:.75rem;font-weight:600;color:#174a8b;background:#fff;
-border:1px solid #b8c7dc;border-radius:6px;padding:2px 10px;cursor:pointer}
-.zoom-label::before{content:"⤢ "}
-.zoom:checked+.zoom-label::before{content:"⤡ "}
-.zoom:focus-visible+.zoom-label{outline:3px solid #174a8b;outline-offset:2px}
-.zoom:checked~.svg-frame svg{width:auto;max-width:none}
-.stacking-picture figcaption{font-size:.82rem;color:var(--muted);margin-top:6px;text-align:center}
-.warnings{border:1px solid #a86400;background:#fff8e8;border-radius:10px;padding:8px 16px;margin:12px 0}
-.warnings h3{margin:4px 0;border:0;font-size:1rem}
-.report-foot{margin-top:40px;padding-top:12px;border-top:1px solid var(--line);color:var(--muted);font-size:.8rem}
-@media screen and (max-width:960px){
-.summary-table td:nth-child(2),.summary-table th:nth-child(2),.summary-table td:nth-child(5),
-.summary-table th:nth-child(5),.summary-table td:nth-child(6),.summary-table th:nth-child(6){display:none}
-.summary-table .when{display:block}.col-progress{width:auto}.credential-body{grid-template-columns:1fr}
-table.counted,table.stacks,table.not-counted,table.exceptions,table.pathways-table{display:block;overflow-x:auto}}
-@media screen and (max-width:760px){.page{padding:20px 14px 40px}
-.toc ol{columns:1}.learner-head{padding:16px}.credential{padding:14px 14px 16px}
-.summary-table th,.summary-table td{padding:7px 6px}.progress-small{min-width:0}.progress-small .bar{min-width:56px}
-.stacking-picture{padding:8px}.zoom-label{top:6px;right:8px}.leads li{white-space:normal}
-.counted th,.counted td{padding:6px 5px}.counted td:nth-child(2),.counted th:nth-child(2){display:none}}
-@media print{
-@page{margin:14mm 12mm}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-body{font-size:9.5pt}
-.page{max-width:none;padding:0}
-.toc{display:none}
-.learner+.learner{break-before:page}
-.learner-head,.credential-head,.progress,tr,.req-line,.attempt{break-inside:avoid}
-h3,h4,h5{break-after:avoid}
-.credential{box-shadow:none}
-a{color:inherit;text-decoration:none}
-details>summary{list-style:none}
-details>summary::-webkit-details-marker{display:none}
-details::details-content{content-visibility:visible;display:contents}
-.stacking-picture{width:auto;left:auto;transform:none;break-inside:avoid}
-.zoom,.zoom-label{display:none}
-.zoom:checked~.svg-frame svg{width:100%;max-width:100%}
-.summary-table tbody tr:hover{background:none}
-}
-""".strip()
+#: The page's style sheet (package data, ``render/assets/report.css``), with ``--INK--``,
+#: ``--MUTED--`` and ``--TRACK--`` standing for the palette's colours.
+CSS = (resources.files("microcred.render") / "assets" / "report.css").read_text(encoding="utf-8").strip()
 
 #: Before printing, open what is collapsed so that paper shows everything (the only script).
 PRINT_SCRIPT = (
