@@ -31,6 +31,7 @@ MOVED: dict[str, str] = {
     "microcred.gcpause": "microcred.io.gcpause",
     "microcred.generate": "microcred.run.generate",
     "microcred.graph": "microcred.model.graph",
+    "microcred.integrations": "microcred.run",
     "microcred.integrations.dask": "microcred.run.dask",
     "microcred.loader": "microcred.io.loader",
     "microcred.modelbase": "microcred.model.modelbase",

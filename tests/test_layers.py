@@ -36,7 +36,7 @@ LAYERS: dict[str, list[str]] = {
     "cli": ["cli/*", "__main__.py"],
 }
 #: Package roots and the table of moved names, which belong to no layer.
-OUTSIDE = {"__init__.py", "_moved.py", "rules/__init__.py", "taxonomy/__init__.py", "integrations/__init__.py"}
+OUTSIDE = {"__init__.py", "_moved.py", "rules/__init__.py", "taxonomy/__init__.py"}
 ORDER = list(LAYERS)
 #: Imports that still reach up a layer, each until the change its comment names.
 EXCEPTIONS = {
