@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from microcred.analysis.diff import LearnerChange, diff_catalogs, impact, plan_impact
 from microcred.checks.validate import load_catalog
-from microcred.diff import LearnerChange, diff_catalogs, impact, plan_impact
 from microcred.model.catalog import Catalog
 from microcred.run.generate import generate_population
 

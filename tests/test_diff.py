@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from microcred.checks.validate import load_catalog
-from microcred.cli import main
-from microcred.diff import (
+from microcred.analysis.diff import (
     CredentialDiff,
     LearnerChange,
     LearnerError,
@@ -25,6 +23,8 @@ from microcred.diff import (
     plan_impact,
     render_diff,
 )
+from microcred.checks.validate import load_catalog
+from microcred.cli import main
 from microcred.io.transcript import Transcript, TranscriptSource, read_transcript_text, read_transcripts
 from microcred.model.catalog import Catalog
 from microcred.model.diagnostics import MicrocredError

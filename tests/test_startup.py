@@ -87,7 +87,10 @@ def test_warm_evaluate_imports_neither_validation_nor_the_graph(tmp_path: Path) 
     code, warm = probe(tmp_path, cache, *EVALUATE)
     assert code == 0
     assert not tops(warm) & HEAVY, sorted(tops(warm) & HEAVY)
-    assert not {"microcred.checks.validate", "microcred.rules.checks", "microcred.rules.logic", "microcred.diff"} & warm
+    assert (
+        not {"microcred.checks.validate", "microcred.rules.checks", "microcred.rules.logic", "microcred.analysis.diff"}
+        & warm
+    )
 
 
 def test_validate_imports_no_badge_or_progress_libraries(tmp_path: Path) -> None:

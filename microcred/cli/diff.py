@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from microcred.diff import ImpactSummary, LearnerError
+    from microcred.analysis.diff import ImpactSummary, LearnerError
     from microcred.model.catalog import Catalog
 
 
@@ -44,8 +44,8 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shutil
     import tempfile
 
+    from microcred.analysis.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, run_impact, to_json_line
     from microcred.cli.util import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_catalog_or_report
-    from microcred.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, run_impact, to_json_line
     from microcred.model.catalog import Catalog
     from microcred.run.batch import BatchUsageError, _input_files, units
 
@@ -102,7 +102,7 @@ def _stream_json(
     args: argparse.Namespace,
 ) -> None:
     """One JSON document, written as the learners come: memory does not grow with them."""
-    from microcred.diff import LearnerError, to_json_line
+    from microcred.analysis.diff import LearnerError, to_json_line
 
     head = {
         "as_of": args.as_of.isoformat() if args.as_of else None,
@@ -129,7 +129,7 @@ def _stream_text(
     the learners are read, so the summary can come first)."""
     import tempfile
 
-    from microcred.diff import LearnerChange, LearnerError
+    from microcred.analysis.diff import LearnerChange, LearnerError
 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as details:
         for r in results:
