@@ -50,3 +50,15 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
         write_atomically(out, "new")
     assert out.read_text() == "old"
     assert os.listdir(tmp_path) == ["r.txt"]
+
+
+def test_bytes_with_a_mode_and_no_overwrite(tmp_path: Path) -> None:
+    """Keys are written as bytes with their own mode, and never over a file that exists."""
+    key = tmp_path / "k.pem"
+    write_atomically(key, b"\x00secret\n", mode=0o600, overwrite=False)
+    assert key.read_bytes() == b"\x00secret\n"
+    assert key.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(FileExistsError):
+        write_atomically(key, b"other", mode=0o600, overwrite=False)
+    assert key.read_bytes() == b"\x00secret\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]

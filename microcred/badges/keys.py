@@ -6,11 +6,8 @@ the file and what is wrong with it, never its content.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from microcred.badges._codec import b64url_decode, b64url_encode, ed25519_from_multikey, ed25519_multikey
 from microcred.badges.errors import BadgeError
+from microcred.io.atomicfile import write_atomically
 
 PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey
@@ -312,29 +310,6 @@ def load_private_key(path: Path) -> SigningKey:
     return _with_kid(_check_private(obj, path))
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, overwrite: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory, so a reader
-    never sees half a file. With ``overwrite=False`` an existing ``path`` is never replaced
-    (FileExistsError)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if path exists: no race with another writer
-            os.unlink(tmp)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_key(key: SigningKey, directory: Path, name: str) -> list[Path]:
     """Write ``name.pem`` (private, mode 0600), ``name.pub.pem`` and ``name.jwk.json`` (public JWK).
 
@@ -360,9 +335,9 @@ def save_key(key: SigningKey, directory: Path, name: str) -> list[Path]:
     )
     jwk = json.dumps(key.public_jwk(), indent=2).encode() + b"\n"
     try:
-        write_atomic(targets[0], private_pem, 0o600, overwrite=False)
-        write_atomic(targets[1], public_pem, 0o644, overwrite=False)
-        write_atomic(targets[2], jwk, 0o644, overwrite=False)
+        write_atomically(targets[0], private_pem, mode=0o600, overwrite=False)
+        write_atomically(targets[1], public_pem, mode=0o644, overwrite=False)
+        write_atomically(targets[2], jwk, mode=0o644, overwrite=False)
     except FileExistsError as exc:
         raise BadgeError(f"{exc.filename2 or directory}: already exists; refusing to overwrite a key") from None
     except OSError as exc:
@@ -454,7 +429,6 @@ __all__ = [
     "public_key_from_multikey",
     "public_key_to_jwk",
     "save_key",
-    "write_atomic",
 ]
 
 

@@ -81,9 +81,10 @@ def _cmd_keys_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 
 def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.identity import files_to_publish
-    from microcred.badges.keys import load_private_key, load_public_keys, write_atomic
+    from microcred.badges.keys import load_private_key, load_public_keys
     from microcred.badges.ob3 import issuer_profile
     from microcred.cli.util import load_catalog_or_report
+    from microcred.io.atomicfile import write_atomically
 
     prog = "microcred keys publish"
     for f in args.key:
@@ -119,7 +120,7 @@ def _cmd_keys_publish(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     try:
         directory.mkdir(exist_ok=True)
         for f in files:
-            write_atomic(directory / f.name, f.content, 0o644)
+            write_atomically(directory / f.name, f.content, mode=0o644)
     except OSError as exc:
         raise UsageError(f"--out {directory}", f"cannot write into it: {exc.strerror or exc}") from None
     for f in files:
@@ -151,9 +152,10 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
     from microcred.badges.identity import check_issuer_key, controller_url, issuer_kind, multikey_method_id
     from microcred.badges.jwt import sign_vc_jwt
-    from microcred.badges.keys import load_private_key, write_atomic
+    from microcred.badges.keys import load_private_key
     from microcred.badges.ob3 import IssueOptions, alignment_warnings, build_credential
     from microcred.cli.util import format_text, load_catalog_or_report
+    from microcred.io.atomicfile import write_atomically
     from microcred.model.diagnostics import MicrocredError
     from microcred.rules.evaluate import compile_catalog, evaluate
 
@@ -241,7 +243,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             data = bake.bake_png(image, payload) if image_kind == "png" else bake.bake_svg(image, payload)
         else:
             data = payload.encode("utf-8") if payload.endswith("\n") else (payload + "\n").encode("utf-8")
-        write_atomic(out_path, data, 0o644)
+        write_atomically(out_path, data, mode=0o644)
     except BadgeError as exc:
         err.write(f"{prog}: {exc}\n")
         return EXIT_INVALID
