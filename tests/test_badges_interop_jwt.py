@@ -229,3 +229,73 @@ def test_a_jwcrypto_token_verifies_in_microcred(tmp_path: Path) -> None:
 
 def credential(issuer: str) -> dict[str, Any]:
     return ob3_credential(issuer, "urn:uuid:0b4f5a0e-3f0a-4d3c-9d55-2b5c8c0e7e11")
+
+
+# -- ES256 (ECDSA on P-256), both ways ------------------------------------------------------
+
+
+def test_an_es256_badge_verifies_with_pyjwt_and_jwcrypto(tmp_path: Path) -> None:
+    """`keys generate --type p256` makes an ES256 key; the badge it signs carries a JOSE
+    ``r || s`` signature that two independent libraries verify with the published JWKS, and a
+    tampered copy fails everywhere."""
+    code, _, err = run("keys", "generate", "--type", "p256", "--out", tmp_path, "--name", "p256")
+    assert code == 0, err
+    assert "(ES256)" in err
+    code, _, err = run("keys", "publish", "--catalog", EXAMPLE, "--key", tmp_path / "p256.pem",
+                       "--out", tmp_path / "site")  # fmt: skip
+    assert code == 0, err
+    out = tmp_path / "badge.jwt"
+    code, _, err = run("badge", "issue", "--catalog", EXAMPLE, EARNED, "--credential", "data-analytics-certificate",
+                       "--key", tmp_path / "p256.pem", "-o", out)  # fmt: skip
+    assert code == 0, err
+    token = out.read_text().strip()
+    header, payload = parts(token)
+    assert header["alg"] == "ES256" and header["jwk"]["crv"] == "P-256"
+    assert len(_codec.b64url_decode(token.split(".")[2])) == 64  # r || s, not DER
+    jwks = json.loads((tmp_path / "site" / "jwks.json").read_text())
+    (key,) = [k for k in jwks["keys"] if jwk_thumbprint(k) == jwk_thumbprint(header["jwk"])]
+    assert key["kty"] == "EC" and key["alg"] == "ES256"
+    assert jwt.decode(token, key=jwt.PyJWK.from_dict(key).key, algorithms=["ES256"]) == payload
+    jws = jwcrypto_jws.JWS()
+    jws.deserialize(token)
+    jws.verify(jwcrypto_jwk.JWK(**key), alg="ES256")
+    resolver = Resolver({"https://example.edu": tmp_path / "site" / "controller.json"})
+    assert verify_credential(token, resolver=resolver).valid
+    forged_payload = copy.deepcopy(payload)
+    forged_payload["credentialSubject"]["achievement"]["name"] = "Doctor of Everything"
+    head, _, sig = token.split(".")
+    forged = f"{head}.{_codec.b64url_encode(json.dumps(forged_payload).encode())}.{sig}"
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(forged, key=jwt.PyJWK.from_dict(key).key, algorithms=["ES256"])
+    assert not verify_credential(forged, resolver=resolver).valid
+
+
+def test_es256_tokens_from_pyjwt_and_jwcrypto_verify_in_microcred() -> None:
+    """ES256 tokens signed by PyJWT and by jwcrypto for a did:web issuer whose controller
+    document lists the P-256 key are valid; signed by a P-256 key the issuer does not list, or
+    altered, they are not."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = generate_key("p256")
+    resolver = Resolver({did_web_url(WEB): controller_document(WEB, [key])})
+    kid = f"{WEB}#{jwk_thumbprint(key.public_jwk())}"
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    token = jwt.encode(claims(credential(WEB)), pem, algorithm="ES256", headers={"kid": kid})
+    r = verify_credential(token, resolver=resolver)
+    assert r.valid, r.errors
+    signer = jwcrypto_jwk.JWK.from_pem(pem)
+    jws = jwcrypto_jws.JWS(json.dumps(claims(credential(WEB))).encode())
+    jws.add_signature(signer, alg="ES256", protected={"alg": "ES256", "kid": kid})
+    assert verify_credential(jws.serialize(compact=True), resolver=resolver).valid
+    head, body, sig = token.split(".")
+    flipped = _codec.b64url_encode(bytes([_codec.b64url_decode(sig)[0] ^ 1]) + _codec.b64url_decode(sig)[1:])
+    assert not verify_credential(f"{head}.{body}.{flipped}", resolver=resolver).valid
+    stranger = generate_key("p256")
+    spem = stranger.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    jwk = {k: v for k, v in stranger.public_jwk().items() if k in ("kty", "crv", "x", "y")}
+    forged = jwt.encode(claims(credential(WEB)), spem, algorithm="ES256", headers={"jwk": jwk})
+    assert not verify_credential(forged, resolver=resolver).valid

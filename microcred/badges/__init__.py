@@ -1,6 +1,6 @@
 """Portable, verifiable badges: Open Badges 3.0 credentials, VC-JWT and Data Integrity proofs.
 
-Submodules: :mod:`keys` (generate/load/save signing keys), :mod:`jwt` (VC-JWT RS256/EdDSA),
+Submodules: :mod:`keys` (generate/load/save signing keys), :mod:`jwt` (VC-JWT RS256/ES256/EdDSA),
 :mod:`dataintegrity` (DataIntegrityProof eddsa-rdfc-2022 with an offline JSON-LD loader),
 :mod:`ob3` (build an OpenBadgeCredential from an evaluation), :mod:`verify` (check a badge
 file: PNG, SVG, JSON or JWT). See docs/badges.md.

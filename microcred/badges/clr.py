@@ -14,7 +14,7 @@ The ``credentialSubject`` (a ``ClrSubject``) holds:
   ``isPartOf`` for every stack the source counts toward, directly or through others;
 - ``identifier``: the learner as a salted hash of their email, as in each badge.
 
-The record itself is signed like a badge: as a VC-JWT (``jwt``, RS256 or EdDSA) or with an
+The record itself is signed like a badge: as a VC-JWT (``jwt``, RS256, ES256 or EdDSA) or with an
 ``eddsa-rdfc-2022`` proof (``json``, Ed25519 only).
 """
 

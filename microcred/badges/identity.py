@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from microcred.badges.errors import BadgeError
-from microcred.badges.keys import PublicSigningKey, SigningKey, jwk_thumbprint
+from microcred.badges.keys import KIND_NAMES, PublicSigningKey, SigningKey, jwk_thumbprint
 
 Key = SigningKey | PublicSigningKey
 
@@ -77,7 +77,9 @@ def jwks_url(issuer_id: str) -> str:
 
 def _check_did_key(issuer_id: str, key: Key) -> None:
     if key.kind != "ed25519":
-        raise BadgeError(f"the issuer id {issuer_id} is a did:key, which needs an Ed25519 key; this key is RSA")
+        raise BadgeError(
+            f"the issuer id {issuer_id} is a did:key, which needs an Ed25519 key; this key is {KIND_NAMES[key.kind]}"
+        )
     own = key.did_key().split("#", 1)[0]
     if issuer_id.split("#", 1)[0] != own:
         raise BadgeError(

@@ -1,6 +1,7 @@
 """VC-JWT (compact JWS) signing and verification for Open Badges 3.0, with ``cryptography`` only.
 
-Algorithms are an allow-list: ``RS256`` (the interoperable minimum) and ``EdDSA`` (Ed25519).
+Algorithms are an allow-list: ``RS256`` (the interoperable minimum), ``ES256`` (ECDSA on P-256,
+the signature as the JOSE ``r || s``) and ``EdDSA`` (Ed25519).
 ``none`` and everything else are refused; the algorithm must also match the key's type, so an
 RSA public key can never be used as an HMAC secret or the like.
 
@@ -22,7 +23,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from microcred.badges._codec import b64url_decode, b64url_encode, format_datetime, parse_datetime
 from microcred.badges.errors import BadgeError, VerifyResult
@@ -37,7 +39,7 @@ from microcred.badges.keys import (
 from microcred.badges.resolve import Resolver, bind
 
 #: JOSE algorithms accepted, with the JWK key type each needs
-ALLOWED_ALGORITHMS: dict[str, str] = {"RS256": "RSA", "EdDSA": "OKP", "Ed25519": "OKP"}
+ALLOWED_ALGORITHMS: dict[str, str] = {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP", "Ed25519": "OKP"}
 #: registered claims added around the credential
 JWT_CLAIMS = ("iss", "sub", "nbf", "exp", "jti", "iat", "aud")
 MAX_TOKEN_BYTES = 2_000_000
@@ -90,6 +92,11 @@ def _sign_bytes(key: SigningKey, data: bytes) -> bytes:
         if key.algorithm not in ("EdDSA", "Ed25519"):
             raise BadgeError(f"an Ed25519 key signs with EdDSA, not {key.algorithm}")
         return key.private_key.sign(data)
+    if isinstance(key.private_key, ec.EllipticCurvePrivateKey):
+        if key.algorithm != "ES256":
+            raise BadgeError(f"a P-256 key signs with ES256, not {key.algorithm}")
+        r, s = decode_dss_signature(key.private_key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if key.algorithm != "RS256":
         raise BadgeError(f"an RSA key signs with RS256, not {key.algorithm}")
     return key.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
@@ -131,6 +138,11 @@ def _verify_bytes(alg: str, public_key: PublicKey, signature: bytes, data: bytes
             if not isinstance(public_key, ed25519.Ed25519PublicKey):
                 return False
             public_key.verify(signature, data)
+        elif ALLOWED_ALGORITHMS[alg] == "EC":
+            if not isinstance(public_key, ec.EllipticCurvePublicKey) or len(signature) != 64:
+                return False
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            public_key.verify(der, data, ec.ECDSA(hashes.SHA256()))
         else:
             if not isinstance(public_key, rsa.RSAPublicKey):
                 return False
@@ -329,7 +341,7 @@ def verify_vc_jwt(
         result.error("the token is unsigned (alg 'none' or missing): refused")
         return result.finish()
     if alg not in ALLOWED_ALGORITHMS:
-        result.error(f"algorithm {alg!r} is not accepted (allowed: RS256, EdDSA)")
+        result.error(f"algorithm {alg!r} is not accepted (allowed: RS256, ES256, EdDSA)")
         return result.finish()
     if header.get("crit"):
         result.error(f"the token requires header extensions microcred does not know: {header['crit']!r}")

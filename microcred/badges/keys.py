@@ -1,4 +1,5 @@
-"""Signing keys: generate, load (PEM or JWK), save, and their public forms (JWK, Multikey, did:key).
+"""Signing keys (Ed25519, RSA, P-256): generate, load (PEM or JWK), save, and their public forms
+(JWK, Multikey, did:key).
 
 A private key is never written to a log, an error message or standard output: errors name
 the file and what is wrong with it, never its content.
@@ -20,17 +21,32 @@ from microcred.badges._codec import b64url_decode, b64url_encode, ed25519_from_m
 from microcred.badges.errors import BadgeError
 from microcred.io.atomicfile import write_atomically
 
-PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
-PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 #: smallest RSA modulus microcred signs or verifies with
 MIN_RSA_BITS = 2048
-KEY_KINDS = ("ed25519", "rsa")
+KEY_KINDS = ("ed25519", "rsa", "p256")
+#: the JOSE algorithm each kind of key signs with
+ALGORITHMS = {"ed25519": "EdDSA", "rsa": "RS256", "p256": "ES256"}
+#: how messages name each kind of key
+KIND_NAMES = {"ed25519": "Ed25519", "rsa": "RSA", "p256": "P-256"}
+#: the one elliptic curve microcred signs and verifies with (ES256)
+P256 = "P-256"
+
+
+def key_kind(key: PrivateKey | PublicKey) -> str:
+    """``"ed25519"``, ``"rsa"`` or ``"p256"``: the kind of a key, private or public."""
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return "ed25519"
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return "rsa"
+    return "p256"
 
 
 @dataclass
 class SigningKey:
-    """A private key with the JOSE algorithm it signs with (``EdDSA`` or ``RS256``)."""
+    """A private key with the JOSE algorithm it signs with (``EdDSA``, ``RS256`` or ``ES256``)."""
 
     private_key: PrivateKey
     algorithm: str
@@ -45,7 +61,7 @@ class SigningKey:
 
     @property
     def kind(self) -> str:
-        return "ed25519" if isinstance(self.private_key, ed25519.Ed25519PrivateKey) else "rsa"
+        return key_kind(self.private_key)
 
     def public_jwk(self) -> dict[str, Any]:
         """The public key as a JWK (with ``kid`` and ``alg``); no private member."""
@@ -64,6 +80,8 @@ class SigningKey:
                 serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
             )
             jwk["d"] = b64url_encode(raw)
+        elif isinstance(self.private_key, ec.EllipticCurvePrivateKey):
+            jwk["d"] = b64url_encode(self.private_key.private_numbers().private_value.to_bytes(32, "big"))
         else:
             nums = self.private_key.private_numbers()
             for name, value in (
@@ -99,11 +117,11 @@ class PublicSigningKey:
 
     @property
     def kind(self) -> str:
-        return "ed25519" if isinstance(self.public_key, ed25519.Ed25519PublicKey) else "rsa"
+        return key_kind(self.public_key)
 
     @property
     def algorithm(self) -> str:
-        return "EdDSA" if self.kind == "ed25519" else "RS256"
+        return ALGORITHMS[self.kind]
 
     def public_jwk(self) -> dict[str, Any]:
         jwk = public_key_to_jwk(self.public_key)
@@ -116,7 +134,7 @@ class PublicSigningKey:
     def multikey(self) -> str:
         """``publicKeyMultibase`` (Ed25519 only): ``z6Mk…``."""
         if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
-            raise BadgeError("a Multikey / did:key needs an Ed25519 key; this key is RSA")
+            raise BadgeError(f"a Multikey / did:key needs an Ed25519 key; this key is {KIND_NAMES[self.kind]}")
         raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return ed25519_multikey(raw)
 
@@ -143,6 +161,9 @@ def public_key_to_jwk(key: PublicKey) -> dict[str, Any]:
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        point = key.public_numbers()
+        return {"kty": "EC", "crv": P256, "x": _b64_fixed(point.x), "y": _b64_fixed(point.y)}
     nums = key.public_numbers()
     return {"kty": "RSA", "n": _b64_int(nums.n), "e": _b64_int(nums.e)}
 
@@ -151,6 +172,8 @@ def jwk_thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638 thumbprint (SHA-256, base64url) of a public JWK."""
     if jwk.get("kty") == "OKP":
         members = {"crv": jwk["crv"], "kty": "OKP", "x": jwk["x"]}
+    elif jwk.get("kty") == "EC":
+        members = {"crv": jwk["crv"], "kty": "EC", "x": jwk["x"], "y": jwk["y"]}
     else:
         members = {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
@@ -158,7 +181,7 @@ def jwk_thumbprint(jwk: dict[str, Any]) -> str:
 
 
 def public_key_from_jwk(jwk: Any) -> PublicKey:
-    """The public key of a JWK (Ed25519 OKP or RSA ≥ 2048 bits); BadgeError otherwise."""
+    """The public key of a JWK (Ed25519 OKP, RSA ≥ 2048 bits or EC P-256); BadgeError otherwise."""
     if not isinstance(jwk, dict):
         raise BadgeError("a JWK must be a JSON object")
     kty = jwk.get("kty")
@@ -172,6 +195,8 @@ def public_key_from_jwk(jwk: Any) -> PublicKey:
         if len(raw) != 32:
             raise BadgeError("an Ed25519 JWK 'x' must hold 32 bytes")
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    if kty == "EC":
+        return _p256_public(jwk)
     if kty == "RSA":
         n, e = _int_b64(jwk.get("n"), "n"), _int_b64(jwk.get("e"), "e")
         if n.bit_length() < MIN_RSA_BITS:
@@ -180,7 +205,30 @@ def public_key_from_jwk(jwk: Any) -> PublicKey:
             return rsa.RSAPublicNumbers(e, n).public_key()
         except ValueError as exc:
             raise BadgeError(f"invalid RSA JWK: {exc}") from None
-    raise BadgeError(f"unsupported JWK key type {kty!r}: use OKP (Ed25519) or RSA")
+    raise BadgeError(f"unsupported JWK key type {kty!r}: use OKP (Ed25519), RSA or EC (P-256)")
+
+
+def _b64_fixed(value: int) -> str:
+    """A P-256 coordinate or scalar: 32 bytes, big-endian, base64url."""
+    return b64url_encode(value.to_bytes(32, "big"))
+
+
+def _p256_public(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+    if jwk.get("crv") != P256:
+        raise BadgeError(f"EC key on curve {jwk.get('crv')!r}: only P-256 (ES256) is supported")
+    coordinates = []
+    for member in ("x", "y"):
+        try:
+            raw = b64url_decode(jwk.get(member, ""))
+        except ValueError:
+            raise BadgeError(f"JWK member {member!r} is not base64url") from None
+        if len(raw) != 32:
+            raise BadgeError(f"a P-256 JWK {member!r} must hold 32 bytes")
+        coordinates.append(int.from_bytes(raw, "big"))
+    try:
+        return ec.EllipticCurvePublicNumbers(coordinates[0], coordinates[1], ec.SECP256R1()).public_key()
+    except ValueError:
+        raise BadgeError("the P-256 JWK's point is not on the curve") from None
 
 
 def public_key_from_multikey(multikey: str) -> ed25519.Ed25519PublicKey:
@@ -188,17 +236,19 @@ def public_key_from_multikey(multikey: str) -> ed25519.Ed25519PublicKey:
 
 
 def _with_kid(private_key: PrivateKey, kid: str | None = None) -> SigningKey:
-    algorithm = "EdDSA" if isinstance(private_key, ed25519.Ed25519PrivateKey) else "RS256"
-    key = SigningKey(private_key, algorithm, None)
+    key = SigningKey(private_key, ALGORITHMS[key_kind(private_key)], None)
     key.kid = kid or jwk_thumbprint(public_key_to_jwk(key.public_key))
     return key
 
 
 def generate_key(kind: str, *, rsa_bits: int = 3072) -> SigningKey:
-    """A new key: ``"ed25519"`` (EdDSA) or ``"rsa"`` (RS256, 3072 bits by default, ≥ 2048)."""
+    """A new key: ``"ed25519"`` (EdDSA), ``"rsa"`` (RS256, 3072 bits by default, ≥ 2048) or
+    ``"p256"`` (ES256)."""
     kind = kind.lower()
     if kind == "ed25519":
         return _with_kid(ed25519.Ed25519PrivateKey.generate())
+    if kind == "p256":
+        return _with_kid(ec.generate_private_key(ec.SECP256R1()))
     if kind == "rsa":
         if rsa_bits < MIN_RSA_BITS:
             raise BadgeError(f"an RSA key needs at least {MIN_RSA_BITS} bits")
@@ -214,8 +264,12 @@ def _check_private(obj: object, path: Path) -> PrivateKey:
             raise BadgeError(f"{path}: RSA key of {obj.key_size} bits; at least {MIN_RSA_BITS} are required")
         return obj
     if isinstance(obj, ec.EllipticCurvePrivateKey):
-        raise BadgeError(f"{path}: an EC ({obj.curve.name}) key; microcred signs with Ed25519 or RSA keys")
-    raise BadgeError(f"{path}: a {type(obj).__name__.removeprefix('_')} key; microcred signs with Ed25519 or RSA keys")
+        if isinstance(obj.curve, ec.SECP256R1):
+            return obj
+        raise BadgeError(f"{path}: an EC ({obj.curve.name}) key; microcred signs with Ed25519, RSA or P-256 keys")
+    raise BadgeError(
+        f"{path}: a {type(obj).__name__.removeprefix('_')} key; microcred signs with Ed25519, RSA or P-256 keys"
+    )
 
 
 def _private_from_jwk(jwk: Any, path: Path) -> SigningKey:
@@ -236,6 +290,19 @@ def _private_from_jwk(jwk: Any, path: Path) -> SigningKey:
             if "x" in jwk and public_key_to_jwk(pk.public_key())["x"] != jwk["x"]:
                 raise BadgeError(f"{path}: the JWK's 'x' does not belong to its private key 'd'")
             return _with_kid(pk, kid)
+        if kty == "EC":
+            if jwk.get("crv") != P256:
+                raise BadgeError(
+                    f"{path}: an EC key on curve {jwk.get('crv')!r}; microcred signs with Ed25519, RSA or P-256 keys"
+                )
+            try:
+                public = _p256_public(jwk)
+            except BadgeError as exc:
+                raise BadgeError(f"{path}: {exc}") from None
+            pk256 = ec.derive_private_key(_int_b64(jwk["d"], "d"), ec.SECP256R1())
+            if pk256.public_key().public_numbers() != public.public_numbers():
+                raise BadgeError(f"{path}: the JWK's 'x' and 'y' do not belong to its private key 'd'")
+            return _with_kid(pk256, kid)
         if kty == "RSA":
             n, e, d = (_int_b64(jwk.get(m), m) for m in ("n", "e", "d"))
             if all(m in jwk for m in ("p", "q")):
@@ -257,15 +324,17 @@ def _private_from_jwk(jwk: Any, path: Path) -> SigningKey:
     except (ValueError, TypeError, KeyError, UnsupportedAlgorithm):
         raise BadgeError(f"{path}: not a valid {kty} private JWK") from None
     if kty == "OKP":
-        raise BadgeError(f"{path}: an OKP key on curve {jwk.get('crv')!r}; microcred signs with Ed25519 or RSA keys")
-    raise BadgeError(f"{path}: a {kty!r} JWK; microcred signs with Ed25519 (OKP) or RSA keys")
+        raise BadgeError(
+            f"{path}: an OKP key on curve {jwk.get('crv')!r}; microcred signs with Ed25519, RSA or P-256 keys"
+        )
+    raise BadgeError(f"{path}: a {kty!r} JWK; microcred signs with Ed25519 (OKP), RSA or P-256 (EC) keys")
 
 
 def load_private_key(path: Path) -> SigningKey:
     """A signing key from a PEM (PKCS#8 / traditional, unencrypted) or private JWK file.
 
     Raises :class:`BadgeError` naming the file and the reason: missing, a public key, a
-    certificate, encrypted, a key of the wrong kind (EC …), RSA below 2048 bits, not a key.
+    certificate, encrypted, a key of another kind (EC on a curve other than P-256, …), RSA below 2048 bits, not a key.
     """
     path = Path(path)
     try:

@@ -67,8 +67,9 @@ def _method_jwk(method: Mapping[str, Any]) -> dict[str, Any] | None:
             raw = ed25519_from_multikey(str(method["publicKeyMultibase"]))
             return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
         jwk = method.get("publicKeyJwk")
-        if isinstance(jwk, Mapping) and jwk.get("kty") in ("OKP", "RSA"):
-            members = ("kty", "crv", "x") if jwk.get("kty") == "OKP" else ("kty", "n", "e")
+        members_of = {"OKP": ("kty", "crv", "x"), "RSA": ("kty", "n", "e"), "EC": ("kty", "crv", "x", "y")}
+        if isinstance(jwk, Mapping) and jwk.get("kty") in members_of:
+            members = members_of[str(jwk["kty"])]
             if all(isinstance(jwk.get(m), str) for m in members):
                 return {m: jwk[m] for m in members}
     except BadgeError:
@@ -112,7 +113,7 @@ def keys_of_document(doc: Any, issuer_id: str) -> tuple[list[IssuerKey], str | N
         if jwk is not None:
             out.append(IssuerKey(ident, jwk))
     if not out:
-        return [], "the controller document's assertionMethod names no usable Ed25519 or RSA key"
+        return [], "the controller document's assertionMethod names no usable Ed25519, RSA or P-256 key"
     return out, None
 
 

@@ -6,7 +6,7 @@ What is checked (every failure is reported, not just the first):
 2. the shape: ``@context``, ``type`` (VerifiableCredential + OpenBadgeCredential), ``id``,
    ``issuer`` (a Profile), ``validFrom``, ``name``, ``credentialSubject`` (an
    AchievementSubject with an ``achievement``), and the types of the nested objects;
-3. the signature: the VC-JWT (RS256 / EdDSA) or the DataIntegrityProof (eddsa-rdfc-2022);
+3. the signature: the VC-JWT (RS256 / ES256 / EdDSA) or the DataIntegrityProof (eddsa-rdfc-2022);
 4. the validity window: ``validFrom`` ≤ now < ``validUntil`` (and the JWT's nbf/exp);
 5. revocation: ``1EdTechRevocationList`` and ``BitstringStatusListEntry`` against lists read
    from local files (``status_lists``: URL → file); nothing is fetched from the network;

@@ -152,7 +152,7 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.dataintegrity import sign_eddsa_rdfc_2022
     from microcred.badges.identity import check_issuer_key, controller_url, issuer_kind, multikey_method_id
     from microcred.badges.jwt import sign_vc_jwt
-    from microcred.badges.keys import load_private_key
+    from microcred.badges.keys import KIND_NAMES, load_private_key
     from microcred.badges.ob3 import IssueOptions, alignment_warnings, build_credential
     from microcred.cli.util import format_text, load_catalog_or_report
     from microcred.io.atomicfile import write_atomically
@@ -188,7 +188,8 @@ def _cmd_badge_issue(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json" and key.kind != "ed25519":
         raise UsageError(
             f"--key {args.key}",
-            "is an RSA key, but --format json signs with eddsa-rdfc-2022, which needs an Ed25519 key",
+            f"is {article(KIND_NAMES[key.kind])} key, but --format json signs with eddsa-rdfc-2022, which needs an "
+            "Ed25519 key",
             "give an Ed25519 key, or use --format jwt",
         )
     image = None
@@ -363,9 +364,9 @@ def register(sub: Any) -> None:
     g = ksub.add_parser("generate", help="write a new key pair: NAME.pem (private), NAME.pub.pem, NAME.jwk.json")
     g.add_argument(
         "--type",
-        choices=("rsa", "ed25519"),
+        choices=("rsa", "p256", "ed25519"),
         default="rsa",
-        help="rsa (RS256, 3072 bits; the default) or ed25519 (EdDSA, Data Integrity proofs, did:key)",
+        help="rsa (RS256, 3072 bits; the default), p256 (ES256) or ed25519 (EdDSA, Data Integrity proofs, did:key)",
     )
     g.add_argument(
         "--out",
