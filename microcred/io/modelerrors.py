@@ -57,7 +57,11 @@ def _model_at(root: Any, loc: Sequence[PathElem]) -> type[BaseModel] | None:
     for elem in loc:
         members = _members(tp)
         if isinstance(elem, str) and elem.startswith("<"):
-            picked = [m for m in members if isinstance(m, type) and issubclass(m, RuleBase) and f"<{m.kind}>" == elem]
+            picked = [
+                m
+                for m in members
+                if isinstance(m, type) and issubclass(m, RuleBase) and f"<{getattr(m, 'kind', None)}>" == elem
+            ]
             if not picked:
                 return None
             tp = picked[0]

@@ -11,7 +11,7 @@ from pydantic import Field, StrictStr, model_validator
 
 from microcred.model.diagnostics import Location
 from microcred.model.modelbase import Strict
-from microcred.rules.nodes import Duration, Rule, RuleNode
+from microcred.rules.nodes import Duration, Rule, RuleBase
 from microcred.taxonomy.grades import GradeScale
 from microcred.taxonomy.models import CredentialType, Taxonomy
 
@@ -128,7 +128,7 @@ class Credential(Strict):
     )
 
     @property
-    def rule(self) -> RuleNode | None:
+    def rule(self) -> RuleBase | None:
         return self.requires
 
     def field_value(self, name: str) -> Any:

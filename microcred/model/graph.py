@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from microcred.rules.nodes import CourseRule, CoursesRule, CredentialRule, CreditsRule, walk
+from microcred.rules.nodes import walk
 from microcred.rules.selectors import CourseIndex
 
 if TYPE_CHECKING:
@@ -68,19 +68,20 @@ def build_graph(catalog: Catalog, index: CourseIndex | None = None, *, courses: 
             continue
         target = credential_node(cid)
         for _path, node, _anc in walk(cred.requires):
-            if isinstance(node, CourseRule):
-                if courses and node.course in catalog.courses:
-                    counts.append((course_node(node.course), target))
-            elif isinstance(node, (CoursesRule, CreditsRule)):
-                if courses:
-                    counts.extend((course_node(course), target) for course in index.match(node.from_))
-                if isinstance(node, CreditsRule) and node.from_.credentials is not None:
-                    f = node.from_.credentials
-                    for other in admitted_credentials(catalog, f.ids, f.type, cid):
-                        if not g.has_edge(credential_node(other), target):
-                            g.add_edge(credential_node(other), target, kind="stacks_into", via="credit")
-            elif isinstance(node, CredentialRule) and node.credential in catalog.credentials:
-                g.add_edge(credential_node(node.credential), target, kind="stacks_into", via="credential")
+            named, credential = node.named_course, node.named_credential
+            if named is not None and courses and named in catalog.courses:
+                counts.append((course_node(named), target))
+            if courses:
+                for _key, sel, counted in node.selectors():
+                    if counted:
+                        counts.extend((course_node(c), target) for c in index.match(sel))
+            f = node.admits
+            if f is not None:
+                for other in admitted_credentials(catalog, f.ids, f.type, cid):
+                    if not g.has_edge(credential_node(other), target):
+                        g.add_edge(credential_node(other), target, kind="stacks_into", via="credit")
+            if credential is not None and credential in catalog.credentials:
+                g.add_edge(credential_node(credential), target, kind="stacks_into", via="credential")
     g.add_edges_from(counts, kind="counts_toward")
     return g
 

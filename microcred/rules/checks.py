@@ -8,21 +8,10 @@ from collections.abc import Iterator
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog, Credential
 from microcred.model.diagnostics import Diagnostic
-from microcred.model.graph import admitted_credentials
-from microcred.model.words import plural
 from microcred.rules import logic
-from microcred.rules.nodes import (
-    AtLeastRule,
-    CourseRule,
-    CoursesRule,
-    CredentialRule,
-    CreditsRule,
-    GpaRule,
-    RuleBase,
-    RulePath,
-    counted_from,
-    walk,
-)
+from microcred.rules.kinds import KINDS
+from microcred.rules.kinds.base import Checking
+from microcred.rules.nodes import RuleBase, RulePath, walk
 from microcred.rules.selectors import CourseIndex
 
 
@@ -49,29 +38,26 @@ def check_references(catalog: Catalog) -> Iterator[Diagnostic]:
     for cid, _cred, rule in _rules(catalog):
         for path, node, _anc in walk(rule, ("requires",)):
             found: list[Diagnostic | None] = []
-            if isinstance(node, CourseRule):
-                found.append(course_ref(node.course, cid, (*path, "course"), "course"))
-            elif isinstance(node, CredentialRule) and node.credential not in creds and node.credential not in broken:
+            course, credential = node.named_course, node.named_credential
+            if course is not None:
+                found.append(course_ref(course, cid, (*path, node.kind), "course"))
+            elif credential is not None and credential not in creds and credential not in broken:
                 found.append(
                     Diagnostic(
                         "E302",
-                        f"credential '{node.credential}' is not in the catalogue"
-                        f"{suggest(node.credential, creds)}; add it under `credentials:` or fix the id",
-                        src.credential(cid, (*path, "credential")),
+                        f"credential '{credential}' is not in the catalogue"
+                        f"{suggest(credential, creds)}; add it under `credentials:` or fix the id",
+                        src.credential(cid, (*path, node.kind)),
                     )
                 )
-            sels = []
-            if isinstance(node, (CoursesRule, CreditsRule)):
-                sels.append((node.from_, (*path, "from")))
-            if isinstance(node, GpaRule) and node.over is not None:
-                sels.append((node.over, (*path, "over")))
-            for sel, spath in sels:
+            for skey, sel, _counted in node.selectors():
                 for key in ("ids", "exclude"):
                     for i, ref in enumerate(getattr(sel, key) or ()):
-                        found.append(course_ref(ref, cid, (*spath, key, i), "course"))
-            if isinstance(node, CreditsRule) and node.from_.credentials is not None:
-                f = node.from_.credentials
-                fpath = (*path, "from", "credentials")
+                        found.append(course_ref(ref, cid, (*path, skey, key, i), "course"))
+            f = node.admits
+            if f is not None:
+                fkey = next((k for k, sel, _c in node.selectors() if getattr(sel, "credentials", None) is f), "from")
+                fpath = (*path, fkey, "credentials")
                 for i, ref in enumerate(f.ids or ()):
                     if ref not in creds and ref not in broken:
                         found.append(
@@ -129,94 +115,23 @@ def check_node_ids(catalog: Catalog) -> Iterator[Diagnostic]:
 
 def check_counts(catalog: Catalog, index: CourseIndex) -> Iterator[Diagnostic]:
     """E401-E405, W601 and W609: demands no catalogue could meet, and selectors that match nothing."""
-    src = catalog.sources
-    top = catalog.grade_scale.max_points
+    ctx = Checking(catalog, index, catalog.sources.credential, catalog.grade_scale.max_points)
     for cid, _cred, rule in _rules(catalog):
         for path, node, _anc in walk(rule, ("requires",)):
-            if isinstance(node, AtLeastRule) and node.at_least > len(node.of):
-                yield Diagnostic(
-                    "E401",
-                    f"at_least: {node.at_least} of only {len(node.of)} children can never hold; "
-                    f"lower at_least or add children",
-                    src.credential(cid, (*path, "at_least")),
-                    subject=cid,
-                )
-            elif isinstance(node, CoursesRule):
-                n = len(index.match(node.from_))
-                if n < node.courses:
-                    yield Diagnostic(
-                        "E402",
-                        f"needs {plural(node.courses, 'course')}{counted_from(node.from_.describe())}, "
-                        f"but the catalogue has only {n} such course{'s' if n != 1 else ''}; "
-                        "widen the selector or lower the count",
-                        src.credential(cid, (*path, "courses")),
-                        subject=cid,
-                    )
-            elif isinstance(node, CreditsRule):
-                matched = index.match(node.from_)
-                supply = sum(catalog.courses[c].credits for c in matched)
-                admits = node.from_.credentials
-                if admits is not None:
-                    for other in admitted_credentials(catalog, admits.ids, admits.type, cid):
-                        supply += catalog.credentials[other].credits or 0
-                if node.from_.credentials_only and supply < node.credits:
-                    # every course used to match such a selector; it admits none now (CONTRACT.md §6)
-                    courses = sum(c.credits for c in catalog.courses.values())
-                    if supply + courses >= node.credits:
-                        yield Diagnostic(
-                            "W609",
-                            f"needs {node.credits:g} credits from: {node.from_.describe()}, but a selector with "
-                            f"only `credentials:` admits no course, and the credentials it admits are worth only "
-                            f"{supply:g} credit{'s' if supply != 1 else ''} in all, so it can never be met; to let "
-                            "courses count too, add course filters beside `credentials:` (e.g. `subject: CSCI`), "
-                            "or split it into two nodes, one `credits` from courses and one from credentials",
-                            src.credential(cid, (*path, "from")),
-                            subject=cid,
-                        )
-                        continue
-                if supply < node.credits:
-                    yield Diagnostic(
-                        "E403",
-                        f"needs {node.credits:g} credits{counted_from(node.from_.describe())}, but the catalogue "
-                        f"can supply only {supply:g}; widen the selector or lower the credits",
-                        src.credential(cid, (*path, "credits")),
-                        subject=cid,
-                    )
-                elif not matched and not node.from_.credentials_only:
-                    yield Diagnostic(
-                        "W601",
-                        f"selector ({node.from_.describe()}) matches no course "
-                        "(only awarded credentials can count here)",
-                        src.credential(cid, (*path, "from")),
-                        subject=cid,
-                    )
-            elif isinstance(node, GpaRule):
-                if node.gpa > top:
-                    yield Diagnostic(
-                        "E405",
-                        f"a GPA of {node.gpa:g} can never be reached: the top of the grade scale is {top:g}",
-                        src.credential(cid, (*path, "gpa")),
-                        subject=cid,
-                    )
-                if node.over is not None and not index.match(node.over):
-                    yield Diagnostic(
-                        "W601",
-                        f"selector ({node.over.describe()}) matches no course, so this GPA has no grades to average",
-                        src.credential(cid, (*path, "over")),
-                        subject=cid,
-                    )
+            yield from KINDS[node.kind].check(ctx, cid, path, node)
 
 
 def _second_use(rule: RuleBase, courses: set[str]) -> RulePath:
     """The path of the first leaf that uses again a course an earlier leaf already counts."""
     seen: set[str] = set()
     for path, node, ancestors in walk(rule, ("requires",)):
-        if isinstance(node, CourseRule) and node.course in courses:
+        course = node.named_course
+        if course is not None and course in courses:
             if node.shared or any(a.shared for a in ancestors):
                 continue
-            if node.course in seen:
+            if course in seen:
                 return path
-            seen.add(node.course)
+            seen.add(course)
     return ("requires",)
 
 
@@ -275,9 +190,9 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
             return False
         inner_stack = stack | {cid}
 
-        def hook(sk: logic.Skeleton, node: CredentialRule, shared: bool) -> int:
-            other = catalog.credentials.get(node.credential)
-            if other is None or other.requires is None or not earnable(node.credential, inner_stack):
+        def hook(sk: logic.Skeleton, credential: str, shared: bool) -> int:
+            other = catalog.credentials.get(credential)
+            if other is None or other.requires is None or not earnable(credential, inner_stack):
                 return sk.cnf.false()
             return sk.encode(other.requires, shared)
 
@@ -293,7 +208,7 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
         if cid in skip:
             continue
         refs = (
-            {n.credential for _p, n, _a in walk(cred.requires) if isinstance(n, CredentialRule)}
+            {n.named_credential for _p, n, _a in walk(cred.requires) if n.named_credential is not None}
             if cred.requires
             else set()
         )

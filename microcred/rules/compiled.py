@@ -10,20 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from microcred.model.graph import admitted_credentials, ancestors, build_graph, credential_subgraph, stacks_into
-from microcred.rules.nodes import (
-    AllRule,
-    AnyRule,
-    AtLeastRule,
-    CourseRule,
-    CoursesRule,
-    CredentialRule,
-    CreditsRule,
-    GpaRule,
-    RuleBase,
-    Selector,
-    counted_from,
-)
+from microcred.model.graph import ancestors, build_graph, credential_subgraph, stacks_into
+from microcred.rules.kinds import KINDS
+from microcred.rules.nodes import RuleBase, Selector
 from microcred.rules.selectors import CourseIndex
 from microcred.taxonomy.grades import GradeScale
 
@@ -31,8 +20,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from microcred.model.catalog import Catalog
-
-CONSUMING = ("course", "courses", "credits")
 
 
 @dataclass(eq=False)
@@ -51,6 +38,7 @@ class CNode:
     shared: bool = False
     children: list[CNode] = field(default_factory=list)
     need: float = 0  # courses N, credits X, at_least N, gpa X
+    by_credits: bool = False  # a consuming leaf measured in credits (``credits``), not in attempts
     course: str | None = None
     eligible: frozenset[str] = frozenset()
     selector: Selector | None = None
@@ -91,20 +79,7 @@ class CNode:
     def _describe(self) -> str:
         if self.label:
             return self.label
-        if self.kind == "course":
-            return f"{self.course}"
-        if self.kind == "courses":
-            n = int(self.need)
-            return f"{n} course{'s' if n != 1 else ''}{counted_from(self.selector.describe() if self.selector else '')}"
-        if self.kind == "credits":
-            return f"{self.need:g} credits{counted_from(self.selector.describe() if self.selector else '')}"
-        if self.kind == "credential":
-            return f"credential {self.target}"
-        if self.kind == "gpa":
-            return f"GPA {self.need:g}" + (f" over {self.selector.describe()}" if self.selector else "")
-        if self.kind == "at_least":
-            return f"{int(self.need)} of {len(self.children)}"
-        return self.node_id or self.kind
+        return KINDS[self.kind].describe(self)
 
 
 #: attributes the solver keeps on compiled nodes and credentials, keyed by object identities
@@ -233,22 +208,21 @@ class CompiledCatalog:
         creds: set[str] = set()
         has_gpa = has_window = False
         for node in root.walk():
-            if node.kind in CONSUMING:
+            kind = KINDS[node.kind]
+            if kind.consuming:
                 node.leaf = len(leaves)
                 leaves.append(node)
             if node.window_months is not None:
                 has_window = True
-            if node.kind == "course" and relevant is not None and node.course:
-                relevant.add(node.course)
-            elif node.kind in ("courses", "credits") and relevant is not None:
-                relevant |= node.eligible
-            elif node.kind == "gpa":
+            if not kind.monotone:
                 has_gpa = True
-                if node.gpa_over is None:
+            if relevant is not None:
+                own = kind.relevant(node)
+                if own is None:
                     relevant = None
-                elif relevant is not None:
-                    relevant |= node.gpa_over
-            if node.kind == "credential" and node.target:
+                else:
+                    relevant |= own
+            if node.target:
                 creds.add(node.target)
             creds.update(node.admits)
         return CompiledCredential(
@@ -290,38 +264,44 @@ class CompiledCatalog:
             window_months=within,
             shared=shared,
         )
-        if isinstance(rule, (AllRule, AnyRule, AtLeastRule)):
-            node.children = [
-                self._compile(child, owner, path + rule.child_path(i), min_grade, shared, stack)
-                for i, child in enumerate(rule.children())
-            ]
-            if isinstance(rule, AtLeastRule):
-                node.need = rule.at_least
-        elif isinstance(rule, CourseRule):
-            node.course = rule.course
-            node.need = 1
-        elif isinstance(rule, CoursesRule):
-            node.need = rule.courses
-            node.selector = rule.from_
-            node.eligible = self.index.match(rule.from_)
-        elif isinstance(rule, CreditsRule):
-            node.need = rule.credits
-            node.selector = rule.from_
-            node.eligible = self.index.match(rule.from_)
-            f = rule.from_.credentials
-            if f is not None:
-                node.admits = tuple(admitted_credentials(self.catalog, f.ids, f.type, owner))
-        elif isinstance(rule, GpaRule):
-            node.need = rule.gpa
-            node.selector = rule.over
-            node.gpa_over = self.index.match(rule.over) if rule.over is not None else None
-        elif isinstance(rule, CredentialRule):
-            node.target = rule.credential
-            inner = self.catalog.credentials.get(rule.credential)
-            if inner is not None and inner.requires is not None and rule.credential not in stack:
-                # its own min_grade if it sets one, else the one in force here
-                inner_min = inner.min_grade or min_grade
-                node.inline = self._compile(
-                    inner.requires, rule.credential, ("requires",), inner_min, shared, (*stack, rule.credential)
-                )
+        KINDS[rule.kind].compile(rule, node, _Compiling(self, owner, path, min_grade, shared, stack))
         return node
+
+
+class _Compiling:
+    """The context one node is compiled in (see :class:`microcred.rules.kinds.base.Compiling`)."""
+
+    def __init__(
+        self,
+        compiler: CompiledCatalog,
+        owner: str,
+        path: tuple[str | int, ...],
+        min_grade: str | None,
+        shared: bool,
+        stack: tuple[str, ...],
+    ):
+        self.compiler = compiler
+        self.catalog = compiler.catalog
+        self.index = compiler.index
+        self.owner = owner
+        self.path = path
+        self.min_grade = min_grade
+        self.shared = shared
+        self.stack = stack
+
+    def children(self, rule: RuleBase) -> list[CNode]:
+        c = self.compiler
+        return [
+            c._compile(child, self.owner, self.path + rule.child_path(i), self.min_grade, self.shared, self.stack)
+            for i, child in enumerate(rule.children())
+        ]
+
+    def inline(self, credential: str) -> CNode | None:
+        inner = self.catalog.credentials.get(credential)
+        if inner is None or inner.requires is None or credential in self.stack:
+            return None
+        # its own min_grade if it sets one, else the one in force here
+        inner_min = inner.min_grade or self.min_grade
+        return self.compiler._compile(
+            inner.requires, credential, ("requires",), inner_min, self.shared, (*self.stack, credential)
+        )

@@ -24,6 +24,7 @@ from typing import Any
 
 from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode
+from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import Item
 
 CREDIT_SCALE = 100  # credits are read to hundredths
@@ -63,68 +64,47 @@ def _run(model: Any) -> tuple[Any, Any]:
 
 def _encode(model: Any, tree: Any, amount: Callable[[CNode], Any]) -> tuple[Any, int] | None:
     """The root's progress as (integer variable or constant, scale): value/scale is the
-    progress. ``amount(leaf)`` is what the leaf receives (credits in hundredths for a
-    ``credits`` leaf, a count otherwise). None when the scale would be too large."""
+    progress. ``amount(leaf)`` is what the leaf receives (credits in hundredths for a leaf
+    measured in credits, a count otherwise). None when the scale would be too large. Each
+    node is encoded by its kind (``RuleKind.cpsat``)."""
+    return _Encoding(model, tree, amount).encode(tree.root)
 
-    def encode(node: CNode) -> tuple[Any, int] | None:
+
+class _Encoding:
+    """One rule in one CP-SAT model (see :class:`microcred.rules.kinds.base.CpsatEncoding`)."""
+
+    def __init__(self, model: Any, tree: Any, amount: Callable[[CNode], Any]):
+        self.model = model
+        self.tree = tree
+        self.amount = amount
+
+    def encode(self, node: CNode) -> tuple[Any, int] | None:
         nid = id(node)
-        if nid in tree.constants:
-            return (int(tree.constants[nid] >= 1 - 1e-9), 1)
-        k = node.kind
-        if k == "credential":
-            return encode(node.inline) if node.inline is not None else (0, 1)
-        if k in ("course", "courses", "credits"):
-            cap = _credits(node.need) if k == "credits" else 1 if k == "course" else int(node.need)
-            if cap <= 0:
-                return (1, 1)
-            var = model.new_int_var(0, cap, f"leaf{node.leaf}")
-            model.add(var <= amount(node))
-            return (var, cap)
-        parts = [encode(c) for c in node.children]
+        constants = self.tree.constants
+        if nid in constants:
+            return (int(constants[nid] >= 1 - 1e-9), 1)
+        return KINDS[node.kind].cpsat(self, node)
+
+    def leaf(self, node: CNode) -> tuple[Any, int]:
+        cap = _credits(node.need) if node.by_credits else int(node.need)
+        if cap <= 0:
+            return (1, 1)
+        var = self.model.new_int_var(0, cap, f"leaf{node.leaf}")
+        self.model.add(var <= self.amount(node))
+        return (var, cap)
+
+    def children(self, node: CNode) -> tuple[list[Any], int] | None:
+        parts = [self.encode(c) for c in node.children]
         if any(p is None for p in parts):
             return None
         scales = [s for _v, s in parts]  # type: ignore[misc]
         lcm = math.lcm(*scales)
         if lcm > MAX_SCALE:
             return None
-        scaled = []
-        for v, s in parts:  # type: ignore[misc]
-            scaled.append(v * (lcm // s))
-        n = len(scaled)
-        if k == "all":
-            scale = lcm * n
-            if scale > MAX_SCALE:
-                return None
-            var = model.new_int_var(0, scale, f"all{nid}")
-            model.add(var <= sum(scaled))
-            return (var, scale)
-        if k == "any":
-            var = model.new_int_var(0, lcm, f"any{nid}")
-            ys = [model.new_bool_var("") for _ in scaled]
-            model.add_exactly_one(ys)
-            for w, y in zip(scaled, ys, strict=True):
-                model.add(var <= w + lcm * (1 - y))
-            return (var, lcm)
-        need = int(node.need)
-        scale = lcm * need
-        if scale > MAX_SCALE:
-            return None
-        var = model.new_int_var(0, scale, f"atleast{nid}")
-        if need > n:
-            model.add(var <= sum(scaled))
-            return (var, scale)
-        ys = [model.new_bool_var("") for _ in scaled]
-        model.add(sum(ys) == need)
-        zs = []
-        for w, y in zip(scaled, ys, strict=True):
-            z = model.new_int_var(0, lcm, "")
-            model.add(z <= w)
-            model.add(z <= lcm * y)
-            zs.append(z)
-        model.add(var <= sum(zs))
-        return (var, scale)
+        return [v * (lcm // s) for v, s in parts], lcm  # type: ignore[misc]
 
-    return encode(tree.root)
+    def fits(self, scale: int) -> bool:
+        return scale <= MAX_SCALE
 
 
 def _optimum(model: Any, root: tuple[Any, int], satisfy_only: bool) -> int | None:
@@ -234,7 +214,7 @@ def solve_cpsat(
 
     def amount(node: CNode) -> Any:
         got = by_leaf.get(node.leaf, ())
-        if node.kind == "credits":
+        if node.by_credits:
             return _credits(base[node.leaf]) + sum(_credits(it.credits) * v for v, it in got)
         return round(base[node.leaf]) + sum(v for v, _it in got)
 
@@ -313,7 +293,7 @@ def solve_caps_cpsat(
 
     def amount(node: CNode) -> Any:
         got = by_leaf.get(node.leaf, ())
-        if node.kind == "credits":
+        if node.by_credits:
             return sum(_credits(it.credits) * v for v, it in got)
         return sum(v for v, _it in got)
 

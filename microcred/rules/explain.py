@@ -8,6 +8,7 @@ from operator import attrgetter
 
 from microcred.model.result import Applied, CredentialResult, RequirementResult
 from microcred.rules.compiled import CNode
+from microcred.rules.kinds import KINDS
 from microcred.rules.nodes import counted_from
 from microcred.rules.scenario import EPS, Item, Scenario
 from microcred.rules.solver import Solution
@@ -23,7 +24,7 @@ def _grade_note(node: CNode) -> str:
 
 def leaf_amount(node: CNode, sol: Solution) -> float:
     its = sol.assigned.get(node.leaf, ())
-    return sum(it.credits for it in its) if node.kind == "credits" else float(len(its))
+    return sum(it.credits for it in its) if node.by_credits else float(len(its))
 
 
 def counted_where(leaves: list[CNode], sol: Solution) -> dict[str, list[CNode]]:
@@ -83,83 +84,51 @@ class _Missing:
     def _emit(out: list[str], prefix: str, text: str) -> None:
         out.append(prefix + text if prefix and not text.startswith("for ") else text)
 
+    def say(self, prefix: str, text: str) -> None:
+        self._emit(self.out, prefix, text)
+
+    def said(self) -> int:
+        return len(self.out)
+
+    def progress_of(self, node: CNode) -> float:
+        return self.progress.get(id(node), 0.0)
+
     def visit(self, node: CNode, prefix: str) -> None:
         nid = id(node)
-        progress = self.progress
-        if progress.get(nid, 0.0) >= 1 - EPS:
+        if self.progress.get(nid, 0.0) >= 1 - EPS:
             return
-        out = self.out
-        k = node.kind
+        kind = KINDS[node.kind]
         if nid in self.sol.constants:
-            if k == "gpa":
-                g = self.sc.gpa(node.gpa_over)
-                over = f" over {node.selector_text()}" if node.selector else ""
-                now = f" (now {g:.2f})" if g is not None else " (no graded courses yet)"
-                self._emit(out, prefix, f"a GPA of at least {node.need:g}{over}{now}")
-            elif k == "credential":
-                self._emit(out, prefix, f"the credential {node.target} (it can only be awarded)")
-            return
-        if k == "course" or k == "courses" or k == "credits":
-            self._emit(out, prefix, self.leaf_text(node))
-            return
-        if k == "credential":
-            assert node.inline is not None
-            before = len(out)
-            self.visit(node.inline, f"for {node.target}: ")
-            if len(out) == before:
-                self._emit(out, prefix, f"the credential {node.target}")
-            return
-        kids = node.children
-        if k == "all":
-            for c in kids:
-                if progress.get(id(c), 0.0) < 1 - EPS:
-                    self.visit(c, prefix)
-            return
-        label = f"{node.label}: " if node.label else ""
-        unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
-        # closest first; ties keep the catalogue's order
-        unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
-        if k == "any":
-            if all(c.leaf >= 0 for c in kids):
-                options = _unique(self.leaf_text(c) for c in kids if progress.get(id(c), 0.0) < 1 - EPS)
-                self._emit(out, prefix, label + "one of: " + " | ".join(options))
-                return
-            best, others = unmet[0], unmet[1:]
-            head = f"{label}closest option: {best.describe()}"
-            rest = [d for d in _unique(c.describe() for c in others) if d != best.describe()]
-            if rest:
-                head += " (other options: " + "; ".join(rest) + ")"
-            self._emit(out, prefix, head)
-            self.visit(best, prefix)
-            return
-        # at_least: name what is left, then spell out the closest children that would complete it
-        need = int(node.need)
-        met = len(kids) - len(unmet)
-        self._emit(out, prefix, f"{label}{need - met} more of: " + "; ".join(_unique(c.describe() for c in unmet)))
-        for c in unmet[: need - met]:
-            self.visit(c, prefix)
+            kind.explain_settled(self, node, prefix)
+        else:
+            kind.explain(self, node, prefix)
 
     def leaf_text(self, node: CNode) -> str:
-        """What a course, courses or credits requirement still needs."""
-        if node.kind == "course":
-            assert node.course is not None
-            others = self.elsewhere(node.course, node)
-            if others:
-                places = ", ".join(_unique(_place(n) for n in others))
-                item = self.sc.items.get(node.course)
-                if item is not None and item.meets(node.min_points):
-                    # passed well enough for this requirement too: a course counts once
-                    return f"course {node.course} counted toward {places}; no retake needed"
-                grade = f"its {item.grade} " if item is not None and item.grade else "it "
-                return f"course {node.course}{_grade_note(node)} ({grade}counts toward {places})"
-            text = f"course {node.course}{_grade_note(node)}"
-            if node.course in self.pending:
-                text += " (in progress)"
-            return text
+        """What a consuming leaf still needs (its kind words it)."""
+        return KINDS[node.kind].leaf_text(self, node)
+
+    def course_text(self, node: CNode) -> str:
+        """What a ``course`` requirement still needs."""
+        assert node.course is not None
+        others = self.elsewhere(node.course, node)
+        if others:
+            places = ", ".join(_unique(_place(n) for n in others))
+            item = self.sc.items.get(node.course)
+            if item is not None and item.meets(node.min_points):
+                # passed well enough for this requirement too: a course counts once
+                return f"course {node.course} counted toward {places}; no retake needed"
+            grade = f"its {item.grade} " if item is not None and item.grade else "it "
+            return f"course {node.course}{_grade_note(node)} ({grade}counts toward {places})"
+        text = f"course {node.course}{_grade_note(node)}"
+        if node.course in self.pending:
+            text += " (in progress)"
+        return text
+
+    def counted_text(self, node: CNode, unit: str) -> str:
+        """What a counting requirement (``unit``: course or credit) still needs."""
         have = leaf_amount(node, self.sol)
         left = node.need - have
         what = node.selector_text()
-        unit = "course" if node.kind == "courses" else "credit"
         more = "more " if have > 0 else ""
         text = f"{left:g} {more}{unit}{'' if abs(left - 1) < EPS else 's'}{counted_from(what)}{_grade_note(node)}"
         used = sorted(c for c in self.counted if c in node.eligible and self.elsewhere(c, node))
@@ -181,19 +150,7 @@ _BY_DATE = attrgetter("date", "key")
 
 def trimmed(node: CNode, items: list[Item]) -> list[Item]:
     """The items a leaf needs, in date order: surplus beyond its count or credits is left out."""
-    items = sorted(items, key=_BY_DATE)
-    if node.kind == "course":
-        return items[:1]
-    if node.kind == "courses":
-        return items[: int(node.need)]
-    kept: list[Item] = []
-    total = 0.0
-    for it in items:
-        if total >= node.need - EPS:
-            break
-        kept.append(it)
-        total += it.credits
-    return kept
+    return KINDS[node.kind].trim(node, sorted(items, key=_BY_DATE))
 
 
 def applied_list(leaves: list[CNode], sol: Solution) -> list[Applied]:
@@ -246,7 +203,7 @@ def requirement_tree(
         note = None
         if nid not in constants:
             children = [tree(node.inline)] if node.inline is not None else [tree(c) for c in node.children]
-        elif node.kind == "credential" and p >= 1 - EPS and nid not in waived:
+        elif node.target is not None and p >= 1 - EPS and nid not in waived:
             note = "held (awarded)"
         out = RequirementResult(
             ref=node.ref,
@@ -289,10 +246,7 @@ def _earned_elsewhere(
     places: list[str] = []
     for course in mine:
         item = sc.items.get(course)
-        fits = item is not None and any(
-            (n.course == course if n.kind == "course" else course in n.eligible) and item.meets(n.min_points)
-            for n in leaves
-        )
+        fits = item is not None and any(KINDS[n.kind].counts(n, course) and item.meets(n.min_points) for n in leaves)
         if not fits or course not in counted:
             out.note = f"earned {held.earned_on.isoformat()} on its own, but it does not count here as it stands"
             return

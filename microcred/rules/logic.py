@@ -17,17 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
-from microcred.rules.nodes import (
-    AllRule,
-    AnyRule,
-    AtLeastRule,
-    CourseRule,
-    CoursesRule,
-    CredentialRule,
-    CreditsRule,
-    GpaRule,
-    RuleBase,
-)
+from microcred.rules.kinds import KINDS, Atom, Gate, Occurrence, Reference, Shape
+from microcred.rules.nodes import RuleBase
 
 #: Largest formula (variables after encoding) handed to the SAT solver.
 MAX_VARIABLES = 3000
@@ -100,6 +91,14 @@ class Cnf:
             prev = cur
         return prev[k]
 
+    def gate(self, gate: Gate, lits: list[int]) -> int:
+        """A literal true exactly when ``gate`` holds of ``lits``."""
+        if gate.op == "and":
+            return self.and_(lits)
+        if gate.op == "or":
+            return self.or_(lits)
+        return self.at_least(gate.need, lits)
+
     def at_most_one(self, lits: list[int]) -> None:
         for i in range(len(lits)):
             for j in range(i + 1, len(lits)):
@@ -117,8 +116,14 @@ class Cnf:
         return dpll_satisfiable(EncodedCNF(data, encoding)) is not False
 
 
-#: How a ``credential:`` node is read: return the node's literal, or None for a free variable.
-CredentialHook = Callable[["Skeleton", CredentialRule, bool], int | None]
+#: How a node naming a credential is read (given the credential and whether the node is shared):
+#: return the node's literal, or None for a free variable.
+CredentialHook = Callable[["Skeleton", str, bool], int | None]
+
+
+def shape(node: RuleBase) -> Shape:
+    """``node`` read as a boolean formula, by its kind (``RuleKind.boolean``)."""
+    return KINDS[node.kind].boolean(node)
 
 
 class Skeleton:
@@ -132,24 +137,19 @@ class Skeleton:
     def encode(self, node: RuleBase, shared: bool = False) -> int:
         shared = shared or node.shared
         cnf = self.cnf
-        if isinstance(node, CourseRule):
+        form = shape(node)
+        if isinstance(form, Gate):
+            return cnf.gate(form, [self.encode(c, shared) for c in node.children()])
+        if isinstance(form, Occurrence):
             v = cnf.var()
             if not shared:
-                self.course_uses.setdefault(node.course, []).append(v)
+                self.course_uses.setdefault(form.course, []).append(v)
             return v
-        if isinstance(node, AllRule):
-            return cnf.and_([self.encode(c, shared) for c in node.all_])
-        if isinstance(node, AnyRule):
-            return cnf.or_([self.encode(c, shared) for c in node.any_])
-        if isinstance(node, AtLeastRule):
-            return cnf.at_least(node.at_least, [self.encode(c, shared) for c in node.of])
-        if isinstance(node, CredentialRule) and self.credential_hook is not None:
-            lit = self.credential_hook(self, node, shared)
+        if isinstance(form, Reference) and self.credential_hook is not None:
+            lit = self.credential_hook(self, form.credential, shared)
             if lit is not None:
                 return lit
-        if isinstance(node, (CoursesRule, CreditsRule, GpaRule, CredentialRule)):
-            return cnf.var()
-        raise TypeError(f"unknown rule node {type(node).__name__}")  # pragma: no cover
+        return cnf.var()
 
     def finish(self, root: int) -> None:
         for uses in self.course_uses.values():
@@ -176,11 +176,11 @@ def rule_can_hold(rule: RuleBase, credential_hook: CredentialHook | None = None)
 LeafKey = Hashable
 
 
-def _leaf_key(node: RuleBase, min_grade: str | None) -> LeafKey:
-    if isinstance(node, CourseRule):
-        return ("course", node.course, min_grade)
-    if isinstance(node, CredentialRule):
-        return ("credential", node.credential, min_grade)
+def _leaf_key(node: RuleBase, min_grade: str | None, form: Shape) -> LeafKey:
+    if isinstance(form, Occurrence):
+        return (node.kind, form.course, min_grade)
+    if isinstance(form, Reference):
+        return (node.kind, form.credential, min_grade)
     return (node.kind, node.model_dump_json(exclude={"label", "id", "shared"}), min_grade)
 
 
@@ -192,10 +192,11 @@ def _courses_repeat(node: RuleBase) -> bool:
         shared = shared or n.shared
         if n.complete_within is not None:
             return True
-        if isinstance(n, CourseRule) and not shared:
-            if n.course in seen:
+        form = shape(n)
+        if isinstance(form, Occurrence) and not shared:
+            if form.course in seen:
                 return True
-            seen.add(n.course)
+            seen.add(form.course)
         return any(visit(c, shared) for c in n.children())
 
     return visit(node, False)
@@ -204,7 +205,8 @@ def _courses_repeat(node: RuleBase) -> bool:
 def _consumes(node: RuleBase, shared: bool = False) -> bool:
     """Whether ``node`` counts any attempt exclusively."""
     shared = shared or node.shared
-    if isinstance(node, (CourseRule, CoursesRule, CreditsRule, CredentialRule)):
+    form = shape(node)
+    if isinstance(form, (Occurrence, Reference)) or (isinstance(form, Atom) and KINDS[node.kind].consuming):
         return not shared
     return any(_consumes(c, shared) for c in node.children())
 
@@ -213,7 +215,7 @@ def _keys(node: RuleBase, min_grade: str | None) -> set[LeafKey]:
     min_grade = node.min_grade or min_grade
     kids = node.children()
     if not kids:
-        return {_leaf_key(node, min_grade)}
+        return {_leaf_key(node, min_grade, shape(node))}
     out: set[LeafKey] = set()
     for c in kids:
         out |= _keys(c, min_grade)
@@ -229,14 +231,10 @@ class _Abstraction:
 
     def encode(self, node: RuleBase, min_grade: str | None) -> int:
         min_grade = node.min_grade or min_grade
-        kids = node.children()
-        if isinstance(node, AllRule):
-            return self.cnf.and_([self.encode(c, min_grade) for c in kids])
-        if isinstance(node, AnyRule):
-            return self.cnf.or_([self.encode(c, min_grade) for c in kids])
-        if isinstance(node, AtLeastRule):
-            return self.cnf.at_least(node.at_least, [self.encode(c, min_grade) for c in kids])
-        key = _leaf_key(node, min_grade)
+        form = shape(node)
+        if isinstance(form, Gate):
+            return self.cnf.gate(form, [self.encode(c, min_grade) for c in node.children()])
+        key = _leaf_key(node, min_grade, form)
         if key not in self.vars:
             self.vars[key] = self.cnf.var()
         return self.vars[key]
@@ -255,19 +253,20 @@ def redundant_branches(
     """
     in_force = rule.min_grade or min_grade
     kids = rule.children()
-    if len(kids) > 1 and isinstance(rule, (AnyRule, AllRule)):
-        yield from _redundant_here(rule, path, in_force)
+    form = shape(rule)
+    if len(kids) > 1 and isinstance(form, Gate) and form.op in ("and", "or"):
+        yield from _redundant_here(rule, form.op == "or", path, in_force)
     for i, child in enumerate(kids):
         yield from redundant_branches(child, path + rule.child_path(i), in_force)
 
 
 def _redundant_here(
-    rule: AnyRule | AllRule, path: tuple[str | int, ...], min_grade: str | None
+    rule: RuleBase, is_any: bool, path: tuple[str | int, ...], min_grade: str | None
 ) -> Iterator[tuple[tuple[str | int, ...], RuleBase, tuple[str | int, ...] | None]]:
     kids = rule.children()
     reported: set[int] = set()
     for i, child in enumerate(kids):
-        if isinstance(rule, AnyRule):
+        if is_any:
             # siblings whose abstraction is exact: no repeated course, no window inside
             others = [j for j, s in enumerate(kids) if j != i and j not in reported and not _courses_repeat(s)]
             if not others:
@@ -282,13 +281,13 @@ def _redundant_here(
         ab = _Abstraction()
         lit = ab.encode(child, min_grade)
         other_lits = [ab.encode(kids[j], min_grade) for j in others]
-        rest = ab.cnf.or_(other_lits) if isinstance(rule, AnyRule) else ab.cnf.and_(other_lits)
+        rest = ab.cnf.or_(other_lits) if is_any else ab.cnf.and_(other_lits)
         # redundant in an any: child -> rest; in an all: rest -> child
-        counter = [lit, -rest] if isinstance(rule, AnyRule) else [rest, -lit]
+        counter = [lit, -rest] if is_any else [rest, -lit]
         if not ab.cnf.satisfiable(counter):
             reported.add(i)
             cover = None
-            if isinstance(rule, AnyRule):
+            if is_any:
                 for j in others:
                     single = _Abstraction()
                     a, b = single.encode(child, min_grade), single.encode(kids[j], min_grade)

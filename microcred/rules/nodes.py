@@ -3,7 +3,8 @@
 A rule is a mapping with exactly one node key (``course``, ``all``, ``any``, ``at_least``,
 ``courses``, ``credits``, ``credential``, ``gpa``) plus optional modifiers (``label``, ``id``,
 ``min_grade``, ``complete_within``, ``shared``). Which model reads a mapping is decided by its
-node key (a discriminated union), so an error names the key that is wrong.
+node key (a discriminated union), so an error names the key that is wrong. A kind registered
+beyond these (``microcred.rules.kinds.register``) joins the union through :func:`extend_rules`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import (
     Discriminator,
     Field,
+    PlainValidator,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -22,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from microcred.model.modelbase import Strict
 
@@ -234,10 +237,33 @@ class RuleBase(Strict):
         """The path, inside this node's mapping, to child ``index``."""
         raise IndexError(index)
 
+    @property
+    def named_course(self) -> str | None:
+        """The course the node names itself (``course:``), if any."""
+        return None
+
+    @property
+    def named_credential(self) -> str | None:
+        """The credential the node names itself (``credential:``), if any."""
+        return None
+
+    def selectors(self) -> list[tuple[str, Selector, bool]]:
+        """The node's selectors: (key, selector, whether the courses it matches count here)."""
+        return []
+
+    @property
+    def admits(self) -> CredentialFilter | None:
+        """The awarded credentials the node admits at their credit value, if any."""
+        return None
+
 
 class CourseRule(RuleBase):
     kind: ClassVar[str] = "course"
     course: StrictStr
+
+    @property
+    def named_course(self) -> str | None:
+        return self.course
 
 
 class AllRule(RuleBase):
@@ -279,16 +305,30 @@ class CoursesRule(RuleBase):
     courses: PositiveInt
     from_: Selector = Field(alias="from")
 
+    def selectors(self) -> list[tuple[str, Selector, bool]]:
+        return [("from", self.from_, True)]
+
 
 class CreditsRule(RuleBase):
     kind: ClassVar[str] = "credits"
     credits: PositiveNumber
     from_: CreditSelector = Field(alias="from")
 
+    def selectors(self) -> list[tuple[str, Selector, bool]]:
+        return [("from", self.from_, True)]
+
+    @property
+    def admits(self) -> CredentialFilter | None:
+        return self.from_.credentials
+
 
 class CredentialRule(RuleBase):
     kind: ClassVar[str] = "credential"
     credential: StrictStr
+
+    @property
+    def named_credential(self) -> str | None:
+        return self.credential
 
 
 class GpaRule(RuleBase):
@@ -296,16 +336,47 @@ class GpaRule(RuleBase):
     gpa: Annotated[float, Field(ge=0)]
     over: Selector | None = None
 
+    def selectors(self) -> list[tuple[str, Selector, bool]]:
+        return [] if self.over is None else [("over", self.over, False)]
+
+
+#: Models of the node kinds registered beyond ``NODE_KEYS``, by node key (see :func:`extend_rules`).
+EXTENSIONS: dict[str, type[RuleBase]] = {}
+#: The union's tag for a node of a kind in :data:`EXTENSIONS`.
+EXTENSION_TAG = "<ext>"
+
 
 def rule_kind(value: Any) -> str | None:
     """The node kind of a raw mapping (or model), or None when it is not exactly one node."""
     if isinstance(value, RuleBase):
-        return f"<{value.kind}>"
+        return f"<{value.kind}>" if value.kind in NODE_KEYS else EXTENSION_TAG
     if isinstance(value, dict):
         keys = [k for k in NODE_KEYS if k in value]
+        if EXTENSIONS:
+            keys += [k for k in EXTENSIONS if k in value]
         if len(keys) == 1:
-            return f"<{keys[0]}>"
+            return f"<{keys[0]}>" if keys[0] in NODE_KEYS else EXTENSION_TAG
     return None
+
+
+def extend_rules(model: type[RuleBase]) -> None:
+    """Let catalogues use ``model``'s node key: a mapping with that key (and no other node key)
+    is read by ``model`` wherever a rule may stand."""
+    if model.kind in NODE_KEYS or model.kind in MODIFIER_KEYS:
+        raise ValueError(f"{model.kind!r} is already a key of the rule language")
+    EXTENSIONS[model.kind] = model
+
+
+def retract_rules(key: str) -> None:
+    """Undo :func:`extend_rules` for ``key``."""
+    EXTENSIONS.pop(key, None)
+
+
+def _read_extension(value: Any) -> RuleBase:
+    if isinstance(value, RuleBase):
+        return value
+    key = next(k for k in EXTENSIONS if k in value)
+    return EXTENSIONS[key].model_validate(value)
 
 
 Rule = Annotated[
@@ -316,7 +387,8 @@ Rule = Annotated[
     | Annotated[CoursesRule, Tag("<courses>")]
     | Annotated[CreditsRule, Tag("<credits>")]
     | Annotated[CredentialRule, Tag("<credential>")]
-    | Annotated[GpaRule, Tag("<gpa>")],
+    | Annotated[GpaRule, Tag("<gpa>")]
+    | Annotated[SkipJsonSchema[Annotated[RuleBase, PlainValidator(_read_extension)]], Tag(EXTENSION_TAG)],
     Discriminator(
         rule_kind,
         custom_error_type="rule_kind",

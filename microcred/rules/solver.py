@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode, CompiledCredential
+from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario
 
 #: Above this product of option counts the instance goes straight to CP-SAT.
@@ -92,7 +93,9 @@ class _Tree:
         return Solution(values[0], assigned, NodeValues(flat.index, values), self.constants)
 
 
-_ALL, _ANY, _ATLEAST, _PASS, _LEAF_ONE, _LEAF_N, _CONST0 = range(7)
+_ALL, _ANY, _ATLEAST, _PASS, _LEAF, _CONST0 = range(6)
+#: a kind's role (``RuleKind.role``) -> the code the flattened tree uses for it
+_CODES = {"all": _ALL, "any": _ANY, "at_least": _ATLEAST, "pass": _PASS, "leaf": _LEAF, "constant": _CONST0}
 
 
 class _Flat:
@@ -113,7 +116,7 @@ class _Flat:
             kids.append([])
             if par >= 0:
                 kids[par].append(i)
-            below = [node.inline] if node.kind == "credential" and node.inline is not None else node.children
+            below = [node.inline] if node.inline is not None else node.children
             for c in reversed(below):
                 stack.append((c, i))
         self.root_id = id(root)
@@ -129,23 +132,9 @@ class _Flat:
         #: credential nodes from the root), so choices inside different blocks do not interact
         self.block: list[int] = []
         for n in nodes:
-            k = n.kind
-            if k == "all":
-                code = _ALL
-            elif k == "any":
-                code = _ANY
-            elif k == "at_least":
-                code = _ATLEAST
-            elif k == "credential":
-                code = _PASS if n.inline is not None else _CONST0
-            elif k == "course":
-                code = _LEAF_ONE
-            elif k in ("courses", "credits"):
-                code = _LEAF_N
-            else:
-                code = _CONST0
+            code = _CODES[KINDS[n.kind].role(n)]
             self.kind.append(code)
-            self.need.append(1.0 if k == "course" else float(n.need))
+            self.need.append(float(n.need))
         #: per node on the linear chain (so per block), its weight in the root's progress:
         #: the root moves by the weight times the block's change
         self.weight: list[float] = []
@@ -191,7 +180,7 @@ class _Flat:
         base, program = self._program(constants)
         values = list(base)
         for i, code, ks, need, leaf in program:
-            if code == _LEAF_ONE:  # (the program marks every leaf so)
+            if code == _LEAF:
                 a = amounts[leaf]
                 values[i] = 1.0 if a >= need - EPS else a / need
             elif code == _ALL:
@@ -226,7 +215,7 @@ class _Flat:
                 base[j] = v
                 fixed[j] = True
         program = [
-            (i, _LEAF_ONE if self.kind[i] == _LEAF_N else self.kind[i], self.kids[i], self.need[i], self.nodes[i].leaf)
+            (i, self.kind[i], self.kids[i], self.need[i], self.nodes[i].leaf)
             for i in range(n - 1, -1, -1)
             if not fixed[i] and self.kind[i] != _CONST0
         ]
@@ -278,11 +267,11 @@ class _Flat:
 
 
 def _gain(leaf: CNode, item: Item) -> float:
-    return item.credits if leaf.kind == "credits" else 1.0
+    return item.credits if leaf.by_credits else 1.0
 
 
 def _cap(leaf: CNode) -> float:
-    return 1.0 if leaf.kind == "course" else leaf.need
+    return leaf.need
 
 
 @dataclass(frozen=True)
@@ -497,12 +486,7 @@ def _leaves_by_key(cc: CompiledCredential) -> dict[str, list[CNode]]:
     if cached is None:
         cached = {}
         for leaf in cc.leaves:
-            keys: Iterable[str]
-            if leaf.kind == "course":
-                keys = [leaf.course] if leaf.course else []
-            else:
-                keys = list(leaf.eligible) + ["credential:" + c for c in leaf.admits]
-            for key in keys:
+            for key in KINDS[leaf.kind].keys(leaf):
                 cached.setdefault(key, []).append(leaf)
         object.__setattr__(cc, "_by_key", cached)
     return cached
@@ -522,21 +506,15 @@ def _settled(
     compiled credential (keyed by the identity of the root, like the flattened tree).
     The returned objects are shared: callers never change them."""
     cache: dict[object, tuple[dict[int, float], dict[int, CNode], list[CNode], list[CNode]]] | None = None
-    specials: list[CNode]
+    specials: list[tuple[CNode, Callable[[CNode, Scenario], float | None]]]
     held = getattr(cc, "_settled", None)
     if held is not None and held[0] == id(root):
         _rid, specials, cache = held
     else:
-        specials = [n for n in root.walk() if n.kind == "gpa" or (n.kind == "credential" and n.target is not None)]
+        specials = [(n, KINDS[n.kind].constant) for n in root.walk() if KINDS[n.kind].settles]
         cache = {}
         object.__setattr__(cc, "_settled", (id(root), specials, cache))
-    key = (
-        waived,
-        tuple(
-            _gpa_met(n, sc) if n.kind == "gpa" else sc.holds(n.target)  # type: ignore[arg-type]
-            for n in specials
-        ),
-    )
+    key = (waived, tuple([constant(n, sc) for n, constant in specials]))
     hit = cache.get(key)
     if hit is None:
         constants: dict[int, float] = {}
@@ -548,11 +526,6 @@ def _settled(
             cache.clear()
         cache[key] = hit
     return hit
-
-
-def _gpa_met(node: CNode, sc: Scenario) -> bool:
-    g = sc.gpa(node.gpa_over)
-    return g is not None and g >= node.need - EPS
 
 
 def _settle(
@@ -567,15 +540,11 @@ def _settle(
     if nid in waived:
         constants[nid] = 1.0
         return
-    if node.kind == "gpa":
-        constants[nid] = 1.0 if _gpa_met(node, sc) else 0.0
-        return
-    if node.kind == "credential":
-        if node.target is not None and sc.holds(node.target):
-            constants[nid] = 1.0
-            return
-        if node.inline is None:
-            constants[nid] = 0.0
+    kind = KINDS[node.kind]
+    if kind.settles:
+        value = kind.constant(node, sc)
+        if value is not None:
+            constants[nid] = value
             return
     active[nid] = node
     if node.window_months is not None:
@@ -677,7 +646,7 @@ def _solve_plain(
         if leaf.shared:
             assigned[leaf.leaf] = list(its)
             if its:
-                amounts[leaf.leaf] = sum(it.credits for it in its) if leaf.kind == "credits" else float(len(its))
+                amounts[leaf.leaf] = sum(it.credits for it in its) if leaf.by_credits else float(len(its))
             continue
         assigned[leaf.leaf] = []
         for it in its:

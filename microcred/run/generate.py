@@ -203,6 +203,7 @@ class PopulationGenerator:
         """Per programme target: the minimum grade points each course needs somewhere in its
         rule (advisors send learners back to retake a course below it)."""
         from microcred.rules.evaluate import compile_catalog
+        from microcred.rules.kinds import KINDS
 
         cc = compile_catalog(self.catalog)
         out: dict[str, dict[str, float]] = {}
@@ -211,10 +212,10 @@ class PopulationGenerator:
             need: dict[str, float] = {}
             if comp is not None and comp.root is not None:
                 for node in comp.root.walk():
-                    if node.min_points is None or node.kind not in ("course", "courses", "credits"):
+                    kind = KINDS[node.kind]
+                    if node.min_points is None or not kind.consuming:
                         continue
-                    courses = [node.course] if node.kind == "course" and node.course else node.eligible
-                    for c in courses:
+                    for c in kind.relevant(node) or ():
                         need[c] = max(need.get(c, 0.0), node.min_points)
             out[prog.target] = need
         return out

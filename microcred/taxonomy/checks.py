@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules.nodes import CredentialRule, walk
+from microcred.rules.nodes import walk
 
 
 def check_types(catalog: Catalog) -> Iterator[Diagnostic]:
@@ -42,9 +42,10 @@ def check_stacking_permissions(catalog: Catalog) -> Iterator[Diagnostic]:
         if cred.requires is None or cred.type not in types:
             continue
         for path, node, _anc in walk(cred.requires, ("requires",)):
-            if not isinstance(node, CredentialRule):
+            named = node.named_credential
+            if named is None:
                 continue
-            inner = catalog.credentials.get(node.credential)
+            inner = catalog.credentials.get(named)
             if inner is None or inner.type not in types:
                 continue
             allowed = types[inner.type].stacks_into
@@ -52,7 +53,7 @@ def check_stacking_permissions(catalog: Catalog) -> Iterator[Diagnostic]:
                 may = ", ".join(allowed) if allowed else "nothing"
                 yield Diagnostic(
                     "E305",
-                    f"'{node.credential}' ({inner.type}) cannot stack into '{cid}' ({cred.type}): the "
+                    f"'{named}' ({inner.type}) cannot stack into '{cid}' ({cred.type}): the "
                     f"taxonomy lets a {inner.type} stack into {may}; add '{cred.type}' to "
                     f"taxonomy.types.{inner.type}.stacks_into or remove this reference",
                     catalog.sources.credential(cid, path),
@@ -142,7 +143,7 @@ def check_cycles(catalog: Catalog, cycles: list[list[str]]) -> Iterator[Diagnost
         cred = catalog.credentials.get(target)
         if cred is not None and cred.requires is not None:
             for path, node, _anc in walk(cred.requires, ("requires",)):
-                if isinstance(node, CredentialRule) and node.credential == first:
+                if node.named_credential == first:
                     loc = catalog.sources.credential(target, path)
                     break
         yield Diagnostic(

@@ -1,0 +1,58 @@
+"""The ``any:`` node: one child."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from microcred.rules.kinds.base import Composite, Explaining, Gate, Role, Shape, unique
+from microcred.rules.nodes import AnyRule
+from microcred.rules.scenario import EPS
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+    from microcred.rules.kinds.base import CpsatEncoding
+
+
+class AnyOf(Composite):
+    key = "any"
+    model = AnyRule
+    alternatives = True
+
+    def role(self, node: CNode) -> Role:
+        return "any"
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        got = enc.children(node)
+        if got is None:
+            return None
+        scaled, lcm = got
+        m = enc.model
+        var = m.new_int_var(0, lcm, f"any{id(node)}")
+        ys = [m.new_bool_var("") for _ in scaled]
+        m.add_exactly_one(ys)
+        for w, y in zip(scaled, ys, strict=True):
+            m.add(var <= w + lcm * (1 - y))
+        return (var, lcm)
+
+    def boolean(self, rule: AnyRule) -> Shape:
+        return Gate("or", 1)
+
+    def describe(self, node: CNode) -> str:
+        return node.node_id or node.kind
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        kids = node.children
+        label = f"{node.label}: " if node.label else ""
+        # closest first; ties keep the catalogue's order
+        unmet = sorted((c for c in kids if walk.progress_of(c) < 1 - EPS), key=lambda c: -walk.progress_of(c))
+        if all(c.leaf >= 0 for c in kids):
+            options = unique(walk.leaf_text(c) for c in kids if walk.progress_of(c) < 1 - EPS)
+            walk.say(prefix, label + "one of: " + " | ".join(options))
+            return
+        best, others = unmet[0], unmet[1:]
+        head = f"{label}closest option: {best.describe()}"
+        rest = [d for d in unique(c.describe() for c in others) if d != best.describe()]
+        if rest:
+            head += " (other options: " + "; ".join(rest) + ")"
+        walk.say(prefix, head)
+        walk.visit(best, prefix)

@@ -1,0 +1,80 @@
+"""The ``at_least: N`` / ``of:`` node: N of its children."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from microcred.model.diagnostics import Diagnostic
+from microcred.rules.kinds.base import Checking, Compiling, Composite, Explaining, Gate, Role, Shape, unique
+from microcred.rules.nodes import AtLeastRule, RulePath
+from microcred.rules.scenario import EPS
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+    from microcred.rules.kinds.base import CpsatEncoding
+
+
+class AtLeast(Composite):
+    key = "at_least"
+    model = AtLeastRule
+    alternatives = True
+
+    def compile(self, rule: AtLeastRule, node: CNode, ctx: Compiling) -> None:
+        node.children = ctx.children(rule)
+        node.need = rule.at_least
+
+    def role(self, node: CNode) -> Role:
+        return "at_least"
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        got = enc.children(node)
+        if got is None:
+            return None
+        scaled, lcm = got
+        m = enc.model
+        need = int(node.need)
+        scale = lcm * need
+        if not enc.fits(scale):
+            return None
+        var = m.new_int_var(0, scale, f"atleast{id(node)}")
+        if need > len(scaled):
+            m.add(var <= sum(scaled))
+            return (var, scale)
+        ys = [m.new_bool_var("") for _ in scaled]
+        m.add(sum(ys) == need)
+        zs = []
+        for w, y in zip(scaled, ys, strict=True):
+            z = m.new_int_var(0, lcm, "")
+            m.add(z <= w)
+            m.add(z <= lcm * y)
+            zs.append(z)
+        m.add(var <= sum(zs))
+        return (var, scale)
+
+    def boolean(self, rule: AtLeastRule) -> Shape:
+        return Gate("atleast", rule.at_least)
+
+    def describe(self, node: CNode) -> str:
+        return f"{int(node.need)} of {len(node.children)}"
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        # name what is left, then spell out the closest children that would complete it
+        kids = node.children
+        label = f"{node.label}: " if node.label else ""
+        unmet = sorted((c for c in kids if walk.progress_of(c) < 1 - EPS), key=lambda c: -walk.progress_of(c))
+        need = int(node.need)
+        met = len(kids) - len(unmet)
+        walk.say(prefix, f"{label}{need - met} more of: " + "; ".join(unique(c.describe() for c in unmet)))
+        for c in unmet[: need - met]:
+            walk.visit(c, prefix)
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: AtLeastRule) -> Iterator[Diagnostic]:
+        if rule.at_least > len(rule.of):
+            yield Diagnostic(
+                "E401",
+                f"at_least: {rule.at_least} of only {len(rule.of)} children can never hold; "
+                f"lower at_least or add children",
+                ctx.locate(cid, (*path, "at_least")),
+                subject=cid,
+            )

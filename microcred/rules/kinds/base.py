@@ -1,0 +1,282 @@
+"""What a rule kind provides: the hooks every module in this package implements, and their helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
+    from microcred.model.diagnostics import Diagnostic
+    from microcred.rules.compiled import CNode
+    from microcred.rules.nodes import RuleBase, RulePath
+    from microcred.rules.scenario import Item, Scenario
+    from microcred.rules.selectors import CourseIndex
+
+#: How the solver works out a node's progress from below it.
+Role = Literal["all", "any", "at_least", "pass", "leaf", "constant"]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A node that is a boolean gate over its children: ``op`` ``and``, ``or`` or ``atleast``
+    (at least ``need`` of them)."""
+
+    op: Literal["and", "or", "atleast"]
+    need: int
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A leaf naming one course: two occurrences of a course compete for its one attempt."""
+
+    course: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A node naming another credential: its rule may be read in its place."""
+
+    credential: str
+
+
+@dataclass(frozen=True)
+class Atom:
+    """Any other node: a free variable (what it needs is counted elsewhere)."""
+
+
+#: A rule node read as a boolean formula (see :func:`microcred.rules.kinds.boolean`).
+Shape = Gate | Occurrence | Reference | Atom
+
+
+class Compiling(Protocol):
+    """What a kind's compile step sees: the catalogue and the context the node is compiled in."""
+
+    catalog: Catalog
+    index: CourseIndex
+    owner: str
+    min_grade: str | None
+
+    def children(self, rule: RuleBase) -> list[CNode]:
+        """The compiled children of ``rule`` (by :meth:`RuleBase.children`)."""
+
+    def inline(self, credential: str) -> CNode | None:
+        """The rule of ``credential`` compiled in place, or None (no rule, or a cycle)."""
+
+
+class CpsatEncoding(Protocol):
+    """What a kind's CP-SAT encoding sees (``microcred.rules.cpsat``): a node's progress is an
+    integer variable or constant ``v`` on a scale ``s`` (progress = v / s)."""
+
+    model: Any
+
+    def encode(self, node: CNode) -> tuple[Any, int] | None:
+        """The progress of ``node`` (None: the scale would grow too large)."""
+
+    def leaf(self, node: CNode) -> tuple[Any, int]:
+        """The progress of a consuming leaf: what it receives, up to what it needs."""
+
+    def children(self, node: CNode) -> tuple[list[Any], int] | None:
+        """The children's progress on one common scale: (values, scale)."""
+
+    def fits(self, scale: int) -> bool:
+        """Whether ``scale`` is small enough to stay exact."""
+
+
+class Explaining(Protocol):
+    """What a kind's explanation sees (``microcred.rules.explain``): the walk of what is missing."""
+
+    sc: Scenario
+
+    def progress_of(self, node: CNode) -> float: ...
+
+    def say(self, prefix: str, text: str) -> None:
+        """Add one sentence (with the prefix of the inline credential it lies in)."""
+
+    def said(self) -> int:
+        """How many sentences were added so far."""
+
+    def visit(self, node: CNode, prefix: str) -> None:
+        """What is missing below ``node``."""
+
+    def leaf_text(self, node: CNode) -> str:
+        """What a consuming leaf still needs."""
+
+    def course_text(self, node: CNode) -> str: ...
+
+    def counted_text(self, node: CNode, unit: str) -> str: ...
+
+
+@dataclass
+class Checking:
+    """What a kind's static checks see (``microcred.rules.checks``)."""
+
+    catalog: Catalog
+    index: CourseIndex
+    #: the location of a path inside a credential's rule (for a diagnostic)
+    locate: Callable[[str, RulePath], Any]
+    #: the top of the grade scale
+    top: float
+
+
+class RuleKind(Protocol):
+    """One kind of rule node: every hook the engine, the checks and the reports ask of it.
+
+    Each module of this package defines one class implementing it; the registry
+    (:data:`microcred.rules.kinds.KINDS`) maps the node key to an instance."""
+
+    @property
+    def key(self) -> str:
+        """The node key (``course``, ``all``, ...)."""
+
+    @property
+    def model(self) -> type[RuleBase]:
+        """The model that reads the node (a :class:`~microcred.rules.nodes.RuleBase`)."""
+
+    @property
+    def consuming(self) -> bool:
+        """A leaf that counts attempts (each counts toward one such leaf, unless shared)."""
+
+    @property
+    def by_credits(self) -> bool:
+        """A consuming leaf measured in credits, not in attempts."""
+
+    @property
+    def monotone(self) -> bool:
+        """Its value can only rise as attempts are added (a GPA floor can fall)."""
+
+    @property
+    def settles(self) -> bool:
+        """Its value may be settled by the scenario before any assignment (see :meth:`constant`)."""
+
+    @property
+    def partial(self) -> bool:
+        """Reports show its progress when it is not met ("2 of 3")."""
+
+    @property
+    def alternatives(self) -> bool:
+        """It can be met with children left unmet (reports mark those "not needed")."""
+
+    def compile(self, rule: Any, node: CNode, ctx: Compiling) -> None:
+        """Fill in ``node`` (kind, modifiers and path are set) from the model ``rule``."""
+
+    def relevant(self, node: CNode) -> frozenset[str] | None:
+        """The courses whose attempts can change the node's own value (None: every course)."""
+
+    def keys(self, node: CNode) -> Iterable[str]:
+        """For a consuming leaf, the keys of the items that may count toward it (course ids,
+        ``credential:<id>`` for awards admitted)."""
+
+    def counts(self, node: CNode, course: str) -> bool:
+        """Whether an attempt of ``course`` may count toward the consuming leaf ``node``."""
+
+    def role(self, node: CNode) -> Role:
+        """How the solver works out the node's progress."""
+
+    def constant(self, node: CNode, sc: Scenario) -> float | None:
+        """The node's value when the scenario settles it before any assignment, else None."""
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        """The node's progress in a CP-SAT model (see :class:`CpsatEncoding`)."""
+
+    def boolean(self, rule: Any) -> Shape:
+        """The model node read as a boolean formula, for the logic checks and ``diff``."""
+
+    def describe(self, node: CNode) -> str:
+        """What the node asks for, in a few words (when it has no label)."""
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        """What is missing for an unmet node the assignment decides."""
+
+    def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        """What is missing for an unmet node the scenario settled (see :meth:`constant`)."""
+
+    def leaf_text(self, walk: Explaining, node: CNode) -> str:
+        """What a consuming leaf still needs, in a sentence."""
+
+    def trim(self, node: CNode, items: list[Item]) -> list[Item]:
+        """Of the items counted toward a consuming leaf (in date order), those it needs."""
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: Any) -> Iterator[Diagnostic]:
+        """Demands of the node no catalogue could meet (E4xx, W6xx)."""
+
+
+def unique(texts: Iterable[str]) -> list[str]:
+    """``texts`` without repeats, in their order."""
+    return list(dict.fromkeys(texts))
+
+
+class Kind:
+    """Defaults for the hooks of :class:`RuleKind`: a node with no children that counts nothing
+    and whose value the scenario does not settle. Each kind overrides what it is about."""
+
+    key: ClassVar[str]
+    model: ClassVar[type[RuleBase]]
+    consuming: ClassVar[bool] = False
+    by_credits: ClassVar[bool] = False
+    monotone: ClassVar[bool] = True
+    settles: ClassVar[bool] = False
+    partial: ClassVar[bool] = False
+    alternatives: ClassVar[bool] = False
+
+    def relevant(self, node: CNode) -> frozenset[str] | None:
+        return frozenset()
+
+    def keys(self, node: CNode) -> Iterable[str]:
+        return ()
+
+    def counts(self, node: CNode, course: str) -> bool:
+        return False
+
+    def constant(self, node: CNode, sc: Scenario) -> float | None:
+        return None
+
+    def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        return None
+
+    def leaf_text(self, walk: Explaining, node: CNode) -> str:
+        """What a consuming leaf still needs (see :meth:`Explaining.leaf_text`)."""
+        return node.describe()
+
+    def trim(self, node: CNode, items: list[Item]) -> list[Item]:
+        return items[: int(node.need)]
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: Any) -> Iterator[Diagnostic]:
+        return iter(())
+
+
+class Leaf(Kind):
+    """A consuming leaf: what it receives is assigned by the solver."""
+
+    consuming = True
+
+    def role(self, node: CNode) -> Role:
+        return "leaf"
+
+    def relevant(self, node: CNode) -> frozenset[str] | None:
+        return node.eligible
+
+    def keys(self, node: CNode) -> Iterable[str]:
+        return [*node.eligible, *("credential:" + c for c in node.admits)]
+
+    def counts(self, node: CNode, course: str) -> bool:
+        return course in node.eligible
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        return enc.leaf(node)
+
+    def boolean(self, rule: Any) -> Shape:
+        return Atom()
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        walk.say(prefix, walk.leaf_text(node))
+
+
+class Composite(Kind):
+    """A node whose progress combines its children's."""
+
+    partial = True
+
+    def compile(self, rule: Any, node: CNode, ctx: Compiling) -> None:
+        node.children = ctx.children(rule)

@@ -1,0 +1,39 @@
+"""The ``course:`` node: one named course."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from microcred.rules.kinds.base import Compiling, Explaining, Leaf, Occurrence, Shape
+from microcred.rules.nodes import CourseRule
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+
+
+class Course(Leaf):
+    key = "course"
+    model = CourseRule
+
+    def compile(self, rule: CourseRule, node: CNode, ctx: Compiling) -> None:
+        node.course = rule.course
+        node.need = 1
+
+    def relevant(self, node: CNode) -> frozenset[str] | None:
+        return frozenset([node.course]) if node.course else frozenset()
+
+    def keys(self, node: CNode) -> Iterable[str]:
+        return [node.course] if node.course else []
+
+    def counts(self, node: CNode, course: str) -> bool:
+        return node.course == course
+
+    def boolean(self, rule: CourseRule) -> Shape:
+        return Occurrence(rule.course)
+
+    def describe(self, node: CNode) -> str:
+        return f"{node.course}"
+
+    def leaf_text(self, walk: Explaining, node: CNode) -> str:
+        return walk.course_text(node)

@@ -1,0 +1,44 @@
+"""The ``courses:`` node: N courses matched by a selector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from microcred.model.diagnostics import Diagnostic
+from microcred.model.words import plural
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Leaf
+from microcred.rules.nodes import CoursesRule, RulePath, counted_from
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+
+
+class Courses(Leaf):
+    key = "courses"
+    model = CoursesRule
+    partial = True
+
+    def compile(self, rule: CoursesRule, node: CNode, ctx: Compiling) -> None:
+        node.need = rule.courses
+        node.selector = rule.from_
+        node.eligible = ctx.index.match(rule.from_)
+
+    def describe(self, node: CNode) -> str:
+        n = int(node.need)
+        return f"{n} course{'s' if n != 1 else ''}{counted_from(node.selector.describe() if node.selector else '')}"
+
+    def leaf_text(self, walk: Explaining, node: CNode) -> str:
+        return walk.counted_text(node, "course")
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: CoursesRule) -> Iterator[Diagnostic]:
+        n = len(ctx.index.match(rule.from_))
+        if n < rule.courses:
+            yield Diagnostic(
+                "E402",
+                f"needs {plural(rule.courses, 'course')}{counted_from(rule.from_.describe())}, "
+                f"but the catalogue has only {n} such course{'s' if n != 1 else ''}; "
+                "widen the selector or lower the count",
+                ctx.locate(cid, (*path, "courses")),
+                subject=cid,
+            )

@@ -1,0 +1,51 @@
+"""The ``credential:`` node: another credential, held by award or earned by its own rule, read in place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from microcred.rules.kinds.base import Compiling, Explaining, Kind, Reference, Role, Shape
+from microcred.rules.nodes import CredentialRule
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+    from microcred.rules.kinds.base import CpsatEncoding
+    from microcred.rules.scenario import Scenario
+
+
+class Credential(Kind):
+    key = "credential"
+    model = CredentialRule
+    settles = True
+    partial = True
+
+    def compile(self, rule: CredentialRule, node: CNode, ctx: Compiling) -> None:
+        node.target = rule.credential
+        node.inline = ctx.inline(rule.credential)
+
+    def role(self, node: CNode) -> Role:
+        return "pass" if node.inline is not None else "constant"
+
+    def constant(self, node: CNode, sc: Scenario) -> float | None:
+        if node.target is not None and sc.holds(node.target):
+            return 1.0
+        return 0.0 if node.inline is None else None
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        return enc.encode(node.inline) if node.inline is not None else (0, 1)
+
+    def boolean(self, rule: CredentialRule) -> Shape:
+        return Reference(rule.credential)
+
+    def describe(self, node: CNode) -> str:
+        return f"credential {node.target}"
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        assert node.inline is not None
+        before = walk.said()
+        walk.visit(node.inline, f"for {node.target}: ")
+        if walk.said() == before:
+            walk.say(prefix, f"the credential {node.target}")
+
+    def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        walk.say(prefix, f"the credential {node.target} (it can only be awarded)")

@@ -1,0 +1,87 @@
+"""The ``credits:`` node: X credits from courses matched by a selector, and from credentials it admits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from microcred.model.diagnostics import Diagnostic
+from microcred.model.graph import admitted_credentials
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Leaf
+from microcred.rules.nodes import CreditsRule, RulePath, counted_from
+from microcred.rules.scenario import EPS
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+    from microcred.rules.scenario import Item
+
+
+class Credits(Leaf):
+    key = "credits"
+    model = CreditsRule
+    by_credits = True
+    partial = True
+
+    def compile(self, rule: CreditsRule, node: CNode, ctx: Compiling) -> None:
+        node.need = rule.credits
+        node.by_credits = True
+        node.selector = rule.from_
+        node.eligible = ctx.index.match(rule.from_)
+        f = rule.from_.credentials
+        if f is not None:
+            node.admits = tuple(admitted_credentials(ctx.catalog, f.ids, f.type, ctx.owner))
+
+    def describe(self, node: CNode) -> str:
+        return f"{node.need:g} credits{counted_from(node.selector.describe() if node.selector else '')}"
+
+    def leaf_text(self, walk: Explaining, node: CNode) -> str:
+        return walk.counted_text(node, "credit")
+
+    def trim(self, node: CNode, items: list[Item]) -> list[Item]:
+        kept: list[Item] = []
+        total = 0.0
+        for it in items:
+            if total >= node.need - EPS:
+                break
+            kept.append(it)
+            total += it.credits
+        return kept
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: CreditsRule) -> Iterator[Diagnostic]:
+        catalog = ctx.catalog
+        matched = ctx.index.match(rule.from_)
+        supply = sum(catalog.courses[c].credits for c in matched)
+        admits = rule.from_.credentials
+        if admits is not None:
+            for other in admitted_credentials(catalog, admits.ids, admits.type, cid):
+                supply += catalog.credentials[other].credits or 0
+        if rule.from_.credentials_only and supply < rule.credits:
+            # every course used to match such a selector; it admits none now (CONTRACT.md §6)
+            courses = sum(c.credits for c in catalog.courses.values())
+            if supply + courses >= rule.credits:
+                yield Diagnostic(
+                    "W609",
+                    f"needs {rule.credits:g} credits from: {rule.from_.describe()}, but a selector with "
+                    f"only `credentials:` admits no course, and the credentials it admits are worth only "
+                    f"{supply:g} credit{'s' if supply != 1 else ''} in all, so it can never be met; to let "
+                    "courses count too, add course filters beside `credentials:` (e.g. `subject: CSCI`), "
+                    "or split it into two nodes, one `credits` from courses and one from credentials",
+                    ctx.locate(cid, (*path, "from")),
+                    subject=cid,
+                )
+                return
+        if supply < rule.credits:
+            yield Diagnostic(
+                "E403",
+                f"needs {rule.credits:g} credits{counted_from(rule.from_.describe())}, but the catalogue "
+                f"can supply only {supply:g}; widen the selector or lower the credits",
+                ctx.locate(cid, (*path, "credits")),
+                subject=cid,
+            )
+        elif not matched and not rule.from_.credentials_only:
+            yield Diagnostic(
+                "W601",
+                f"selector ({rule.from_.describe()}) matches no course (only awarded credentials can count here)",
+                ctx.locate(cid, (*path, "from")),
+                subject=cid,
+            )

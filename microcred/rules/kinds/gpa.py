@@ -1,0 +1,72 @@
+"""The ``gpa:`` node: a grade point average floor, over every course or over a selector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from microcred.model.diagnostics import Diagnostic
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Kind, Role, Shape
+from microcred.rules.nodes import GpaRule, RulePath
+from microcred.rules.scenario import EPS
+
+if TYPE_CHECKING:
+    from microcred.rules.compiled import CNode
+    from microcred.rules.kinds.base import CpsatEncoding
+    from microcred.rules.scenario import Scenario
+
+
+class Gpa(Kind):
+    key = "gpa"
+    model = GpaRule
+    monotone = False
+    settles = True
+
+    def compile(self, rule: GpaRule, node: CNode, ctx: Compiling) -> None:
+        node.need = rule.gpa
+        node.selector = rule.over
+        node.gpa_over = ctx.index.match(rule.over) if rule.over is not None else None
+
+    def relevant(self, node: CNode) -> frozenset[str] | None:
+        return node.gpa_over
+
+    def role(self, node: CNode) -> Role:
+        return "constant"
+
+    def constant(self, node: CNode, sc: Scenario) -> float | None:
+        g = sc.gpa(node.gpa_over)
+        return 1.0 if g is not None and g >= node.need - EPS else 0.0
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        return (0, 1)  # (settled before any model is built)
+
+    def boolean(self, rule: GpaRule) -> Shape:
+        return Atom()
+
+    def describe(self, node: CNode) -> str:
+        return f"GPA {node.need:g}" + (f" over {node.selector.describe()}" if node.selector else "")
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        return None  # (always settled)
+
+    def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        g = walk.sc.gpa(node.gpa_over)
+        over = f" over {node.selector_text()}" if node.selector else ""
+        now = f" (now {g:.2f})" if g is not None else " (no graded courses yet)"
+        walk.say(prefix, f"a GPA of at least {node.need:g}{over}{now}")
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: GpaRule) -> Iterator[Diagnostic]:
+        if rule.gpa > ctx.top:
+            yield Diagnostic(
+                "E405",
+                f"a GPA of {rule.gpa:g} can never be reached: the top of the grade scale is {ctx.top:g}",
+                ctx.locate(cid, (*path, "gpa")),
+                subject=cid,
+            )
+        if rule.over is not None and not ctx.index.match(rule.over):
+            yield Diagnostic(
+                "W601",
+                f"selector ({rule.over.describe()}) matches no course, so this GPA has no grades to average",
+                ctx.locate(cid, (*path, "over")),
+                subject=cid,
+            )
