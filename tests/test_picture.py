@@ -7,7 +7,9 @@ import hashlib
 import io
 import itertools
 import re
+import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +23,7 @@ from microcred.model import graph
 from microcred.model.catalog import Catalog
 from microcred.model.result import LearnerResult
 from microcred.render import picture as P
+from microcred.render.picture import layout
 from microcred.rules.evaluate import compile_catalog, evaluate
 
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"
@@ -330,6 +333,38 @@ def test_layouts_remembered_across_learners_change_nothing(catalog: Catalog, may
     fresh = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
     assert again == fresh
     assert P._SHAPES  # and it was remembered
+
+
+def test_threads_sharing_the_layout_cache_draw_what_one_thread_draws(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads drawing pictures at once share the remembered layouts (and push the oldest out
+    of a cache kept small here) and still draw every picture byte for byte as one thread does."""
+    results: list[LearnerResult | None] = [None]
+    for name in ("earned-certificate", "in-progress", "expired"):
+        (src,) = list(read_transcripts(TRANSCRIPTS / f"{name}.yaml"))
+        assert isinstance(src, TranscriptSource)
+        results.append(evaluate(catalog, src))
+    jobs = [(result, width, courses) for result in results for width in (540, 1280) for courses in (False, True)]
+
+    def draw(job: tuple[LearnerResult | None, int, bool]) -> str:
+        result, width, courses = job
+        return P.to_svg(catalog, result, courses=courses, max_width=width)
+
+    P._SHAPES.clear()
+    want = [draw(job) for job in jobs]
+    monkeypatch.setattr(layout, "SHAPES_MAX", 4)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to expose races
+    try:
+        for _round in range(2):
+            P._SHAPES.clear()
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                got = list(pool.map(draw, jobs))
+            assert got == want
+            assert 0 < len(P._SHAPES) <= 4
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_in_progress_shows_what_is_pending(catalog: Catalog) -> None:
