@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import re
+import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -20,6 +23,7 @@ from microcred.model import graph
 from microcred.model.catalog import Catalog
 from microcred.model.result import LearnerResult
 from microcred.render import picture as P
+from microcred.render.picture import layout
 from microcred.rules.evaluate import compile_catalog, evaluate
 
 TRANSCRIPTS = ROOT / "examples/example-university/transcripts"
@@ -329,6 +333,38 @@ def test_layouts_remembered_across_learners_change_nothing(catalog: Catalog, may
     fresh = P.to_svg(catalog, maya), P.to_svg(catalog, maya, max_width=540)
     assert again == fresh
     assert P._SHAPES  # and it was remembered
+
+
+def test_threads_sharing_the_layout_cache_draw_what_one_thread_draws(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads drawing pictures at once share the remembered layouts (and push the oldest out
+    of a cache kept small here) and still draw every picture byte for byte as one thread does."""
+    results: list[LearnerResult | None] = [None]
+    for name in ("earned-certificate", "in-progress", "expired"):
+        (src,) = list(read_transcripts(TRANSCRIPTS / f"{name}.yaml"))
+        assert isinstance(src, TranscriptSource)
+        results.append(evaluate(catalog, src))
+    jobs = [(result, width, courses) for result in results for width in (540, 1280) for courses in (False, True)]
+
+    def draw(job: tuple[LearnerResult | None, int, bool]) -> str:
+        result, width, courses = job
+        return P.to_svg(catalog, result, courses=courses, max_width=width)
+
+    P._SHAPES.clear()
+    want = [draw(job) for job in jobs]
+    monkeypatch.setattr(layout, "SHAPES_MAX", 4)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to expose races
+    try:
+        for _round in range(2):
+            P._SHAPES.clear()
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                got = list(pool.map(draw, jobs))
+            assert got == want
+            assert 0 < len(P._SHAPES) <= 4
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_in_progress_shows_what_is_pending(catalog: Catalog) -> None:
@@ -658,3 +694,64 @@ def test_docs_library_example_runs(capsys: pytest.CaptureFixture[str], monkeypat
     monkeypatch.chdir(ROOT)
     exec(compile(block.group(1), "docs/graph.md", "exec"), {})
     assert capsys.readouterr().out == "earned\n"
+
+
+# -- the bytes of every format ------------------------------------------------------------
+
+#: sha256 of every picture of the example catalogue: without a learner, and for two learners
+#: (one who earned a certificate, one with courses in progress), without and with courses, in
+#: every format ("svg540" and "svg800": the SVG at those widths, its levels wrapped). The
+#: pictures are deterministic; a change to any byte of them is a change of behaviour.
+#: (GraphML is written by networkx: a new networkx that writes it otherwise changes its digests.)
+DIGESTS: dict[tuple[str | None, bool, str], str] = {
+    (None, False, "dot"): "4476a865c2fbdb75f7d4f4ab110341316cd4b6d63a42e73463897a116ee581f2",
+    (None, False, "graphml"): "c00fd200bde5a4b19a0f32e71f94abbb6a74776e2c3f9f15c1093dcc349c0ebe",
+    (None, False, "mermaid"): "b3efd0721c1a718df057fb7628cec11ba8a7c756e97240cc5078788651d3b075",
+    (None, False, "svg"): "1b320ef28be36efe18b317f78506ba0f1001a61f758376c75dfe6f50bed176c4",
+    (None, False, "svg540"): "f612006190bb36fcf22f2088aab13b2c1191c1d80a5c52d9f3b5d73a24645cc0",
+    (None, False, "svg800"): "bad6d93680b375bcb3078e3736f75ecb6a89d6cbd1c3ad87c6982aaa33002b7c",
+    (None, True, "dot"): "f534636b3d8b8a7217d387558102378d5077f63bb5467f999e08f8060608c706",
+    (None, True, "graphml"): "63049f17f41d0daf9e952223120ec565d4ad780f6e2125b8cf207e0dd5a4a871",
+    (None, True, "mermaid"): "c77803edd4b9ca9dec0fa236447f1c6059b3ea499600a893503feeca4919e16a",
+    (None, True, "svg"): "759c9ff5f91c959c121bc7de474531ca71fbbbd7bc81220b18fdcfd59d95dd59",
+    (None, True, "svg540"): "fcb6c5b75094450ddb5e5884b0a303bf90d0f2aab382092e073d2c658053bcb4",
+    (None, True, "svg800"): "df7f2ea22af65fdcf78b1ceba73758ab6b46c44bc54f34cbf10d4a7c05457737",
+    ("earned-certificate", False, "dot"): "b21a6ab32781e9adc7f7e258d57e01091821af7ff150091950e516fc23bbec13",
+    ("earned-certificate", False, "graphml"): "4285c401543a1cbf89f1ed99ae80292ef16b7f3fe28c42e905f41ee5c3da90fa",
+    ("earned-certificate", False, "mermaid"): "1c296d8270d5217674c7c466c591d666729a08f9a8b719767ef1c0951231894a",
+    ("earned-certificate", False, "svg"): "034f05c30f4eb5901fc5b8ec1ed52f8e5e1e08923a42a28f441f10fed121186d",
+    ("earned-certificate", False, "svg540"): "034e88f2bc59a9bc9df2ae3011737dc6cd900e886ee9bb3f23194826bc3f3be5",
+    ("earned-certificate", False, "svg800"): "3a9ab10ed1eb4b316605643a86021f4da0a82415d3f822683b98113ddf12a928",
+    ("earned-certificate", True, "dot"): "fab9ca1b3cf7a574a381e072d6eb1ede2b67b0f4033467e055734f8fb89bd9a6",
+    ("earned-certificate", True, "graphml"): "0e36dbf16757ec63ba49d72219f5e1d443d1e63f2ba532c0b4e708c13fe91238",
+    ("earned-certificate", True, "mermaid"): "5681f9b32b90b9fa60efa2b23994e2d86c4d4d5284712244f750c0fd21695304",
+    ("earned-certificate", True, "svg"): "6d7f601bd6ac030d3fae6052bc5541264678c5bd34492dc162f2983a44fa99f5",
+    ("earned-certificate", True, "svg540"): "1878862cddc7f36be8d5f7551105a7a39f29e8d6662d96f0bf217d4bc0db9ee0",
+    ("earned-certificate", True, "svg800"): "5ed5c532f78341ac55b24796e379acdbbe0bf7a8828af95a50e7a10d0ab58465",
+    ("in-progress", False, "dot"): "a9118cd09c06d3ac469326a263ebee5e13a4db220bcb39ba9b1e264c5bf512ce",
+    ("in-progress", False, "graphml"): "fe5ef2ed1114b5c116f880bec2423997334b39a861c39e5576a8220e088b0cc8",
+    ("in-progress", False, "mermaid"): "6347ed9a10047df176449b6c7b7c9c2e929586ba6f70584bfefb3d1ccee5f967",
+    ("in-progress", False, "svg"): "31fb23f5dca9d1fe1df40532809e773860aff4d94c352b2c7a88ef78f8bdf367",
+    ("in-progress", False, "svg540"): "d82f04ef1ebadb6fd4437af667e92db76bacfb31ac6e430048d00f88751aedd4",
+    ("in-progress", False, "svg800"): "447a4ab002063a99d01dcb9e1cf9613c3dd38dbe6d594ac6d3e5f9b08df1d7e1",
+    ("in-progress", True, "dot"): "e577ec43532e37ae24303b66c6eba12388f6f337f9a2781fbed33dbf60199d97",
+    ("in-progress", True, "graphml"): "1dd4050d9f98bb2ad822dae592a7c3393743945666bd08e36e7744cccb61cc14",
+    ("in-progress", True, "mermaid"): "3de0565d5908a17e8be57b4ac010daa9d46584ff38ca3e48d1a8be062529ccdd",
+    ("in-progress", True, "svg"): "1b3e38d03172ed26cb814d61de40046bdd03b65eeb29bc55fda184e336cf478a",
+    ("in-progress", True, "svg540"): "df6f30a3413a4d2c2d9a2dddc23e582850d9c05c0fdd95107a8d08b8918f1908",
+    ("in-progress", True, "svg800"): "cc78a6b30309845732b661e39637476fc7543a3994a92365d3da98e2288bdd04",
+}
+
+
+@pytest.mark.parametrize(("learner", "courses", "fmt"), sorted(DIGESTS, key=repr))
+def test_every_format_keeps_its_bytes(catalog: Catalog, learner: str | None, courses: bool, fmt: str) -> None:
+    result = None
+    if learner is not None:
+        (src,) = list(read_transcripts(TRANSCRIPTS / f"{learner}.yaml"))
+        assert isinstance(src, TranscriptSource)
+        result = evaluate(catalog, src)
+    if fmt.startswith("svg") and fmt != "svg":
+        text = P.to_svg(catalog, result, courses=courses, max_width=int(fmt[3:]))
+    else:
+        text = P.render(fmt, catalog, result, courses=courses)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == DIGESTS[(learner, courses, fmt)]

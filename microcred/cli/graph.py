@@ -48,7 +48,8 @@ def _learner_result(args: argparse.Namespace, compiled: Any, err: TextIO) -> tup
 
 
 def _cmd_graph(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.render.picture import Picture, render
+    from microcred.render.picture.formats import render
+    from microcred.render.picture.model import Picture
     from microcred.rules.evaluate import compile_catalog
 
     if args.transcript is None and (args.as_of is not None or args.learner is not None):

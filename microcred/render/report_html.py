@@ -500,7 +500,7 @@ def stacking_svg(result: LearnerResult, catalog: Any, max_width: float | None = 
     catalogue or the SVG is not inert."""
     if catalog is None:
         return None
-    from microcred.render.picture import to_svg  # networkx: loaded only when a page is drawn
+    from microcred.render.picture.svg import to_svg  # networkx: loaded only when a page is drawn
 
     svg = _svg_element(to_svg(catalog, result, max_width=max_width or PICTURE_WIDTH))
     return svg if svg and svg_is_inert(svg) else None
@@ -518,7 +518,7 @@ def _legible_width(svg: str) -> int:
     """The narrowest the picture may be shown with its smallest text still
     :data:`PICTURE_TEXT` pixels high; narrower frames scroll sideways instead."""
     m = re.search(r'viewBox="0 0 ([0-9.]+) ', svg)
-    from microcred.render.picture import SMALL_SIZE
+    from microcred.render.picture.svg import SMALL_SIZE
 
     return math.ceil(float(m.group(1)) * PICTURE_TEXT / SMALL_SIZE) if m else 0
 

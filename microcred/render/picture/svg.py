@@ -1,686 +1,36 @@
-"""Pictures of the stacking graph: DOT, GraphML, Mermaid, and an SVG microcred draws itself.
-
-A :class:`Picture` is the credentials of a catalogue (and, optionally, its courses) with the
-stacks-into edges between them, laid out in rows by taxonomy level, badges at the bottom and
-degrees at the top, and ordered within each row to keep edge crossings few (barycentre
-sweeps with adjacent swaps, edges that skip rows routed through waypoints). Given a learner's
-:class:`~microcred.model.result.LearnerResult`, every credential carries the learner's status and
-progress, and the pictures colour it::
-
-    pic = Picture.build(catalog, result)
-    svg = to_svg(pic)          # also to_dot, to_graphml, to_mermaid
-
-Every ``to_*`` function also takes a catalogue (plain or compiled) directly, with the same
-``result`` and ``courses`` arguments as :meth:`Picture.build`.
-
-Nodes are named by credential id; courses (``courses=True``) by ``course:`` and their id.
-"""
+"""A picture as an SVG drawn by microcred: text metrics, geometry in pixels, drawing."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import itertools
 import math
-import re
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-import networkx as nx
-
-from microcred.model.catalog import Catalog
-from microcred.model.figures import percent_text
-from microcred.model.graph import CREDENTIAL, build_graph, credential_subgraph, levels
 from microcred.model.result import LearnerResult
-from microcred.rules.compiled import CompiledCatalog
+from microcred.render.picture.colours import (
+    COURSE_STROKE,
+    EARNED_EDGE,
+    EDGE,
+    STATUS_COLOURS,
+    TEXT,
+    TYPE_PALETTE,
+    node_colours,
+)
+from microcred.render.picture.layout import SHAPES, is_waypoint, ordered_nodes, remember, shape_of, wrap_rows
+from microcred.render.picture.model import STATUS_LABELS, STATUSES, Picture, PictureNode, Source, as_picture
+from microcred.render.picture.text import XML_BAD, caption, clean, status_text
+
+# -- colours only the SVG uses ---------------------------------------------------------
 
-FORMATS = ("dot", "graphml", "mermaid", "svg")
-STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
-STATUS_LABELS = {
-    "earned": "Earned",
-    "in_progress": "In progress",
-    "partial": "Partial",
-    "expired": "Expired",
-    "not_started": "Not started",
-}
-COURSE_PREFIX = "course:"
-
-
-# -- the picture ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PictureNode:
-    """One box of the picture: a credential, or a course."""
-
-    key: str  # its name in the picture: the credential id, or "course:" + the course id
-    kind: str  # "credential" | "course"
-    ident: str  # the credential or course id
-    title: str
-    type: str  # the credential type, or "course"
-    type_label: str
-    level: int  # layout level: the taxonomy's rank (courses: one below the lowest)
-    row: int  # the row it is drawn in, 0 at the bottom
-    status: str | None = None
-    progress: float | None = None
-    earned_on: dt.date | None = None
-    expires_on: dt.date | None = None
-    credits: float | None = None
-
-
-@dataclass(frozen=True)
-class PictureEdge:
-    source: str
-    target: str
-    kind: str  # "stacks_into" | "counts_toward"
-    via: str | None = None  # stacks_into: "credential" (a credential: node) | "credit" (admitted at credit value)
-
-
-@dataclass
-class Picture:
-    """The stacking graph of a catalogue, laid out, with a learner's statuses when given."""
-
-    title: str
-    catalog_id: str
-    nodes: dict[str, PictureNode]
-    edges: list[PictureEdge]
-    #: rows bottom to top, each ordered left to right (credentials and courses, no waypoints)
-    rows: list[list[str]]
-    #: rows with the waypoints of edges that skip rows (named "\x00" + edge index + row)
-    layers: list[list[str]] = field(default_factory=list)
-    #: for each edge, the keys it passes through: source, waypoints, target
-    routes: list[list[str]] = field(default_factory=list)
-    #: the type labels of the credential types, lowest rank first
-    types: dict[str, str] = field(default_factory=dict)
-    learner_id: str | None = None
-    learner_name: str | None = None
-    as_of: dt.date | None = None
-    #: for each row, the band (level) it is drawn in: rows of one band are the lines of a
-    #: level wrapped to fit a width (empty: one band a row)
-    bands: list[int] = field(default_factory=list)
-
-    @property
-    def has_learner(self) -> bool:
-        return self.learner_id is not None
-
-    @classmethod
-    def build(
-        cls,
-        catalog: Catalog | CompiledCatalog,
-        result: LearnerResult | None = None,
-        *,
-        courses: bool = False,
-    ) -> Picture:
-        """Lay out the stacking graph of ``catalog``; ``result`` adds a learner's statuses."""
-        if isinstance(catalog, CompiledCatalog):
-            cat = catalog.catalog
-            g = catalog.graph if courses else build_graph(cat, catalog.index, courses=False)
-        else:
-            cat = catalog
-            g = build_graph(cat, courses=courses)
-        return _build(cat, g, result, courses)
-
-
-Source = Picture | Catalog | CompiledCatalog
-
-
-def _picture(source: Source, result: LearnerResult | None, courses: bool) -> Picture:
-    if isinstance(source, Picture):
-        return source
-    return Picture.build(source, result, courses=courses)
-
-
-def _type_ranks(catalog: Catalog) -> dict[str, int]:
-    """The rank of each credential type: the longest ``stacks_into`` chain of types below it."""
-    t = nx.DiGraph()
-    t.add_nodes_from(catalog.types)
-    for name, ctype in catalog.types.items():
-        t.add_edges_from((name, above) for above in ctype.stacks_into if above in catalog.types and above != name)
-    if not nx.is_directed_acyclic_graph(t):
-        return {name: 0 for name in catalog.types}
-    rank: dict[str, int] = {}
-    for name in nx.topological_sort(t):
-        rank[name] = 1 + max((rank[p] for p in t.predecessors(name)), default=-1)
-    return rank
-
-
-def layout_levels(catalog: Catalog, g: nx.DiGraph) -> dict[str, int]:
-    """The level of each credential: :func:`microcred.model.graph.levels`, which gives the
-    taxonomy's own ``level`` where a type sets one. When no type does, a credential is also
-    raised to its type's rank in the taxonomy (so that a microcredential no badge stacks into
-    still sits with the microcredentials), and above everything that stacks into it."""
-    base = levels(g, catalog)
-    if any(ctype.level is not None for ctype in catalog.types.values()):
-        return base
-    rank = _type_ranks(catalog)
-    h = credential_subgraph(g)
-    out: dict[str, int] = {}
-    order = list(nx.topological_sort(h)) if nx.is_directed_acyclic_graph(h) else sorted(h)
-    acyclic = nx.is_directed_acyclic_graph(h)
-    for cid in order:
-        cred = catalog.credentials.get(cid)
-        lvl = max(base.get(cid, 0), rank.get(cred.type, 0) if cred else 0)
-        if acyclic:
-            lvl = max([lvl] + [out[p] + 1 for p in h.predecessors(cid)])
-        out[cid] = lvl
-    return out
-
-
-def _type_label(catalog: Catalog, type_: str) -> str:
-    ctype = catalog.types.get(type_)
-    if ctype is not None and ctype.label:
-        return ctype.label
-    return type_.replace("_", " ").replace("-", " ").capitalize()
-
-
-def _build(catalog: Catalog, g: nx.DiGraph, result: LearnerResult | None, courses: bool) -> Picture:
-    lv = layout_levels(catalog, g)
-    ranks = _type_ranks(catalog)
-    used = sorted(set(lv.values()))
-    row_of_level = {level: i + (1 if courses else 0) for i, level in enumerate(used)}
-    nodes: dict[str, PictureNode] = {}
-    for cid, cred in catalog.credentials.items():
-        res = result.credentials.get(cid) if result is not None else None
-        nodes[cid] = PictureNode(
-            key=cid,
-            kind="credential",
-            ident=cid,
-            title=cred.title,
-            type=cred.type,
-            type_label=_type_label(catalog, cred.type),
-            level=lv.get(cid, 0),
-            row=row_of_level[lv.get(cid, 0)],
-            status=res.status if res is not None else None,
-            progress=res.progress if res is not None else None,
-            earned_on=res.earned_on if res is not None else None,
-            expires_on=res.expires_on if res is not None else None,
-            credits=cred.credits,
-        )
-    edges: list[PictureEdge] = []
-    for (uk, u), (vk, v), data in g.edges(data=True):
-        if uk == CREDENTIAL and vk == CREDENTIAL:
-            edges.append(PictureEdge(u, v, "stacks_into", data.get("via")))
-    if courses:
-        low = min(used, default=0) - 1
-        for (kind, cid), data in g.nodes(data=True):
-            if kind != CREDENTIAL:
-                course = catalog.courses.get(cid)
-                nodes[COURSE_PREFIX + cid] = PictureNode(
-                    key=COURSE_PREFIX + cid,
-                    kind="course",
-                    ident=cid,
-                    title=str(data.get("title", cid)),
-                    type="course",
-                    type_label="Course",
-                    level=low,
-                    row=0,
-                    credits=course.credits if course is not None else None,
-                )
-        for (uk, u), (vk, v), data in g.edges(data=True):
-            if uk != CREDENTIAL and vk == CREDENTIAL and data.get("kind") == "counts_toward":
-                edges.append(PictureEdge(COURSE_PREFIX + u, v, "counts_toward"))
-    edges.sort(key=lambda e: (e.kind != "stacks_into", e.source, e.target))
-    present = {n.type for n in nodes.values() if n.kind == "credential"}
-    types = {t: _type_label(catalog, t) for t in sorted(present, key=lambda t: (ranks.get(t, 0), t))}
-    pic = Picture(
-        title=catalog.info.name if catalog.info else catalog.id,
-        catalog_id=catalog.id,
-        nodes=nodes,
-        edges=edges,
-        rows=[],
-        types=types,
-        learner_id=result.learner_id if result is not None else None,
-        learner_name=result.learner_name if result is not None else None,
-        as_of=result.as_of if result is not None else None,
-    )
-    _order(pic)
-    return pic
-
-
-# -- ordering within rows ---------------------------------------------------------------
-
-
-def _waypoint(edge: int, row: int) -> str:
-    return f"\x00{edge}:{row}"
-
-
-def is_waypoint(key: str) -> bool:
-    return key.startswith("\x00")
-
-
-def _crossings(upper: Sequence[str], lower: Sequence[str], down: dict[str, list[str]]) -> int:
-    """Crossings of the segments between two adjacent layers (a Fenwick-tree count)."""
-    pos = {n: i for i, n in enumerate(lower)}
-    pairs = sorted((i, pos[m]) for i, n in enumerate(upper) for m in down.get(n, ()) if m in pos)
-    tree = [0] * (len(lower) + 1)
-    count = 0
-    for seen, (_i, j) in enumerate(pairs):
-        # segments seen so far whose lower end is right of j cross this one
-        k = j + 1
-        at_or_left = 0
-        while k > 0:
-            at_or_left += tree[k]
-            k -= k & -k
-        count += seen - at_or_left
-        k = j + 1
-        while k <= len(lower):
-            tree[k] += 1
-            k += k & -k
-    return count
-
-
-def _total_crossings(layers: list[list[str]], down: dict[str, list[str]]) -> int:
-    return sum(_crossings(layers[r], layers[r - 1], down) for r in range(1, len(layers)))
-
-
-def _barycentre_sort(layer: list[str], other: Sequence[str], nbrs: dict[str, list[str]]) -> list[str]:
-    pos = {n: i for i, n in enumerate(other)}
-    scale = len(other) / max(len(layer), 1)
-    keys: dict[str, float] = {}
-    for i, n in enumerate(layer):
-        ps = [pos[m] for m in nbrs.get(n, ()) if m in pos]
-        keys[n] = sum(ps) / len(ps) if ps else i * scale
-    return sorted(layer, key=lambda n: keys[n])
-
-
-def _pair_crossings(u: str, v: str, pos: dict[str, int], nbrs: dict[str, list[str]]) -> int:
-    """Crossings between the segments of ``u`` and ``v`` (u left of v) to one adjacent layer."""
-    pu = [pos[m] for m in nbrs.get(u, ()) if m in pos]
-    pv = [pos[m] for m in nbrs.get(v, ()) if m in pos]
-    return sum(1 for a in pu for b in pv if a > b)
-
-
-def _transpose(layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]) -> None:
-    """Swap neighbours in a layer while that removes crossings."""
-    for _ in range(8):
-        improved = False
-        for r, layer in enumerate(layers):
-            below = {n: i for i, n in enumerate(layers[r - 1])} if r > 0 else {}
-            above = {n: i for i, n in enumerate(layers[r + 1])} if r + 1 < len(layers) else {}
-            for i in range(len(layer) - 1):
-                u, v = layer[i], layer[i + 1]
-                now = _pair_crossings(u, v, below, down) + _pair_crossings(u, v, above, up)
-                swapped = _pair_crossings(v, u, below, down) + _pair_crossings(v, u, above, up)
-                if swapped < now:
-                    layer[i], layer[i + 1] = v, u
-                    improved = True
-        if not improved:
-            return
-
-
-def _initial_order(layers: list[list[str]], down: dict[str, list[str]]) -> list[list[str]]:
-    """Order of first visit in a depth-first walk down from the top row."""
-    row_of = {n: r for r, layer in enumerate(layers) for n in layer}
-    seen: set[str] = set()
-    order: list[list[str]] = [[] for _ in layers]
-
-    def visit(start: str) -> None:
-        stack = [start]
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            order[row_of[n]].append(n)
-            stack.extend(sorted(down.get(n, ()), reverse=True))
-
-    for r in range(len(layers) - 1, -1, -1):
-        for n in sorted(layers[r]):
-            visit(n)
-    return order
-
-
-#: results of the layout steps that depend only on the graph's shape, not on the learner, so
-#: that a report of many learners against one catalogue lays the picture out once: a pure
-#: function's results keyed by all of its inputs (bounded: the oldest go first)
-_SHAPES: dict[tuple[object, ...], object] = {}
-_SHAPES_MAX = 64
-
-
-_SHAPES_LOCK = threading.Lock()
-
-
-def _remember(key: tuple[object, ...], value: object) -> None:
-    with _SHAPES_LOCK:
-        if len(_SHAPES) >= _SHAPES_MAX:
-            _SHAPES.pop(next(iter(_SHAPES)), None)
-        _SHAPES[key] = value
-
-
-def _shape(pic: Picture) -> tuple[object, ...]:
-    """Everything about ``pic`` that ordering and placing its boxes depend on."""
-    return (
-        tuple((k, n.kind, n.row) for k, n in pic.nodes.items()),
-        tuple((e.source, e.target, e.kind) for e in pic.edges),
-    )
-
-
-def _order(pic: Picture) -> None:
-    """Fill ``pic.layers``, ``pic.routes`` and ``pic.rows``: credentials ordered to keep
-    crossings few, long edges through waypoints; courses below, by their credentials."""
-    key = ("order", *_shape(pic))
-    found = _SHAPES.get(key)
-    if isinstance(found, tuple):
-        layers, routes = found
-        pic.layers = [list(layer) for layer in layers]
-        pic.routes = [list(route) for route in routes]
-        pic.rows = [[n for n in layer if not is_waypoint(n)] for layer in pic.layers]
-        return
-    _order_afresh(pic)
-    _remember(key, (tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes))))
-
-
-def _order_afresh(pic: Picture) -> None:
-    nrows = max((n.row for n in pic.nodes.values()), default=-1) + 1
-    layers: list[list[str]] = [[] for _ in range(nrows)]
-    for n in pic.nodes.values():
-        if n.kind == "credential":
-            layers[n.row].append(n.key)
-    up: dict[str, list[str]] = {}
-    down: dict[str, list[str]] = {}
-    routes: list[list[str]] = []
-    for i, e in enumerate(pic.edges):
-        if e.kind != "stacks_into":
-            routes.append([e.source, e.target])
-            continue
-        r0, r1 = pic.nodes[e.source].row, pic.nodes[e.target].row
-        route = [e.source]
-        for r in range(r0 + 1, r1):
-            w = _waypoint(i, r)
-            layers[r].append(w)
-            route.append(w)
-        route.append(e.target)
-        if r1 > r0:
-            for a, b in itertools.pairwise(route):
-                up.setdefault(a, []).append(b)
-                down.setdefault(b, []).append(a)
-        routes.append(route)
-    cur = _initial_order(layers, down)
-    best = [list(layer) for layer in cur]
-    best_count = _total_crossings(best, down)
-    for _sweep in range(6):
-        for r in range(1, nrows):
-            cur[r] = _barycentre_sort(cur[r], cur[r - 1], down)
-        for r in range(nrows - 2, -1, -1):
-            cur[r] = _barycentre_sort(cur[r], cur[r + 1], up)
-        _transpose(cur, up, down)
-        count = _total_crossings(cur, down)
-        if count < best_count:
-            best, best_count = [list(layer) for layer in cur], count
-        if best_count == 0:
-            break
-    if any(n.kind == "course" for n in pic.nodes.values()):
-        # courses in the bottom row, under the credentials they count toward
-        rank: dict[str, float] = {}
-        for layer in best:
-            creds = [n for n in layer if not is_waypoint(n)]
-            for i, key in enumerate(creds):
-                rank[key] = (i + 0.5) / len(creds)
-        targets: dict[str, list[float]] = {}
-        for e in pic.edges:
-            if e.kind == "counts_toward" and e.target in rank:
-                targets.setdefault(e.source, []).append(rank[e.target])
-        courses = [n.key for n in pic.nodes.values() if n.kind == "course"]
-        best[0] = sorted(courses, key=lambda c: (sum(targets.get(c, [2.0])) / len(targets.get(c, [2.0])), c))
-    pic.layers = best
-    pic.routes = routes
-    pic.rows = [[n for n in layer if not is_waypoint(n)] for layer in best]
-
-
-def _ordered_nodes(pic: Picture) -> list[PictureNode]:
-    return [pic.nodes[k] for row in pic.rows for k in row]
-
-
-# -- text helpers -----------------------------------------------------------------------
-
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _clean(text: str) -> str:
-    """Text fit for one line of XML: no control characters, whitespace runs as one space."""
-    return " ".join(_XML_BAD.sub("", text).split())
-
-
-def _status_text(n: PictureNode) -> str:
-    if n.status is None:
-        return ""
-    label = STATUS_LABELS.get(n.status, n.status)
-    if n.status == "earned" and n.earned_on:
-        return f"✓ {label} {n.earned_on.isoformat()}"
-    if n.status == "expired" and n.expires_on:
-        return f"{label} {n.expires_on.isoformat()}"
-    if n.status in ("partial", "in_progress") and n.progress is not None:
-        return f"{label} · {percent_text(n.progress)}"
-    return label
-
-
-# -- DOT --------------------------------------------------------------------------------
-
-
-def _dot_quote(text: str) -> str:
-    return '"' + _clean(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_dot(source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
-    """Graphviz DOT, bottom to top: one line a node, one line an edge, ``rank=same`` rows."""
-    pic = _picture(source, result, courses)
-    lines = [
-        f"digraph {_dot_quote(pic.catalog_id)} {{",
-        f"  graph [rankdir=BT, ranksep=0.7, nodesep=0.3, fontname=Helvetica, labelloc=t, "
-        f"label={_dot_quote(_caption(pic))}];",
-        '  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11, margin="0.15,0.08"];',
-        "  edge [arrowsize=0.7];",
-    ]
-    for n in _ordered_nodes(pic):
-        fill, stroke, _colour = _node_colours(pic, n)
-        attrs = [
-            'label="' + _dot_escape(n.title) + "\\n" + _dot_escape(_dot_subtitle(n)) + '"',
-            f"kind={_dot_quote(n.kind)}",
-            f"type={_dot_quote(n.type)}",
-            f"level={n.level}",
-            f'fillcolor="{fill}"',
-            f'color="{stroke}"',
-            f"tooltip={_dot_quote(n.ident + ': ' + n.title)}",
-        ]
-        if n.status is not None:
-            attrs.append(f"status={_dot_quote(n.status)}")
-        if n.progress is not None:
-            attrs.append(f"progress={n.progress:.4g}")
-        if n.kind == "course":
-            attrs.append("shape=note")
-        lines.append(f"  {_dot_quote(n.key)} [{', '.join(attrs)}];")
-    for row in pic.rows:
-        if len(row) > 1:
-            lines.append("  { rank=same; " + " ".join(_dot_quote(k) + ";" for k in row) + " }")
-    for e in pic.edges:
-        attrs = [f"kind={_dot_quote(e.kind)}"]
-        if e.via:
-            attrs.append(f"via={_dot_quote(e.via)}")
-        if e.via == "credit":
-            attrs.append("style=dashed")
-        if e.kind == "counts_toward":
-            attrs.append('color="#b8c0cc"')
-        elif pic.nodes[e.source].status == "earned":
-            attrs.append(f'color="{EARNED_EDGE}"')
-        else:
-            attrs.append(f'color="{EDGE}"')
-        lines.append(f"  {_dot_quote(e.source)} -> {_dot_quote(e.target)} [{', '.join(attrs)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _dot_escape(text: str) -> str:
-    return _clean(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _dot_subtitle(n: PictureNode) -> str:
-    if n.kind == "course":
-        return n.ident
-    status = _status_text(n).replace("✓ ", "")
-    return n.type_label + (f" · {status}" if status else "")
-
-
-def _caption(pic: Picture) -> str:
-    text = f"{pic.title}: stacking"
-    if pic.learner_id is not None:
-        who = f"{pic.learner_name} ({pic.learner_id})" if pic.learner_name else pic.learner_id
-        text += f" for {who}"
-        if pic.as_of:
-            text += f", as of {pic.as_of.isoformat()}"
-    return text
-
-
-# -- GraphML ----------------------------------------------------------------------------
-
-
-def to_graphml(source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
-    """GraphML (networkx): nodes with ``title``, ``type``, ``level``, ``kind`` and, with a
-    learner, ``status`` and ``progress`` (and ``earned_on``, ``expires_on`` when set); edges
-    with ``kind`` and ``via``."""
-    pic = _picture(source, result, courses)
-    g = nx.DiGraph()
-    g.graph["name"] = _clean(pic.title)
-    g.graph["catalog"] = _clean(pic.catalog_id)
-    if pic.learner_id is not None:
-        g.graph["learner"] = _clean(pic.learner_id)
-        if pic.as_of:
-            g.graph["as_of"] = pic.as_of.isoformat()
-    for n in _ordered_nodes(pic):
-        attrs: dict[str, str | int | float] = {
-            "kind": n.kind,
-            "title": _clean(n.title),
-            "type": _clean(n.type),
-            "type_label": _clean(n.type_label),
-            "level": n.level,
-        }
-        if n.status is not None:
-            attrs["status"] = n.status
-        if n.progress is not None:
-            attrs["progress"] = float(n.progress)
-        if n.earned_on is not None:
-            attrs["earned_on"] = n.earned_on.isoformat()
-        if n.expires_on is not None:
-            attrs["expires_on"] = n.expires_on.isoformat()
-        if n.credits is not None:
-            attrs["credits"] = float(n.credits)
-        g.add_node(_clean(n.key), **attrs)
-    for e in pic.edges:
-        eattrs: dict[str, str] = {"kind": e.kind}
-        if e.via:
-            eattrs["via"] = e.via
-        g.add_edge(_clean(e.source), _clean(e.target), **eattrs)
-    return "\n".join(nx.generate_graphml(g, prettyprint=True)) + "\n"
-
-
-# -- Mermaid ----------------------------------------------------------------------------
-
-
-def _mermaid_text(text: str) -> str:
-    out = _clean(text).replace("#", "#35;")
-    for ch, entity in (('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("&", "#amp;")):
-        out = out.replace(ch, entity)
-    return out
-
-
-def mermaid_ids(pic: Picture) -> dict[str, str]:
-    """A Mermaid identifier for each node: ``c_`` (credentials) or ``k_`` (courses) and the
-    id with every other character than letters, digits and ``_`` made ``_``; unique."""
-    out: dict[str, str] = {}
-    taken: set[str] = set()
-    for n in sorted(pic.nodes.values(), key=lambda n: n.key):
-        base = ("c_" if n.kind == "credential" else "k_") + re.sub(r"[^A-Za-z0-9_]", "_", n.ident)
-        name, k = base, 2
-        while name in taken:
-            name, k = f"{base}_{k}", k + 1
-        taken.add(name)
-        out[n.key] = name
-    return out
-
-
-def to_mermaid(source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
-    """A Mermaid ``flowchart BT``: a class per status (with a learner) or per type."""
-    pic = _picture(source, result, courses)
-    ids = mermaid_ids(pic)
-    lines = [f"%% {_clean(_caption(pic))}", "flowchart BT"]
-    if pic.has_learner:
-        for status in STATUSES:
-            fill, stroke, text = STATUS_COLOURS[status]
-            dash = ",stroke-dasharray:4 3" if status == "expired" else ""
-            lines.append(f"  classDef {status} fill:{fill},stroke:{stroke},color:{text}{dash}")
-    else:
-        for i, t in enumerate(pic.types):
-            fill, stroke = TYPE_PALETTE[i % len(TYPE_PALETTE)]
-            lines.append(f"  classDef {_mermaid_class(t)} fill:{fill},stroke:{stroke},color:{TEXT}")
-    if any(n.kind == "course" for n in pic.nodes.values()):
-        lines.append(f"  classDef course fill:{COURSE_FILL},stroke:{COURSE_STROKE},color:{TEXT}")
-    classes: dict[str, list[str]] = {}
-    for n in _ordered_nodes(pic):
-        sub = _dot_subtitle(n)
-        lines.append(f'  {ids[n.key]}["{_mermaid_text(n.title)}<br/><small>{_mermaid_text(sub)}</small>"]')
-        if n.kind == "course":
-            cls = "course"
-        elif pic.has_learner:
-            cls = n.status or ""
-        else:
-            cls = _mermaid_class(n.type)
-        if cls:
-            classes.setdefault(cls, []).append(ids[n.key])
-    for e in pic.edges:
-        arrow = "-.->" if e.via == "credit" else "-->"
-        lines.append(f"  {ids[e.source]} {arrow} {ids[e.target]}")
-    for cls, members in classes.items():
-        lines.append(f"  class {','.join(members)} {cls}")
-    return "\n".join(lines) + "\n"
-
-
-def _mermaid_class(type_: str) -> str:
-    return "type_" + re.sub(r"[^A-Za-z0-9_]", "_", type_)
-
-
-# -- SVG: colours and text metrics ------------------------------------------------------
-
-TEXT = "#1f2933"
 MUTED = "#5f6b7a"
-EDGE = "#8792a2"
-EARNED_EDGE = "#2e7d32"
 COURSE_EDGE = "#c3cad4"
-COURSE_FILL = "#f8fafc"
-COURSE_STROKE = "#cbd2da"
 BAND = "#f5f7fa"
-
-#: status -> (fill, stroke, text)
-STATUS_COLOURS: dict[str, tuple[str, str, str]] = {
-    "earned": ("#e3f2e6", "#2e7d32", "#1b5e20"),
-    "in_progress": ("#fff3dc", "#d98e04", "#7a4f00"),
-    "partial": ("#f1f6fc", "#7fa6d6", "#234a7a"),
-    "expired": ("#ececec", "#9e9e9e", "#616161"),
-    "not_started": ("#ffffff", "#c5ccd5", "#4b5563"),
-}
+#: status -> (bar, track) of the progress bar
 BAR = {"partial": ("#3d7fd0", "#d8e5f5"), "in_progress": ("#e69b00", "#f7e2b5")}
-NEUTRAL = ("#ffffff", "#aab3bf", TEXT)
-#: one (fill, stroke) a credential type, lowest rank first, when no learner is given
-TYPE_PALETTE: list[tuple[str, str]] = [
-    ("#f3f0ff", "#7c6bd6"),
-    ("#e8f6f8", "#2b93a6"),
-    ("#fdf1e7", "#d9772b"),
-    ("#fbeef5", "#b54f8a"),
-    ("#eef2f7", "#51657d"),
-    ("#f6f8e8", "#8a9a2a"),
-]
 
-
-def _node_colours(pic: Picture, n: PictureNode) -> tuple[str, str, str]:
-    if n.kind == "course":
-        return COURSE_FILL, COURSE_STROKE, TEXT
-    if pic.has_learner:
-        return STATUS_COLOURS.get(n.status or "", NEUTRAL)
-    types = list(pic.types)
-    i = types.index(n.type) if n.type in types else 0
-    fill, stroke = TYPE_PALETTE[i % len(TYPE_PALETTE)]
-    return fill, stroke, TEXT
-
+# -- text metrics -----------------------------------------------------------------------
 
 # Helvetica advance widths (1/1000 em) of printable ASCII, from its AFM metrics.
 _WIDTHS = [
@@ -711,7 +61,7 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
 def wrap(text: str, width: float, size: float, *, bold: bool = False, max_lines: int = 3) -> list[str]:
     """Words of ``text`` in lines no wider than ``width``; at most ``max_lines`` (the last
     one ends in an ellipsis when the text does not fit)."""
-    words = _clean(text).split(" ")
+    words = clean(text).split(" ")
     lines: list[str] = []
     line = ""
     for word in words:
@@ -738,7 +88,7 @@ def _ellipsize(line: str, width: float, size: float, bold: bool) -> str:
     return body.rstrip() + "…"
 
 
-# -- SVG: geometry ----------------------------------------------------------------------
+# -- geometry ---------------------------------------------------------------------------
 
 BOX_W = 200.0
 COURSE_W = 150.0
@@ -926,14 +276,14 @@ def _layout(pic: Picture, max_width: float = MAX_WIDTH) -> _Geometry:
     for layer in pic.layers:
         for k in layer:
             widths[k] = 0.0 if is_waypoint(k) else (BOX_W if pic.nodes[k].kind == "credential" else COURSE_W)
-    shape = ("x", *_shape(pic), tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes)), max_width - label_w)
-    found = _SHAPES.get(shape)
+    shape = ("x", *shape_of(pic), tuple(map(tuple, pic.layers)), tuple(map(tuple, pic.routes)), max_width - label_w)
+    found = SHAPES.get(shape)
     if isinstance(found, dict):
         x: dict[str, float] = dict(found)
     else:
         x = _assign_x(pic, widths)
         _squeeze(pic, x, widths, max_width - 2 * MARGIN - label_w)
-        _remember(shape, dict(x))
+        remember(shape, dict(x))
     nrows = len(pic.layers)
     row_height = [box_h] * nrows
     course_cols: dict[str, tuple[float, float]] = {}
@@ -1030,10 +380,10 @@ def wrapped(pic: Picture, max_width: float = MAX_WIDTH) -> Picture:
 def _wrapped(pic: Picture, max_width: float) -> tuple[Picture, _Geometry]:
     """:func:`wrapped`, and the layout of the picture it returns."""
     cap = boxes_per_line(max_width)
-    out = _wrap(pic, cap)
+    out = wrap_rows(pic, cap)
     geo = _layout(out, max_width)
     while cap > 1 and geo.width * MIN_TEXT / SMALL_SIZE > max_width:
-        shorter = _wrap(pic, cap - 1)
+        shorter = wrap_rows(pic, cap - 1)
         narrower = _layout(shorter, max_width)
         if narrower.width >= geo.width - 1:  # the heading or the legend sets the width now
             break
@@ -1041,32 +391,13 @@ def _wrapped(pic: Picture, max_width: float) -> tuple[Picture, _Geometry]:
     return out, geo
 
 
-def _wrap(pic: Picture, cap: int) -> Picture:
-    """``pic`` with levels of more than ``cap`` credentials in lines of as even a length as can
-    be: the boxes of a level alternate between its lines, in the order that keeps crossings
-    few. Levels keep their order, badges at the bottom."""
-    if all(len(row) <= cap or all(pic.nodes[k].kind == "course" for k in row) for row in pic.rows):
-        return pic
-    new_row: dict[str, int] = {}
-    bands: list[int] = []
-    for r, row in enumerate(pic.rows):
-        lines = 1 if all(pic.nodes[k].kind == "course" for k in row) else max(1, math.ceil(len(row) / cap))
-        for i, key in enumerate(row):
-            new_row[key] = len(bands) + i % lines
-        bands += [r] * lines
-    nodes = {k: dataclasses.replace(n, row=new_row[k]) for k, n in pic.nodes.items()}
-    out = dataclasses.replace(pic, nodes=nodes, rows=[], layers=[], routes=[], bands=bands)
-    _order(out)
-    return out
-
-
-# -- SVG: drawing -----------------------------------------------------------------------
+# -- drawing ----------------------------------------------------------------------------
 
 
 def _attr(value: str | float) -> str:
     if isinstance(value, float):
         return quoteattr(_num(value))
-    return quoteattr(_XML_BAD.sub("", value))
+    return quoteattr(XML_BAD.sub("", value))
 
 
 def _num(v: float) -> str:
@@ -1081,7 +412,7 @@ def _text(x: float, y: float, text: str, size: float, *, fill: str = TEXT, weigh
         a += f' font-weight="{weight}"'
     if anchor:
         a += f' text-anchor="{anchor}"'
-    return f'<text x="{_num(x)}" y="{_num(y)}"{a}{extra}>{escape(_clean(text))}</text>'
+    return f'<text x="{_num(x)}" y="{_num(y)}"{a}{extra}>{escape(clean(text))}</text>'
 
 
 def _box_bounds(pic: Picture, geo: _Geometry, key: str) -> tuple[float, float, float, float]:
@@ -1197,7 +528,7 @@ def to_svg(
 
     A level with more boxes than fit in ``max_width`` pixels is wrapped into several lines;
     the ``width`` of the SVG is at most ``max_width`` (its ``viewBox`` holds the drawing)."""
-    pic, geo = _wrapped(_picture(source, result, courses), max_width)
+    pic, geo = _wrapped(as_picture(source, result, courses), max_width)
     W, H = geo.width, geo.height
     scale = min(1.0, max_width / W)
     out: list[str] = [
@@ -1205,7 +536,7 @@ def to_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(W * scale)}" height="{_num(H * scale)}" '
         f'viewBox="0 0 {_num(W)} {_num(H)}" role="img" '
         "font-family=\"'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif\">",
-        f"<title>{escape(_clean(_caption(pic)))}</title>",
+        f"<title>{escape(clean(caption(pic)))}</title>",
         f"<desc>{escape(_desc(pic))}</desc>",
         "<defs>",
     ]
@@ -1288,7 +619,7 @@ def to_svg(
     out.append("</g>")
     # boxes
     out.append('<g class="nodes">')
-    for n in _ordered_nodes(pic):
+    for n in ordered_nodes(pic):
         out.extend(_node_svg(pic, geo, n, pools.get(n.key)))
     out.append("</g>")
     out.extend(_legend_svg(pic, geo))
@@ -1305,7 +636,7 @@ def _desc(pic: Picture) -> str:
     links = sum(1 for e in pic.edges if e.kind == "stacks_into")
     text = f"{creds} credentials and {links} stacking links of {pic.title}, in rows by taxonomy level, lowest at the "
     text += "bottom."
-    return _clean(text)
+    return clean(text)
 
 
 def _subtitle(pic: Picture) -> str:
@@ -1346,19 +677,19 @@ def _row_labels(pic: Picture, rows: list[int]) -> list[str]:
 
 def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) -> list[str]:
     left, top, w, h = _box_bounds(pic, geo, n.key)
-    fill, stroke, text_colour = _node_colours(pic, n)
+    fill, stroke, text_colour = node_colours(pic, n)
     status_cls = f" {n.status}" if n.status else ""
     tip = f"{n.title} ({n.ident})\n{n.type_label}"
     if n.credits is not None:
         tip += f", {n.credits:g} credits"
     if n.status is not None:
-        tip += "\n" + _status_text(n).replace("✓ ", "")
+        tip += "\n" + status_text(n).replace("✓ ", "")
         if n.expires_on and n.status == "earned":
             tip += f", expires {n.expires_on.isoformat()}"
     out = [
         f'<g class="node {n.kind}{status_cls}" data-id={_attr(n.key)} data-type={_attr(n.type)} '
         f'data-level="{n.level}"' + (f' data-status="{n.status}"' if n.status else "") + ">",
-        f"<title>{escape(_XML_BAD.sub('', tip))}</title>",
+        f"<title>{escape(XML_BAD.sub('', tip))}</title>",
     ]
     dash = ' stroke-dasharray="5 3"' if n.status == "expired" else ""
     radius = 6 if n.kind == "course" else 10
@@ -1387,7 +718,7 @@ def _node_svg(pic: Picture, geo: _Geometry, n: PictureNode, pool: int | None) ->
         )  # fmt: skip
     if n.status is not None:
         sy = top + h - PAD - 10
-        out.append(_text(left + PAD, sy, _status_text(n), STATUS_SIZE, fill=text_colour, weight="600",
+        out.append(_text(left + PAD, sy, status_text(n), STATUS_SIZE, fill=text_colour, weight="600",
                          extra=' class="status"'))  # fmt: skip
         if n.status in BAR and n.progress is not None:
             bar, track = BAR[n.status]
@@ -1468,27 +799,3 @@ def _legend_svg(pic: Picture, geo: _Geometry) -> list[str]:
         y += 24
     out.append("</g>")
     return out
-
-
-def render(fmt: str, source: Source, result: LearnerResult | None = None, *, courses: bool = False) -> str:
-    """The picture in one of :data:`FORMATS`."""
-    funcs = {"dot": to_dot, "graphml": to_graphml, "mermaid": to_mermaid, "svg": to_svg}
-    if fmt not in funcs:
-        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    return funcs[fmt](source, result, courses=courses)
-
-
-__all__ = [
-    "FORMATS",
-    "Picture",
-    "PictureEdge",
-    "PictureNode",
-    "layout_levels",
-    "render",
-    "text_width",
-    "to_dot",
-    "to_graphml",
-    "to_mermaid",
-    "to_svg",
-    "wrap",
-]
