@@ -11,11 +11,18 @@ pictures, badge narratives, plans), it goes through :func:`percent`:
 
 A progress that is a simple fraction can arrive as a float a hair below the half
 (0.45499999999999996 for 0.455): the rounding allows for that, by 10⁻⁹ of a percent.
+
+The figures of a population (``microcred metrics``, docs/metrics.md) are computed exactly, as
+integers and fractions, and written with one decimal by :func:`rate` (a share as a percentage)
+and :func:`amount` (days, credits): half up, from the exact value, so that 2/3 is 66.7 %,
+1/8 is 12.5 % and a quartile of 10.25 days is 10.3 in every format.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 
 #: what a float may be off by, in percent, and still count as its exact value
 _SLACK = 1e-9
@@ -35,4 +42,19 @@ def percent_text(progress: float) -> str:
     return f"{percent(progress)}%"
 
 
-__all__ = ["percent", "percent_text"]
+def amount(value: Fraction | int) -> Decimal:
+    """An exact ``value`` (days, credits) with one decimal, rounded half up: 10.25 → 10.3."""
+    tenths = Fraction(value) * 10
+    whole = math.floor(tenths + Fraction(1, 2))
+    return Decimal(whole).scaleb(-1)
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """``numerator / denominator`` as a percentage with one decimal, rounded half up from the
+    exact quotient (2 of 3 → 66.7); None when the denominator is 0 (no population)."""
+    if denominator <= 0:
+        return None
+    return amount(Fraction(100 * numerator, denominator))
+
+
+__all__ = ["amount", "percent", "percent_text", "rate"]
