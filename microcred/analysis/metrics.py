@@ -830,16 +830,17 @@ def suppress(
     when one part alone is hidden, or the hidden parts add up to less than ``min_group_size``,
     the smallest shown part is hidden too (the smallest positive one where that raises the hidden
     sum), and when no part is left to hide, the total is; until nothing changes. At the end,
-    every relation whose total is shown has no hidden part, or at least two whose sum is at
-    least ``min_group_size``: no hidden count can be worked out from the total."""
+    every relation whose total is shown and not 0 has no hidden part, or at least two whose sum
+    is at least ``min_group_size``: no hidden count can be worked out from the total. (A total
+    of 0 says by itself that every part is 0: there is nothing to protect.)"""
     hidden = set(primary)
     rels = [(t, list(ps)) for t, ps in relations]
     changed = True
     while changed:
         changed = False
         for total, parts in rels:
-            if total in hidden:
-                continue
+            if total in hidden or values.get(total, 0) == 0:
+                continue  # a total of 0 says its parts are 0: hiding one protects nothing
             hid = [p for p in parts if p in hidden]
             if not hid:
                 continue

@@ -41,6 +41,7 @@ COMMAND_MODULES: list[str] = [
     "microcred.cli.graph",
     "microcred.cli.diff",
     "microcred.cli.plan",
+    "microcred.cli.metrics",
 ]
 
 

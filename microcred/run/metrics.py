@@ -36,6 +36,7 @@ def evaluated_results(
     use_cache: bool = True,
     summaries: list[BatchSummary] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The results of every learner of ``inputs`` at each of ``dates`` (None: each transcript's
     own ``as_of``), a learner's dates together and in date order, so that renewals can be read.
@@ -43,7 +44,8 @@ def evaluated_results(
     Each date is one run of :func:`microcred.run.batch.run_batch` into a temporary JSON-lines
     file (``jobs`` worker processes, results in input order); the files are then read side by
     side, one line at a time. Learners whose transcript has an error are in no file (their
-    errors are in each run's summary, appended to ``summaries``)."""
+    errors are counted in each run's summary, appended to ``summaries``; the error records of
+    the first run, one a diagnostic, are appended to ``errors``)."""
     order = sorted(dates, key=lambda d: (d is None, d or dt.date.min))
     workdir = Path(tempfile.mkdtemp(prefix="microcred-metrics-"))
     try:
@@ -65,6 +67,9 @@ def evaluated_results(
             )
             if summaries is not None:
                 summaries.append(summary)
+            if errors is not None and i == 0 and summary.errors is not None and summary.failed:
+                with summary.errors.open(encoding="utf-8") as fh:
+                    errors.extend(json.loads(line) for line in fh if line.strip())
             files.append(out)
         if len(files) == 1:
             yield from read_results(files)
@@ -94,11 +99,12 @@ def accumulate(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     summaries: list[BatchSummary] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> MetricsAccumulator:
     """The accumulated metrics of transcripts evaluated at ``dates`` (see :func:`evaluated_results`)."""
     acc = MetricsAccumulator(portfolio, attributes, windows=windows, renewal_months=renewal_months)
     results = evaluated_results(
-        catalog, inputs, dates, jobs=jobs, cache_dir=cache_dir, use_cache=use_cache, summaries=summaries
+        catalog, inputs, dates, jobs=jobs, cache_dir=cache_dir, use_cache=use_cache, summaries=summaries, errors=errors
     )
     return acc.add_all(results)
 
