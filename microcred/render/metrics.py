@@ -10,17 +10,15 @@ days, credits), ``value``, ``denominator``, ``suppressed``. A suppressed figure 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from microcred.analysis.metrics import DESCRIPTIONS, UNITS, MetricsTable, Row
+from microcred.io.atomicfile import write_atomically
 
 COLUMNS = (
     "as_of",
@@ -140,17 +138,10 @@ def to_parquet(table: MetricsTable, path: str | Path) -> None:
                 v = Decimal(v).quantize(Decimal("0.1"))
             cols[c].append(v)
     arrow = pa.table(cols, schema=schema)
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:  # written beside the target, then renamed over it: a reader never sees half a file
-        pq.write_table(arrow, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    sink = pa.BufferOutputStream()
+    pq.write_table(arrow, sink)
+    # through the one atomic writer: a reader never sees half a file
+    write_atomically(path, sink.getvalue().to_pybytes())
 
 
 __all__ = ["COLUMNS", "ParquetUnavailable", "to_csv", "to_json", "to_parquet"]
