@@ -211,6 +211,22 @@ def test_time_to_credential_quartiles_by_definition_7() -> None:
     assert value(t, "m1", "time_q3") == Decimal("381.0")
 
 
+def test_an_award_counted_for_prior_learning_does_not_start_the_clock() -> None:
+    m1 = cred(
+        "earned",
+        "2024-03-01",
+        applied=[
+            attempt("b2", "2015-01-01", 3.0, status="awarded", owner="m1"),
+            attempt("X 2", "2024-01-01", owner="m1"),
+            attempt("X 1", "2023-12-31", status="transfer", owner="m1"),
+        ],
+    )
+    t = metrics_of_results([result("A1", "2026-06-01", m1=m1)], PORTFOLIO, min_group_size=1)
+    assert value(t, "m1", "time_median") == Decimal("61.0")  # from the transfer attempt, 2023-12-31
+    assert value(t, "m1", "prior_learning_credits") == Decimal("3.0")
+    assert value(t, "*", "learners", dimension=COHORT, group="2024 Spring") == 1  # the completed attempt
+
+
 def test_stack_through_within_two_and_four_years() -> None:
     t = metrics_of_results(population(), PORTFOLIO, min_group_size=1)
     # earners of b1 observed 2 years by 2026-06-01: earned by 2024-06-01: L01, L02, L03, L05, L06 (5)

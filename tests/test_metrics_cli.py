@@ -413,3 +413,20 @@ def test_chromium_renders_the_dashboard(dashboard: Path, tmp_path: Path) -> None
     chromium(tmp_path, "--window-size=1200,2400", "--hide-scrollbars", f"--screenshot={shot}", dashboard.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a picture with something in it
+
+
+def test_windows_are_chosen_and_end_on_the_anniversary(tiny: tuple[Path, Path]) -> None:
+    cat, transcripts = tiny
+    code, out, err = run(
+        "metrics", "--catalog", str(cat), str(transcripts), "--window", "1", "--format", "json", "--min-group-size", "1"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["windows_years"] == [1] and doc["min_group_size"] == 1
+    rates = [
+        r
+        for r in doc["rows"]
+        if r["metric"] == "stack_through_rate" and r["subject"] == "b" and r["dimension"] == "all"
+    ]
+    # the micro was earned 2021-05-01, one year to the day after the badge: within the window
+    assert [(r["window_years"], r["value"], r["denominator"]) for r in rates] == [(1, 60.0, 10)]

@@ -638,7 +638,15 @@ class MetricsAccumulator:
             if c.earned and c.awarded:
                 mine.add("awarded")
             if c.earned and not c.awarded and c.earned_on is not None:
-                first = min((_day(a["date"]) for a in c.applied if a.get("date")), default=c.earned_on)
+                # the first counted attempt: an award counted for prior learning is no attempt
+                first = min(
+                    (
+                        _day(a["date"])
+                        for a in c.applied
+                        if a.get("date") and a.get("status") not in PRIOR_LEARNING_STATUSES
+                    ),
+                    default=c.earned_on,
+                )
                 days = (c.earned_on - min(first, c.earned_on)).days
                 mine.add("time_n")
                 self._days(as_of, groups, cid, days)
