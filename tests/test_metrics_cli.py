@@ -430,3 +430,18 @@ def test_windows_are_chosen_and_end_on_the_anniversary(tiny: tuple[Path, Path]) 
     ]
     # the micro was earned 2021-05-01, one year to the day after the badge: within the window
     assert [(r["window_years"], r["value"], r["denominator"]) for r in rates] == [(1, 60.0, 10)]
+
+
+def test_a_learner_given_twice_is_an_error(tiny: tuple[Path, Path], tmp_path: Path) -> None:
+    cat, transcripts = tiny
+    results = tmp_path / "r.jsonl"
+    assert run("batch", "--catalog", str(cat), str(transcripts), "-o", str(results))[0] == 0
+    twice = tmp_path / "twice.jsonl"
+    lines = results.read_text().splitlines()
+    twice.write_text("\n".join([*lines, lines[3]]) + "\n")
+    code, out, err = run("metrics", "--catalog", str(cat), str(twice))
+    assert code == 1 and out == "" and "learner T04 is given twice at 2026-06-01" in err
+    # the same date asked twice is asked once
+    once = run("metrics", "--catalog", str(cat), str(transcripts), "--as-of", "2026-06-01")
+    again = run("metrics", "--catalog", str(cat), str(transcripts), "--as-of", "2026-06-01", "--as-of", "2026-06-01")
+    assert once[0] == again[0] == 0 and once[1] == again[1]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import math
 from collections import Counter
@@ -173,6 +174,16 @@ SEASONS = ("Spring", "Summer", "Fall")
 
 #: (as_of, dimension, group, subject, target, window, metric)
 Key = tuple[str, str, str, str, str, int, str]
+
+
+class DuplicateLearner(ValueError):
+    """A learner given twice at the same date: counted once, the figures would be wrong."""
+
+    def __init__(self, learner_id: str, as_of: str):
+        super().__init__(
+            f"learner {learner_id} is given twice at {as_of}; give each learner once (one result a learner and date)"
+        )
+        self.learner_id, self.as_of = learner_id, as_of
 
 
 class MetricsInputError(ValueError):
@@ -461,6 +472,10 @@ def _day(text: str | None) -> dt.date:
     return d
 
 
+def _digest(learner_id: str, as_of: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{learner_id}\0{as_of}".encode(), digest_size=8).digest(), "big")
+
+
 # -- quantiles -------------------------------------------------------------------------------------
 
 
@@ -539,6 +554,8 @@ class MetricsAccumulator:
         self.learners = 0
         self.unknown_credentials: set[str] = set()
         self._prev: tuple[str, dt.date, dict[str, _Cred]] | None = None
+        #: a 64-bit digest of each (learner, date) added: a learner given twice is an error
+        self._seen: set[int] = set()
         self._dims = (COHORT, *(c for c in (attributes.columns if attributes else ()) if c != COHORT))
 
     # the state that travels between processes: counts, sums and histograms
@@ -601,6 +618,10 @@ class MetricsAccumulator:
         lid: str = result["learner"]["id"]
         as_of_day = _day(result["as_of"])
         as_of = result["as_of"]
+        seen = _digest(lid, as_of)
+        if seen in self._seen:
+            raise DuplicateLearner(lid, as_of)
+        self._seen.add(seen)
         pf = self.portfolio
         creds: dict[str, _Cred] = {}
         for cid, c in result["credentials"].items():
@@ -751,6 +772,10 @@ class MetricsAccumulator:
                 self.hists[k] = Counter(h)
             else:
                 mine.update(h)
+        both = self._seen & other._seen
+        if both:
+            raise DuplicateLearner("(in two parts of the population)", "the same date")
+        self._seen |= other._seen
         self.learners += other.learners
         self.unknown_credentials |= other.unknown_credentials
         self._prev = None
@@ -1039,6 +1064,7 @@ __all__ = [
     "PRIOR_LEARNING_STATUSES",
     "WINDOWS",
     "Attributes",
+    "DuplicateLearner",
     "MetricsAccumulator",
     "MetricsInputError",
     "MetricsTable",

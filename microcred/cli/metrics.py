@@ -153,6 +153,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return code
 
     from microcred.analysis.metrics import (
+        DuplicateLearner,
         MetricsAccumulator,
         MetricsInputError,
         Portfolio,
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             failed = _evaluate(args, inputs, acc, err)
             if failed < 0:
                 return EXIT_INVALID
-    except MetricsInputError as exc:
+    except (MetricsInputError, DuplicateLearner) as exc:
         err.write(f"{PROG}: {exc}\n")
         return EXIT_INVALID
     table = acc.table(args.min_group_size)

@@ -46,7 +46,7 @@ def evaluated_results(
     side, one line at a time. Learners whose transcript has an error are in no file (their
     errors are counted in each run's summary, appended to ``summaries``; the error records of
     the first run, one a diagnostic, are appended to ``errors``)."""
-    order = sorted(dates, key=lambda d: (d is None, d or dt.date.min))
+    order = sorted(set(dates), key=lambda d: (d is None, d or dt.date.min))
     workdir = Path(tempfile.mkdtemp(prefix="microcred-metrics-"))
     try:
         files: list[Path] = []
