@@ -445,3 +445,22 @@ def test_a_learner_given_twice_is_an_error(tiny: tuple[Path, Path], tmp_path: Pa
     once = run("metrics", "--catalog", str(cat), str(transcripts), "--as-of", "2026-06-01")
     again = run("metrics", "--catalog", str(cat), str(transcripts), "--as-of", "2026-06-01", "--as-of", "2026-06-01")
     assert once[0] == again[0] == 0 and once[1] == again[1]
+
+
+def test_hostile_titles_stay_text_in_the_dashboard(tiny: tuple[Path, Path], tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    cat, transcripts = tiny
+    hostile = tmp_path / "catalog.yaml"
+    title = '<script>document.title="pwned"</script> $\\\\frac{a}{b}$ & "quotes"'
+    hostile.write_text(
+        cat.read_text()
+        .replace("title: The Badge", "title: " + json.dumps(title))
+        .replace("label: Badge", "label: " + json.dumps(title))
+    )
+    out = tmp_path / "m.html"
+    code, _o, err = run("metrics", "--catalog", str(hostile), str(transcripts), "--min-group-size", "1", "-o", str(out))
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert "&lt;script&gt;" in page  # shown as text, in the tables and in the pictures
+    assert page.count("$") >= 2  # the dollars are text, not mathematics
