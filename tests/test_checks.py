@@ -32,7 +32,6 @@ def only(report: ValidationReport, code: str) -> tuple[int, int, str]:
 
 # --- E301 / E302 dangling references ---------------------------------------------------------
 
-
 def test_e301_unknown_course_in_a_course_node(credentials: Run) -> None:
     report = credentials(
         """
@@ -120,7 +119,6 @@ def test_reference_to_an_entry_that_failed_to_load_is_not_dangling(credentials: 
 
 # --- E303 unknown credential type ------------------------------------------------------------
 
-
 def test_e303_unknown_credential_type(credentials: Run) -> None:
     report = credentials(
         """
@@ -207,7 +205,6 @@ def test_e304_every_cycle_is_reported_once(check: Checker) -> None:
 
 # --- E305 stacking forbidden by the taxonomy ----------------------------------------------------
 
-
 def test_e305_forbidden_stacking(credentials: Run) -> None:
     report = credentials(
         """
@@ -241,7 +238,6 @@ def test_allowed_stacking_is_valid(credentials: Run) -> None:
 
 
 # --- E306 grades -----------------------------------------------------------------------------
-
 
 def test_e306_min_grade_not_on_the_scale(credentials: Run) -> None:
     report = credentials(
@@ -279,7 +275,6 @@ def test_e306_against_the_catalogue_scale(check: Checker) -> None:
 
 # --- E307 required metadata missing --------------------------------------------------------------
 
-
 def test_e307_required_fields(check: Checker) -> None:
     report = check(
         "taxonomy:\n"
@@ -305,7 +300,6 @@ def test_e307_required_fields(check: Checker) -> None:
 
 
 # --- E308 credits outside the type's bounds ---------------------------------------------------------
-
 
 @pytest.mark.parametrize(("credits", "bad"), [(0.5, True), (1, False), (3, False), (4, True)])
 def test_e308_credit_bounds(check: Checker, credits: float, bad: bool) -> None:
@@ -340,7 +334,6 @@ def test_e308_one_sided_bounds(check: Checker) -> None:
 
 
 # --- E401–E405 rules that can never hold -------------------------------------------------------
-
 
 def test_e401_at_least_of_fewer(credentials: Run) -> None:
     report = credentials(
@@ -512,7 +505,6 @@ def test_e405_uses_the_catalogue_scale(check: Checker) -> None:
 
 # --- W601 selector matches no course -------------------------------------------------------------
 
-
 def test_w601_gpa_over_a_subject_with_no_courses(credentials: Run) -> None:
     report = credentials(
         """
@@ -549,7 +541,6 @@ def test_w601_credits_only_from_credentials(credentials: Run) -> None:
 
 
 # --- W609 credits from credentials only can no longer be met ---------------------------------
-
 
 def test_w608_credits_from_credentials_only_fall_short(credentials: Run) -> None:
     # CONTRACT.md §6: a selector of only `credentials:` admits no course. The badges are worth
@@ -618,7 +609,6 @@ def test_subject_and_attribute_lists_mean_any_of_them(credentials: Run) -> None:
 
 # --- W602 unreachable credential ------------------------------------------------------------------
 
-
 def test_w602_credential_that_includes_an_award_only_credential(credentials: Run) -> None:
     report = credentials(
         """
@@ -676,7 +666,6 @@ def test_w602_not_reported_when_another_branch_is_earnable(credentials: Run) -> 
 
 # --- W603 redundant branch --------------------------------------------------------------------------
 
-
 def test_w603_redundant_any_branch(credentials: Run) -> None:
     report = credentials(
         """
@@ -728,7 +717,6 @@ def test_w603_gpa_floor_implied_by_a_stricter_one(credentials: Run) -> None:
 
 # --- W604 rule too large for logical analysis -----------------------------------------------------
 
-
 def test_w604_rule_too_large(check: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logic, "MAX_VARIABLES", 40)
     courses = "".join(f"  - {{id: X {1000 + i}, title: T, credits: 1}}\n" for i in range(30))
@@ -743,7 +731,6 @@ def test_w604_rule_too_large(check: Checker, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # --- E205 node ids ----------------------------------------------------------------------------------
-
 
 def test_e205_node_id_used_twice_in_a_credential(credentials: Run) -> None:
     report = credentials(
@@ -773,7 +760,6 @@ def test_node_ids_may_repeat_across_credentials(credentials: Run) -> None:
 
 
 # --- many independent problems are all reported ------------------------------------------------------
-
 
 def test_independent_check_errors_are_all_collected(credentials: Run) -> None:
     report = credentials(
