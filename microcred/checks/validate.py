@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from microcred.checks import competencies as competency_checks
 from microcred.io.gcpause import paused_gc
 from microcred.io.loader import read_catalog
 from microcred.model.catalog import Catalog
@@ -76,6 +77,7 @@ def _validate(catalog: Catalog, diagnostics: Iterable[Diagnostic]) -> Validation
     found += rule_checks.check_references(catalog)
     found += rule_checks.check_node_ids(catalog)
     found += rule_checks.check_limits(catalog)
+    found += competency_checks.check_competencies(catalog)
     counted = list(rule_checks.check_counts(catalog, index))
     found += counted
     # logic is analysed where counting found nothing impossible

@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from microcred.io.frameworks import FrameworkError, read_framework
 from microcred.io.gcpause import paused_gc
 from microcred.io.modelerrors import diagnostics_from_validation, suggest
 from microcred.io.yamlsource import YamlDocument, YamlLoadError, read_yaml_file
 from microcred.model.catalog import Catalog, CatalogFile, CatalogInfo, Course, Credential, Origin, SourceMap
+from microcred.model.competencies import Competency, Framework
 from microcred.model.diagnostics import Diagnostic, Location
 from microcred.taxonomy.models import CredentialType, Taxonomy
 
@@ -22,6 +24,7 @@ _course = TypeAdapter(Course)
 _credential = TypeAdapter(Credential)
 _info = TypeAdapter(CatalogInfo)
 _taxonomy = TypeAdapter(Taxonomy)
+_framework = TypeAdapter(Framework)
 
 
 class PathError(Exception):
@@ -63,6 +66,12 @@ class _Merger:
         self.courses: dict[str, Course] = {}
         self.credentials: dict[str, Credential] = {}
         self.broken: set[str] = set()
+        self.frameworks: dict[str, Framework] = {}
+        self.competencies: dict[str, Competency] = {}
+        self.occupations: dict[str, Any] = {}
+        self.codes: dict[tuple[str, str], str] = {}
+        self.clashes: list[tuple[Competency, Competency]] = []
+        self.files: dict[str, str] = {}
 
     def duplicate(self, what: str, ident: str, first: Origin, here: Origin) -> None:
         prev = self.sources.locate(first)
@@ -103,6 +112,18 @@ class _Merger:
             self.add_info(doc, data["catalog"])
         if "taxonomy" in data:
             self.add_taxonomy(doc, data["taxonomy"])
+        if "frameworks" in data and data["frameworks"] is not None:
+            if isinstance(data["frameworks"], list):
+                for i, raw in enumerate(data["frameworks"]):
+                    self.add_framework(doc, i, raw)
+            else:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E203",
+                        "'frameworks' must be a list (each item starting with '- ')",
+                        doc.locate(("frameworks",)),
+                    )
+                )
         for section, adapter in (("courses", _course), ("credentials", _credential)):
             if section not in data:
                 continue
@@ -174,6 +195,44 @@ class _Merger:
         origins[item.id] = here
         table[item.id] = item
 
+    def add_framework(self, doc: YamlDocument, i: int, raw: Any) -> None:
+        path: tuple[str | int, ...] = ("frameworks", i)
+        fw: Framework | None = self.validate(doc, path, raw, _framework, Framework)
+        if fw is None:
+            return
+        here: Origin = (doc.file, path)
+        if fw.id in self.frameworks:
+            self.duplicate("framework", fw.id, self.sources.frameworks[fw.id], here)
+            return
+        self.sources.frameworks[fw.id] = here
+        self.frameworks[fw.id] = fw
+        found = [Competency(c.uri, c.statement, fw.id, c.code, c.name, c.type) for c in fw.competencies]
+        if fw.source is not None:
+            file = Path(doc.file).parent / fw.source
+            try:
+                data = read_framework(file, fw.id, fw.format)
+            except FrameworkError as exc:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "E320",
+                        f"framework '{fw.id}': {exc.where(str(file))}: {exc.message}",
+                        doc.locate((*path, "source")),
+                    )
+                )
+                return
+            self.files[str(file.resolve())] = data.digest
+            found += data.competencies
+            for occ in data.occupations:
+                self.occupations.setdefault(occ.uri, occ)
+        for comp in found:
+            first = self.competencies.get(comp.uri)
+            if first is None:
+                self.competencies[comp.uri] = comp
+            elif first != comp:
+                self.clashes.append((comp, first))
+            if comp.code is not None:
+                self.codes.setdefault((fw.id, comp.code), comp.uri)
+
     def catalog(self) -> Catalog:
         return Catalog(
             info=self.info,
@@ -182,6 +241,12 @@ class _Merger:
             credentials=self.credentials,
             sources=self.sources,
             broken_ids=frozenset(self.broken),
+            frameworks=self.frameworks,
+            competencies=self.competencies,
+            occupations=self.occupations,
+            competency_codes=self.codes,
+            competency_clashes=self.clashes,
+            external_files=self.files,
         )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictStr, model_validator
 
+from microcred.model.competencies import Competency, CompetencyItem, Framework, Occupation
 from microcred.model.diagnostics import Location
 from microcred.model.modelbase import Strict
 from microcred.rules.nodes import Duration, Rule, RuleBase
@@ -57,6 +58,9 @@ class Course(Strict):
     level: Annotated[int, Field(ge=0)] | None = None
     attributes: list[StrictStr] = Field(default_factory=list)
     description: StrictStr | None = None
+    competencies: list[CompetencyItem] = Field(
+        default_factory=list, description="Competencies the course teaches (URIs, or {uri, level}) (extension)."
+    )
 
     @model_validator(mode="after")
     def _defaults_from_id(self) -> Course:
@@ -123,6 +127,9 @@ class Credential(Strict):
     image: StrictStr | None = None
     tags: list[StrictStr] = Field(default_factory=list)
     alignments: list[Alignment] = Field(default_factory=list)
+    competencies: list[CompetencyItem] = Field(
+        default_factory=list, description="Competencies the credential assesses (URIs, or {uri, level}) (extension)."
+    )
     metadata: dict[StrictStr, Any] = Field(
         default_factory=dict, description="Institution-specific fields (e.g. EQF level, ECTS)."
     )
@@ -147,6 +154,9 @@ class CatalogFile(Strict):
     taxonomy: Taxonomy | None = None
     courses: list[Course] = Field(default_factory=list)
     credentials: list[Credential] = Field(default_factory=list)
+    frameworks: list[Framework] = Field(
+        default_factory=list, description="Competency frameworks courses and credentials align with (extension)."
+    )
 
 
 #: (file, path inside the file) of a definition.
@@ -161,6 +171,7 @@ class SourceMap:
     courses: dict[str, Origin] = field(default_factory=dict)
     credentials: dict[str, Origin] = field(default_factory=dict)
     types: dict[str, Origin] = field(default_factory=dict)
+    frameworks: dict[str, Origin] = field(default_factory=dict)
     catalog: Origin | None = None
     grade_scale: Origin | None = None
 
@@ -195,6 +206,16 @@ class Catalog:
     sources: SourceMap = field(default_factory=SourceMap)
     #: ids of entries that were defined but failed to load (their references are not dangling)
     broken_ids: frozenset[str] = frozenset()
+    #: competency frameworks by id, and the competencies they define by URI (the first definition)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    competencies: dict[str, Competency] = field(default_factory=dict)
+    occupations: dict[str, Occupation] = field(default_factory=dict)
+    #: (framework id, code) → URI, for references written ``framework:code``
+    competency_codes: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: later definitions of a URI already defined: (the later one, the first one)
+    competency_clashes: list[tuple[Competency, Competency]] = field(default_factory=list)
+    #: framework files read (absolute path → SHA-256), so that a cached catalogue sees them change
+    external_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

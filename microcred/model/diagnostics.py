@@ -62,6 +62,11 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("E306", Severity.ERROR, "grade not on the grade scale"),
         CodeInfo("E307", Severity.ERROR, "required metadata missing"),
         CodeInfo("E308", Severity.ERROR, "credit value outside the type's bounds"),
+        # Competencies
+        CodeInfo("E320", Severity.ERROR, "framework file cannot be read"),
+        CodeInfo("E321", Severity.ERROR, "unknown competency"),
+        CodeInfo("E322", Severity.ERROR, "competency level outside the framework's levels"),
+        CodeInfo("E323", Severity.ERROR, "competency alignment missing"),
         # Rules that can never hold
         CodeInfo("E401", Severity.ERROR, "at_least asks for more children than it has"),
         CodeInfo("E402", Severity.ERROR, "more courses demanded than the selector can supply"),
@@ -84,6 +89,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("W607", Severity.WARNING, "credential not in the catalogue"),
         CodeInfo("W608", Severity.WARNING, "attempt dated after the evaluation date"),
         CodeInfo("W609", Severity.WARNING, "credentials-only selector falls short"),
+        CodeInfo("W620", Severity.WARNING, "frameworks disagree"),
     ]
 }
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from microcred.model.skills import SkillEntry
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -117,6 +120,9 @@ class CredentialResult:
     exceptions: list[ExceptionUse] = field(default_factory=list)
     requirements: RequirementResult | None = None
     awarded: bool = False
+    #: the competencies the credential aligns with, own and inherited (docs/competencies.md);
+    #: None when the catalogue has no framework, and then not in the JSON
+    competencies: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -138,6 +144,8 @@ class CredentialResult:
             out["exceptions"] = [e.to_json() for e in self.exceptions]
         if self.requirements is not None:
             out["requirements"] = self.requirements.to_json()
+        if self.competencies is not None:
+            out["competencies"] = self.competencies
         return out
 
 
@@ -191,6 +199,9 @@ class LearnerResult:
     context: dict[str, CredentialResult] = field(default_factory=dict)
     #: every credential's title in the catalogue, to name those not in ``credentials``; never in the JSON
     titles: dict[str, str] = field(default_factory=dict)
+    #: the learner's skill profile (docs/competencies.md); None when the catalogue has no
+    #: framework, and then not in the JSON
+    skills: list[SkillEntry] | None = None
 
     def lookup(self, cid: str) -> CredentialResult | None:
         """The result of credential ``cid``, shown or evaluated for context; None when not evaluated."""
@@ -200,13 +211,16 @@ class LearnerResult:
         learner: dict[str, Any] = {"id": self.learner_id}
         if self.learner_name:
             learner["name"] = self.learner_name
-        return {
+        out: dict[str, Any] = {
             "learner": learner,
             "as_of": self.as_of.isoformat(),
             "credentials": {cid: r.to_json() for cid, r in self.credentials.items()},
             "stacking": [s.to_json() for s in self.stacking],
             "warnings": [d.to_dict() for d in self.warnings],
         }
+        if self.skills is not None:
+            out["skills"] = [e.to_json() for e in self.skills]
+        return out
 
     def earned(self) -> list[str]:
         return [cid for cid, r in self.credentials.items() if r.status == "earned"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from microcred.io.modelerrors import suggest
 from microcred.io.transcript import Awarded, Substitute, Transcript, TranscriptSource, Waive
+from microcred.model import skills
 from microcred.model.catalog import Catalog
 from microcred.model.dates import add_span
 from microcred.model.diagnostics import Diagnostic, Location, MicrocredError
@@ -620,20 +621,49 @@ def evaluate(
         "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
     )
     if not stacking and credentials is not None:
-        return LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
+        return _with_skills(
+            cc, t, LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
+        )
     progress = {cid: r.progress for cid, r in done.items()}
     for cid, r in results.items():
         r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
-    return LearnerResult(
-        t.learner.id,
-        t.learner.name,
-        day,
-        results,
-        warnings,
-        stacking_report(cc, results, context),
-        context=context,
-        titles=titles,
+    return _with_skills(
+        cc,
+        t,
+        LearnerResult(
+            t.learner.id,
+            t.learner.name,
+            day,
+            results,
+            warnings,
+            stacking_report(cc, results, context),
+            context=context,
+            titles=titles,
+        ),
     )
+
+
+def _with_skills(cc: CompiledCatalog, t: Transcript, result: LearnerResult) -> LearnerResult:
+    """The competencies of each credential shown and the learner's skill profile, when the
+    catalogue has competency frameworks (else the result is left as it is)."""
+    catalog = cc.catalog
+    if not skills.has_competencies(catalog):
+        return result
+    aligned = skills.credential_alignments(catalog)
+    for cid, r in result.credentials.items():
+        r.competencies = skills.alignment_json(catalog, aligned.get(cid, {}))
+    scale = catalog.grade_scale
+    passed: dict[str, dt.date | None] = {}
+    for a in t.attempts:
+        if a.status not in ("completed", "transfer") or a.date is None or a.date > result.as_of:
+            continue
+        if a.grade is None or a.grade not in scale or not scale[a.grade].passing:
+            continue
+        if a.course not in passed or (passed[a.course] or a.date) > a.date:
+            passed[a.course] = a.date
+    held = [(cid, r.status, r.earned_on, r.expires_on) for cid, r in {**result.context, **result.credentials}.items()]
+    result.skills = skills.skill_profile(catalog, result.as_of, passed, held)
+    return result
 
 
 def stacking_report(

@@ -126,7 +126,15 @@ def _load(path: Path, digest: str) -> CompiledCatalog | None:
         return None
     from microcred.rules.compiled import CompiledCatalog
 
-    return compiled if isinstance(compiled, CompiledCatalog) else None
+    if not isinstance(compiled, CompiledCatalog):
+        return None
+    for file, sha in compiled.catalog.external_files.items():  # framework files the catalogue names
+        try:
+            if hashlib.sha256(Path(file).read_bytes()).hexdigest() != sha:
+                return None
+        except OSError:
+            return None
+    return compiled
 
 
 def _store(compiled: CompiledCatalog, target: Path, digest: str) -> None:

@@ -47,6 +47,10 @@ class CredentialType(Strict):
     level: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="Rank in drawings and reports (0 lowest); derived when absent."
     )
+    require_competencies: StrictBool = Field(
+        default=False,
+        description="Every credential of this type must align with a competency, its own or inherited (extension).",
+    )
 
 
 GradeValue = NonNegative | GradeSpec
