@@ -32,6 +32,7 @@ def only(report: ValidationReport, code: str) -> tuple[int, int, str]:
 
 # --- E301 / E302 dangling references ---------------------------------------------------------
 
+
 def test_e301_unknown_course_in_a_course_node(credentials: Run) -> None:
     report = credentials(
         """
@@ -119,6 +120,7 @@ def test_reference_to_an_entry_that_failed_to_load_is_not_dangling(credentials: 
 
 # --- E303 unknown credential type ------------------------------------------------------------
 
+
 def test_e303_unknown_credential_type(credentials: Run) -> None:
     report = credentials(
         """
@@ -205,6 +207,7 @@ def test_e304_every_cycle_is_reported_once(check: Checker) -> None:
 
 # --- E305 stacking forbidden by the taxonomy ----------------------------------------------------
 
+
 def test_e305_forbidden_stacking(credentials: Run) -> None:
     report = credentials(
         """
@@ -238,6 +241,7 @@ def test_allowed_stacking_is_valid(credentials: Run) -> None:
 
 
 # --- E306 grades -----------------------------------------------------------------------------
+
 
 def test_e306_min_grade_not_on_the_scale(credentials: Run) -> None:
     report = credentials(
@@ -275,6 +279,7 @@ def test_e306_against_the_catalogue_scale(check: Checker) -> None:
 
 # --- E307 required metadata missing --------------------------------------------------------------
 
+
 def test_e307_required_fields(check: Checker) -> None:
     report = check(
         "taxonomy:\n"
@@ -300,6 +305,7 @@ def test_e307_required_fields(check: Checker) -> None:
 
 
 # --- E308 credits outside the type's bounds ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(("credits", "bad"), [(0.5, True), (1, False), (3, False), (4, True)])
 def test_e308_credit_bounds(check: Checker, credits: float, bad: bool) -> None:
@@ -334,6 +340,7 @@ def test_e308_one_sided_bounds(check: Checker) -> None:
 
 
 # --- E401–E405 rules that can never hold -------------------------------------------------------
+
 
 def test_e401_at_least_of_fewer(credentials: Run) -> None:
     report = credentials(
@@ -505,6 +512,7 @@ def test_e405_uses_the_catalogue_scale(check: Checker) -> None:
 
 # --- W601 selector matches no course -------------------------------------------------------------
 
+
 def test_w601_gpa_over_a_subject_with_no_courses(credentials: Run) -> None:
     report = credentials(
         """
@@ -541,6 +549,7 @@ def test_w601_credits_only_from_credentials(credentials: Run) -> None:
 
 
 # --- W609 credits from credentials only can no longer be met ---------------------------------
+
 
 def test_w608_credits_from_credentials_only_fall_short(credentials: Run) -> None:
     # CONTRACT.md §6: a selector of only `credentials:` admits no course. The badges are worth
@@ -609,6 +618,7 @@ def test_subject_and_attribute_lists_mean_any_of_them(credentials: Run) -> None:
 
 # --- W602 unreachable credential ------------------------------------------------------------------
 
+
 def test_w602_credential_that_includes_an_award_only_credential(credentials: Run) -> None:
     report = credentials(
         """
@@ -666,6 +676,7 @@ def test_w602_not_reported_when_another_branch_is_earnable(credentials: Run) -> 
 
 # --- W603 redundant branch --------------------------------------------------------------------------
 
+
 def test_w603_redundant_any_branch(credentials: Run) -> None:
     report = credentials(
         """
@@ -717,6 +728,7 @@ def test_w603_gpa_floor_implied_by_a_stricter_one(credentials: Run) -> None:
 
 # --- W604 rule too large for logical analysis -----------------------------------------------------
 
+
 def test_w604_rule_too_large(check: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logic, "MAX_VARIABLES", 40)
     courses = "".join(f"  - {{id: X {1000 + i}, title: T, credits: 1}}\n" for i in range(30))
@@ -731,6 +743,7 @@ def test_w604_rule_too_large(check: Checker, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # --- E205 node ids ----------------------------------------------------------------------------------
+
 
 def test_e205_node_id_used_twice_in_a_credential(credentials: Run) -> None:
     report = credentials(
@@ -760,6 +773,7 @@ def test_node_ids_may_repeat_across_credentials(credentials: Run) -> None:
 
 
 # --- many independent problems are all reported ------------------------------------------------------
+
 
 def test_independent_check_errors_are_all_collected(credentials: Run) -> None:
     report = credentials(
@@ -848,3 +862,86 @@ def test_sharing_limit_needs_exactly_one_cap(tmp_path: Path) -> None:
     report = validate_paths(p)
     assert report.errors[0].code == "E203" and report.errors[0].location is not None
     assert report.errors[0].location.line == 8
+
+
+# --- E320–E323, W620 competencies -------------------------------------------------------------
+
+FRAMEWORK = """\
+frameworks:
+  - id: local
+    levels: {min: 1, max: 5}
+    competencies:
+      - {uri: "https://example.edu/lo/sql", statement: Query databases with SQL., code: LO1}
+      - {uri: "https://example.edu/lo/py", statement: Write Python programs., code: LO2}
+  - id: plain
+    competencies:
+      - {uri: "https://example.edu/lo/team", statement: Work in a team.}
+taxonomy:
+  types:
+    badge: {require_competencies: true}
+"""
+
+
+def test_e320_framework_file_missing_or_malformed(check: Checker) -> None:
+    report = check(
+        {
+            "catalog.yaml": "frameworks:\n  - {id: x, source: nowhere.json}\n  - {id: y, source: bad.json}\n",
+            "bad.json": '{"CFItems": [\n  {"uri": "u",,}\n]}',
+        }
+    )
+    found = sorted((d.location.line, d.location.column, d.message) for d in report.diagnostics if d.code == "E320")  # type: ignore[union-attr]
+    assert [(line, col) for line, col, _m in found] == [(2, 21), (3, 21)]
+    assert "no such file" in found[0][2]
+    assert "bad.json:2:" in found[1][2] and "not valid JSON" in found[1][2]
+
+
+def test_e321_unknown_competency_with_the_code_suggested(check: Checker) -> None:
+    report = check(
+        FRAMEWORK
+        + "courses:\n  - {id: CSCI 1410, title: F, credits: 3, competencies: ['local:LO3', 'https://nowhere/x']}\n"
+    )
+    found = [d for d in report.diagnostics if d.code == "E321"]
+    assert [(d.location.line, d.location.column) for d in found] == [(14, 58), (14, 71)]  # type: ignore[union-attr]
+    assert "framework 'local' has no competency coded 'LO3'" in found[0].message
+    assert [d.code for d in report.diagnostics if d.code != "E321"] == []
+
+
+def test_e322_level_outside_the_framework_or_on_one_without_levels(check: Checker) -> None:
+    report = check(
+        FRAMEWORK
+        + "courses:\n  - id: CSCI 1410\n    title: F\n    credits: 3\n    competencies:\n"
+        + "      - {uri: 'local:LO1', level: 6}\n      - {uri: 'https://example.edu/lo/team', level: 2}\n"
+        + "      - {uri: 'local:LO2', level: 5}\n"
+    )
+    found = [d for d in report.diagnostics if d.code == "E322"]
+    assert [d.location.line for d in found] == [18, 19]  # type: ignore[union-attr]
+    assert "outside framework 'local''s levels 1–5" in found[0].message
+    assert "defines no levels" in found[1].message
+    assert len(report.diagnostics) == 2
+
+
+def test_e323_credential_without_alignment_where_the_type_requires_one(check: Checker) -> None:
+    report = check(
+        FRAMEWORK
+        + "courses:\n  - {id: CSCI 1410, title: F, credits: 3, competencies: ['local:LO1']}\n"
+        + "  - {id: CSCI 2312, title: G, credits: 3}\n"
+        + "credentials:\n"
+        + "  - {id: inherits, type: badge, title: I, requires: {course: CSCI 1410}}\n"
+        + "  - {id: own, type: badge, title: O, competencies: ['local:LO2'], requires: {course: CSCI 2312}}\n"
+        + "  - {id: either, type: badge, title: E, requires: {any: [{course: CSCI 1410}, {course: CSCI 2312}]}}\n"
+    )
+    assert [(d.code, d.location.line) for d in report.diagnostics] == [("E323", 19)]  # type: ignore[union-attr]
+    assert "'either' aligns with no competency" in report.diagnostics[0].message
+
+
+def test_w620_two_frameworks_define_one_uri_differently(check: Checker) -> None:
+    other = (
+        "frameworks:\n  - id: other\n    competencies:\n"
+        "      - {uri: 'https://example.edu/lo/sql', statement: Use SQL.}\n"
+        "      - {uri: 'https://example.edu/lo/team', statement: Work in a team.}\n"
+    )
+    report = check({"a.yaml": FRAMEWORK, "b.yaml": other})
+    found = [(d.code, d.location.file.endswith("b.yaml"), d.location.line) for d in report.diagnostics]  # type: ignore[union-attr]
+    assert found == [("W620", True, 2)], found  # the same statement of /team is no disagreement
+    assert "statement 'Use SQL.' against 'Query databases with SQL.'" in report.diagnostics[0].message
+    assert report.valid

@@ -86,8 +86,6 @@ def check_disagreements(catalog: Catalog) -> Iterator[Diagnostic]:
             what.append(f"code {later.code!r} against {first.code!r}")
         if later.name != first.name:
             what.append(f"name {later.name!r} against {first.name!r}")
-        if later.framework != first.framework and not what:
-            what.append(f"it belongs to both '{first.framework}' and '{later.framework}'")
         if not what:
             continue
         yield Diagnostic(

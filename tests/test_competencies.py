@@ -1,0 +1,337 @@
+"""Competency frameworks: the importers on real samples, what credentials inherit (against a
+brute force), the learner's skill profile, and evaluate's output left as it was for catalogues
+without frameworks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from microcred.cli import main
+from microcred.io.frameworks import FrameworkError, read_framework, read_framework_text
+from microcred.io.loader import read_catalog
+from microcred.io.transcript import Transcript
+from microcred.model.catalog import Catalog, CatalogInfo, Course, Credential
+from microcred.model.competencies import Competency, Framework
+from microcred.model.skills import credential_alignments
+from microcred.rules.evaluate import evaluate
+from microcred.run.cache import load_compiled
+from microcred.taxonomy.models import CredentialType, Taxonomy
+
+SKILLS = ROOT / "examples" / "skills"
+SAMPLES = SKILLS / "catalog" / "frameworks"
+PLAIN = ROOT / "catalog" / "example-university"
+ONET = "https://www.onetonline.org/find/descriptor/browse/"
+PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# --- importers --------------------------------------------------------------------------------
+
+
+def test_onet_content_model_and_occupations() -> None:
+    data = read_framework(SAMPLES / "onet-skills.txt", "onet")
+    assert data.format == "onet"
+    prog = next(c for c in data.competencies if c.code == "2.B.3.e")
+    assert prog == Competency(
+        ONET + "2.B.3.e", "Writing computer programs for various purposes.", "onet", "2.B.3.e", "Programming"
+    )
+    assert len(data.competencies) == 8
+    occ = read_framework(SAMPLES / "onet-occupations.txt", "soc").occupations
+    assert [(o.code, o.title, o.uri) for o in occ][1] == (
+        "15-1252.00",
+        "Software Developers",
+        "https://www.onetonline.org/link/summary/15-1252.00",
+    )
+
+
+def test_esco_skills_and_occupations() -> None:
+    data = read_framework(SAMPLES / "esco-skills.csv", "esco")
+    python = next(c for c in data.competencies if c.uri == PYTHON)
+    assert (python.name, python.statement, python.kind) == ("Python (computer programming)",) * 2 + ("knowledge",)
+    occ = read_framework(SAMPLES / "esco-occupations.csv", "esco").occupations
+    assert occ[0].title == "software developer" and occ[0].uri.endswith("f2b15a0e-e65a-438a-affb-29b9d50b77d1")
+    assert data.competencies and not data.occupations
+
+
+def test_rsd_single_list_and_collection() -> None:
+    one = read_framework(SAMPLES / "osmt-rsd.json", "osn")
+    assert [(c.name, c.statement) for c in one.competencies] == [
+        (
+            "Access and Security Levels Standardization",
+            "Standardize levels of access and security to maintain information security.",
+        )
+    ]
+    doc = json.loads((SAMPLES / "osmt-rsd.json").read_text())
+    as_list = read_framework_text(json.dumps([doc, {**doc, "id": "urn:x"}]), "osn")
+    assert [c.uri for c in as_list.competencies] == [doc["id"], "urn:x"]
+    collection = read_framework_text(json.dumps({"name": "Coll", "skills": [doc]}), "osn")
+    assert collection.title == "Coll" and len(collection.competencies) == 1
+
+
+def test_case_package_plain_and_wrapped() -> None:
+    data = read_framework(SAMPLES / "example-outcomes-case.json", "outcomes")
+    assert data.format == "case" and data.title == "Example University Computing Outcomes"
+    assert [c.code for c in data.competencies] == ["CO.1", "CO.2", "CO.3"]
+    assert data.competencies[0].kind == "Competency"
+    doc = json.loads((SAMPLES / "example-outcomes-case.json").read_text())
+    wrapped = read_framework_text(json.dumps({"CFPackage": doc}), "outcomes")
+    assert wrapped.competencies == data.competencies
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "message", "line"),
+    [
+        ('{"CFItems": [\n {"uri": 1}\n', None, "not valid JSON", 3),
+        ('{"CFItems": [{"uri": "u"}]}', None, "CFItems[0] (no identifier) has no `fullStatement`", None),
+        ('{"CFDocument": {}}', None, "needs a `CFItems` list", None),
+        ('[{"skillStatement": "s"}]', None, "skill 1 (no skillName) has no `id`", None),
+        ('{"hello": 1}', None, "neither a CASE package", 1),
+        ("a,b\n1,2\n", None, "format is not recognised", 1),
+        ("conceptUri,altLabels\nu,x\n", None, "no column 'preferredLabel'", 1),
+        ("conceptUri,preferredLabel\nu,ok\n,missing\n", None, "no conceptUri in this row", 3),
+        ("Element ID\tElement Name\tDescription\n\tX\tY\n", None, "needs its Element ID", 2),
+        ("Element ID\tElement Name\tDescription\n", "esco", "no column 'conceptUri'", 1),
+        ("[1]", "case", "a CASE package needs", None),
+    ],
+)
+def test_bad_framework_files_are_located(text: str, fmt: str | None, message: str, line: int | None) -> None:
+    with pytest.raises(FrameworkError) as exc:
+        read_framework_text(text, "f", fmt)
+    assert message in exc.value.message
+    assert exc.value.line == line
+
+
+def test_unreadable_framework_files(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(b"conceptUri,preferredLabel\nu,caf\xe9\n")
+    with pytest.raises(FrameworkError, match="not UTF-8") as exc:
+        read_framework(bad, "f")
+    assert exc.value.line == 2
+    with pytest.raises(FrameworkError, match="a directory"):
+        read_framework(tmp_path, "f")
+
+
+def test_framework_needs_a_source_or_competencies(check: Any) -> None:
+    report = check("frameworks:\n  - {id: x}\n  - {id: y, format: esco, competencies: [{uri: u, statement: s}]}\n")
+    assert [(d.code, d.location.line) for d in report.diagnostics] == [("E203", 2), ("E203", 3)]
+    dup = check("frameworks:\n  - {id: x, competencies: [{uri: u, statement: s}]}\n  - {id: x, competencies: []}\n")
+    assert any(d.code == "E205" for d in dup.diagnostics) or any(d.code == "E203" for d in dup.diagnostics)
+
+
+# --- the example catalogue --------------------------------------------------------------------
+
+
+def test_example_catalogue_is_valid_and_knows_every_sample() -> None:
+    code, out, _err = run("validate", str(SKILLS / "catalog"))
+    assert (code, out) == (0, "")
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    assert {c.framework for c in catalog.competencies.values()} == {"onet", "esco", "osn", "outcomes"}
+    assert len(catalog.occupations) == 5
+
+
+def test_evaluate_shows_alignments_and_the_skill_profile() -> None:
+    code, out, _err = run(
+        "evaluate", "--catalog", str(SKILLS / "catalog"), "--format", "json", str(SKILLS / "transcripts" / "ada.yaml")
+    )
+    assert code == 0
+    doc = json.loads(out)
+    df = {c["uri"]: c.get("level") for c in doc["credentials"]["data-foundations"]["competencies"]}
+    # its own Mathematics at 3; Programming at 4 and Python through the badge; SQL through ISMG 2050;
+    # nothing of the `any` (MATH 2830 has none, CSCI 2421 some)
+    assert df == {
+        ONET + "2.A.1.e": 3,
+        ONET + "2.B.3.e": 4,
+        PYTHON: None,
+        "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742": None,
+        "https://case.example.edu/ims/case/v1p1/CFItems/6f1c2b2e-3f7a-4c55-9a43-0d7f5a0e2002": None,
+    }
+    skills = {s["uri"]: s for s in doc["skills"]}
+    prog = skills[ONET + "2.B.3.e"]
+    assert (prog["current"], prog["level"], prog["since"], prog["until"]) == (True, 4, "2022-12-15", None)
+    badge = next(e for e in prog["evidence"] if e["id"] == "python-programming")
+    assert badge == {
+        "kind": "credential",
+        "id": "python-programming",
+        "since": "2023-05-10",
+        "until": "2026-05-10",
+        "level": 4,
+    }
+    assert ONET + "2.B.2.i" not in skills  # CSCI 2421 is only in progress
+
+
+def test_expired_evidence_alone_is_not_current(tmp_path: Path) -> None:
+    t = tmp_path / "t.yaml"
+    t.write_text(
+        "learner: {id: X}\nas_of: 2026-11-01\nawarded:\n  - {credential: python-programming, date: 2020-01-01}\n"
+    )
+    code, out, _err = run("evaluate", "--catalog", str(SKILLS / "catalog"), "--format", "json", str(t))
+    assert code == 0
+    skills = {s["uri"]: s for s in json.loads(out)["skills"]}
+    prog = skills[ONET + "2.B.3.e"]
+    assert (prog["current"], prog["since"], prog["until"]) == (False, None, None)
+    assert prog["evidence"] == [
+        {"kind": "credential", "id": "python-programming", "since": "2020-01-01", "until": "2023-01-01", "level": 4}
+    ]
+
+
+def test_catalogue_without_frameworks_gives_the_same_json(tmp_path: Path) -> None:
+    """Adding a framework adds keys (`competencies`, `skills`) and changes no other byte's meaning."""
+    transcripts = sorted(str(p) for p in (ROOT / "examples" / "example-university" / "transcripts").glob("*.yaml"))
+    _c, plain, _e = run("evaluate", "--catalog", str(PLAIN), "--format", "json", *transcripts)
+    assert '"skills"' not in plain and '"competencies"' not in plain
+    cat = tmp_path / "cat"
+    shutil.copytree(PLAIN, cat)
+    (cat / "frameworks.yaml").write_text(
+        "frameworks:\n  - id: local\n    competencies: [{uri: 'https://example.edu/lo/1', statement: S.}]\n"
+    )
+    _c, extended, _e = run("evaluate", "--catalog", str(cat), "--format", "json", *transcripts)
+    for a, b in zip(plain.splitlines(), extended.splitlines(), strict=True):
+        doc = json.loads(b)
+        assert doc.pop("skills") == []
+        for r in doc["credentials"].values():
+            assert r.pop("competencies") == []
+        assert json.dumps(doc, ensure_ascii=False, separators=(",", ":")) == a
+
+
+def test_a_changed_framework_file_misses_the_cache(tmp_path: Path) -> None:
+    cat = tmp_path / "cat"
+    shutil.copytree(SKILLS / "catalog", cat)
+    cache = tmp_path / "cache"
+    first = load_compiled(cat, cache)
+    assert first.catalog.competencies[ONET + "2.B.3.e"].name == "Programming"
+    again = load_compiled(cat, cache)
+    assert again.catalog.competencies[ONET + "2.B.3.e"].name == "Programming"
+    onet = cat / "frameworks" / "onet-skills.txt"
+    onet.write_text(onet.read_text().replace("\tProgramming\t", "\tCoding\t"))
+    assert load_compiled(cat, cache).catalog.competencies[ONET + "2.B.3.e"].name == "Coding"
+
+
+# --- inheritance against a brute force --------------------------------------------------------
+
+COURSES = ("C1", "C2", "C3", "C4")
+URIS = ("u:a", "u:b", "u:c")
+
+
+@st.composite
+def rules(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
+    kinds = ["course", "courses"] + (["all", "any", "at_least"] if depth < 2 else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "course":
+        return {"course": draw(st.sampled_from(COURSES))}
+    if kind == "courses":
+        ids = draw(st.lists(st.sampled_from(COURSES), min_size=1, max_size=4, unique=True))
+        return {"courses": draw(st.integers(1, len(ids))), "from": {"ids": ids}}
+    kids = draw(st.lists(rules(depth + 1), min_size=1, max_size=3))
+    if kind == "at_least":
+        return {"at_least": draw(st.integers(1, len(kids))), "of": kids}
+    return {kind: kids}
+
+
+def _holds(rule: dict[str, Any], have: set[str]) -> bool:
+    """Whether ``rule`` holds with the courses ``have`` (each course usable by every leaf)."""
+    if "course" in rule:
+        return rule["course"] in have
+    if "courses" in rule:
+        return len(have & set(rule["from"]["ids"])) >= rule["courses"]
+    if "all" in rule:
+        return all(_holds(r, have) for r in rule["all"])
+    if "any" in rule:
+        return any(_holds(r, have) for r in rule["any"])
+    return sum(_holds(r, have) for r in rule["of"]) >= rule["at_least"]
+
+
+def _brute(rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]) -> dict[str, int | None]:
+    """A competency at level L is guaranteed when the rule fails with only the courses that lack
+    it at L (``None``: aligned without a level, weaker than any level)."""
+    out: dict[str, int | None] = {}
+    if not _holds(rule, set(COURSES)):
+        return out
+    for uri in URIS:
+        levels: list[int | None] = [None, *range(0, 4)]
+        best: tuple[bool, int | None] = (False, None)
+        for lv in levels:
+            lacking = {
+                c
+                for c in COURSES
+                if uri not in aligned[c] or (lv is not None and (aligned[c][uri] is None or aligned[c][uri] < lv))  # type: ignore[operator]
+            }
+            if not _holds(rule, lacking):
+                best = (True, lv)
+        if best[0]:
+            out[uri] = best[1]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rule=rules(),
+    aligned=st.fixed_dictionaries(
+        {c: st.dictionaries(st.sampled_from(URIS), st.none() | st.integers(0, 3), max_size=3) for c in COURSES}
+    ),
+)
+def test_inherited_alignments_match_a_brute_force(
+    rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]
+) -> None:
+    courses = {
+        c: Course.model_validate(
+            {
+                "id": c,
+                "title": c,
+                "credits": 3,
+                "competencies": [{"uri": u, "level": lv} for u, lv in aligned[c].items()],
+            }
+        )
+        for c in COURSES
+    }
+    cred = Credential.model_validate({"id": "x", "type": "t", "title": "X", "requires": rule})
+    fw = Framework.model_validate({"id": "f", "competencies": [{"uri": u, "statement": u} for u in URIS]})
+    catalog = Catalog(
+        CatalogInfo(id="c", name="C"),
+        Taxonomy(types={"t": CredentialType()}),
+        courses,
+        {"x": cred},
+        frameworks={"f": fw},
+        competencies={u: Competency(u, u, "f") for u in URIS},
+    )
+    assert credential_alignments(catalog)["x"] == _brute(rule, aligned)
+
+
+def test_profile_counts_passing_dated_attempts_only() -> None:
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "attempts": [
+                {"course": "CSCI 1410", "date": dt.date(2024, 1, 1), "grade": "F"},
+                {"course": "CSCI 1410", "date": dt.date(2024, 6, 1), "grade": "B"},
+                {"course": "CSCI 1410", "date": dt.date(2025, 6, 1), "grade": "A"},
+                {"course": "ISMG 2050", "date": dt.date(2030, 1, 1), "grade": "A"},
+                {"course": "CSCI 2421", "status": "planned"},
+            ],
+        }
+    )
+    result = evaluate(catalog, t, dt.date(2026, 1, 1))
+    assert result.skills is not None
+    got = {(e.uri, tuple((v.id, v.since) for v in e.evidence)) for e in result.skills}
+    assert got == {
+        (ONET + "2.B.3.e", (("CSCI 1410", dt.date(2024, 6, 1)),)),
+        (
+            "https://case.example.edu/ims/case/v1p1/CFItems/6f1c2b2e-3f7a-4c55-9a43-0d7f5a0e2001",
+            (("CSCI 1410", dt.date(2024, 6, 1)),),
+        ),
+    }
