@@ -335,3 +335,40 @@ def test_profile_counts_passing_dated_attempts_only() -> None:
             (("CSCI 1410", dt.date(2024, 6, 1)),),
         ),
     }
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def test_text_and_html_reports_show_the_profile(tmp_path: Path) -> None:
+    ada = str(SKILLS / "transcripts" / "ada.yaml")
+    _c, text, _e = run("evaluate", "--catalog", str(SKILLS / "catalog"), ada)
+    block = text[text.index("Skills (") :].splitlines()
+    assert block[0] == "Skills (7 current):"
+    assert "  ✓ Programming (onet, level 4), since 2022-12-15: CSCI 1410, CSCI 2312, data-foundations," in block[4]
+    out = tmp_path / "r.html"
+    assert run("evaluate", "--catalog", str(SKILLS / "catalog"), "--format", "html", "-o", str(out), ada)[0] == 0
+    html = out.read_text()
+    row = html[html.index(f'data-competency="{ONET}2.B.3.e"') :].split("</tr>")[0]
+    assert 'data-state="current"' in row and "<td>4</td>" in row and "(expired " in row
+    _c, plain, _e = run(
+        "evaluate", "--catalog", str(PLAIN), str(ROOT / "examples/example-university/transcripts/expired.yaml")
+    )
+    assert "\nSkills (" not in plain and "Skills: none" not in plain
+
+
+def test_html_links_only_web_addresses(tmp_path: Path) -> None:
+    cat = tmp_path / "c.yaml"
+    cat.write_text(
+        "frameworks:\n  - id: f\n    competencies:\n"
+        "      - {uri: 'javascript:alert(1)', statement: S, name: '<b>x</b>'}\n"
+        "      - {uri: 'https://e.org/a', statement: T}\n"
+        "courses:\n  - {id: C 1, title: C, credits: 3, competencies: ['javascript:alert(1)', 'https://e.org/a']}\n"
+    )
+    t = tmp_path / "t.yaml"
+    t.write_text("learner: {id: L}\nas_of: 2026-01-01\nattempts: [{course: C 1, date: 2025-01-01, grade: A}]\n")
+    out = tmp_path / "r.html"
+    assert run("evaluate", "--catalog", str(cat), "--format", "html", "-o", str(out), str(t))[0] == 0
+    html = out.read_text()
+    assert 'href="javascript' not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert '<a href="https://e.org/a" rel="noopener">T</a>' in html

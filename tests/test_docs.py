@@ -53,7 +53,9 @@ def _blocks(doc: str, marker: str) -> list[tuple[str, str]]:
     return out
 
 
-CATALOGUES = _blocks("catalogue.md", "# catalogue") + _blocks("rules.md", "# catalogue")
+CATALOGUES = (
+    _blocks("catalogue.md", "# catalogue") + _blocks("rules.md", "# catalogue") + _blocks("competencies.md", "# catalogue")
+)
 
 
 def test_docs_have_complete_catalogue_examples() -> None:

@@ -451,6 +451,49 @@ def _summary(ordered: Sequence[CredentialResult], cat: _Catalog, ids: dict[str, 
     return "\n".join(out)
 
 
+def _skills(result: LearnerResult, cat: _Catalog, ids: dict[str, str], hid: str) -> str:
+    """The learner's skill profile (docs/competencies.md); nothing when the catalogue has no framework."""
+    if result.skills is None:
+        return ""
+    out = [f'<section class="skills" aria-labelledby="{hid}">', f'<h3 id="{hid}">Skills</h3>']
+    if not result.skills:
+        out += ['<p class="muted">No competency evidenced yet.</p>', "</section>"]
+        return "\n".join(out)
+    out.append(
+        '<table class="summary-table skills-table"><caption class="sr-only">Competencies evidenced</caption><thead><tr>'
+        '<th scope="col">Competency</th><th scope="col">Framework</th><th scope="col">Level</th>'
+        '<th scope="col">Since</th><th scope="col">Until</th><th scope="col">Evidenced by</th>'
+        "</tr></thead><tbody>"
+    )
+    for e in result.skills:
+        evidence = []
+        for v in e.evidence:
+            if v.kind == "credential" and v.id in ids:
+                name = f'<a href="#{ids[v.id]}">{_e(cat.credential_title(v.id, result))}</a>'
+            elif v.kind == "credential":
+                name = _e(cat.credential_title(v.id, result))
+            else:
+                name = _e(v.id)
+            lapsed = v.until is not None and v.until <= result.as_of
+            note = f" (expired {_date(v.until)})" if lapsed else ""
+            evidence.append(f"<li>{name}{note}</li>")
+        state = "current" if e.current else "lapsed"
+        # only a web address is a link (a framework file could hold any scheme)
+        web = e.uri.startswith(("https://", "http://"))
+        label = f'<a href="{_e(e.uri)}" rel="noopener">{_e(e.label)}</a>' if web else _e(e.label)
+        out.append(
+            f'<tr data-competency="{_e(e.uri)}" data-state="{state}">'
+            f'<th scope="row">{label}'
+            + (f'<span class="when">{_e(e.statement)}</span>' if e.name and e.name != e.statement else "")
+            + ("" if e.current else ' <span class="when">lapsed</span>')
+            + f"</th><td>{_e(e.framework)}</td><td>{'' if e.level is None else e.level}</td>"
+            f'<td class="date">{_date(e.since)}</td><td class="date">{_date(e.until)}</td>'
+            f'<td><ul class="evidence">{"".join(evidence)}</ul></td></tr>'
+        )
+    out += ["</tbody></table>", "</section>"]
+    return "\n".join(out)
+
+
 _TAG = r"<[^<>]*"  # inside one tag: text content is escaped, so it holds no "<"
 
 
@@ -616,6 +659,7 @@ def _learner(result: LearnerResult, cat: _Catalog, id_maker: _Ids, lid: str) -> 
         out += [f"<li>{_e(w)}</li>" for w in result.warnings]
         out.append("</ul></div>")
     out.append(_summary(ordered, cat, ids, id_maker.make(lid, "summary")))
+    out.append(_skills(result, cat, ids, id_maker.make(lid, "skills")))
     out.append(_pathways(result, cat, ids, id_maker.make(lid, "pathways")))
     hid = id_maker.make(lid, "credentials")
     out += [f'<section class="credentials" aria-labelledby="{hid}">', f'<h3 id="{hid}">Credentials</h3>']

@@ -210,10 +210,36 @@ def summary(result: LearnerResult, *, show_all: bool = False) -> list[str]:
     return lines
 
 
+def skills_block(result: LearnerResult) -> list[str]:
+    """The learner's skill profile (docs/competencies.md), one line a competency: current ones
+    first, then those whose evidence has all expired. Empty when the catalogue has no framework."""
+    if result.skills is None:
+        return []
+    current = [e for e in result.skills if e.current]
+    lapsed = [e for e in result.skills if not e.current]
+    if not result.skills:
+        return ["", "Skills: none evidenced yet."]
+    lines = ["", f"Skills ({len(current)} current" + (f", {len(lapsed)} lapsed):" if lapsed else "):")]
+    for e in current + lapsed:
+        level = f", level {e.level}" if e.level is not None else ""
+        if e.current:
+            when = f"since {e.since.isoformat() if e.since else '?'}" + (
+                f" until {e.until.isoformat()}" if e.until else ""
+            )
+        else:
+            last = max((v.until for v in e.evidence if v.until is not None), default=None)
+            when = f"lapsed {last.isoformat()}" if last else "lapsed"
+        head = f"  {'✓' if e.current else '⌛'} {_cut(e.label, 48)} ({e.framework}{level}), {when}"
+        via = ", ".join(dict.fromkeys(v.id for v in e.evidence))
+        lines.append(head + ": " + _cut(via, WIDTH - len(head) - 2))
+    return lines
+
+
 def render(result: LearnerResult, *, show_all: bool = False, detail: bool = False) -> str:
-    """The learner's report: the summary; with ``detail``, every credential in full below it;
-    ``show_all`` also lists the credentials not started."""
-    lines = summary(result, show_all=show_all)
+    """The learner's report: the summary (and the skill profile, when the catalogue has
+    competency frameworks); with ``detail``, every credential in full below it; ``show_all``
+    also lists the credentials not started."""
+    lines = summary(result, show_all=show_all) + skills_block(result)
     for w in result.warnings:
         lines.append(f"warning: {w}")
     hidden = sum(1 for r in result.credentials.values() if r.status == "not_started")
