@@ -40,8 +40,6 @@ def run(*argv: object) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-
-
 def problems(validator: Any, doc: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(doc)]
 
@@ -87,3 +85,21 @@ def test_clrs_and_their_credentials_validate(keys: Path) -> None:
         ):
             clr_schema = schema("MICROCRED_CLR_SCHEMA", "clr_v2p0_clrcredential_schema.json")
             assert problems(clr_schema, clr) == []
+
+
+def test_badges_aligned_with_competencies_validate(keys: Path, tmp_path: Path) -> None:
+    """A badge of a catalogue with competency frameworks: CFItem, ceasn:Competency and
+    ceterms:Credential alignments (docs/competencies.md)."""
+    ob3 = schema("MICROCRED_OB3_SCHEMA", "ob_v3p0_achievementcredential_schema.json")
+    skills = ROOT / "examples" / "skills"
+    t = tmp_path / "t.yaml"
+    t.write_text(
+        (skills / "transcripts" / "ada.yaml").read_text().replace("name: Ada Lovelace", "email: ada@example.edu")
+    )
+    out = tmp_path / "b.json"
+    base = ["badge", "issue", "--catalog", skills / "catalog", t, "--credential", "data-foundations"]
+    assert run(*base, "--key", keys / "ed.pem", "--format", "json", "-o", out)[0] == 0
+    badge = json.loads(out.read_text())
+    types = {a["targetType"] for a in badge["credentialSubject"]["achievement"]["alignment"]}
+    assert types == {"CFItem", "ceasn:Competency", "ceterms:Credential"}
+    assert problems(ob3, badge) == []

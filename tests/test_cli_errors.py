@@ -156,6 +156,7 @@ def test_every_command_a_missing_file_is_exit_2(command: str, tmp_path: Path, ke
         "clr": ["--catalog", CATALOG, missing, "--key", key, "-o", "-"],
         "export ctdl": ["--catalog", missing],
         "export ob2": ["--catalog", CATALOG, missing, "--credential", "x", "--base-url", "https://a.edu/", "-o", "d"],
+        "export skills": ["--catalog", CATALOG, missing],
         "graph": ["--catalog", CATALOG, "--transcript", missing],
         "diff": [CATALOG, missing],
         "plan": ["--catalog", CATALOG, missing, "--target", "data-foundations"],

@@ -372,3 +372,104 @@ def test_html_links_only_web_addresses(tmp_path: Path) -> None:
     html = out.read_text()
     assert 'href="javascript' not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert '<a href="https://e.org/a" rel="noopener">T</a>' in html
+
+
+# --- carried outward ----------------------------------------------------------------------------
+
+OB3_ALIGNMENT_KEYS = {
+    "type",
+    "targetName",
+    "targetUrl",
+    "targetDescription",
+    "targetFramework",
+    "targetCode",
+    "targetType",
+}
+
+
+def test_ob3_achievement_aligns_with_competencies_and_required_credentials() -> None:
+    from microcred.badges.ob3 import ALIGNMENT_TARGET_TYPES, achievement_id, build_achievement
+
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    a = build_achievement(catalog, "data-foundations", base_url="https://example.edu/a")
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for x in a["alignment"]:
+        assert set(x) <= OB3_ALIGNMENT_KEYS and x["type"] == ["Alignment"]
+        assert isinstance(x["targetName"], str) and x["targetUrl"].startswith(("http://", "https://"))
+        assert x["targetType"] in ALIGNMENT_TARGET_TYPES
+        by_type.setdefault(x["targetType"], []).append(x)
+    assert [x["targetCode"] for x in by_type["CFItem"]] == ["CO.2"]
+    assert {x.get("targetCode") for x in by_type["ceasn:Competency"]} == {"2.A.1.e", "2.B.3.e", None}
+    assert by_type["ceterms:Credential"] == [
+        {
+            "type": ["Alignment"],
+            "targetName": "Python Programming",
+            "targetUrl": achievement_id(catalog, "python-programming", "https://example.edu/a"),
+            "targetCode": "python-programming",
+            "targetType": "ceterms:Credential",
+        }
+    ]
+    plain, _d = read_catalog(PLAIN)
+    for c in plain.credentials:  # a catalogue without frameworks: only its own `alignments`
+        assert len(build_achievement(plain, c).get("alignment", [])) == len(
+            [x for x in plain.credentials[c].alignments if x.target_url]
+        )
+
+
+def test_ctdl_target_competencies_and_what_courses_teach() -> None:
+    from microcred.badges.ctdl import export_ctdl
+
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    graph = {n.get("ceterms:codedNotation"): n for n in export_ctdl(catalog).document["@graph"]}
+    profiles = graph["data-foundations"]["ceterms:requires"]
+    [competencies] = [p for p in profiles if "ceterms:targetCompetency" in p]
+    cao = {c["ceterms:targetNode"]: c for c in competencies["ceterms:targetCompetency"]}
+    assert cao[ONET + "2.B.3.e"] == {
+        "@type": "ceterms:CredentialAlignmentObject",
+        "ceterms:targetNode": ONET + "2.B.3.e",
+        "ceterms:targetNodeName": {"en-US": "Programming"},
+        "ceterms:targetNodeDescription": {"en-US": "Writing computer programs for various purposes."},
+        "ceterms:frameworkName": {"en-US": "O*NET Skills"},
+        "ceterms:codedNotation": "2.B.3.e",
+    }
+    assert competencies["@type"] == "ceterms:ConditionProfile" and competencies["ceterms:description"]
+    teaches = [c["ceterms:targetNode"] for c in graph["ISMG 2050"]["ceterms:teaches"]]
+    assert teaches == sorted(teaches) and len(teaches) == 2
+    plain = json.dumps(export_ctdl(read_catalog(PLAIN)[0]).document)
+    assert "targetCompetency" not in plain and "ceterms:teaches" not in plain
+
+
+def test_ler_skills_section_holds_current_skills_only() -> None:
+    from microcred.badges.competencies import ler_skills
+
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "attempts": [{"course": "ISMG 2050", "date": dt.date(2024, 6, 1), "grade": "B"}],
+            "awarded": [{"credential": "python-programming", "date": dt.date(2020, 1, 1)}],
+        }
+    )
+    section = ler_skills(evaluate(catalog, t, dt.date(2026, 1, 1)))
+    assert [s["name"] for s in section] == ["SQL", "Model data and query relational databases with SQL."]
+    assert section[0] == {
+        "name": "SQL",
+        "description": "SQL",
+        "id": "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742",
+        "framework": "esco",
+        "validFrom": "2024-06-01",
+        "validUntil": None,
+        "evidence": [{"type": "course", "id": "ISMG 2050"}],
+    }
+
+
+def test_cli_export_skills(tmp_path: Path) -> None:
+    ada = str(SKILLS / "transcripts" / "ada.yaml")
+    out = tmp_path / "s.json"
+    assert run("export", "skills", "--catalog", str(SKILLS / "catalog"), ada, "-o", str(out)) == (0, "", "")
+    doc = json.loads(out.read_text())
+    assert doc["learner"] == {"id": "S2001"} and len(doc["skills"]) == 7
+    code, _o, err = run(
+        "export", "skills", "--catalog", str(PLAIN), str(ROOT / "examples/example-university/transcripts/expired.yaml")
+    )
+    assert code == 1 and "no competency frameworks" in err

@@ -54,7 +54,9 @@ def _blocks(doc: str, marker: str) -> list[tuple[str, str]]:
 
 
 CATALOGUES = (
-    _blocks("catalogue.md", "# catalogue") + _blocks("rules.md", "# catalogue") + _blocks("competencies.md", "# catalogue")
+    _blocks("catalogue.md", "# catalogue")
+    + _blocks("rules.md", "# catalogue")
+    + _blocks("competencies.md", "# catalogue")
 )
 
 

@@ -33,8 +33,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microcred.badges.competencies import ctdl_alignment
 from microcred.model.catalog import Catalog, Credential
 from microcred.model.graph import build_graph, stacked_from, stacks_into
+from microcred.model.skills import course_alignments, credential_alignments, has_competencies
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -534,6 +536,15 @@ class _Exporter:
         if cred.tags:
             node["ceterms:keyword"] = self.text_list(list(cred.tags))
         requires = self.requires(cred)
+        aligned = sorted(credential_alignments(self.catalog).get(cid, {})) if has_competencies(self.catalog) else []
+        if aligned:
+            requires.append(
+                {
+                    "@type": "ceterms:ConditionProfile",
+                    "ceterms:description": self.text("Demonstrate the competencies this credential assesses."),
+                    "ceterms:targetCompetency": [ctdl_alignment(self.catalog, u, self.text) for u in aligned],
+                }
+            )
         if requires:
             node["ceterms:requires"] = requires
         parents = [c for c in stacks_into(self.graph, cid) if c in self.ctids]
@@ -565,6 +576,9 @@ class _Exporter:
             "ceterms:offeredBy": [org],
             "ceterms:creditValue": [self.credit_value(course.credits)],
         }
+        teaches = sorted(course_alignments(self.catalog, course_id)) if has_competencies(self.catalog) else []
+        if teaches:
+            node["ceterms:teaches"] = [ctdl_alignment(self.catalog, u, self.text) for u in teaches]
         info = self.catalog.info
         if info and info.issuer and info.issuer.url:
             node["ceterms:subjectWebpage"] = info.issuer.url

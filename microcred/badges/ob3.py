@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from microcred.badges._codec import format_datetime
+from microcred.badges.competencies import ob3_alignments
 from microcred.badges.errors import BadgeError
 from microcred.model.catalog import Catalog, Credential
 from microcred.model.figures import percent_text
@@ -149,6 +150,7 @@ def build_achievement(
     if cred.credits is not None:
         achievement["creditsAvailable"] = _number(cred.credits)
     alignments = [x for x in (_alignment(a) for a in cred.alignments) if x is not None]
+    alignments += ob3_alignments(catalog, credential_id, lambda cid: achievement_id(catalog, cid, base_url))
     if alignments:
         achievement["alignment"] = alignments
     if cred.image:

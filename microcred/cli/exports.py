@@ -4,7 +4,9 @@
   writes the learner's signed CLR 2.0 (every earned credential, and how they stack);
 - ``microcred export ctdl --catalog C [-o OUT]`` writes the catalogue as CTDL JSON-LD;
 - ``microcred export ob2 --catalog C TRANSCRIPT --credential ID --base-url URL -o DIR
-  [--image PNG]`` writes the hosted Open Badges 2.0 files of one earned credential.
+  [--image PNG]`` writes the hosted Open Badges 2.0 files of one earned credential;
+- ``microcred export skills --catalog C TRANSCRIPT [-o OUT]`` writes the learner's current
+  skills as a section a learning and employment record takes.
 
 Exit codes as for every command: 0 done, 1 bad input (invalid catalogue or transcript, an
 unearned credential, an unusable key or image), 2 usage (a missing file, a wrong option).
@@ -196,6 +198,32 @@ def _cmd_ob2(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# -- export skills ------------------------------------------------------------------------
+
+
+def _cmd_skills(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from microcred.badges.competencies import ler_skills
+
+    prog = "microcred export skills"
+    if args.output not in (None, "-"):
+        check_output(args.output, "-o", inputs=[args.catalog, args.transcript], example="skills.json")
+    learner, code = _load_learner(prog, args, err)
+    if learner is None:
+        return code
+    if not learner.catalog.frameworks:
+        err.write(
+            f"{prog}: the catalogue has no competency frameworks, so no skill can be evidenced; "
+            "add a `frameworks:` section (docs/competencies.md)\n"
+        )
+        return EXIT_INVALID
+    doc = {
+        "learner": {"id": learner.result.learner_id},
+        "as_of": learner.result.as_of.isoformat(),
+        "skills": ler_skills(learner.result),
+    }
+    return write_output(prog, args.output, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", out, err)
+
+
 # -- registration -------------------------------------------------------------------------
 
 
@@ -277,6 +305,20 @@ def register(sub: Any) -> None:
     o.add_argument("--grades", action="store_true", help="name the grades in the public evidence (default: no)")
     _learner_options(o)
     o.set_defaults(func=_cmd_ob2)
+
+    k = formats.add_parser(
+        "skills",
+        help="a learner's current skills as a section a learning and employment record (LER) takes",
+        description="Evaluate one learner and write the competencies their record evidences now (name, "
+        "description, URI, framework, level, dates, evidence) as JSON (docs/competencies.md).",
+    )
+    k.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
+    k.add_argument(
+        "transcript", metavar="TRANSCRIPT", help="the learner's transcript (YAML/JSON, or CSV with --learner)"
+    )
+    k.add_argument("-o", "--output", metavar="OUT", help="the file to write (default: standard output)")
+    _learner_options(k)
+    k.set_defaults(func=_cmd_skills)
 
 
 __all__ = ["register"]

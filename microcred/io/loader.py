@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -221,7 +222,7 @@ class _Merger:
                 )
                 return
             self.files[str(file.resolve())] = data.digest
-            found += data.competencies
+            found += [dataclasses.replace(c, scheme=data.format) for c in data.competencies]
             for occ in data.occupations:
                 self.occupations.setdefault(occ.uri, occ)
         for comp in found:

@@ -88,6 +88,8 @@ class Competency:
     code: str | None = None
     name: str | None = None
     kind: str | None = None
+    #: the format the competency was read from (case, rsd, esco, onet); None when written out
+    scheme: str | None = None
 
     @property
     def label(self) -> str:

@@ -124,6 +124,27 @@ def credential_alignments(catalog: Catalog) -> dict[str, Guarantee]:
     return cached
 
 
+def required_credentials(catalog: Catalog, cid: str) -> list[str]:
+    """The credentials ``cid``'s rule cannot be satisfied without (its ``credential:`` nodes that
+    every way passes through), in catalogue order."""
+    cred = catalog.credentials.get(cid)
+    if cred is None or cred.requires is None:
+        return []
+
+    def needs(node: RuleBase) -> set[str]:
+        if isinstance(node, CredentialRule):
+            return {node.credential}
+        kids = node.children()
+        if not kids:
+            return set()
+        n = {"all": len(kids), "any": 1}.get(node.kind, getattr(node, "at_least", 1))
+        sets = [needs(k) for k in kids]
+        return {c for c in set().union(*sets) if sum(c not in s for s in sets) < n}
+
+    found = needs(cred.requires)
+    return [c for c in catalog.credentials if c in found]
+
+
 def alignment_json(catalog: Catalog, aligned: Mapping[str, int | None]) -> list[dict[str, Any]]:
     """Alignments as JSON, in URI order: ``{"uri", "framework", "statement", "level"?}``."""
     out = []
