@@ -157,6 +157,7 @@ def test_every_command_a_missing_file_is_exit_2(command: str, tmp_path: Path, ke
         "export ctdl": ["--catalog", missing],
         "export ob2": ["--catalog", CATALOG, missing, "--credential", "x", "--base-url", "https://a.edu/", "-o", "d"],
         "export skills": ["--catalog", CATALOG, missing],
+        "gaps": ["--catalog", CATALOG, missing, "--occupation", "15-1252.00"],
         "graph": ["--catalog", CATALOG, "--transcript", missing],
         "diff": [CATALOG, missing],
         "plan": ["--catalog", CATALOG, missing, "--target", "data-foundations"],

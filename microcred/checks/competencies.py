@@ -21,6 +21,11 @@ def _refs(catalog: Catalog) -> Iterator[tuple[str, str, int, object, Location | 
     for cid, cred in catalog.credentials.items():
         for i, item in enumerate(cred.competencies):
             yield "credential", cid, i, item, src.credential(cid, ("competencies", i))
+    for fid, fw in catalog.frameworks.items():
+        for j, occ in enumerate(fw.occupations):
+            for i, item in enumerate(occ.competencies):
+                where = src.locate(src.frameworks.get(fid), ("occupations", j, "competencies", i))
+                yield "occupation", occ.uri, i, item, where
 
 
 def check_alignments(catalog: Catalog) -> Iterator[Diagnostic]:

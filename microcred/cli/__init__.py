@@ -42,6 +42,7 @@ COMMAND_MODULES: list[str] = [
     "microcred.cli.diff",
     "microcred.cli.plan",
     "microcred.cli.metrics",
+    "microcred.cli.gaps",
 ]
 
 

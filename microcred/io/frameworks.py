@@ -59,6 +59,8 @@ class FrameworkData:
     title: str | None = None
     competencies: list[Competency] = field(default_factory=list)
     occupations: list[Occupation] = field(default_factory=list)
+    #: what occupations need: (occupation URI, competency URI, level or None)
+    needs: list[tuple[str, str, int | None]] = field(default_factory=list)
     digest: str = ""
 
 
@@ -102,7 +104,7 @@ def read_framework_text(text: str, framework: str, fmt: str | None = None, suffi
         raise FrameworkError(f"a JSON file cannot hold the {fmt} format; give a CASE package or rich skill descriptors")
     first = text.splitlines()[0] if text else ""
     if fmt is None:
-        if "conceptUri" in first:
+        if "conceptUri" in first or ("occupationUri" in first and "skillUri" in first):
             fmt = "esco"
         elif "Element ID" in first or "O*NET-SOC Code" in first:
             fmt = "onet"
@@ -216,8 +218,18 @@ def _rows(text: str, delimiter: str, needed: tuple[str, ...]) -> tuple[list[str]
 
 
 def _esco(text: str, framework: str) -> FrameworkData:
-    _header, rows = _rows(text, ",", ("conceptUri", "preferredLabel"))
+    first = text.splitlines()[0] if text else ""
     out = FrameworkData("esco")
+    if "occupationUri" in first and "conceptUri" not in first:
+        _header, rows = _rows(text, ",", ("occupationUri", "relationType", "skillUri"))
+        for line, row in rows:
+            occ, skill = _text(row.get("occupationUri")), _text(row.get("skillUri"))
+            if occ is None or skill is None:
+                raise FrameworkError("a relation needs its occupationUri and skillUri", line)
+            if (row.get("relationType") or "").strip() == "essential":
+                out.needs.append((occ, skill, None))
+        return out
+    _header, rows = _rows(text, ",", ("conceptUri", "preferredLabel"))
     for line, row in rows:
         uri = _text(row.get("conceptUri"))
         label = _text(row.get("preferredLabel"))
@@ -231,9 +243,38 @@ def _esco(text: str, framework: str) -> FrameworkData:
     return out
 
 
+#: an O*NET element an occupation rates at least this important (1–5) is one it needs
+ONET_IMPORTANT = 3.0
+
+
+def _onet_needs(text: str) -> list[tuple[str, str, int | None]]:
+    """Skills.txt (and Knowledge.txt, Abilities.txt): an element rated at least
+    :data:`ONET_IMPORTANT` on the importance scale (IM) is needed, at its level (LV, 0–7)
+    rounded half up."""
+    _header, rows = _rows(text, "\t", ("O*NET-SOC Code", "Element ID", "Scale ID", "Data Value"))
+    important: set[tuple[str, str]] = set()
+    levels: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        code, eid, scale = (_text(row.get(k)) for k in ("O*NET-SOC Code", "Element ID", "Scale ID"))
+        if code is None or eid is None or scale is None:
+            raise FrameworkError("a rating needs its O*NET-SOC Code, Element ID and Scale ID", line)
+        try:
+            value = float(row.get("Data Value", ""))
+        except ValueError:
+            raise FrameworkError(f"Data Value {row.get('Data Value')!r} is not a number", line) from None
+        if scale == "IM" and value >= ONET_IMPORTANT:
+            important.add((code, eid))
+        elif scale == "LV":
+            levels[(code, eid)] = int(value + 0.5)
+    return [(ONET_OCCUPATION + c, ONET_ELEMENT + e, levels.get((c, e))) for c, e in sorted(important)]
+
+
 def _onet(text: str, framework: str) -> FrameworkData:
     first = text.splitlines()[0]
     out = FrameworkData("onet")
+    if "Scale ID" in first:
+        out.needs = _onet_needs(text)
+        return out
     if "O*NET-SOC Code" in first:
         _header, rows = _rows(text, "\t", ("O*NET-SOC Code", "Title"))
         for line, row in rows:

@@ -14,7 +14,7 @@ from microcred.io.gcpause import paused_gc
 from microcred.io.modelerrors import diagnostics_from_validation, suggest
 from microcred.io.yamlsource import YamlDocument, YamlLoadError, read_yaml_file
 from microcred.model.catalog import Catalog, CatalogFile, CatalogInfo, Course, Credential, Origin, SourceMap
-from microcred.model.competencies import Competency, Framework
+from microcred.model.competencies import Competency, Framework, Occupation, as_ref
 from microcred.model.diagnostics import Diagnostic, Location
 from microcred.taxonomy.models import CredentialType, Taxonomy
 
@@ -69,7 +69,8 @@ class _Merger:
         self.broken: set[str] = set()
         self.frameworks: dict[str, Framework] = {}
         self.competencies: dict[str, Competency] = {}
-        self.occupations: dict[str, Any] = {}
+        self.occupations: dict[str, Occupation] = {}
+        self.needs: dict[str, list[tuple[str, int | None]]] = {}
         self.codes: dict[tuple[str, str], str] = {}
         self.clashes: list[tuple[Competency, Competency]] = []
         self.files: dict[str, str] = {}
@@ -222,9 +223,14 @@ class _Merger:
                 )
                 return
             self.files[str(file.resolve())] = data.digest
+            for occ_uri, skill, level in data.needs:
+                self.needs.setdefault(occ_uri, []).append((skill, level))
             found += [dataclasses.replace(c, scheme=data.format) for c in data.competencies]
             for occ in data.occupations:
                 self.occupations.setdefault(occ.uri, occ)
+        for od in fw.occupations:
+            self.occupations.setdefault(od.uri, Occupation(od.uri, od.title, fw.id, od.code))
+            self.needs.setdefault(od.uri, []).extend((as_ref(i).uri, as_ref(i).level) for i in od.competencies)
         for comp in found:
             first = self.competencies.get(comp.uri)
             if first is None:
@@ -233,6 +239,14 @@ class _Merger:
                 self.clashes.append((comp, first))
             if comp.code is not None:
                 self.codes.setdefault((fw.id, comp.code), comp.uri)
+
+    def _occupations(self) -> dict[str, Occupation]:
+        """The occupations, with the needs read from relation files added to each."""
+        out = dict(self.occupations)
+        for uri, needs in self.needs.items():
+            occ = out.get(uri) or Occupation(uri, uri.rsplit("/", 1)[-1], "", uri.rsplit("/", 1)[-1])
+            out[uri] = dataclasses.replace(occ, needs=occ.needs + tuple(needs))
+        return out
 
     def catalog(self) -> Catalog:
         return Catalog(
@@ -244,7 +258,7 @@ class _Merger:
             broken_ids=frozenset(self.broken),
             frameworks=self.frameworks,
             competencies=self.competencies,
-            occupations=self.occupations,
+            occupations=self._occupations(),
             competency_codes=self.codes,
             competency_clashes=self.clashes,
             external_files=self.files,

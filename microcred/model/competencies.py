@@ -41,6 +41,26 @@ class LevelRange(Strict):
         return self
 
 
+class CompetencyRef(Strict):
+    """An alignment: ``{uri: …, level: 3}``; a plain string is an alignment without level."""
+
+    uri: StrictStr
+    level: Annotated[int, Field(ge=0)] | None = None
+
+
+#: What ``competencies:`` of a course or credential lists.
+CompetencyItem = StrictStr | CompetencyRef
+
+
+class OccupationDef(Strict):
+    """An occupation written out in the catalogue, with the competencies it needs."""
+
+    uri: StrictStr
+    title: StrictStr
+    code: StrictStr | None = None
+    competencies: list[CompetencyItem] = Field(default_factory=list)
+
+
 class Framework(Strict):
     """One entry of the ``frameworks:`` section: a framework imported from a file, written
     out, or both."""
@@ -57,25 +77,17 @@ class Framework(Strict):
     license: StrictStr | None = None
     levels: LevelRange | None = Field(default=None, description="The levels alignments may state.")
     competencies: list[CompetencyDef] = Field(default_factory=list)
+    occupations: list[OccupationDef] = Field(
+        default_factory=list, description="Occupations and the competencies they need (for gap analyses)."
+    )
 
     @model_validator(mode="after")
     def _something(self) -> Framework:
-        if self.source is None and not self.competencies:
-            raise ValueError("give a `source` file or a list of `competencies`")
+        if self.source is None and not self.competencies and not self.occupations:
+            raise ValueError("give a `source` file, a list of `competencies` or a list of `occupations`")
         if self.format is not None and self.source is None:
             raise ValueError("`format` describes a `source` file: give one, or remove `format`")
         return self
-
-
-class CompetencyRef(Strict):
-    """An alignment: ``{uri: …, level: 3}``; a plain string is an alignment without level."""
-
-    uri: StrictStr
-    level: Annotated[int, Field(ge=0)] | None = None
-
-
-#: What ``competencies:`` of a course or credential lists.
-CompetencyItem = StrictStr | CompetencyRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +111,14 @@ class Competency:
 
 @dataclass(frozen=True, slots=True)
 class Occupation:
-    """An occupation a framework defines (ESCO occupation, O*NET-SOC code)."""
+    """An occupation a framework defines (ESCO occupation, O*NET-SOC code), with the
+    competencies it needs (URI or ``framework:code`` as written, and a level or None)."""
 
     uri: str
     title: str
     framework: str
     code: str | None = None
+    needs: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
