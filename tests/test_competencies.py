@@ -473,3 +473,36 @@ def test_cli_export_skills(tmp_path: Path) -> None:
         "export", "skills", "--catalog", str(PLAIN), str(ROOT / "examples/example-university/transcripts/expired.yaml")
     )
     assert code == 1 and "no competency frameworks" in err
+
+
+@pytest.mark.parametrize(
+    ("repeats", "grades", "since"),
+    [
+        ("best", ["B", "F"], dt.date(2024, 1, 1)),  # the best attempt counts: passed since the first pass
+        ("latest", ["B", "F"], None),  # the latest, failed, counts: not passed
+        ("latest", ["F", "B"], dt.date(2024, 6, 1)),
+        ("latest", ["B", "F", "A"], dt.date(2025, 1, 1)),  # passed again after a break
+        ("best", ["W", "F"], None),
+    ],
+)
+def test_a_course_is_passed_as_the_repeats_policy_counts_it(
+    tmp_path: Path, repeats: str, grades: list[str], since: dt.date | None
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        f"catalog: {{id: c, name: C, repeats: {repeats}}}\n"
+        "frameworks:\n  - {id: f, competencies: [{uri: 'u:a', statement: A.}]}\n"
+        "courses:\n  - {id: C 1, title: C, credits: 3, competencies: ['u:a']}\n"
+    )
+    catalog, _d = read_catalog(tmp_path / "c.yaml")
+    days = [dt.date(2024, 1, 1), dt.date(2024, 6, 1), dt.date(2025, 1, 1)]
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "attempts": [
+                {"course": "C 1", "date": d, "grade": g} for d, g in zip(days[: len(grades)], grades, strict=True)
+            ],
+        }
+    )
+    skills = evaluate(catalog, t, dt.date(2026, 1, 1)).skills
+    assert skills is not None
+    assert [e.since for e in skills] == ([since] if since else [])

@@ -22,7 +22,7 @@ from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
 from microcred.rules.kinds import KINDS
-from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
+from microcred.rules.scenario import EPS, Item, Scenario, attempt_rank, build_scenario
 from microcred.rules.solver import Budget, Solution, solve
 
 STATUSES = ("earned", "expired", "in_progress", "partial", "not_started")
@@ -643,6 +643,34 @@ def evaluate(
     )
 
 
+def _passed_since(catalog: Catalog, t: Transcript, as_of: dt.date) -> dict[str, dt.date | None]:
+    """Each course passed at ``as_of`` (its counted attempt, by the ``repeats`` policy, passes),
+    and since when it has been passed without a break: the first day from which the counted
+    attempt passed at every cut up to ``as_of``."""
+    scale, policy = catalog.grade_scale, catalog.repeats
+    by_course: dict[str, list[tuple[int, Any]]] = {}
+    for i, a in enumerate(t.attempts):
+        if a.status in ("completed", "transfer") and a.date is not None and a.date <= as_of:
+            by_course.setdefault(a.course, []).append((i, a))
+    out: dict[str, dt.date | None] = {}
+    for course, attempts in by_course.items():
+        since: dt.date | None = None
+        best: tuple[tuple[float, ...], Any] | None = None
+        for day in sorted({a.date for _i, a in attempts}):
+            for i, a in attempts:
+                if a.date == day:
+                    rank = attempt_rank(scale, a, i, policy)
+                    if best is None or rank > best[0]:
+                        best = (rank, a)
+            assert best is not None
+            grade = scale.grades.get(best[1].grade or "")
+            passing = grade is not None and grade.passing
+            since = (since or day) if passing else None
+        if since is not None:
+            out[course] = since
+    return out
+
+
 def _with_skills(cc: CompiledCatalog, t: Transcript, result: LearnerResult) -> LearnerResult:
     """The competencies of each credential shown and the learner's skill profile, when the
     catalogue has competency frameworks (else the result is left as it is)."""
@@ -652,15 +680,7 @@ def _with_skills(cc: CompiledCatalog, t: Transcript, result: LearnerResult) -> L
     aligned = skills.credential_alignments(catalog)
     for cid, r in result.credentials.items():
         r.competencies = skills.alignment_json(catalog, aligned.get(cid, {}))
-    scale = catalog.grade_scale
-    passed: dict[str, dt.date | None] = {}
-    for a in t.attempts:
-        if a.status not in ("completed", "transfer") or a.date is None or a.date > result.as_of:
-            continue
-        if a.grade is None or a.grade not in scale or not scale[a.grade].passing:
-            continue
-        if a.course not in passed or (passed[a.course] or a.date) > a.date:
-            passed[a.course] = a.date
+    passed = _passed_since(catalog, t, result.as_of)
     held = [(cid, r.status, r.earned_on, r.expires_on) for cid, r in {**result.context, **result.credentials}.items()]
     result.skills = skills.skill_profile(catalog, result.as_of, passed, held)
     return result
