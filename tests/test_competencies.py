@@ -506,3 +506,57 @@ def test_a_course_is_passed_as_the_repeats_policy_counts_it(
     skills = evaluate(catalog, t, dt.date(2026, 1, 1)).skills
     assert skills is not None
     assert [e.since for e in skills] == ([since] if since else [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rule=rules(),
+    aligned=st.fixed_dictionaries(
+        {c: st.dictionaries(st.sampled_from(URIS), st.none() | st.integers(0, 3), max_size=2) for c in COURSES}
+    ),
+    taken=st.dictionaries(st.sampled_from(COURSES), st.sampled_from(["A", "C", "F", "W"]), max_size=4),
+)
+def test_profile_matches_a_brute_force(
+    rule: dict[str, Any], aligned: dict[str, dict[str, int | None]], taken: dict[str, str]
+) -> None:
+    """Current competencies: those of the courses passed, and those every way of earning an earned
+    credential guarantees (brute force), at the highest level of any of them."""
+    courses = {
+        c: Course.model_validate(
+            {
+                "id": c,
+                "title": c,
+                "credits": 3,
+                "competencies": [{"uri": u, "level": lv} for u, lv in aligned[c].items()],
+            }
+        )
+        for c in COURSES
+    }
+    cred = Credential.model_validate({"id": "x", "type": "t", "title": "X", "requires": rule})
+    fw = Framework.model_validate({"id": "f", "competencies": [{"uri": u, "statement": u} for u in URIS]})
+    catalog = Catalog(
+        CatalogInfo(id="c", name="C"),
+        Taxonomy(types={"t": CredentialType()}),
+        courses,
+        {"x": cred},
+        frameworks={"f": fw},
+        competencies={u: Competency(u, u, "f") for u in URIS},
+    )
+    t = Transcript.model_validate(
+        {
+            "learner": {"id": "L"},
+            "attempts": [{"course": c, "date": dt.date(2025, 1, 1), "grade": g} for c, g in taken.items()],
+        }
+    )
+    result = evaluate(catalog, t, dt.date(2026, 1, 1))
+    passed = {c for c, g in taken.items() if g in ("A", "C")}
+    want: dict[str, list[int | None]] = {}
+    for c in passed:
+        for u, lv in aligned[c].items():
+            want.setdefault(u, []).append(lv)
+    if result.credentials["x"].status == "earned":
+        for u, lv in _brute(rule, aligned).items():
+            want.setdefault(u, []).append(lv)
+    got = {e.uri: e.level for e in result.skills or [] if e.current}
+    expect = {u: max((lv for lv in lvs if lv is not None), default=None) for u, lvs in want.items()}
+    assert got == expect
