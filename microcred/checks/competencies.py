@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog, SourceMap
-from microcred.model.competencies import as_ref, resolve_uri
+from microcred.model.competencies import CompetencyRef, as_ref, resolve_uri
 from microcred.model.diagnostics import Diagnostic, Location
 from microcred.model.skills import credential_alignments
 
 
-def _refs(catalog: Catalog) -> Iterator[tuple[str, str, int, object, Location | None]]:
+def _refs(catalog: Catalog) -> Iterator[tuple[str, str, int, str | CompetencyRef, Location | None]]:
     src: SourceMap = catalog.sources
     for cid, course in catalog.courses.items():
         for i, item in enumerate(course.competencies):
@@ -31,7 +31,7 @@ def _refs(catalog: Catalog) -> Iterator[tuple[str, str, int, object, Location | 
 def check_alignments(catalog: Catalog) -> Iterator[Diagnostic]:
     """E321 and E322 on every ``competencies:`` entry of a course or credential."""
     for what, cid, _i, item, loc in _refs(catalog):
-        ref = as_ref(item)  # type: ignore[arg-type]
+        ref = as_ref(item)
         uri = resolve_uri(ref.uri, catalog.competencies, catalog.competency_codes)
         if uri is None:
             fw, sep, code = ref.uri.partition(":")
@@ -77,7 +77,6 @@ def check_required(catalog: Catalog) -> Iterator[Diagnostic]:
                 f"credential '{cid}' aligns with no competency, but the taxonomy requires one of every "
                 f"{cred.type}; list `competencies:` on it, or on courses its rule cannot do without",
                 catalog.sources.credential(cid, ("id",)),
-                subject=None,
             )
 
 
