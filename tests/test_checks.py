@@ -945,3 +945,17 @@ def test_w620_two_frameworks_define_one_uri_differently(check: Checker) -> None:
     assert found == [("W620", True, 2)], found  # the same statement of /team is no disagreement
     assert "statement 'Use SQL.' against 'Query databases with SQL.'" in report.diagnostics[0].message
     assert report.valid
+
+
+def test_e406_competency_node_nothing_aligns_with(check: Checker) -> None:
+    report = check(
+        FRAMEWORK
+        + "courses:\n  - {id: CSCI 1410, title: F, credits: 3, competencies: [{uri: 'local:LO1', level: 2}]}\n"
+        + "credentials:\n"
+        + "  - {id: ok, type: badge, title: O, requires: {competency: 'local:LO1', level: 2}}\n"
+        + "  - {id: high, type: badge, title: H, requires: {competency: 'local:LO1', level: 3}}\n"
+        + "  - {id: none, type: badge, title: N, requires: {competency: 'https://example.edu/lo/team'}}\n"
+    )
+    found = [(d.code, d.location.line, d.location.column) for d in report.diagnostics]  # type: ignore[union-attr]
+    assert found == [("E406", 17, 62), ("E406", 18, 62)], found
+    assert "at level 3 or above" in report.diagnostics[0].message

@@ -73,6 +73,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("E403", Severity.ERROR, "more credits demanded than the selector can supply"),
         CodeInfo("E404", Severity.ERROR, "rule logic can never hold"),
         CodeInfo("E405", Severity.ERROR, "GPA above the top of the grade scale"),
+        CodeInfo("E406", Severity.ERROR, "competency no course or credential aligns with"),
         # Transcripts
         CodeInfo("E501", Severity.ERROR, "invalid transcript"),
         CodeInfo("E502", Severity.ERROR, "grade not on the grade scale"),

@@ -22,6 +22,7 @@ from microcred.rules.nodes import (
     AllRule,
     AnyRule,
     AtLeastRule,
+    CompetencyRule,
     CourseRule,
     CoursesRule,
     CredentialRule,
@@ -108,6 +109,9 @@ class _Inheritance:
             return _pick([self.node(c) for c in node.any_], 1)
         if isinstance(node, AtLeastRule):
             return _pick([self.node(c) for c in node.of], node.at_least)
+        if isinstance(node, CompetencyRule):
+            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
+            return {} if uri is None else {uri: node.level}
         if isinstance(node, CoursesRule):
             matching = [c for c in self.catalog.courses.values() if course_matches(c, node.from_)]
             return _pick([course_alignments(self.catalog, c.id) for c in matching], node.courses)

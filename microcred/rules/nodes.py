@@ -33,7 +33,17 @@ PositiveNumber = Annotated[float, Field(gt=0)]
 StrOrList = StrictStr | list[StrictStr]
 
 #: The keys that make a mapping a rule node, in the order they are documented.
-NODE_KEYS: tuple[str, ...] = ("course", "all", "any", "at_least", "courses", "credits", "credential", "gpa")
+NODE_KEYS: tuple[str, ...] = (
+    "course",
+    "all",
+    "any",
+    "at_least",
+    "courses",
+    "credits",
+    "credential",
+    "gpa",
+    "competency",
+)
 MODIFIER_KEYS: tuple[str, ...] = ("label", "id", "min_grade", "complete_within", "shared")
 
 _LEVEL_RE = re.compile(r"^\s*(>=|<=|>|<|=)?\s*(\d+)\s*(\+)?\s*$")
@@ -340,6 +350,15 @@ class GpaRule(RuleBase):
         return [] if self.over is None else [("over", self.over, False)]
 
 
+class CompetencyRule(RuleBase):
+    """A competency (extension): met by one course or credential aligned with it at ``level``
+    or above (docs/competencies.md)."""
+
+    kind: ClassVar[str] = "competency"
+    competency: StrictStr = Field(description="A competency URI, or framework:code.")
+    level: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="The least level aligned.")
+
+
 #: Models of the node kinds registered beyond ``NODE_KEYS``, by node key (see :func:`extend_rules`).
 EXTENSIONS: dict[str, type[RuleBase]] = {}
 #: The union's tag for a node of a kind in :data:`EXTENSIONS`.
@@ -388,6 +407,7 @@ Rule = Annotated[
     | Annotated[CreditsRule, Tag("<credits>")]
     | Annotated[CredentialRule, Tag("<credential>")]
     | Annotated[GpaRule, Tag("<gpa>")]
+    | Annotated[CompetencyRule, Tag("<competency>")]
     | Annotated[SkipJsonSchema[Annotated[RuleBase, PlainValidator(_read_extension)]], Tag(EXTENSION_TAG)],
     Discriminator(
         rule_kind,
@@ -396,7 +416,9 @@ Rule = Annotated[
     ),
 ]
 
-RuleNode = CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule
+RuleNode = (
+    CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule | CompetencyRule
+)
 RulePath = tuple[str | int, ...]
 
 

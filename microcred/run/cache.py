@@ -56,7 +56,7 @@ def code_digest() -> str:
     same code that compiled it (a changed engine, even at the same version, compiles afresh)."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
-        package = Path(__file__).resolve().parent
+        package = Path(__file__).resolve().parent.parent  # microcred/, not run/
         h = hashlib.sha256(__version__.encode())
         for source in sorted(package.rglob("*.py")):
             h.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes() + b"\0")

@@ -7,6 +7,7 @@ from microcred.rules.kinds.all import All
 from microcred.rules.kinds.any import AnyOf
 from microcred.rules.kinds.at_least import AtLeast
 from microcred.rules.kinds.base import Atom, Gate, Kind, Occurrence, Reference, RuleKind, Shape
+from microcred.rules.kinds.competency import Competency
 from microcred.rules.kinds.course import Course
 from microcred.rules.kinds.courses import Courses
 from microcred.rules.kinds.credential import Credential
@@ -55,5 +56,5 @@ def kind_of(key: str) -> RuleKind:
     return KINDS[key]
 
 
-for _kind in (Course(), All(), AnyOf(), AtLeast(), Courses(), Credits(), Credential(), Gpa()):
+for _kind in (Course(), All(), AnyOf(), AtLeast(), Courses(), Credits(), Credential(), Gpa(), Competency()):
     register(_kind)

@@ -1,0 +1,115 @@
+"""The ``competency:`` node (an extension): one course or credential aligned with a competency.
+
+``{competency: URI, level: N}`` is met by any one course aligned with the competency at level N
+or above (or at any level, or none, without ``level``), or by any one credential that aligns
+with it so (its own alignments and those its rule guarantees; never the credential that holds
+the node). It is read as ``any:`` over those courses and credentials, found in the catalogue
+when the rule is compiled, so exclusivity, ``min_grade``, windows and awards apply to them as
+to any ``course:`` or ``credential:`` node. A competency nothing aligns with can never be met.
+See docs/competencies.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from microcred.model.competencies import resolve_uri
+from microcred.model.diagnostics import Diagnostic
+from microcred.model.skills import course_alignments, credential_alignments
+from microcred.rules.kinds.any import AnyOf
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Role, Shape
+from microcred.rules.nodes import CompetencyRule, CourseRule, CredentialRule, RuleBase, RulePath
+
+if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
+    from microcred.rules.compiled import CNode
+    from microcred.rules.kinds.base import CpsatEncoding
+    from microcred.rules.scenario import Scenario
+
+
+class _Options:
+    """The node's options, shaped as a rule's children (paths ``competency[i]``)."""
+
+    def __init__(self, kids: list[RuleBase]):
+        self.kids = kids
+
+    def children(self) -> list[RuleBase]:
+        return self.kids
+
+    def child_path(self, index: int) -> tuple[str | int, ...]:
+        return ("competency", index)
+
+
+def options(catalog: Catalog, rule: CompetencyRule, owner: str) -> list[RuleBase]:
+    """The courses (in id order), then the credentials (in catalogue order), that meet ``rule``."""
+    uri = resolve_uri(rule.competency, catalog.competencies, catalog.competency_codes)
+    if uri is None:
+        return []
+
+    def enough(level: int | None) -> bool:
+        return rule.level is None or (level is not None and level >= rule.level)
+
+    out: list[RuleBase] = []
+    for cid in sorted(catalog.courses):
+        aligned = course_alignments(catalog, cid)
+        if uri in aligned and enough(aligned[uri]):
+            out.append(CourseRule(course=cid))
+    for cid, aligned in credential_alignments(catalog).items():
+        if cid != owner and uri in aligned and enough(aligned[uri]):
+            out.append(CredentialRule(credential=cid))
+    return out
+
+
+_ANY = AnyOf()
+
+
+class Competency(Composite):
+    key = "competency"
+    model = CompetencyRule
+    settles = True
+    alternatives = True
+
+    def compile(self, rule: CompetencyRule, node: CNode, ctx: Compiling) -> None:
+        node.children = ctx.children(_Options(options(ctx.catalog, rule, ctx.owner)))  # type: ignore[arg-type]
+        node.need = 1
+        if node.label is None:  # what reports call it
+            uri = resolve_uri(rule.competency, ctx.catalog.competencies, ctx.catalog.competency_codes)
+            comp = ctx.catalog.competencies.get(uri) if uri else None
+            at = "" if rule.level is None else f" at level {rule.level}+"
+            node.label = f"competency {comp.label if comp else rule.competency}{at}"
+
+    def role(self, node: CNode) -> Role:
+        return "any" if node.children else "constant"
+
+    def constant(self, node: CNode, sc: Scenario) -> float | None:
+        return None if node.children else 0.0
+
+    def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
+        return _ANY.cpsat(enc, node) if node.children else (0, 1)
+
+    def boolean(self, rule: CompetencyRule) -> Shape:
+        return Atom()
+
+    def describe(self, node: CNode) -> str:
+        return node.label or node.node_id or f"competency {node.ref}"
+
+    def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        _ANY.explain(walk, node, prefix)
+
+    def check(self, ctx: Checking, cid: str, path: RulePath, rule: CompetencyRule) -> Iterator[Diagnostic]:
+        uri = resolve_uri(rule.competency, ctx.catalog.competencies, ctx.catalog.competency_codes)
+        if uri is None or options(ctx.catalog, rule, cid):
+            return  # an unknown competency is E321 (checks/competencies.py)
+        at = "" if rule.level is None else f" at level {rule.level} or above"
+        yield Diagnostic(
+            "E406",
+            f"no course or credential of the catalogue aligns with competency '{rule.competency}'{at}, so this "
+            "requirement can never be met; align a course with it (`competencies:`), or lower `level`",
+            ctx.locate(cid, (*path, "competency")),
+            subject=cid,
+        )
+
+    def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        label = node.label or "the competency"
+        walk.say(prefix, f"{label}: no course or credential of the catalogue aligns with it")
