@@ -35,6 +35,11 @@ Readings of the contract taken here (each quoted where it is used):
   passing attempts dated ``as_of`` that meet any ``min_grade`` and carry no grade points. Each
   replaces its course's counted attempt, so the course leaves every GPA (§6).
 
+* ``competency: U`` with optional ``level: L`` (docs/rules.md, docs/competencies.md) is ``any``
+  over the courses whose ``competencies`` list U (at a level ≥ L when L is given) and the other
+  credentials aligned with U so: listed among their own ``competencies``, or their rule cannot
+  be met, reading each node on its own, without what carries U (see :func:`aligned`). A
+  credential option already being expanded is held by award only. References are plain URIs.
 Extensions (docs/rules.md "Caps", the transcript's ``exceptions``):
 
 * A waiver (``waive: ID``, optionally limited to the credential whose rule holds the node)
@@ -65,6 +70,7 @@ from microcred.rules.nodes import (
     AllRule,
     AnyRule,
     AtLeastRule,
+    CompetencyRule,
     CourseRule,
     CoursesRule,
     CredentialRule,
@@ -244,15 +250,72 @@ def expand(ctx: Ctx, rule: RuleBase, min_grade: str | None, shared: bool, stack:
         if isinstance(rule, AnyRule):
             return Group("any", 1, kids, window)
         return Group("at_least", rule.at_least, kids, window)
+    if isinstance(rule, CompetencyRule):
+        points = ctx.min_points(min_grade)
+        kids: list[Node] = [
+            Leaf("course", c, None, Fraction(1), points, shared, None)
+            for c, course in ctx.catalog.courses.items()
+            if _carries(course.competencies, rule.competency, rule.level)
+        ]
+        for cid in ctx.catalog.credentials:
+            if cid != stack[-1] and aligned(ctx.catalog, cid, rule.competency, rule.level):
+                kids.append(expand(ctx, CredentialRule(credential=cid), min_grade, shared, stack))
+        return Group("any", 1, kids, window)
     if isinstance(rule, CredentialRule):
         other = ctx.catalog.credentials[rule.credential]
-        assert rule.credential not in stack, "no stacking cycles (validated)"
+        if rule.credential in stack:  # reached again through a competency option: held by award only
+            return Cred(rule.credential, None, window)
         inner = None
         if other.requires is not None:
             # "its own min_grade if it sets one, else the one in force at the node"
             inner = expand(ctx, other.requires, other.min_grade or min_grade, shared, (*stack, rule.credential))
         return Cred(rule.credential, inner, window)
     raise TypeError(rule)
+
+
+def _carries(items: Iterable[object], uri: str, level: int | None) -> bool:
+    """Whether a ``competencies`` list names ``uri`` at ``level`` or above (any level, or none,
+    when ``level`` is None)."""
+    for item in items:
+        u, lv = (item, None) if isinstance(item, str) else (item.uri, item.level)  # type: ignore[attr-defined]
+        if u == uri and (level is None or (lv is not None and lv >= level)):
+            return True
+    return False
+
+
+def aligned(catalog: Catalog, cid: str, uri: str, level: int | None) -> bool:
+    """Credential ``cid`` aligns with ``uri`` at ``level``: it lists it, or its rule cannot be met
+    when every course, credential and competency node that carries it is taken away (each node
+    read on its own: ``credits`` and ``gpa`` nodes are never the ones that carry it)."""
+    cred = catalog.credentials[cid]
+    if _carries(cred.competencies, uri, level):
+        return True
+    if cred.requires is None:
+        return False
+
+    def free_course(c: str) -> bool:
+        course = catalog.courses.get(c)
+        return course is not None and not _carries(course.competencies, uri, level)
+
+    def can(rule: RuleBase) -> bool:
+        if isinstance(rule, CourseRule):
+            return free_course(rule.course)
+        if isinstance(rule, CoursesRule):
+            n = sum(1 for c in catalog.courses.values() if course_matches(c, rule.from_) and free_course(c.id))
+            return n >= rule.courses
+        if isinstance(rule, CredentialRule):
+            return not aligned(catalog, rule.credential, uri, level)
+        if isinstance(rule, CompetencyRule):
+            return not (rule.competency == uri and (level is None or (rule.level is not None and rule.level >= level)))
+        if isinstance(rule, AllRule):
+            return all(can(k) for k in rule.children())
+        if isinstance(rule, AnyRule):
+            return any(can(k) for k in rule.children())
+        if isinstance(rule, AtLeastRule):
+            return sum(can(k) for k in rule.children()) >= rule.at_least
+        return True
+
+    return not can(cred.requires)
 
 
 def leaves_of(node: Node | None) -> list[Leaf]:
@@ -398,7 +461,7 @@ class Evaluation:
             if node.kind == "all":
                 p = sum(vals, Fraction(0)) / len(vals)
             elif node.kind == "any":
-                p = max(vals)
+                p = max(vals, default=Fraction(0))
             else:
                 best = sorted(vals, reverse=True)[: node.n]
                 p = sum(best, Fraction(0)) / node.n

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from microcred.io.transcript import Transcript
 from microcred.model.catalog import Catalog, CatalogInfo, Course, Credential
+from microcred.model.competencies import Competency, Framework
 from microcred.rules.nodes import Selector
 from microcred.rules.selectors import course_matches
 from microcred.taxonomy.models import Taxonomy
@@ -119,6 +120,7 @@ class Profile:
     admit_odds: int = 3  # a plain credits node admits credentials 1 / (odds + 1) of the time
     credentials_only_odds: int = 2  # such a node admits credentials only 1 / (odds + 1) of the time
     extensions: bool = False  # node ids, caps (`limits`), waivers and substitutions
+    competencies: bool = False  # a framework, alignments, and `competency:` nodes in place of some `course:` leaves
 
 
 PLAIN = Profile()
@@ -142,6 +144,11 @@ RETAKES = Profile(
 #: The extensions: caps on prior learning and on courses shared with another credential, and
 #: advisors' waivers (of nodes with an ``id``) and substitutions.
 EXTENSIONS = Profile(credential_weight=1, max_courses=5, passing_bias=True, award_odds=1, extensions=True)
+#: Competency nodes (docs/rules.md): courses and credentials aligned with a few competencies,
+#: some `course:` leaves replaced by `competency:` nodes. No GPA floors, admitted credentials
+#: or validity periods: a competency node may reach any credential, so the corners kept away
+#: from referenced credentials are kept away from all.
+COMPETENCIES = Profile(credential_weight=2, max_courses=5, passing_bias=True, gpa_weight=0, competencies=True)
 
 
 class RuleGen:
@@ -360,12 +367,72 @@ def _drop_admits(rule: Any) -> None:
 
 def build_catalog(spec: dict[str, Any]) -> Catalog:
     """The catalogue a spec describes, built from the library's own models."""
+    frameworks = {f["id"]: Framework.model_validate(f) for f in spec.get("frameworks", [])}
     return Catalog(
         info=CatalogInfo.model_validate(spec["catalog"]),
         taxonomy=Taxonomy.model_validate(spec["taxonomy"]),
         courses={c["id"]: Course.model_validate(c) for c in spec["courses"]},
         credentials={c["id"]: Credential.model_validate(c) for c in spec["credentials"]},
+        frameworks=frameworks,
+        competencies={c.uri: Competency(c.uri, c.statement, f.id) for f in frameworks.values() for c in f.competencies},
     )
+
+
+COMPETENCY_URIS = ("u:a", "u:b", "u:c")
+
+
+def _alignment(draw: st.DrawFn) -> Any:
+    uri = draw(st.sampled_from(COMPETENCY_URIS))
+    level = draw(st.sampled_from([None, 1, 2, 3]))
+    return uri if level is None else {"uri": uri, "level": level}
+
+
+def _add_competencies(draw: st.DrawFn, spec: dict[str, Any]) -> None:
+    """A framework; alignments on courses and now and then on a credential; some ``course:``
+    leaves become ``competency:`` nodes (keeping their modifiers); no GPA floors, admitted
+    credentials or validity periods anywhere (see :data:`COMPETENCIES`)."""
+    spec["frameworks"] = [
+        {
+            "id": "f",
+            "levels": {"min": 1, "max": 3},
+            "competencies": [{"uri": u, "statement": f"Competency {u}"} for u in COMPETENCY_URIS],
+        }
+    ]
+    for course in spec["courses"]:
+        course["competencies"] = [_alignment(draw) for _ in range(draw(st.integers(0, 2)))]
+    replaced = 0
+
+    def swap(rule: Any) -> None:
+        nonlocal replaced
+        if not isinstance(rule, dict):
+            return
+        for key in ("all", "any", "of"):
+            kids = rule.get(key, [])
+            for i, kid in enumerate(kids):
+                if isinstance(kid, dict) and "course" in kid and draw(st.booleans()):
+                    node = {k: v for k, v in kid.items() if k != "course"}
+                    node["competency"] = draw(st.sampled_from(COMPETENCY_URIS))
+                    level = draw(st.sampled_from([None, 1, 2]))
+                    if level is not None:
+                        node["level"] = level
+                    kids[i] = node
+                    replaced += 1
+                else:
+                    swap(kid)
+
+    for cred in spec["credentials"]:
+        cred.pop("valid_for", None)
+        _drop_admits(cred.get("requires"))
+        if rarely(draw, 3):
+            cred["competencies"] = [_alignment(draw)]
+        rule = cred.get("requires")
+        if isinstance(rule, dict) and "course" in rule and draw(st.booleans()):
+            node = {k: v for k, v in rule.items() if k != "course"}
+            node["competency"] = draw(st.sampled_from(COMPETENCY_URIS))
+            cred["requires"] = node
+            replaced += 1
+        else:
+            swap(rule)
 
 
 def catalogs(profile: Profile = PLAIN) -> st.SearchStrategy[Catalog]:
@@ -501,6 +568,8 @@ def cases(draw: st.DrawFn, profile: Profile = PLAIN) -> Case:
     tspec = draw(transcript_specs(cspec, profile))
     if profile.extensions:
         _add_exceptions(draw, cspec, tspec)
+    if profile.competencies:
+        _add_competencies(draw, cspec)  # after the transcript: it still takes the courses the leaves named
     return Case(cspec, tspec, build_catalog(cspec), build_transcript(tspec))
 
 

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 from reference import Reference, RefResult, TooLarge, reference_evaluate
-from strategies import AS_OF, AWARDS, DENSE, EXTENSIONS, PLAIN, RETAKES, Case, Profile, cases
+from strategies import AS_OF, AWARDS, COMPETENCIES, DENSE, EXTENSIONS, PLAIN, RETAKES, Case, Profile, cases
 
 from microcred.checks.validate import validate_catalog
 from microcred.io.loader import read_catalog_files
@@ -153,6 +153,19 @@ def test_engine_agrees_with_brute_force_on_caps_waivers_and_substitutions(case: 
     substitutions (docs/rules.md, the transcript's exceptions)."""
     assume(_valid(case))
     note(str(case))
+    problems = _differences(case)
+    assert not problems, "\n".join(problems) + "\n" + str(case)
+
+
+@settings(PROPERTY, max_examples=600)
+@given(cases(COMPETENCIES))
+def test_engine_agrees_with_brute_force_on_competency_nodes(case: Case) -> None:
+    """``competency:`` nodes: any one course or credential aligned with the competency at the
+    level, exclusive like every node (docs/rules.md)."""
+    assume(_valid(case))
+    note(str(case))
+    text = json.dumps(case.catalog_spec["credentials"])
+    event("a competency node" if '"competency"' in text else "no competency node")
     problems = _differences(case)
     assert not problems, "\n".join(problems) + "\n" + str(case)
 
