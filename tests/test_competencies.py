@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from microcred.cli import main
 from microcred.io.frameworks import FrameworkError, read_framework, read_framework_text
 from microcred.io.loader import read_catalog
-from microcred.io.transcript import Transcript
+from microcred.io.transcript import Attempt, Transcript
 from microcred.model.catalog import Catalog, CatalogInfo, Course, Credential
 from microcred.model.competencies import Competency, Framework
 from microcred.model.skills import credential_alignments
@@ -560,3 +560,36 @@ def test_profile_matches_a_brute_force(
     got = {e.uri: e.level for e in result.skills or [] if e.current}
     expect = {u: max((lv for lv in lvs if lv is not None), default=None) for u, lvs in want.items()}
     assert got == expect
+
+
+def test_competency_nodes_in_evaluate_plan_and_ctdl(tmp_path: Path) -> None:
+    from microcred.badges.ctdl import export_ctdl
+
+    catalog, _d = read_catalog(SKILLS / "catalog")
+    t = Transcript.model_validate(
+        {"learner": {"id": "L"}, "attempts": [{"course": "CSCI 1410", "date": dt.date(2025, 1, 1), "grade": "A"}]}
+    )
+    r = evaluate(catalog, t, dt.date(2026, 1, 1)).credentials["programmer"]
+    assert r.status == "partial"  # CSCI 1410 teaches Programming at 3 only
+    assert r.requirements is not None
+    first = r.requirements.children[0]
+    assert (first.kind, first.description) == ("competency", "competency Programming at level 4+")
+    assert [c.description for c in first.children][:2] == ["CSCI 2312", "credential python-programming"]
+    t2 = t.model_copy(
+        update={
+            "attempts": [
+                *t.attempts,
+                *(Attempt(course=c, date=dt.date(2025, 6, 1), grade="B") for c in ("CSCI 2312", "ISMG 2050")),
+            ]
+        }
+    )
+    done = evaluate(catalog, t2, dt.date(2026, 1, 1)).credentials["programmer"]
+    assert (done.status, done.earned_on) == ("earned", dt.date(2025, 6, 1))
+    assert {(a.course, a.node) for a in done.applied if a.owner == "programmer"} == {
+        ("CSCI 2312", "all[0].competency[0]"),
+        ("ISMG 2050", "all[1].competency[0]"),
+    }
+    graph = {n.get("ceterms:codedNotation"): n for n in export_ctdl(catalog).document["@graph"]}
+    first_profile = graph["programmer"]["ceterms:requires"][0]
+    assert first_profile["ceterms:description"]["en-US"].startswith("Demonstrate Programming at level 4 or above")
+    assert first_profile["ceterms:targetCompetency"][0]["ceterms:targetNode"] == ONET + "2.B.3.e"

@@ -55,7 +55,7 @@ def test_a_new_learner_earns_credentials_on_the_way() -> None:
     )
     assert report.closing is not None
     assert (report.closing.courses, report.closing.credits) == (["CSCI 2312", "CSCI 2421", "ISMG 2050"], 9.0)
-    assert report.closing.credentials == ["data-foundations", "python-programming"]
+    assert report.closing.credentials == ["data-foundations", "programmer", "python-programming"]
 
 
 def test_skill_lists_levels_and_bad_targets() -> None:

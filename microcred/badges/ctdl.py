@@ -35,12 +35,14 @@ from typing import Any
 
 from microcred.badges.competencies import ctdl_alignment
 from microcred.model.catalog import Catalog, Credential
+from microcred.model.competencies import resolve_uri
 from microcred.model.graph import build_graph, stacked_from, stacks_into
 from microcred.model.skills import course_alignments, credential_alignments, has_competencies
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
     AtLeastRule,
+    CompetencyRule,
     CourseRule,
     CoursesRule,
     CredentialRule,
@@ -321,6 +323,13 @@ class _Exporter:
             else:
                 head = f"At least {node.at_least} of these {len(kids)}"
             s = f"{head}: " + "; ".join(self.describe(k, grade) for k in kids)
+        elif isinstance(node, CompetencyRule):
+            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
+            comp = self.catalog.competencies.get(uri) if uri else None
+            at = "" if node.level is None else f" at level {node.level} or above"
+            name = comp.label if comp else node.competency
+            s = f"Demonstrate {name}{at}: one course or credential aligned with it"
+            s += f", each course with {grade} or better" if grade else ""
         else:  # pragma: no cover - every node kind is handled above
             s = node.kind
         if node.complete_within is not None:
@@ -386,6 +395,10 @@ class _Exporter:
                     self._combinations(p, [([c], []) for c in matched], node.courses, grade)
         elif isinstance(node, CreditsRule):
             p["ceterms:creditValue"] = [self.credit_value(node.credits)]
+        elif isinstance(node, CompetencyRule):
+            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
+            if uri is not None:
+                p["ceterms:targetCompetency"] = [ctdl_alignment(self.catalog, uri, self.text)]
         elif isinstance(node, AnyRule):
             p["ceterms:alternativeCondition"] = [self.profile(k, grade) for k in node.children()]
         elif isinstance(node, AtLeastRule):
