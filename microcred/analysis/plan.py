@@ -43,6 +43,7 @@ from microcred.model.graph import paths_to_top
 from microcred.model.result import CredentialResult
 from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
 from microcred.rules.evaluate import check_transcript, compile_catalog, evaluate
+from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
 from microcred.taxonomy.grades import Grade, GradeScale
 
@@ -272,9 +273,7 @@ class _Cap:
 
 def _leaf_keys(leaf: CNode) -> set[str]:
     """The keys of the items that may count toward a leaf (courses, ``credential:<id>``)."""
-    if leaf.kind == "course":
-        return {leaf.course} if leaf.course else set()
-    return {*leaf.eligible, *("credential:" + a for a in leaf.admits)}
+    return set(KINDS[leaf.kind].keys(leaf))
 
 
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
@@ -330,12 +329,7 @@ class _Problem:
         self.leaves = leaves
         by_key: dict[str, list[CNode]] = {}
         for leaf in leaves:
-            keys: Iterable[str]
-            if leaf.kind == "course":
-                keys = [leaf.course] if leaf.course else []
-            else:
-                keys = [*leaf.eligible, *("credential:" + c for c in leaf.admits)]
-            for key in keys:
+            for key in KINDS[leaf.kind].keys(leaf):
                 by_key.setdefault(key, []).append(leaf)
 
         # candidate courses: every course that can matter, not standing in for another
@@ -605,14 +599,14 @@ class _Problem:
                 out = m.new_bool_var(f"gpa[{nid}]")
                 m.add(form.surplus0 + sum(v * take[c] for c, v in form.surplus.items()) >= 0).only_enforce_if(out)
                 m.add(form.weight0 + sum(v * take[c] for c, v in form.weight.items()) >= 1).only_enforce_if(out)
-            elif k in ("course", "courses", "credits"):
+            elif node.leaf >= 0:
                 vs = [(x[(s, node.leaf)], self.slots[s].item) for s in self.eligible[node.leaf]]
-                if k == "credits":
+                if node.by_credits:
                     need = round(node.need * CREDIT_SCALE)
                     terms = [round(it.credits * CREDIT_SCALE) * v for v, it in vs]
                     supply = sum(round(it.credits * CREDIT_SCALE) for _v, it in vs)
                 else:
-                    need = 1 if k == "course" else int(node.need)
+                    need = int(node.need)
                     terms = [v for v, _it in vs]
                     supply = len(vs)
                 if need <= 0:
@@ -731,17 +725,11 @@ class _Problem:
         assert cap.follow is not None
         out: dict[str, Any] = {}
         for leaf in cap.follow:
-            need = (
-                round(leaf.need * CREDIT_SCALE)
-                if leaf.kind == "credits"
-                else 1
-                if leaf.kind == "course"
-                else int(leaf.need)
-            )
+            need = round(leaf.need * CREDIT_SCALE) if leaf.by_credits else int(leaf.need)
             before: list[tuple[int, Any]] = []  # (gain, presence) of the items ahead
             for _d, key, it, role in self._positions(leaf):
                 here: Any = 1 if role == "fixed" else take[key] if role == "new" else 1 - take[key]
-                gain = round(it.credits * CREDIT_SCALE) if leaf.kind == "credits" else 1
+                gain = round(it.credits * CREDIT_SCALE) if leaf.by_credits else 1
                 if not key.startswith("credential:"):  # awards are not weighed by a sharing cap
                     full: Any = 0
                     if sum(g for g, _p in before) >= need:
