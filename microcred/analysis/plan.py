@@ -435,15 +435,14 @@ class _Problem:
         if nid in waived:
             self.constants[nid] = True
             return
-        if node.kind == "credential":
-            if node.target is not None and self.sc.holds(node.target):
-                self.constants[nid] = True
-                return
-            if node.inline is None:
-                self.constants[nid] = False
+        kind = KINDS[node.kind]
+        if kind.settles and kind.monotone:  # (a credential: held by award or not)
+            value = kind.constant(node, self.sc)
+            if value is not None:
+                self.constants[nid] = value >= 1
                 return
         self.active[nid] = node
-        if node.kind == "gpa":
+        if not kind.monotone:  # a GPA floor: the plan moves it, so it is modelled (``_gpa_form``)
             self.gpas.append(node)
             return
         if node.window_months is not None:
@@ -589,12 +588,11 @@ class _Problem:
                 return self.constants[nid]
             if nid in lits:
                 return lits[nid]
-            k = node.kind
             out: Any
-            if k == "credential":
-                assert node.inline is not None
+            gate = KINDS[node.kind].gate(node)
+            if node.inline is not None:
                 out = lit(node.inline)
-            elif k == "gpa":
+            elif nid in self.gpa_forms:
                 form = self.gpa_forms[nid]
                 out = m.new_bool_var(f"gpa[{nid}]")
                 m.add(form.surplus0 + sum(v * take[c] for c, v in form.surplus.items()) >= 0).only_enforce_if(out)
@@ -616,11 +614,11 @@ class _Problem:
                 else:
                     out = m.new_bool_var(f"leaf[{node.leaf}]")
                     m.add(sum(terms) >= need).only_enforce_if(out)
-            else:
+            elif gate is not None:
                 kids = [lit(c) for c in node.children]
                 met = sum(1 for c in kids if c is True)
                 open_ = [c for c in kids if c is not True and c is not False]
-                if k == "all":
+                if gate.op == "and":
                     if any(c is False for c in kids):
                         out = False
                     elif not open_:
@@ -629,7 +627,7 @@ class _Problem:
                         out = m.new_bool_var(f"all[{nid}]")
                         for c in open_:
                             m.add_implication(out, c)
-                elif k == "any":
+                elif gate.op == "or":
                     if met:
                         out = True
                     elif not open_:
@@ -637,8 +635,8 @@ class _Problem:
                     else:
                         out = m.new_bool_var(f"any[{nid}]")
                         m.add_bool_or(open_).only_enforce_if(out)
-                else:  # at_least
-                    need = int(node.need) - met
+                else:  # at least gate.need
+                    need = gate.need - met
                     if need <= 0:
                         out = True
                     elif len(open_) < need:
@@ -1315,9 +1313,10 @@ def _forced(cc: CompiledCatalog, t: Transcript, cid: str, sc: Scenario) -> list[
     leaves: list[CNode] = []
 
     def visit(n: CNode) -> None:  # as the solver settles a rule: constants hold no leaves
-        if id(n) in waived or n.kind == "gpa":
+        kind = KINDS[n.kind]
+        if id(n) in waived or not kind.monotone:
             return
-        if n.kind == "credential" and ((n.target is not None and sc.holds(n.target)) or n.inline is None):
+        if kind.settles and kind.constant(n, sc) is not None:
             return
         if n.leaf >= 0:
             leaves.append(n)

@@ -35,6 +35,9 @@ class All(Composite):
     def boolean(self, rule: AllRule) -> Shape:
         return Gate("and", len(rule.all_))
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("and", len(node.children))
+
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
 

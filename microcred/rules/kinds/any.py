@@ -37,6 +37,9 @@ class AnyOf(Composite):
     def boolean(self, rule: AnyRule) -> Shape:
         return Gate("or", 1)
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("or", 1)
+
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
 

@@ -55,6 +55,9 @@ class AtLeast(Composite):
     def boolean(self, rule: AtLeastRule) -> Shape:
         return Gate("atleast", rule.at_least)
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("atleast", int(node.need))
+
     def describe(self, node: CNode) -> str:
         return f"{int(node.need)} of {len(node.children)}"
 

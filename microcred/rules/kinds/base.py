@@ -183,6 +183,10 @@ class RuleKind(Protocol):
     def boolean(self, rule: Any) -> Shape:
         """The model node read as a boolean formula, for the logic checks and ``diff``."""
 
+    def gate(self, node: CNode) -> Gate | None:
+        """The compiled node as a boolean gate over its children (None: not a gate), for the
+        plan's feasibility model."""
+
     def describe(self, node: CNode) -> str:
         """What the node asks for, in a few words (when it has no label)."""
 
@@ -233,6 +237,9 @@ class Kind:
         return None
 
     def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        return None
+
+    def gate(self, node: CNode) -> Gate | None:
         return None
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
