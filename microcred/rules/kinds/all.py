@@ -42,6 +42,7 @@ class All(Composite):
         return node.node_id or node.kind
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        progress = walk.progress
         for c in node.children:
-            if walk.progress_of(c) < 1 - EPS:
+            if progress.get(id(c), 0.0) < 1 - EPS:
                 walk.visit(c, prefix)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from microcred.rules.nodes import RuleBase, RulePath
     from microcred.rules.scenario import Item, Scenario
     from microcred.rules.selectors import CourseIndex
+    from microcred.rules.solver import NodeValues
 
 #: How the solver works out a node's progress from below it.
 Role = Literal["all", "any", "at_least", "pass", "leaf", "constant"]
@@ -88,6 +89,8 @@ class Explaining(Protocol):
     """What a kind's explanation sees (``microcred.rules.explain``): the walk of what is missing."""
 
     sc: Scenario
+    #: id(node) -> progress, for every node of the solution
+    progress: NodeValues
 
     def progress_of(self, node: CNode) -> float: ...
 
@@ -168,9 +171,6 @@ class RuleKind(Protocol):
         """For a consuming leaf, the keys of the items that may count toward it (course ids,
         ``credential:<id>`` for awards admitted)."""
 
-    def counts(self, node: CNode, course: str) -> bool:
-        """Whether an attempt of ``course`` may count toward the consuming leaf ``node``."""
-
     def role(self, node: CNode) -> Role:
         """How the solver works out the node's progress."""
 
@@ -230,9 +230,6 @@ class Kind:
     def keys(self, node: CNode) -> Iterable[str]:
         return ()
 
-    def counts(self, node: CNode, course: str) -> bool:
-        return False
-
     def constant(self, node: CNode, sc: Scenario) -> float | None:
         return None
 
@@ -266,9 +263,6 @@ class Leaf(Kind):
 
     def keys(self, node: CNode) -> Iterable[str]:
         return [*node.eligible, *("credential:" + c for c in node.admits)]
-
-    def counts(self, node: CNode, course: str) -> bool:
-        return course in node.eligible
 
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         return enc.leaf(node)
