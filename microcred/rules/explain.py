@@ -90,9 +90,6 @@ class _Missing:
     def said(self) -> int:
         return len(self.out)
 
-    def progress_of(self, node: CNode) -> float:
-        return self.progress.get(id(node), 0.0)
-
     def visit(self, node: CNode, prefix: str) -> None:
         nid = id(node)
         if self.progress.get(nid, 0.0) >= 1 - EPS:

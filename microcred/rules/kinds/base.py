@@ -92,8 +92,6 @@ class Explaining(Protocol):
     #: id(node) -> progress, for every node of the solution
     progress: NodeValues
 
-    def progress_of(self, node: CNode) -> float: ...
-
     def say(self, prefix: str, text: str) -> None:
         """Add one sentence (with the prefix of the inline credential it lies in)."""
 
