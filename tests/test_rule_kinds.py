@@ -5,6 +5,7 @@ read it, validation checks it, the evaluator assigns attempts to it, explanation
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,3 +195,35 @@ def test_an_unregistered_kind_is_an_unknown_node(tmp_path: Path) -> None:
 def test_registering_a_kind_leaves_the_published_schema_alone(either: None) -> None:
     text = textwrap.dedent(str(catalogue_schema()))
     assert "either" not in text
+
+
+#: Modules that ask the table (or the node model) and never name a kind themselves.
+READ_FROM_THE_TABLE = [
+    "rules/compiled.py",
+    "rules/solver.py",
+    "rules/cpsat.py",
+    "rules/explain.py",
+    "rules/evaluate.py",
+    "rules/logic.py",
+    "rules/checks.py",
+    "model/graph.py",
+    "taxonomy/checks.py",
+]
+#: a test of a node's kind by name, or by its model's class
+DISPATCH = re.compile(
+    r"""\bkind\s*(==|!=|in|not in)\s*[("']"""
+    r"|isinstance\([^)]*\b(?:Course|Courses|Credits|All|Any|AtLeast|Gpa|Credential)Rule\b"
+)
+
+
+@pytest.mark.parametrize("module", READ_FROM_THE_TABLE)
+def test_no_module_that_reads_the_table_names_a_kind(module: str) -> None:
+    source = (Path(__file__).resolve().parent.parent / "microcred" / module).read_text(encoding="utf-8")
+    found = [line.strip() for line in source.splitlines() if DISPATCH.search(line)]
+    assert not found, f"{module} tests a node's kind itself; ask microcred.rules.kinds.KINDS: {found}"
+
+
+def test_the_dispatch_pattern_sees_a_dispatch() -> None:
+    assert DISPATCH.search('        if node.kind == "course":')
+    assert DISPATCH.search("    if isinstance(node, (CoursesRule, CreditsRule)):")
+    assert not DISPATCH.search("    kind = KINDS[node.kind]")

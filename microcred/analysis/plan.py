@@ -43,6 +43,7 @@ from microcred.model.graph import paths_to_top
 from microcred.model.result import CredentialResult
 from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
 from microcred.rules.evaluate import check_transcript, compile_catalog, evaluate
+from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
 from microcred.taxonomy.grades import Grade, GradeScale
 
@@ -272,9 +273,7 @@ class _Cap:
 
 def _leaf_keys(leaf: CNode) -> set[str]:
     """The keys of the items that may count toward a leaf (courses, ``credential:<id>``)."""
-    if leaf.kind == "course":
-        return {leaf.course} if leaf.course else set()
-    return {*leaf.eligible, *("credential:" + a for a in leaf.admits)}
+    return set(KINDS[leaf.kind].keys(leaf))
 
 
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
@@ -330,12 +329,7 @@ class _Problem:
         self.leaves = leaves
         by_key: dict[str, list[CNode]] = {}
         for leaf in leaves:
-            keys: Iterable[str]
-            if leaf.kind == "course":
-                keys = [leaf.course] if leaf.course else []
-            else:
-                keys = [*leaf.eligible, *("credential:" + c for c in leaf.admits)]
-            for key in keys:
+            for key in KINDS[leaf.kind].keys(leaf):
                 by_key.setdefault(key, []).append(leaf)
 
         # candidate courses: every course that can matter, not standing in for another
@@ -441,15 +435,14 @@ class _Problem:
         if nid in waived:
             self.constants[nid] = True
             return
-        if node.kind == "credential":
-            if node.target is not None and self.sc.holds(node.target):
-                self.constants[nid] = True
-                return
-            if node.inline is None:
-                self.constants[nid] = False
+        kind = KINDS[node.kind]
+        if kind.settles and kind.monotone:  # (a credential: held by award or not)
+            value = kind.constant(node, self.sc)
+            if value is not None:
+                self.constants[nid] = value >= 1
                 return
         self.active[nid] = node
-        if node.kind == "gpa":
+        if not kind.monotone:  # a GPA floor: the plan moves it, so it is modelled (``_gpa_form``)
             self.gpas.append(node)
             return
         if node.window_months is not None:
@@ -595,24 +588,23 @@ class _Problem:
                 return self.constants[nid]
             if nid in lits:
                 return lits[nid]
-            k = node.kind
             out: Any
-            if k == "credential":
-                assert node.inline is not None
+            gate = KINDS[node.kind].gate(node)
+            if node.inline is not None:
                 out = lit(node.inline)
-            elif k == "gpa":
+            elif nid in self.gpa_forms:
                 form = self.gpa_forms[nid]
                 out = m.new_bool_var(f"gpa[{nid}]")
                 m.add(form.surplus0 + sum(v * take[c] for c, v in form.surplus.items()) >= 0).only_enforce_if(out)
                 m.add(form.weight0 + sum(v * take[c] for c, v in form.weight.items()) >= 1).only_enforce_if(out)
-            elif k in ("course", "courses", "credits"):
+            elif node.leaf >= 0:
                 vs = [(x[(s, node.leaf)], self.slots[s].item) for s in self.eligible[node.leaf]]
-                if k == "credits":
+                if node.by_credits:
                     need = round(node.need * CREDIT_SCALE)
                     terms = [round(it.credits * CREDIT_SCALE) * v for v, it in vs]
                     supply = sum(round(it.credits * CREDIT_SCALE) for _v, it in vs)
                 else:
-                    need = 1 if k == "course" else int(node.need)
+                    need = int(node.need)
                     terms = [v for v, _it in vs]
                     supply = len(vs)
                 if need <= 0:
@@ -622,11 +614,11 @@ class _Problem:
                 else:
                     out = m.new_bool_var(f"leaf[{node.leaf}]")
                     m.add(sum(terms) >= need).only_enforce_if(out)
-            else:
+            elif gate is not None:
                 kids = [lit(c) for c in node.children]
                 met = sum(1 for c in kids if c is True)
                 open_ = [c for c in kids if c is not True and c is not False]
-                if k == "all":
+                if gate.op == "and":
                     if any(c is False for c in kids):
                         out = False
                     elif not open_:
@@ -635,7 +627,7 @@ class _Problem:
                         out = m.new_bool_var(f"all[{nid}]")
                         for c in open_:
                             m.add_implication(out, c)
-                elif k == "any":
+                elif gate.op == "or":
                     if met:
                         out = True
                     elif not open_:
@@ -643,8 +635,8 @@ class _Problem:
                     else:
                         out = m.new_bool_var(f"any[{nid}]")
                         m.add_bool_or(open_).only_enforce_if(out)
-                else:  # at_least
-                    need = int(node.need) - met
+                else:  # at least gate.need
+                    need = gate.need - met
                     if need <= 0:
                         out = True
                     elif len(open_) < need:
@@ -731,17 +723,11 @@ class _Problem:
         assert cap.follow is not None
         out: dict[str, Any] = {}
         for leaf in cap.follow:
-            need = (
-                round(leaf.need * CREDIT_SCALE)
-                if leaf.kind == "credits"
-                else 1
-                if leaf.kind == "course"
-                else int(leaf.need)
-            )
+            need = round(leaf.need * CREDIT_SCALE) if leaf.by_credits else int(leaf.need)
             before: list[tuple[int, Any]] = []  # (gain, presence) of the items ahead
             for _d, key, it, role in self._positions(leaf):
                 here: Any = 1 if role == "fixed" else take[key] if role == "new" else 1 - take[key]
-                gain = round(it.credits * CREDIT_SCALE) if leaf.kind == "credits" else 1
+                gain = round(it.credits * CREDIT_SCALE) if leaf.by_credits else 1
                 if not key.startswith("credential:"):  # awards are not weighed by a sharing cap
                     full: Any = 0
                     if sum(g for g, _p in before) >= need:
@@ -1327,9 +1313,10 @@ def _forced(cc: CompiledCatalog, t: Transcript, cid: str, sc: Scenario) -> list[
     leaves: list[CNode] = []
 
     def visit(n: CNode) -> None:  # as the solver settles a rule: constants hold no leaves
-        if id(n) in waived or n.kind == "gpa":
+        kind = KINDS[n.kind]
+        if id(n) in waived or not kind.monotone:
             return
-        if n.kind == "credential" and ((n.target is not None and sc.holds(n.target)) or n.inline is None):
+        if kind.settles and kind.constant(n, sc) is not None:
             return
         if n.leaf >= 0:
             leaves.append(n)

@@ -25,6 +25,7 @@ from typing import Any
 from microcred import __version__
 from microcred.model.figures import percent, percent_text
 from microcred.model.result import Applied, CredentialResult, LearnerResult, RequirementResult
+from microcred.rules.kinds import KINDS
 
 STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
 ORDER = {s: i for i, s in enumerate(STATUSES)}
@@ -60,7 +61,18 @@ REQ_STATE = {
     "unmet": ("✗", "Not met"),
     "optional": ("–", "Not needed (an alternative is met)"),
 }
-COMPOSITE = ("courses", "credits", "all", "any", "at_least", "credential")
+
+
+def _partial(kind: str) -> bool:
+    """Whether an unmet node of ``kind`` shows its progress as a percentage."""
+    found = KINDS.get(kind)
+    return found is not None and found.partial
+
+
+def _alternatives(kind: str) -> bool:
+    """Whether a met node of ``kind`` may leave children unmet (they are then not needed)."""
+    found = KINDS.get(kind)
+    return found is not None and found.alternatives
 
 
 def _e(value: object) -> str:
@@ -206,7 +218,7 @@ def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optiona
         line.append('<span class="tag tag-waived">waived</span>')
     elif node.note:
         line.append(f'<span class="tag">{_e(node.note)}</span>')
-    elif state == "progress" and node.kind in COMPOSITE:  # "not met" says 0 already
+    elif state == "progress" and _partial(node.kind):  # "not met" says 0 already
         line.append(f'<span class="node-pct">{_e(percent_text(node.progress))}</span>')
     head = (
         f'<span class="req-line"><span class="mark mark-{state}" aria-hidden="true">{mark}</span>'
@@ -219,13 +231,13 @@ def _tree(node: RequirementResult, cat: _Catalog, result: LearnerResult, optiona
         body.append("</ul>")
     if node.children:
         # the unmet alternatives of a met choice are not needed: shown as optional
-        spare = optional or (node.satisfied and node.kind in ("any", "at_least"))
+        spare = optional or (node.satisfied and _alternatives(node.kind))
         body.append("<ul>")
         for c in node.children:
             _tree(c, cat, result, spare, body)
         body.append("</ul>")
     attrs = f'class="req" data-node="{_e(node.ref)}" data-kind="{_e(node.kind)}" data-state="{state}"'
-    if node.kind == "credential" and node.children:
+    if node.target is not None and node.children:
         # another credential expanded inline: open only where the learner is part way
         opened = " open" if state == "progress" else ""
         out.append(f"<li {attrs}><details{opened}><summary>{head}</summary>{''.join(body)}</details></li>")

@@ -13,6 +13,7 @@ import re
 
 from microcred.model.figures import percent, percent_text
 from microcred.model.result import CredentialResult, LearnerResult, RequirementResult
+from microcred.rules.kinds import KINDS
 
 STATUS_MARK = {"earned": "✓", "expired": "⌛", "in_progress": "◐", "partial": "○", "not_started": "·"}
 STATUS_WORD = {
@@ -23,8 +24,20 @@ STATUS_WORD = {
     "not_started": "not started",
 }
 ORDER = {"earned": 0, "in_progress": 1, "partial": 2, "expired": 3, "not_started": 4}
-#: requirement kinds whose partial progress is worth a percentage
-COMPOSITE = ("courses", "credits", "all", "any", "at_least", "credential")
+
+
+def _partial(kind: str) -> bool:
+    """Whether an unmet node of ``kind`` shows its progress as a percentage."""
+    found = KINDS.get(kind)
+    return found is not None and found.partial
+
+
+def _alternatives(kind: str) -> bool:
+    """Whether a met node of ``kind`` may leave children unmet (they are then not needed)."""
+    found = KINDS.get(kind)
+    return found is not None and found.alternatives
+
+
 #: how many partial credentials the summary names as "next"
 NEXT = 3
 #: the summary's lines are kept to this many characters where they can be
@@ -74,7 +87,7 @@ def _tree(
         extra = "  (waived)"
     elif node.note:
         extra = f"  ({node.note})"
-    elif not node.satisfied and not optional and node.progress > 0 and node.kind in COMPOSITE:
+    elif not node.satisfied and not optional and node.progress > 0 and _partial(node.kind):
         extra = f"  {percent_text(node.progress)}"
     lines.append(f"{'  ' * depth}{mark} {describe(node, titles)}{extra}")
     for a in node.applied:
@@ -83,7 +96,7 @@ def _tree(
         when = a.date.isoformat() if a.date else ""
         lines.append(f"{'  ' * (depth + 1)}· {a.course}{sub}  {grade}  {when}")
     # the unmet alternatives of a met choice are not needed: shown with a dash
-    spare = node.satisfied and node.kind in ("any", "at_least")
+    spare = node.satisfied and _alternatives(node.kind)
     for c in node.children:
         _tree(c, depth + 1, lines, optional or spare, titles)
 

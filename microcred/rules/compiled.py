@@ -264,7 +264,9 @@ class CompiledCatalog:
             window_months=within,
             shared=shared,
         )
-        KINDS[rule.kind].compile(rule, node, _Compiling(self, owner, path, min_grade, shared, stack))
+        kind = KINDS[rule.kind]
+        node.by_credits = kind.by_credits
+        kind.compile(rule, node, _Compiling(self, owner, path, min_grade, shared, stack))
         return node
 
 

@@ -21,7 +21,6 @@ from microcred.model.result import CredentialResult, ExceptionUse, LearnerResult
 from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
-from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario, attempt_rank, build_scenario
 from microcred.rules.solver import Budget, Solution, solve
 
@@ -515,7 +514,7 @@ class _Learner:
             if a.date > sc.cut and not future:
                 continue
             key = subs.get(a.course, a.course)
-            fits = [n for n in leaves if KINDS[n.kind].counts(n, key)]
+            fits = [n for n in leaves if n.course == key or key in n.eligible]
             if not fits or (a.course, a.date) in used:
                 continue
             g = self.cc.scale.grades.get(a.grade or "")

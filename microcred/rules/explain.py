@@ -85,13 +85,10 @@ class _Missing:
         out.append(prefix + text if prefix and not text.startswith("for ") else text)
 
     def say(self, prefix: str, text: str) -> None:
-        self._emit(self.out, prefix, text)
+        self.out.append(prefix + text if prefix and not text.startswith("for ") else text)
 
     def said(self) -> int:
         return len(self.out)
-
-    def progress_of(self, node: CNode) -> float:
-        return self.progress.get(id(node), 0.0)
 
     def visit(self, node: CNode, prefix: str) -> None:
         nid = id(node)
@@ -246,7 +243,9 @@ def _earned_elsewhere(
     places: list[str] = []
     for course in mine:
         item = sc.items.get(course)
-        fits = item is not None and any(KINDS[n.kind].counts(n, course) and item.meets(n.min_points) for n in leaves)
+        fits = item is not None and any(
+            (n.course == course or course in n.eligible) and item.meets(n.min_points) for n in leaves
+        )
         if not fits or course not in counted:
             out.note = f"earned {held.earned_on.isoformat()} on its own, but it does not count here as it stands"
             return

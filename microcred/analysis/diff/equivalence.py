@@ -131,13 +131,7 @@ class _Problem:
         hit = memo.get(mkey)
         if hit is not None:
             return hit
-        lits = [self._encode(c, live, memo) for c in node.children]
-        if node.op == "and":
-            lit = cnf.and_(lits)
-        elif node.op == "or":
-            lit = cnf.or_(lits)
-        else:
-            lit = cnf.at_least(node.need, lits)
+        lit = cnf.gate(node.gate, [self._encode(c, live, memo) for c in node.children])
         memo[mkey] = lit
         return lit
 
@@ -157,12 +151,7 @@ class _Problem:
                 return u
             if isinstance(n, _Atom):
                 return self.atom(n.key)
-            lits = [enc(c) for c in n.children]
-            if n.op == "and":
-                return self.cnf.and_(lits)
-            if n.op == "or":
-                return self.cnf.or_(lits)
-            return self.cnf.at_least(n.need, lits)
+            return self.cnf.gate(n.gate, [enc(c) for c in n.children])
 
         lit = enc(node)
         for us in uses.values():

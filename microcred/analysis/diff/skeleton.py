@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from microcred.model.catalog import Catalog
 from microcred.model.graph import admitted_credentials
+from microcred.rules.kinds import Gate, Occurrence
+from microcred.rules.logic import shape
 from microcred.rules.nodes import (
-    AllRule,
-    AnyRule,
-    AtLeastRule,
-    CourseRule,
     CoursesRule,
     CredentialRule,
     CreditsRule,
@@ -50,10 +48,15 @@ class _Atom:
 
 @dataclass(frozen=True)
 class _Gate:
-    op: str  # and | or | atleast
+    op: Literal["and", "or", "atleast"]
     need: int
     window: int | None  # the node's own complete_within, in months
     children: tuple[_Node, ...]
+
+    @property
+    def gate(self) -> Gate:
+        """The gate as the rule kinds read it (``Cnf.gate`` encodes it)."""
+        return Gate(self.op, self.need)
 
 
 _Node = _Occ | _Atom | _Gate
@@ -175,36 +178,34 @@ class _Reader:
                     {"months": own_window, "kind": rule.kind},
                 )
             )
-        if isinstance(rule, (AllRule, AnyRule, AtLeastRule)):
+        form = shape(rule)
+        if isinstance(form, Gate):
             kids = tuple(self.read(c, min_grade, shared, window, owner, facets, depth + 1) for c in rule.children())
-            if isinstance(rule, AllRule):
-                return _Gate("and", len(kids), own_window, kids)
-            if isinstance(rule, AnyRule):
-                return _Gate("or", 1, own_window, kids)
-            facets.append(
-                _Facet(
-                    "at_least",
-                    name or "at_least",
-                    rule.id,
-                    rule.label,
-                    ("at_least", rule.at_least, len(kids)),
-                    {"need": rule.at_least, "of": len(kids)},
+            if form.op == "atleast":
+                facets.append(
+                    _Facet(
+                        rule.kind,
+                        name or rule.kind,
+                        rule.id,
+                        rule.label,
+                        (rule.kind, form.need, len(kids)),
+                        {"need": form.need, "of": len(kids)},
+                    )
                 )
-            )
-            return _Gate("atleast", rule.at_least, own_window, kids)
-        if isinstance(rule, CourseRule):
+            return _Gate(form.op, form.need, own_window, kids)
+        if isinstance(form, Occurrence):
             self._n += 1
             facets.append(
                 _Facet(
-                    "course",
-                    name or rule.course,
+                    rule.kind,
+                    name or form.course,
                     rule.id,
                     rule.label,
-                    ("course", rule.course, level, shared),
-                    {"course": rule.course, "min_grade": min_grade, "level": level, "shared": shared},
+                    (rule.kind, form.course, level, shared),
+                    {"course": form.course, "min_grade": min_grade, "level": level, "shared": shared},
                 )
             )
-            return _Occ(rule.course, level, shared, self._n)
+            return _Occ(form.course, level, shared, self._n)
         grade_text = f" with {min_grade} or better" if level is not None else ""
         window_text = f" within {_duration_text(window)}" if window is not None else ""
         if isinstance(rule, CoursesRule):

@@ -35,10 +35,14 @@ class All(Composite):
     def boolean(self, rule: AllRule) -> Shape:
         return Gate("and", len(rule.all_))
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("and", len(node.children))
+
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        progress = walk.progress
         for c in node.children:
-            if walk.progress_of(c) < 1 - EPS:
+            if progress.get(id(c), 0.0) < 1 - EPS:
                 walk.visit(c, prefix)

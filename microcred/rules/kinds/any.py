@@ -37,6 +37,9 @@ class AnyOf(Composite):
     def boolean(self, rule: AnyRule) -> Shape:
         return Gate("or", 1)
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("or", 1)
+
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
 
@@ -44,9 +47,11 @@ class AnyOf(Composite):
         kids = node.children
         label = f"{node.label}: " if node.label else ""
         # closest first; ties keep the catalogue's order
-        unmet = sorted((c for c in kids if walk.progress_of(c) < 1 - EPS), key=lambda c: -walk.progress_of(c))
+        progress = walk.progress
+        unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
+        unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
         if all(c.leaf >= 0 for c in kids):
-            options = unique(walk.leaf_text(c) for c in kids if walk.progress_of(c) < 1 - EPS)
+            options = unique(walk.leaf_text(c) for c in kids if progress.get(id(c), 0.0) < 1 - EPS)
             walk.say(prefix, label + "one of: " + " | ".join(options))
             return
         best, others = unmet[0], unmet[1:]

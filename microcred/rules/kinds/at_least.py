@@ -55,6 +55,9 @@ class AtLeast(Composite):
     def boolean(self, rule: AtLeastRule) -> Shape:
         return Gate("atleast", rule.at_least)
 
+    def gate(self, node: CNode) -> Gate | None:
+        return Gate("atleast", int(node.need))
+
     def describe(self, node: CNode) -> str:
         return f"{int(node.need)} of {len(node.children)}"
 
@@ -62,7 +65,9 @@ class AtLeast(Composite):
         # name what is left, then spell out the closest children that would complete it
         kids = node.children
         label = f"{node.label}: " if node.label else ""
-        unmet = sorted((c for c in kids if walk.progress_of(c) < 1 - EPS), key=lambda c: -walk.progress_of(c))
+        progress = walk.progress
+        unmet = [c for c in kids if progress.get(id(c), 0.0) < 1 - EPS]
+        unmet.sort(key=lambda c: -progress.get(id(c), 0.0))
         need = int(node.need)
         met = len(kids) - len(unmet)
         walk.say(prefix, f"{label}{need - met} more of: " + "; ".join(unique(c.describe() for c in unmet)))

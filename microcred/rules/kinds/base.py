@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from microcred.rules.nodes import RuleBase, RulePath
     from microcred.rules.scenario import Item, Scenario
     from microcred.rules.selectors import CourseIndex
+    from microcred.rules.solver import NodeValues
 
 #: How the solver works out a node's progress from below it.
 Role = Literal["all", "any", "at_least", "pass", "leaf", "constant"]
@@ -88,8 +89,8 @@ class Explaining(Protocol):
     """What a kind's explanation sees (``microcred.rules.explain``): the walk of what is missing."""
 
     sc: Scenario
-
-    def progress_of(self, node: CNode) -> float: ...
+    #: id(node) -> progress, for every node of the solution
+    progress: NodeValues
 
     def say(self, prefix: str, text: str) -> None:
         """Add one sentence (with the prefix of the inline credential it lies in)."""
@@ -168,9 +169,6 @@ class RuleKind(Protocol):
         """For a consuming leaf, the keys of the items that may count toward it (course ids,
         ``credential:<id>`` for awards admitted)."""
 
-    def counts(self, node: CNode, course: str) -> bool:
-        """Whether an attempt of ``course`` may count toward the consuming leaf ``node``."""
-
     def role(self, node: CNode) -> Role:
         """How the solver works out the node's progress."""
 
@@ -182,6 +180,10 @@ class RuleKind(Protocol):
 
     def boolean(self, rule: Any) -> Shape:
         """The model node read as a boolean formula, for the logic checks and ``diff``."""
+
+    def gate(self, node: CNode) -> Gate | None:
+        """The compiled node as a boolean gate over its children (None: not a gate), for the
+        plan's feasibility model."""
 
     def describe(self, node: CNode) -> str:
         """What the node asks for, in a few words (when it has no label)."""
@@ -226,13 +228,13 @@ class Kind:
     def keys(self, node: CNode) -> Iterable[str]:
         return ()
 
-    def counts(self, node: CNode, course: str) -> bool:
-        return False
-
     def constant(self, node: CNode, sc: Scenario) -> float | None:
         return None
 
     def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
+        return None
+
+    def gate(self, node: CNode) -> Gate | None:
         return None
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
@@ -259,9 +261,6 @@ class Leaf(Kind):
 
     def keys(self, node: CNode) -> Iterable[str]:
         return [*node.eligible, *("credential:" + c for c in node.admits)]
-
-    def counts(self, node: CNode, course: str) -> bool:
-        return course in node.eligible
 
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         return enc.leaf(node)

@@ -26,9 +26,6 @@ class Course(Leaf):
     def keys(self, node: CNode) -> Iterable[str]:
         return [node.course] if node.course else []
 
-    def counts(self, node: CNode, course: str) -> bool:
-        return node.course == course
-
     def boolean(self, rule: CourseRule) -> Shape:
         return Occurrence(rule.course)
 

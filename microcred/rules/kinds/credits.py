@@ -24,7 +24,6 @@ class Credits(Leaf):
 
     def compile(self, rule: CreditsRule, node: CNode, ctx: Compiling) -> None:
         node.need = rule.credits
-        node.by_credits = True
         node.selector = rule.from_
         node.eligible = ctx.index.match(rule.from_)
         f = rule.from_.credentials
