@@ -12,13 +12,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``batch`` command."""
     b = sub.add_parser("batch", help="evaluate a whole student body: streaming, resumable, parallel")
     b.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
-    b.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV of attempts, JSONL of transcripts, or a folder")
     b.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="the results file (.jsonl or .csv), written atomically"
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="CSV of attempts, JSONL of transcripts, Parquet of attempts, or a folder",
+    )
+    b.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="the results: a file (.jsonl, .csv, .parquet), written atomically, or a database "
+        "(sqlite:///FILE, FILE.db, postgresql://…; docs/database.md)",
+    )
+    b.add_argument("--db", metavar="URL", help="read the learners from this database (sqlite:///FILE, postgresql://…)")
+    b.add_argument("--attempts", metavar="TABLE|QUERY", help="the attempts: a table or a SELECT (default: attempts)")
+    b.add_argument("--awards", metavar="TABLE|QUERY", help="awarded credentials: a table or a SELECT (or a .parquet)")
+    b.add_argument("--learners", metavar="TABLE|QUERY", help="learners' names and emails (or a .parquet)")
+    b.add_argument(
+        "--incremental",
+        action="store_true",
+        help="evaluate only learners whose records changed or whose date came (database output)",
     )
     b.add_argument(
         "--format",
-        choices=("jsonl", "csv"),
+        choices=("jsonl", "csv", "parquet"),
         help="jsonl: one evaluation a line; csv: one row a learner and credential (default: from OUT's ending, "
         "else jsonl)",
     )
@@ -43,7 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 #: Output file endings of ``batch`` and the format each names.
-BATCH_ENDINGS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+BATCH_ENDINGS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -51,16 +70,32 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from microcred.cli.util import choose_format
     from microcred.io.loader import PathError
+    from microcred.io.sql import is_database_url, redact
     from microcred.model.diagnostics import MicrocredError
+    from microcred.model.usage import UsageError
     from microcred.run.batch import BatchOptions, run_batch
 
-    fmt = choose_format(args.format, args.output, "-o", BATCH_ENDINGS, "jsonl")
+    sink = args.output if is_database_url(args.output) else None
+    if sink is not None:
+        if args.format is not None:
+            raise UsageError(f"--format {args.format}", "a database output has its own tables", "leave --format out")
+        fmt = "db"
+    else:
+        fmt = choose_format(args.format, args.output, "-o", BATCH_ENDINGS, "jsonl")
+    if not args.inputs and args.db is None:
+        raise UsageError("INPUT", "no input given", "name CSV, JSONL, Parquet files or folders, or a database (--db)")
     show = args.progress == "always" or (args.progress == "auto" and err.isatty())
     bar = None
     opts = BatchOptions(
         catalog=Path(args.catalog),
         inputs=[Path(p) for p in args.inputs],
-        output=Path(args.output),
+        output=Path(args.output) if sink is None else Path("microcred-results"),
+        db=args.db,
+        attempts=args.attempts,
+        awards=args.awards,
+        learners=args.learners,
+        sink=sink,
+        incremental=args.incremental,
         format=fmt,
         jobs=args.jobs,
         resume=args.resume,
@@ -96,10 +131,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     err.write(
         f"{plural(summary.learners, 'learner')} in {summary.seconds:.1f} s ({rate:.0f}/s)"
         + (f", {summary.skipped} done before (resumed)" if summary.skipped else "")
+        + (f", {summary.unchanged} unchanged (not evaluated again)" if args.incremental else "")
+        + (f", {summary.removed} no longer in the inputs (removed)" if summary.removed else "")
         + f"; {summary.failed} with errors"
-        + (f" (see {summary.errors})" if summary.failed else "")
-        + f"; results in {summary.output}\n"
+        + (f" (see {summary.errors or 'the table microcred_errors'})" if summary.failed else "")
+        + f"; results in {summary.output if sink is None else 'the microcred_results table of ' + redact(sink)}\n"
     )
+    for w in summary.warnings:
+        err.write(f"microcred batch: {w}\n")
     return EXIT_INVALID if summary.failed else EXIT_OK
 
 

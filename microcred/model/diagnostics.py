@@ -80,6 +80,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("E503", Severity.ERROR, "invalid date"),
         CodeInfo("E504", Severity.ERROR, "learner id missing"),
         CodeInfo("E505", Severity.ERROR, "invalid exception"),
+        CodeInfo("E506", Severity.ERROR, "duplicate record"),
         # Warnings
         CodeInfo("W601", Severity.WARNING, "selector matches no course"),
         CodeInfo("W602", Severity.WARNING, "credential no learner can reach"),

@@ -11,6 +11,7 @@ GPA). An award counts at D when dated on or before D and not expired on D.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -81,12 +82,15 @@ class Scenario:
             return self.fixed_gpa
         if over in self._gpa:
             return self._gpa[over]
-        total = weight = 0.0
+        # exactly rounded sums (math.fsum): the GPA does not depend on the order of the attempts
+        products: list[float] = []
+        weights: list[float] = []
         for course, (points, credits) in self.graded.items():
             if over is None or course in over:
-                total += points * credits
-                weight += credits
-        value = total / weight if weight > 0 else None
+                products.append(points * credits)
+                weights.append(credits)
+        weight = math.fsum(weights)
+        value = math.fsum(products) / weight if weight > 0 else None
         self._gpa[over] = value
         return value
 

@@ -82,6 +82,15 @@ class BatchOptions:
     cache_dir: Path | None = None
     use_cache: bool = True
     progress: Callable[[int, int], None] | None = None  # (learners done, with errors)
+    #: a database to read (a URL or a SQLite file; docs/database.md), and its inputs: a table or a query each
+    db: str | None = None
+    attempts: str | None = None
+    awards: str | None = None
+    learners: str | None = None
+    #: a database to write the results to (a URL or a SQLite file), instead of ``output``
+    sink: str | None = None
+    #: evaluate only the learners whose inputs changed or whose date came (database output)
+    incremental: bool = False
 
 
 @dataclass
@@ -89,6 +98,8 @@ class BatchSummary:
     learners: int = 0
     failed: int = 0
     skipped: int = 0  # done in an earlier, interrupted run
+    unchanged: int = 0  # incremental: not evaluated again, their stored result stands
+    removed: int = 0  # incremental: stored learners no longer in the inputs, removed
     seconds: float = 0.0
     output: Path | None = None
     errors: Path | None = None
@@ -380,6 +391,10 @@ def evaluate_unit(
     unit: Unit, compiled: CompiledCatalog, as_of: dt.date | None, planned: bool, fmt: str
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """(unit key, output text, error records) for one learner."""
+    if unit[0] == "night":  # a learner read from a database or Parquet
+        from microcred.run.night import evaluate_record
+
+        return evaluate_record(unit, compiled, as_of, planned)
     key = unit[1]
     src = _source_of(unit)
     if isinstance(src, TranscriptError):
@@ -587,6 +602,17 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
     :class:`~microcred.io.loader.PathError` for a missing catalogue and
     :class:`~microcred.model.diagnostics.MicrocredError` for an invalid one.
     """
+    if (
+        opts.db is not None
+        or opts.sink is not None
+        or opts.format == "parquet"
+        or opts.incremental
+        or any(x is not None for x in (opts.attempts, opts.awards, opts.learners))
+        or any(p.suffix.lower() == ".parquet" for p in opts.inputs)
+    ):
+        from microcred.run.night import run_night
+
+        return run_night(opts)
     start = time.perf_counter()
     if opts.format not in ("jsonl", "csv"):
         raise BatchUsageError(f"--format {opts.format}", "unknown format", "use jsonl or csv")

@@ -1,0 +1,580 @@
+"""A registrar's night: from a database (or Parquet) to a database (or Parquet), resumable,
+and incremental.
+
+The rows of every input arrive ordered by learner id, so a run always knows how far it got:
+the last learner committed. Each commit (every ``COMMIT_LEARNERS`` learners) writes that
+learner's id with the chunk's results in one transaction; a lost connection, or a run started
+again with ``--resume``, reads the inputs again after it, so no learner is repeated or lost.
+
+An incremental run keeps, for each learner, the digest of its inputs (its rows, the
+catalogue's digest, the options that change results) and the next date on which its result
+could change with the evaluation date alone (:func:`recheck_on`). A learner whose digest is
+unchanged and whose date has not come is not evaluated again: its stored result is the one a
+full run would give.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import json
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from microcred.io import records as rec
+from microcred.io.records import LearnerRecord
+from microcred.io.transcript import Transcript
+from microcred.model.diagnostics import MicrocredError, Severity
+from microcred.model.result import LearnerResult
+from microcred.rules.compiled import CompiledCatalog
+from microcred.rules.evaluate import evaluate
+from microcred.run.batch import BatchOptions, BatchSummary, BatchUsageError, _run_pool
+from microcred.run.cache import catalogue_digest, load_compiled
+
+#: Learners between two commits of a run (each commit is one transaction).
+COMMIT_LEARNERS = 500
+#: Times a run reconnects after a lost connection before it gives up.
+RECONNECTS = 5
+KINDS = ("attempts", "awards", "learners")
+_DAY = dt.timedelta(days=1)
+
+
+# -- when a result can change with the date alone ----------------------------------------------
+
+
+def recheck_on(cc: CompiledCatalog, t: Transcript, result: LearnerResult, pending: tuple[str, ...]) -> dt.date | None:
+    """The first date after ``result.as_of`` on which evaluating ``t`` could give another
+    result, all else equal; None when no date can change it.
+
+    The evaluation date enters an evaluation only through: attempts and awards dated after it
+    (they count from their date on), awards' expiry (effective: with ``valid_for``), credentials'
+    expiry (``expired`` from ``expires_on`` on), in-progress attempts, which count as dated on
+    it (that matters only to a completion window), ``earned_on`` when no dated record decides
+    it (it is then the evaluation date itself), and the warning about a completed attempt
+    dated after it, which names it. Each gives a date; the earliest is the
+    answer. Where the evaluation date is used as a date (the last two), the next day is taken.
+    """
+    as_of = result.as_of
+    dates: list[dt.date] = []
+    for a in t.attempts:
+        if a.date is not None and a.date > as_of:
+            dates.append(a.date)
+            if a.status in ("completed", "transfer"):
+                # its warning (W608) names the evaluation date: it changes every day
+                dates.append(as_of + _DAY)
+    creds = cc.catalog.credentials
+    for aw in t.awarded:
+        if aw.date > as_of:
+            dates.append(aw.date)
+        expires = aw.expires_on
+        cred = creds.get(aw.credential)
+        if expires is None and cred is not None and cred.valid_for is not None:
+            from microcred.model.dates import add_span
+
+            expires = add_span(aw.date, cred.valid_for.years, cred.valid_for.months)
+        if expires is not None and expires > as_of:
+            dates.append(expires)
+    for r in result.credentials.values():
+        if r.expires_on is not None and r.expires_on > as_of:
+            dates.append(r.expires_on)
+        if r.earned_on == as_of:
+            dates.append(as_of + _DAY)
+    taking = {a.course for a in t.attempts if a.status in pending}
+    if taking:
+        for comp in cc.credentials.values():
+            rel = comp.relevant_courses
+            if comp.has_window and (rel is None or not taking.isdisjoint(rel)):
+                dates.append(as_of + _DAY)
+                break
+    return min(dates) if dates else None
+
+
+# -- evaluation of one learner (in the workers) --------------------------------------------
+
+
+def evaluate_record(
+    unit: tuple[Any, ...], compiled: CompiledCatalog, as_of: dt.date | None, planned: bool
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """(key, rows as JSON, error records) of one learner of a night; a learner left unchanged
+    (no record) gives empty rows. The rows: the learner's row and its result rows, with the
+    explanations already written as JSON text."""
+    _kind, key, payload = unit
+    if payload is None:
+        return key, "", []
+    record, labels, day = payload
+    built = rec.build_transcript(record)
+    if isinstance(built, list):
+        return key, "", [rec.problem_record(record, p, labels) for p in built]
+    src = rec.source_of(built, labels)
+    try:
+        result = evaluate(compiled, src, day, include_planned=planned, detail=False)
+    except MicrocredError as exc:
+        return key, "", [rec.diagnostic_record(record, d, labels) for d in exc.diagnostics]
+    pending = ("in_progress", "planned") if planned else ("in_progress",)
+    recheck = recheck_on(compiled, built, result, pending)
+    doc = result.to_json()
+    lid = result.learner_id
+    rows = []
+    for pos, (cid, c) in enumerate(doc["credentials"].items()):
+        exceptions = c.get("exceptions")
+        rows.append(
+            (
+                lid,
+                pos,
+                cid,
+                c["status"],
+                c["earned_on"],
+                c["expires_on"],
+                c["progress"],
+                orjson.dumps(c["applied"]).decode(),
+                orjson.dumps(c["missing"]).decode(),
+                orjson.dumps(c["stacks_into"]).decode(),
+                c["title"],
+                c["type"],
+                bool(c.get("awarded", False)),
+                orjson.dumps(exceptions).decode() if exceptions else None,
+            )
+        )
+    head = (
+        lid,
+        result.learner_name,
+        doc["as_of"],
+        orjson.dumps(doc["warnings"]).decode(),
+        orjson.dumps(doc["stacking"]).decode(),
+        recheck.isoformat() if recheck else None,
+    )
+    warnings = [rec.diagnostic_record(record, d, labels) for d in result.warnings]
+    return key, orjson.dumps([head, rows]).decode(), warnings
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Orphans:
+    """Rows without a learner id."""
+
+    kind: str
+    row: tuple[Any, ...]
+
+
+Stream = Iterator[tuple[str | None, tuple[Any, ...]]]
+
+
+def merge(streams: dict[str, Stream]) -> Iterator[LearnerRecord | Orphans]:
+    """One record a learner from inputs ordered by learner id."""
+    heads: dict[str, tuple[str | None, tuple[Any, ...]] | None] = {}
+    last: dict[str, str] = {}
+
+    def advance(kind: str) -> None:
+        while True:
+            item = next(streams[kind], None)
+            if item is not None and item[0] is not None:
+                prev = last.get(kind)
+                if prev is not None and item[0] < prev:
+                    raise BatchUsageError(
+                        f"--{kind}",
+                        f"rows are not in learner order ({item[0]!r} after {prev!r})",
+                        "report this: the database's text order differs from code-point order",
+                    )
+                last[kind] = item[0]
+            heads[kind] = item
+            return
+
+    pending_orphans: deque[Orphans] = deque()
+    for kind in streams:
+        advance(kind)
+    while True:
+        for kind in streams:
+            while heads[kind] is not None and heads[kind][0] is None:  # type: ignore[index]
+                pending_orphans.append(Orphans(kind, heads[kind][1]))  # type: ignore[index]
+                advance(kind)
+        while pending_orphans:
+            yield pending_orphans.popleft()
+        live = [h[0] for h in heads.values() if h is not None and h[0] is not None]
+        if not live:
+            return
+        lid = min(live)
+        record = LearnerRecord(lid)
+        for kind in streams:
+            rows = getattr(record, kind)
+            while heads[kind] is not None and heads[kind][0] == lid:  # type: ignore[index]
+                rows.append(heads[kind][1])  # type: ignore[index]
+                advance(kind)
+        yield record
+
+
+class _SqlSource:
+    def __init__(self, opts: BatchOptions) -> None:
+        from microcred.io.sql import Database, InputSpec
+
+        assert opts.db is not None
+        self.db = Database(opts.db, "--db")
+        self.specs = [InputSpec("attempts", opts.attempts or "attempts")]
+        if opts.awards:
+            self.specs.append(InputSpec("awards", opts.awards))
+        if opts.learners:
+            self.specs.append(InputSpec("learners", opts.learners))
+        self.labels = {s.kind: s.label for s in self.specs}
+        self.conn: Any = None
+        self.columns: dict[str, dict[str, str]] = {}
+
+    def open(self) -> None:
+        from microcred.io.sql import check_inputs
+
+        self.close()
+        self.conn = self.db.connect(snapshot=True)
+        self.columns = check_inputs(self.db, self.conn, self.specs)
+
+    def records(self, after: str | None) -> Iterator[LearnerRecord | Orphans]:
+        from microcred.io.sql import read_rows
+
+        return merge({s.kind: read_rows(self.db, self.conn, s, self.columns[s.kind], after) for s in self.specs})
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # a connection already lost
+                self.conn.close()
+            self.conn = None
+
+
+class _ParquetSource:
+    def __init__(self, opts: BatchOptions, files: list[Path]) -> None:
+        self.files = {"attempts": files}
+        if opts.awards:
+            self.files["awards"] = [Path(opts.awards)]
+        if opts.learners:
+            self.files["learners"] = [Path(opts.learners)]
+        self.labels = {k: ",".join(str(f) for f in fs) for k, fs in self.files.items()}
+
+    def open(self) -> None:
+        for fs in self.files.values():
+            for f in fs:
+                if not f.is_file():
+                    raise BatchUsageError(str(f), "no such file", "check the path")
+
+    def records(self, after: str | None) -> Iterator[LearnerRecord | Orphans]:
+        from microcred.io.parquet import read_rows
+
+        streams: dict[str, Stream] = {}
+        for kind, fs in self.files.items():
+            if len(fs) == 1:
+                streams[kind] = read_rows(fs[0], kind, after)
+            else:
+                import heapq
+
+                streams[kind] = heapq.merge(
+                    *(read_rows(f, kind, after) for f in fs), key=lambda item: (item[0] is not None, item[0] or "")
+                )
+        return merge(streams)
+
+    def close(self) -> None:
+        pass
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def _error_row(run_id: int, e: dict[str, Any]) -> tuple[Any, ...]:
+    row = e.get("row")
+    return (
+        run_id,
+        e.get("learner"),
+        e.get("source"),
+        orjson.dumps(row).decode() if row is not None else None,
+        e.get("column"),
+        e["code"],
+        e["severity"],
+        e["message"],
+    )
+
+
+def _orphan_record(o: Orphans, labels: dict[str, str]) -> dict[str, Any]:
+    row = {"learner_id": None} | {c: rec.jsonable(v) for c, v in zip(rec.COLUMNS[o.kind], o.row, strict=True)}
+    return {
+        "learner": None,
+        "source": labels.get(o.kind, o.kind),
+        "row": row,
+        "column": "learner_id",
+        "code": "E504",
+        "severity": Severity.ERROR.value,
+        "message": "the row has no learner_id",
+    }
+
+
+def options_key(opts: BatchOptions, incremental: bool) -> str:
+    return json.dumps(
+        {
+            "incremental": incremental,
+            "planned": opts.include_planned,
+            "db": opts.db,
+            "attempts": opts.attempts,
+            "awards": opts.awards,
+            "learners": opts.learners,
+            "inputs": [str(p) for p in opts.inputs],
+        },
+        sort_keys=True,
+    )
+
+
+def run_night(opts: BatchOptions) -> BatchSummary:
+    """A run from a database or Parquet files into a database or a Parquet file."""
+    from microcred.io.sql import Database, ResultStore, RunState, connection_errors, is_database_url
+
+    start = time.perf_counter()
+    as_of = opts.as_of or dt.date.today()
+    parquet_in = [p for p in opts.inputs if p.suffix.lower() == ".parquet"]
+    if opts.db is not None and opts.inputs:
+        raise BatchUsageError(
+            " ".join(str(p) for p in opts.inputs),
+            "files given as well as --db",
+            "read one database, or files, in a run",
+        )
+    if opts.db is None and (not parquet_in or len(parquet_in) != len(opts.inputs)):
+        raise BatchUsageError(
+            " ".join(str(p) for p in opts.inputs) or "INPUT",
+            "a database or Parquet output needs database or Parquet input",
+            "give --db URL, or .parquet files of attempts",
+        )
+    if opts.db is None and (
+        (opts.awards and not opts.awards.lower().endswith(".parquet"))
+        or (opts.learners and not opts.learners.lower().endswith(".parquet"))
+    ):
+        raise BatchUsageError("--awards/--learners", "with Parquet input they must be Parquet files too", "")
+    source: _SqlSource | _ParquetSource = _SqlSource(opts) if opts.db is not None else _ParquetSource(opts, parquet_in)
+    sink_url = opts.sink
+    store: ResultStore | None = None
+    pq_out: Any = None
+    errors_path = opts.errors or opts.output.with_name(opts.output.name + ".errors.jsonl")
+    if sink_url is not None and is_database_url(sink_url):
+        store = ResultStore(Database(sink_url, "-o"))
+    elif opts.output.suffix.lower() == ".parquet":
+        from microcred.io.parquet import ParquetResults
+        from microcred.run.batch import _check_paths
+
+        if opts.incremental:
+            raise BatchUsageError(
+                "--incremental", "needs a database output, where results are kept", "write to a database (-o URL)"
+            )
+        if opts.resume:
+            raise BatchUsageError(
+                "--resume", "a Parquet output is written whole", "run again without --resume, or write to a database"
+            )
+        _check_paths(opts, errors_path)
+        pq_out = ParquetResults(opts.output, errors_path)
+    else:
+        raise BatchUsageError(
+            f"-o {opts.output}",
+            "database and Parquet inputs write to a database or a Parquet file",
+            "give -o sqlite:///results.db, -o postgresql://…, or -o results.parquet",
+        )
+    compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
+    salt = f"{catalogue_digest(opts.catalog)}|planned={opts.include_planned}"
+    summary = BatchSummary(output=opts.output, errors=errors_path if pq_out else None)
+    labels = source.labels
+    try:
+        source.open()
+        if store is not None:
+            store.open()
+            state = store.begin(as_of, salt, options_key(opts, opts.incremental), opts.resume)
+            stored = store.stored() if opts.incremental else {}
+        else:
+            pq_out.open()
+            state = RunState(0, None)
+            stored = {}
+        if state.resumed:
+            summary.skipped = state.learners
+        stored_ids = sorted(stored)
+        counts = RunState(
+            state.run_id, state.high_water, state.learners, state.evaluated, state.skipped, state.failed, state.removed
+        )
+        retries = 0
+        gc.freeze()
+        while True:
+            try:
+                _night(opts, compiled, source, store, pq_out, state, counts, stored, stored_ids, salt, as_of, labels)
+                break
+            except connection_errors() as exc:
+                retries += 1
+                if retries > RECONNECTS:
+                    raise BatchUsageError(
+                        "the database", f"the connection was lost {retries} times: {exc}", "check the server"
+                    ) from None
+                time.sleep(min(5.0, 0.2 * 2**retries))
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                summary.warnings.append(f"the database connection was lost ({first}); resumed after the last commit")
+                source.open()
+                if store is not None:
+                    store.open()
+                    state = store.current(state.run_id)
+                else:
+                    state = RunState(
+                        0,
+                        counts.high_water,
+                        counts.learners,
+                        counts.evaluated,
+                        counts.skipped,
+                        counts.failed,
+                        counts.removed,
+                    )
+                counts = RunState(
+                    state.run_id,
+                    state.high_water,
+                    state.learners,
+                    state.evaluated,
+                    state.skipped,
+                    state.failed,
+                    state.removed,
+                )
+        if store is not None:
+            store.finish(state, full=not opts.incremental)
+        else:
+            pq_out.finish()
+    finally:
+        gc.unfreeze()
+        source.close()
+        if store is not None:
+            store.close()
+        if pq_out is not None:
+            pq_out.close()
+    summary.learners = counts.learners - summary.skipped
+    summary.failed = counts.failed
+    summary.unchanged = counts.skipped
+    summary.removed = counts.removed
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _night(
+    opts: BatchOptions,
+    compiled: CompiledCatalog,
+    source: _SqlSource | _ParquetSource,
+    store: Any,
+    pq_out: Any,
+    state: Any,
+    counts: Any,
+    stored: dict[str, Any],
+    stored_ids: list[str],
+    salt: str,
+    as_of: dt.date,
+    labels: dict[str, str],
+) -> None:
+    """Read, evaluate and commit every learner after ``state.high_water``."""
+    import bisect
+
+    after = state.high_water
+    gone_at = bisect.bisect_right(stored_ids, after) if after is not None else 0
+    #: what each unit sent to evaluation is, in order: (learner id, digest) or None for orphans
+    order: deque[tuple[str | None, str | None, list[dict[str, Any]]]] = deque()
+    results: list[tuple[Any, ...]] = []
+    learners: list[tuple[Any, ...]] = []
+    drops: list[str] = []
+    errors: list[dict[str, Any]] = []
+    pending = 0
+    high = after
+
+    def commit() -> None:
+        nonlocal pending
+        if store is not None:
+            store.write(state, results, learners, drops, [_error_row(state.run_id, e) for e in errors], high, counts)
+        else:
+            pq_out.write(results, [json.dumps(e, ensure_ascii=False) + "\n" for e in errors])
+        counts.high_water = high
+        results.clear()
+        learners.clear()
+        drops.clear()
+        errors.clear()
+        pending = 0
+        if opts.progress is not None:
+            opts.progress(counts.learners, counts.failed)
+
+    def units() -> Iterator[tuple[Any, ...]]:
+        nonlocal gone_at
+        for item in source.records(after):
+            if isinstance(item, Orphans):
+                order.append((None, None, [_orphan_record(item, labels)]))
+                yield ("night", "orphan", None)
+                continue
+            lid = item.learner_id
+            while gone_at < len(stored_ids) and stored_ids[gone_at] < lid:
+                order.append((stored_ids[gone_at], None, []))  # gone from the inputs
+                gone_at += 1
+                yield ("night", "gone", None)
+            if gone_at < len(stored_ids) and stored_ids[gone_at] == lid:
+                gone_at += 1
+            digest = item.digest(salt)
+            before = stored.get(lid)
+            if (
+                opts.incremental
+                and before is not None
+                and before.digest == digest
+                and (before.recheck_on is None or before.recheck_on > as_of)
+            ):
+                order.append((lid, None, []))
+                yield ("night", f"skip:{lid}", None)
+                continue
+            order.append((lid, digest, []))
+            yield ("night", lid, (item, labels, as_of))
+        while gone_at < len(stored_ids):
+            order.append((stored_ids[gone_at], None, []))
+            gone_at += 1
+            yield ("night", "gone", None)
+
+    def handle(key: str, text: str, errs: list[dict[str, Any]]) -> None:
+        nonlocal pending, high
+        lid, digest, extra = order.popleft()
+        if key == "orphan":
+            errors.extend(extra)
+            counts.failed += 1
+            return
+        assert lid is not None
+        high = lid
+        pending += 1
+        if key == "gone":
+            drops.append(lid)
+            counts.removed += 1
+        elif key.startswith("skip:"):
+            counts.learners += 1
+            counts.skipped += 1
+        else:
+            counts.learners += 1
+            errors.extend(errs)
+            if not text:
+                counts.failed += 1
+                drops.append(lid)
+            else:
+                counts.evaluated += 1
+                head, rows = orjson.loads(text)
+                lid_, name, day, warnings, stacking, recheck = head
+                learners.append((lid_, name, day, warnings, stacking, digest, recheck, state.run_id))
+                results.extend(tuple(r) for r in rows)
+        if pending >= COMMIT_LEARNERS:
+            commit()
+
+    if opts.jobs <= 1:
+        for u in units():
+            handle(*evaluate_record(u, compiled, as_of, opts.include_planned))
+    else:
+        pool_opts = BatchOptions(
+            catalog=opts.catalog,
+            inputs=[],
+            output=opts.output,
+            format="night",
+            jobs=opts.jobs,
+            as_of=as_of,
+            include_planned=opts.include_planned,
+            cache_dir=opts.cache_dir,
+            use_cache=opts.use_cache,
+        )
+        _run_pool(pool_opts, units(), handle)
+    commit()
+
+
+__all__ = ["evaluate_record", "merge", "recheck_on", "run_night"]
