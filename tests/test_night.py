@@ -199,7 +199,7 @@ def test_bad_rows_go_to_the_errors_table_and_the_night_goes_on(tmp_path: Path) -
     assert [w["code"] for w in b2["warnings"]] == ["W606"]
 
 
-def _night_opts(indb: Path, out: Path, tmp: Path, as_of: dt.date, **kw: Any) -> BatchOptions:
+def _night_opts(indb: Path | str, out: Path | str, tmp: Path, as_of: dt.date, **kw: Any) -> BatchOptions:
     return BatchOptions(
         catalog=CATALOG,
         inputs=[],
