@@ -65,13 +65,16 @@ def _canonical(row: tuple[Any, ...]) -> str:
 
 
 def _plain_text(v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return "str:" + v  # type: ignore[no-any-return]
     if v is None:
         return "\x00"
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()
+    if t is dt.date or isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()  # type: ignore[no-any-return]
     if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
         return repr(float(v))
-    return f"{type(v).__name__}:{v}"
+    return f"{t.__name__}:{v}"
 
 
 def jsonable(v: Any) -> Any:
@@ -179,8 +182,12 @@ def _credits(v: Any) -> float | None:
 def build_transcript(record: LearnerRecord) -> Transcript | list[RowProblem]:
     """The learner's transcript, or every problem of its rows (then it is not evaluated)."""
     # one order whatever order the database returned the rows in: the same record, the same result
-    record.attempts.sort(key=_canonical)
-    record.awards.sort(key=_canonical)
+    keyed = sorted(((_canonical(r), r) for r in record.attempts), key=lambda kr: kr[0])
+    record.attempts[:] = [r for _k, r in keyed]
+    attempt_keys = [k for k, _r in keyed]
+    keyed = sorted(((_canonical(r), r) for r in record.awards), key=lambda kr: kr[0])
+    record.awards[:] = [r for _k, r in keyed]
+    award_keys = [k for k, _r in keyed]
     problems: list[RowProblem] = []
     attempts: list[Attempt] = []
     seen: dict[str, int] = {}
@@ -228,7 +235,7 @@ def build_transcript(record: LearnerRecord) -> Transcript | list[RowProblem]:
             problems.append(RowProblem("attempts", i, "credits", "E501", str(exc)))
         if len(problems) > before:
             continue
-        key = _canonical(row)
+        key = attempt_keys[i]
         if key in seen:
             problems.append(
                 RowProblem(
@@ -271,7 +278,7 @@ def build_transcript(record: LearnerRecord) -> Transcript | list[RowProblem]:
             problems.append(RowProblem("awards", i, "expires_on", "E501", "expires_on must be after the award date"))
         if len(problems) > before:
             continue
-        key = _canonical(row)
+        key = award_keys[i]
         if key in seen:
             problems.append(
                 RowProblem("awards", i, None, "E506", f"the same award twice (as row {seen[key] + 1}); remove one")

@@ -502,18 +502,23 @@ class ResultStore:
 
         def work(cur: Any) -> None:
             if full:
-                cur.execute("DELETE FROM microcred_results")
-                cur.execute("DELETE FROM microcred_learners")
+                # the staged tables become the result tables (no copy), and new staging tables are made
+                for name in ("results", "learners"):
+                    cur.execute(f"DROP TABLE microcred_{name}")
+                    cur.execute(f"ALTER TABLE microcred_stage_{name} RENAME TO microcred_{name}")
+                for statement in _ddl(db):
+                    cur.execute(statement)
+                cur.execute("DELETE FROM microcred_stage_drops")
             else:
                 for table in ("microcred_results", "microcred_learners"):
                     cur.execute(
                         f"DELETE FROM {table} WHERE learner_id IN (SELECT learner_id FROM microcred_stage_learners "
                         "UNION ALL SELECT learner_id FROM microcred_stage_drops)"
                     )
-            cur.execute("INSERT INTO microcred_results SELECT * FROM microcred_stage_results")
-            cur.execute("INSERT INTO microcred_learners SELECT * FROM microcred_stage_learners")
-            for t in ("microcred_stage_results", "microcred_stage_learners", "microcred_stage_drops"):
-                cur.execute(f"DELETE FROM {t}")
+                cur.execute("INSERT INTO microcred_results SELECT * FROM microcred_stage_results")
+                cur.execute("INSERT INTO microcred_learners SELECT * FROM microcred_stage_learners")
+                for t in ("microcred_stage_results", "microcred_stage_learners", "microcred_stage_drops"):
+                    cur.execute(f"DELETE FROM {t}")
             cur.execute(
                 db.sql("UPDATE microcred_runs SET state = ?, finished_at = ? WHERE run_id = ?"),
                 ("done", _now(), state.run_id),
