@@ -357,7 +357,18 @@ def test_an_incremental_night_evaluates_only_what_changed(
     same(stored(str(out)), expected(changed, AS_OF, tmp_path / "cache"))
 
 
-COURSES = ["CSCI 1410", "CSCI 2312", "CSCI 2421", "MATH 1110", "MATH 2830", "ISMG 3500", "STAT 2000", "BIOL 1000"]
+#: courses of the example catalogue (the statistics ones under a three-year completion window) and one it lacks
+COURSES = [
+    "CSCI 1410",
+    "CSCI 2421",
+    "MATH 1110",
+    "ISMG 3500",
+    "STAT 3001",
+    "STAT 3010",
+    "STAT 3100",
+    "STAT 4010",
+    "BIOL 1000",
+]
 GRADES = ["A", "A-", "B", "C", "C-", "D", "F", "P", "W"]
 
 
@@ -366,7 +377,7 @@ def nights(draw: st.DrawFn) -> list[tuple[int, list[tuple[int, str, Any]]]]:
     """Nights: days the date moves on, and changes to learners' records."""
     out = []
     for _ in range(draw(st.integers(2, 4))):
-        step = draw(st.sampled_from([0, 1, 30, 200, 400, 800, 1200]))
+        step = draw(st.sampled_from([0, 1, 30, 200, 400, 800, 1095, 1200]))
         changes = []
         for _ in range(draw(st.integers(0, 4))):
             who = draw(st.integers(0, 11))
@@ -430,3 +441,44 @@ def test_incremental_nights_equal_full_nights(
         got_full = stored(str(full))
         same(got_full, want)
         same(stored(str(inc)), got_full)
+
+
+def test_the_recheck_date_is_the_first_day_the_answer_can_change(tmp_path: Path) -> None:
+    """A learner taking the third statistics course of a three-year window: in progress until
+    three years after the first one, partial from the day after; and an award's expiry."""
+    compiled = load_compiled(CATALOG, tmp_path / "cache")
+    t = Transcript(
+        learner=Learner(id="S1"),
+        attempts=[
+            Attempt(course="STAT 3001", date=dt.date(2024, 1, 10), grade="A"),
+            Attempt(course="STAT 3010", date=dt.date(2024, 5, 10), grade="A"),
+            Attempt(course="STAT 4010", status="in_progress"),
+        ],
+        awarded=[
+            Awarded(credential="aws-cloud-practitioner", date=dt.date(2024, 3, 1), expires_on=dt.date(2028, 3, 1))
+        ],
+    )
+
+    def at(day: dt.date) -> tuple[Any, dt.date | None]:
+        result = evaluate(compiled, t, day, detail=False)
+        return result, night.recheck_on(compiled, t, result, ("in_progress",))
+
+    today = dt.date(2025, 1, 1)
+    result, recheck = at(today)
+    assert result.credentials["statistical-modeling"].status == "in_progress"
+    assert recheck == dt.date(2027, 1, 11)  # 2024-01-10 + 3 years, the next day
+    before, _ = at(recheck - dt.timedelta(days=1))
+    after, recheck_after = at(recheck)
+    assert _contract(before) == _contract(result)
+    assert after.credentials["statistical-modeling"].status == "partial"
+    assert recheck_after is not None and recheck_after > recheck
+    late, recheck_late = at(dt.date(2028, 2, 29))
+    assert recheck_late == dt.date(2028, 3, 1)  # the award's expiry
+    assert late.credentials["aws-cloud-practitioner"].status == "earned"
+    assert at(dt.date(2028, 3, 1))[0].credentials["aws-cloud-practitioner"].status == "expired"
+
+
+def _contract(result: Any) -> Any:
+    doc = result.to_json()
+    doc.pop("as_of")
+    return doc

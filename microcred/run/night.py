@@ -54,12 +54,12 @@ def recheck_on(cc: CompiledCatalog, t: Transcript, result: LearnerResult, pendin
     result, all else equal; None when no date can change it.
 
     The evaluation date enters an evaluation only through: attempts and awards dated after it
-    (they count from their date on), awards' expiry (effective: with ``valid_for``), credentials'
-    expiry (``expired`` from ``expires_on`` on), in-progress attempts, which count as dated on
-    it (that matters only to a completion window), ``earned_on`` when no dated record decides
-    it (it is then the evaluation date itself), and the warning about a completed attempt
-    dated after it, which names it. Each gives a date; the earliest is the
-    answer. Where the evaluation date is used as a date (the last two), the next day is taken.
+    (they count from their date on; a completed one has a warning that names the date, so it
+    changes every day); awards' expiry (effective: with ``valid_for``); credentials' expiry
+    (``expired`` from ``expires_on`` on); ``earned_on`` when no dated record decides it (it is
+    then the evaluation date itself: the next day is taken); and in-progress attempts, which
+    count as dated on it, which matters only to a completion window of a credential not yet
+    earned (:func:`_window_change`). The earliest of those dates is the answer.
     """
     as_of = result.as_of
     dates: list[dt.date] = []
@@ -87,13 +87,46 @@ def recheck_on(cc: CompiledCatalog, t: Transcript, result: LearnerResult, pendin
         if r.earned_on == as_of:
             dates.append(as_of + _DAY)
     taking = {a.course for a in t.attempts if a.status in pending}
-    if taking:
-        for comp in cc.credentials.values():
+    if taking and t.exceptions:
+        dates.append(as_of + _DAY)  # substitutions move courses between credentials: no bound here
+    elif taking:
+        for cid, comp in cc.credentials.items():
             rel = comp.relevant_courses
-            if comp.has_window and (rel is None or not taking.isdisjoint(rel)):
-                dates.append(as_of + _DAY)
-                break
-    return min(dates) if dates else None
+            if not comp.has_window or comp.root is None or (rel is not None and taking.isdisjoint(rel)):
+                continue
+            held = result.credentials.get(cid)
+            if held is not None and held.status in ("earned", "expired"):
+                continue  # the in-progress scenario is not looked at
+            dates.append(_window_change(comp, t, as_of))
+    found = min(dates, default=None)
+    return None if found is None or found == dt.date.max else found
+
+
+def _window_change(comp: Any, t: Transcript, as_of: dt.date) -> dt.date:
+    """The first date after ``as_of`` on which an in-progress attempt, counted as dated on the
+    evaluation day, can leave a completion window of ``comp`` (``dt.date.max``: never).
+
+    A window holds an assignment when its latest date is at most its earliest date plus the
+    window's span. With the in-progress attempt in it, the latest date is the evaluation day
+    (every completed attempt counted is dated on or before it), and the earliest is the date of
+    a relevant completed attempt or award, or the evaluation day itself. So each assignment's
+    fit changes only on a day after such a date plus a span, and between those days the answer
+    is the same."""
+    from microcred.dates import add_months
+
+    rel = comp.relevant_courses
+    spans = {n.window_months for n in comp.root.walk() if n.window_months is not None}
+    starts = {
+        a.date
+        for a in t.attempts
+        if a.status in ("completed", "transfer")
+        and a.date is not None
+        and a.date <= as_of
+        and (rel is None or a.course in rel)
+    }
+    starts |= {aw.date for aw in t.awarded if aw.date <= as_of and aw.credential in comp.relevant_credentials}
+    changes = [add_months(d, span) + _DAY for d in starts for span in spans]
+    return min((c for c in changes if c > as_of), default=dt.date.max)
 
 
 # -- evaluation of one learner (in the workers) --------------------------------------------
