@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from nightdb import load_tables, postgres_server  # noqa: E402
 
-from microcred.batch import BatchOptions, run_batch  # noqa: E402
-from microcred.generate import generate_population  # noqa: E402
+from microcred.run.batch import BatchOptions, run_batch  # noqa: E402
+from microcred.run.generate import generate_population  # noqa: E402
 
 CATALOG = ROOT / "catalog/example-university"
 AS_OF = dt.date(2026, 11, 29)

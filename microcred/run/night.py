@@ -112,7 +112,7 @@ def _window_change(comp: Any, t: Transcript, as_of: dt.date) -> dt.date:
     a relevant completed attempt or award, or the evaluation day itself. So each assignment's
     fit changes only on a day after such a date plus a span, and between those days the answer
     is the same."""
-    from microcred.dates import add_months
+    from microcred.model.dates import add_months
 
     rel = comp.relevant_courses
     spans = {n.window_months for n in comp.root.walk() if n.window_months is not None}
