@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -52,16 +53,22 @@ def night(url: str, out: str, workdir: Path, as_of: dt.date, jobs: int) -> Any:
         incremental=True,
         cache_dir=workdir / "cache",
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     summary = run_batch(opts)
-    return summary, time.perf_counter() - start
+    return summary, time.perf_counter() - start, _cpu() - cpu
 
 
-def change(conn: Any, learners: int, changed: int, param: str) -> None:
-    """A new grade for ``changed`` learners drawn at random (seed 7)."""
+def _cpu() -> float:
+    """CPU seconds (user and system) of this process and of its finished workers."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def change(conn: Any, learners: int, changed: int, param: str, day: dt.date = AS_OF - dt.timedelta(days=1)) -> None:
+    """A new grade, dated ``day``, for ``changed`` learners drawn at random (seed 7)."""
     rng = random.Random(7)
     who = rng.sample(range(1, learners + 1), changed)
-    rows = [(f"L{i:07d}", "CSCI 1410", (AS_OF - dt.timedelta(days=1)).isoformat(), "A", None, "completed") for i in who]
+    rows = [(f"L{i:07d}", "CSCI 1410", day.isoformat(), "A", None, "completed") for i in who]
     cur = conn.cursor()
     marks = ", ".join(param for _ in rows[0])
     cur.executemany(f"INSERT INTO attempts VALUES ({marks})", rows)
@@ -75,9 +82,30 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--workdir")
+    ap.add_argument(
+        "--next-only",
+        action="store_true",
+        help="only the next night, on the databases an earlier run left in --workdir (copied first)",
+    )
     args = ap.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="microcred-night-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.next_only:
+        import shutil
+
+        for name in ("sis.db", "results.db"):
+            shutil.copy(workdir / name, workdir / f"again-{name}")
+        conn = sqlite3.connect(workdir / "again-sis.db")
+        later = AS_OF + dt.timedelta(days=2)  # the night after the one the earlier run did
+        change(conn, args.learners, args.changed, "?", later)
+        conn.close()
+        again = str(workdir / "again-sis.db")
+        summary, seconds, cpu = night(again, str(workdir / "again-results.db"), workdir, later, args.jobs)
+        print(
+            f"next night: {summary.learners} learners, {summary.learners - summary.unchanged} evaluated, "
+            f"{seconds:.1f} s, {cpu:.1f} s of CPU, --jobs {args.jobs}, load {os.getloadavg()[0]:.1f}"
+        )
+        return
     start = time.perf_counter()
     population = list(generate_population(CATALOG, args.learners, seed=1, as_of=AS_OF))
     attempts = sum(len(t.attempts) for t in population)
@@ -92,12 +120,12 @@ def main() -> None:
                 conn = connect()
                 change(conn, args.learners, args.changed, param)
                 conn.close()
-            summary, seconds = night(url, out, workdir, as_of, args.jobs)
+            summary, seconds, cpu = night(url, out, workdir, as_of, args.jobs)
             evaluated = summary.learners - summary.unchanged
             print(
                 f"{label}: {summary.learners} learners, {evaluated} evaluated, {summary.unchanged} unchanged, "
                 f"{summary.failed} failed, {seconds:.1f} s ({summary.learners / seconds:.0f} learners/s), "
-                f"--jobs {args.jobs}, cpus {os.cpu_count()}",
+                f"{cpu:.1f} s of CPU, --jobs {args.jobs}, cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
 
