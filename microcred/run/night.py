@@ -467,7 +467,8 @@ def run_night(opts: BatchOptions) -> BatchSummary:
                     state.removed,
                 )
         if store is not None:
-            store.finish(state, full=not opts.incremental)
+            # with nothing stored before (a first night), the staged learners are the whole result
+            store.finish(state, full=not opts.incremental or not stored_ids)
         else:
             pq_out.finish()
     finally:
