@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from microcred.analysis.diff import LearnerChange, diff_catalogs, impact, plan_impact
+from microcred.analysis.diff import LearnerChange, diff_catalogs, plan_impact
 from microcred.checks.validate import load_catalog
 from microcred.model.catalog import Catalog
 from microcred.run.generate import generate_population
+from microcred.run.impact import impact
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "catalog/example-university"

@@ -25,7 +25,6 @@ MOVED: dict[str, str] = {
     "microcred.commands_plan": "microcred.cli.plan",
     "microcred.dates": "microcred.model.dates",
     "microcred.diagnostics": "microcred.model.diagnostics",
-    "microcred.diff": "microcred.analysis.diff",
     "microcred.evaluate": "microcred.rules.evaluate",
     "microcred.example_university": "microcred.run.example_university",
     "microcred.figures": "microcred.model.figures",

@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,6 +196,47 @@ def test_workers_die_with_a_killed_parent(lines: list[str], tmp_path: Path) -> N
         os.close(fd)
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to find the workers")
+def test_ctrl_c_stops_a_parallel_diff_with_130_and_its_workers(lines: list[str], tmp_path: Path) -> None:
+    """``microcred diff --jobs`` runs on the same worker pool: Ctrl-C mid-run (the input not yet
+    at its end) exits 130 without a traceback, and no worker outlives it."""
+    changed = tmp_path / "v2"
+    shutil.copytree(CATALOG, changed)
+    badges = changed / "credentials" / "badges.yaml"
+    text = badges.read_text(encoding="utf-8")
+    assert "min_grade: C\n" in text
+    badges.write_text(text.replace("min_grade: C\n", "min_grade: B\n", 1), encoding="utf-8")
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    cmd = [sys.executable, "-m", "microcred", "diff", str(CATALOG), str(changed), "--transcripts", str(fifo)]
+    proc = subprocess.Popen(
+        [*cmd, "--jobs", "2", "--as-of", AS_OF.isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    fd = _open_writer(fifo, proc)
+    try:
+        _write(fd, "".join(lines[:FIRST]))
+        deadline = time.monotonic() + WAIT
+        while not (workers := _children(proc.pid)) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.05)
+        assert workers, "the workers should be running"
+        os.killpg(proc.pid, signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=WAIT)
+    finally:
+        os.close(fd)
+    assert proc.returncode == 130, stderr
+    assert stderr.startswith("microcred diff:")
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    deadline = time.monotonic() + WAIT
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
 
 
 @pytest.mark.parametrize("jobs", ["0", "-3", str(max_jobs() + 1), "100000"])

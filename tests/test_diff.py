@@ -19,7 +19,6 @@ from microcred.analysis.diff import (
     LearnerChange,
     LearnerError,
     diff_catalogs,
-    impact,
     plan_impact,
     render_diff,
 )
@@ -30,6 +29,7 @@ from microcred.model.catalog import Catalog
 from microcred.model.diagnostics import MicrocredError
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.run.generate import generate_population, write_jsonl
+from microcred.run.impact import impact
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "catalog/example-university"

@@ -44,10 +44,11 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import shutil
     import tempfile
 
-    from microcred.analysis.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, run_impact, to_json_line
+    from microcred.analysis.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, to_json_line
     from microcred.cli.util import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_catalog_or_report
     from microcred.model.catalog import Catalog
     from microcred.run.batch import BatchUsageError, _input_files, units
+    from microcred.run.impact import run_impact
 
     if args.transcripts:
         try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import ctypes
 import datetime as dt
 import gc
 import hashlib
@@ -25,13 +24,10 @@ import json
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +50,7 @@ from microcred.model.usage import UsageError, check_jobs, check_output
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.evaluate import evaluate
 from microcred.run.cache import load_compiled
+from microcred.run.pool import WorkerPool
 
 #: Bytes of CSV input per on-disk bucket: the most a bucket holds in memory at once.
 BUCKET_BYTES = 8 * 1024 * 1024
@@ -281,32 +278,6 @@ def units(inputs: list[Path], workdir: Path) -> Iterator[Unit]:
 _WORKER: dict[str, Any] = {}
 
 
-#: PR_SET_PDEATHSIG of prctl(2): the signal a Linux process gets when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-
-def guard_worker(parent: int) -> None:
-    """Make this worker process die with its parent: Ctrl-C is left to the parent (which
-    stops the workers itself), and a parent killed outright (``kill -9``) takes its workers
-    with it rather than leave them running. On Linux the kernel sends SIGKILL when the parent
-    dies; everywhere, a thread checks the parent every fifth of a second."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent < 0:  # started by a fork server, which itself dies with the parent
-        parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the guard was set
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="microcred-parent-watch", daemon=True).start()
-
-
 def _init_worker(
     catalog: str,
     cache_dir: str | None,
@@ -314,10 +285,7 @@ def _init_worker(
     as_of: dt.date | None,
     planned: bool,
     fmt: str,
-    parent: int | None = None,
 ) -> None:
-    if parent is not None:
-        guard_worker(parent)
     _WORKER["compiled"] = load_compiled(Path(catalog), Path(cache_dir) if cache_dir else None, use_cache=use_cache)
     gc.freeze()  # the compiled catalogue lives as long as the worker: no collection walks it
     _WORKER["as_of"] = as_of
@@ -564,22 +532,6 @@ class _Interrupts:
             raise BatchInterrupted
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool at once: pending work is cancelled and the workers are terminated (they
-    would otherwise finish their chunks, or, killed by Ctrl-C mid-task, break the pool)."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.terminate()
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.join(5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(5)
-
-
 def _check_paths(opts: BatchOptions, errors: Path) -> None:
     """Every output checked before any work starts: each a file that can be written, none of
     them an input or the other output."""
@@ -654,11 +606,6 @@ def _run_pool(
     opts: BatchOptions, todo: Iterator[Unit], handle: Callable[[str, str, list[dict[str, Any]]], None]
 ) -> None:
     """Evaluate ``todo`` on ``opts.jobs`` worker processes, results in input order."""
-    import multiprocessing
-
-    context = multiprocessing.get_context()
-    # the worker checks its parent: this process, or the fork server that dies with it
-    parent = -1 if context.get_start_method() == "forkserver" else os.getpid()
     init = (
         str(opts.catalog),
         str(opts.cache_dir) if opts.cache_dir else None,
@@ -666,20 +613,8 @@ def _run_pool(
         opts.as_of,
         opts.include_planned,
         opts.format,
-        parent,
     )
-    pool = ProcessPoolExecutor(max_workers=opts.jobs, mp_context=context, initializer=_init_worker, initargs=init)
-    try:
-        pending: deque[Future[list[tuple[str, str, list[dict[str, Any]]]]]] = deque()
-        for chunk in _chunks(todo, CHUNK):
-            pending.append(pool.submit(_evaluate_chunk, chunk))
-            while len(pending) >= 2 * opts.jobs:
-                for res in pending.popleft().result():
-                    handle(*res)
-        while pending:
-            for res in pending.popleft().result():
+    with WorkerPool(opts.jobs, _evaluate_chunk, _init_worker, init) as pool:
+        for _tag, answers in pool.run((None, chunk) for chunk in _chunks(todo, CHUNK)):
+            for res in answers:
                 handle(*res)
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)

@@ -26,7 +26,7 @@ Two analyses answer that:
 Reordering children, relabelling (``label``, ``id``), flattening ``all`` inside ``all``,
 an ``any`` or ``all`` of one child, ``at_least`` N of N: all are "no change in meaning".
 
-:func:`impact` evaluates learners against both versions and reports, per learner and
+:func:`~microcred.run.impact.impact` evaluates learners against both versions and reports, per learner and
 credential, the changes of ``status``, ``earned_on`` and ``expires_on``. Only credentials
 whose compiled rule changed (or one they include, or their validity) are evaluated: the
 results of the others are the same in both versions by construction.
@@ -36,8 +36,8 @@ into its skeleton and facets, :mod:`~microcred.analysis.diff.equivalence` decide
 :mod:`~microcred.analysis.diff.pairing` finds (b), :mod:`~microcred.analysis.diff.fingerprint`
 tells which credentials' results can differ, :mod:`~microcred.analysis.diff.compare` puts them
 together in :func:`diff_catalogs`, :mod:`~microcred.analysis.diff.impact` compares one learner,
-:mod:`~microcred.analysis.diff.runner` runs many, :mod:`~microcred.analysis.diff.render` writes
-the diff and the impact summary.
+:mod:`~microcred.analysis.diff.render` writes the diff and the impact summary; runs over many
+learners are :mod:`microcred.run.impact`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ from microcred.analysis.diff.results import (
     Meaning,
     RuleChange,
 )
-from microcred.analysis.diff.runner import impact, iter_impact, run_impact
 
 __all__ = [
     "MEANING_TEXT",
@@ -82,10 +81,7 @@ __all__ = [
     "StatusChange",
     "compare_learner",
     "diff_catalogs",
-    "impact",
-    "iter_impact",
     "plan_impact",
     "render_diff",
-    "run_impact",
     "to_json_line",
 ]

@@ -1,13 +1,10 @@
-"""Learners compared against two catalogues, lazily, in this process or in a pool of workers."""
+"""Learners compared against two versions of a catalogue, lazily, in this process or in the worker pool."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from microcred.analysis.diff.impact import (
@@ -22,12 +19,12 @@ from microcred.io.transcript import Transcript, TranscriptError, TranscriptSourc
 from microcred.model.catalog import Catalog, SourceMap
 from microcred.model.diagnostics import MicrocredError
 from microcred.rules.compiled import CompiledCatalog
+from microcred.run.batch import _source_of
+from microcred.run.pool import WorkerPool
 
 
 def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
     if isinstance(item, tuple):  # a unit of microcred.run.batch: read it here (in the worker)
-        from microcred.run.batch import _source_of
-
         item = _source_of(item)
     if isinstance(item, TranscriptError):
         return LearnerError(item.learner_id, item.diagnostics)
@@ -38,11 +35,7 @@ def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
 _PLAN: dict[str, ImpactPlan] = {}
 
 
-def _init_worker(plan: ImpactPlan, parent: int | None = None) -> None:
-    if parent is not None:
-        from microcred.run.batch import guard_worker
-
-        guard_worker(parent)  # Ctrl-C is the parent's; the worker dies with it
+def _init_worker(plan: ImpactPlan) -> None:
     _PLAN["plan"] = plan
 
 
@@ -96,41 +89,29 @@ def run_impact(
         for item in items:
             yield _one(plan, item)
         return
-    portable = _portable(plan)
-    Work = tuple[list[_Slot], Future[list[LearnerChange | LearnerError]] | None]
+    with WorkerPool(jobs, _chunk_work, _init_worker, (_portable(plan),)) as pool:
+        for slots, answers in pool.run(_chunks(plan, items, chunk)):
+            settled = iter(answers)
+            for slot in slots:
+                yield slot if slot is not None else next(settled)
 
-    def merge(work: Work) -> Iterator[LearnerChange | LearnerError]:
-        slots, future = work
-        answers = iter(future.result()) if future is not None else iter(())
-        for slot in slots:
-            yield slot if slot is not None else next(answers)
 
-    import multiprocessing
-
-    parent = -1 if multiprocessing.get_start_method() == "forkserver" else os.getpid()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(portable, parent)) as pool:
-        pending: deque[Work] = deque()
-        slots: list[_Slot] = []
-        batch: list[Any] = []
-
-        def submit() -> Work:
-            return (slots, pool.submit(_chunk_work, batch) if batch else None)
-
-        for item in items:
-            if _local(plan, item):
-                slots.append(_one(plan, item))
-            else:
-                slots.append(None)
-                batch.append(_sendable(item))
-            if len(slots) >= chunk * 4 or len(batch) >= chunk:
-                pending.append(submit())
-                slots, batch = [], []
-                while len(pending) >= 2 * jobs:
-                    yield from merge(pending.popleft())
-        if slots:
-            pending.append(submit())
-        while pending:
-            yield from merge(pending.popleft())
+def _chunks(plan: ImpactPlan, items: Iterable[Any], chunk: int) -> Iterator[tuple[list[_Slot], list[Any]]]:
+    """The learners in chunks for the workers, each with its slots: a learner settled here
+    has its answer in its slot, one sent to a worker a None."""
+    slots: list[_Slot] = []
+    batch: list[Any] = []
+    for item in items:
+        if _local(plan, item):
+            slots.append(_one(plan, item))
+        else:
+            slots.append(None)
+            batch.append(_sendable(item))
+        if len(slots) >= chunk * 4 or len(batch) >= chunk:
+            yield slots, batch
+            slots, batch = [], []
+    if slots:
+        yield slots, batch
 
 
 def iter_impact(
