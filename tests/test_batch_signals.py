@@ -232,6 +232,7 @@ def test_ctrl_c_stops_a_parallel_diff_with_130_and_its_workers(lines: list[str],
         os.close(fd)
     assert proc.returncode == 130, stderr
     assert stderr.startswith("microcred diff:")
+    assert stderr.strip() != "microcred diff:", "the message says what happened"
     assert "Traceback" not in stderr and "internal error" not in stderr
     deadline = time.monotonic() + WAIT
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:

@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write(f"{prog}: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        err.write(f"{prog}: {exc or 'interrupted'}\n")
+        err.write(f"{prog}: {str(exc) or 'interrupted'}\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
