@@ -1,10 +1,11 @@
 """A deliberately naive, brute-force reference evaluator, written from CONTRACT.md §1–§4 only.
 
 It shares nothing with the engine but the pydantic models (catalogue, rule nodes, transcript),
-the grade scale and selector matching. It is slow on purpose: for a credential and a cut date
-it enumerates EVERY assignment of the learner's counting attempts to the leaves of the rule
-(each attempt to at most one non-shared leaf, or to none; shared leaves pick any subset of
-what they may count) and keeps the best progress. Exactness of the engine is then checked by
+the record of a verified external credential, the grade scale and selector matching. It is
+slow on purpose: for a credential and a cut date it enumerates EVERY assignment of the
+learner's counting attempts to the leaves of the rule (each attempt to at most one non-shared
+leaf, or to none; shared leaves pick any subset of what they may count) and keeps the best
+progress. Exactness of the engine is then checked by
 comparing the two on many small random cases (tests/test_exactness.py).
 
 Readings of the contract taken here (each quoted where it is used):
@@ -53,6 +54,24 @@ Extensions (docs/rules.md "Caps", the transcript's ``exceptions``):
   counted toward B (given: B's result lists them), a set of at most N courses (X credits)
   may count here (every such set is tried); the others count nowhere in this credential
   (a GPA still averages them).
+
+Recognition (docs/recognition.md), from external credentials already verified (each with its
+refusal, or none), see :func:`recognise`:
+
+* a credential counts when it verified, its subject id is one of the learner's ids (the id,
+  ``learner.identifiers``, ``mailto:`` + email), it is the newest of those with its issuer
+  and id (issue date, then source), and a rule accepts it: the first in catalogue order whose
+  match names it (``issuer`` when given, and ``achievement``, or a common ``ctid``, which
+  without ``issuer`` needs a trusted-issuer list), in whose window its issue date falls, and
+  whose numeric ``min_result`` one of its results reaches;
+* it becomes an award (dated its issue date, expiring when it does) or a transfer attempt of
+  the course with the rule's credits (default the course's) and grade;
+* ``limits.recognised_credits: X`` (or ``P%`` of the credential's credits): of the awards so
+  granted admitted by ``credits`` nodes, and of the courses whose counted attempt at the cut
+  date is a recognised one, a set worth at most X credits counts (every such set is tried);
+  ``limits.residency_credits: N`` the same with X = the credential's credits − N (the smaller
+  of the two when both are given).
+* An attempt's own ``credits`` replace its course's, in ``credits`` nodes and GPAs alike.
 """
 
 from __future__ import annotations
@@ -64,8 +83,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from microcred.io.transcript import Awarded, Substitute, Transcript, Waive
+from microcred.io.transcript import Attempt, Awarded, Substitute, Transcript, Waive
 from microcred.model.catalog import Catalog, Course
+from microcred.model.recognition import ExternalCredential
 from microcred.rules.nodes import (
     AllRule,
     AnyRule,
@@ -120,6 +140,7 @@ class Att:
     wild: bool = False
     index: int = 0  # position in the transcript, only to keep attempts distinct
     award: str | None = None  # an awarded credential admitted for credit (course: "credential:<id>")
+    credits: Fraction | None = None  # the attempt's own credits, when it gives them
 
     def meets(self, min_points: Fraction | None) -> bool:
         if not self.passing:
@@ -368,6 +389,11 @@ class Caps:
 
     prior: Fraction | None = None
     shared: tuple[tuple[frozenset[str], bool, Fraction], ...] = ()
+    #: recognised learning: at most this many credits; attempts from index ``native`` on, and
+    #: awards of ``granted``, are recognised ones
+    recognised: Fraction | None = None
+    native: int = 0
+    granted: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -400,6 +426,8 @@ class Evaluation:
     def credits_of(self, a: Att) -> Fraction:
         if a.award is not None:
             return frac(self.ctx.catalog.credentials[a.award].credits or 0)
+        if a.credits is not None:
+            return a.credits
         return frac(self.course_of(a).credits)
 
     def gpa(self, g: Gpa) -> bool:
@@ -410,7 +438,7 @@ class Evaluation:
                 continue  # only graded attempts (a wild attempt has no points)
             if g.selector is not None and not course_matches(self.course_of(a), g.selector):
                 continue
-            c = frac(self.course_of(a).credits)
+            c = self.credits_of(a)
             num += a.points * c
             den += c
         if den == 0:
@@ -501,19 +529,43 @@ class Evaluation:
                 for s in itertools.combinations(capped, r)
                 if all(used(s, keys, by_credits) <= cap for keys, by_credits, cap in self.caps.shared)
             ]
+        # recognised items: the granted awards admitted, and the courses whose counted attempt
+        # is a recognised one
+        rec_sets: list[frozenset[str] | None] = [None]
+        rec_items: dict[str, Fraction] = {}
+        if self.caps.recognised is not None:
+            for c in sorted(admitted & self.caps.granted):
+                rec_items["credential:" + c] = frac(self.ctx.catalog.credentials[c].credits or 0)
+            for a in attempts:
+                if not a.wild and a.index >= self.caps.native:
+                    rec_items[a.course] = self.credits_of(a)
+            keys = sorted(rec_items)
+            rec_sets = [
+                frozenset(s)
+                for r in range(len(keys) + 1)
+                for s in itertools.combinations(keys, r)
+                if sum((rec_items[k] for k in s), Fraction(0)) <= self.caps.recognised
+            ]
         best = Fraction(0)
         for awards in award_sets:
             for courses in course_sets:
-                allowed = [a for a in attempts if courses is None or a.course not in capped or a.course in courses]
-                # the admitted awards held (those the caps allow) take part like attempts
-                allowed += [
-                    Att("credential:" + c, self.scenario.award_dates[c], None, None, True, award=c)
-                    for c in sorted(admitted)
-                    if awards is None or c in awards
-                ]
-                best = max(best, self._best(allowed, limit))
-                if best == 1:
-                    return best
+                for rec in rec_sets:
+                    allowed = [
+                        a
+                        for a in attempts
+                        if (courses is None or a.course not in capped or a.course in courses)
+                        and (rec is None or a.course not in rec_items or a.course in rec)
+                    ]
+                    # the admitted awards held (those the caps allow) take part like attempts
+                    allowed += [
+                        Att("credential:" + c, self.scenario.award_dates[c], None, None, True, award=c)
+                        for c in sorted(admitted)
+                        if (awards is None or c in awards)
+                        and (rec is None or "credential:" + c not in rec_items or "credential:" + c in rec)
+                    ]
+                    best = max(best, self._best(allowed, limit))
+                    if best == 1:
+                        return best
         return best
 
     def _best(self, attempts: list[Att], limit: int | None) -> Fraction:
@@ -588,9 +640,12 @@ class Reference:
         *,
         limit: int | None = None,
         counted: Mapping[str, Iterable[str]] | None = None,
+        native: int | None = None,
+        granted: Iterable[str] = (),
     ):
         """``counted``: for each credential B a ``shared_with`` cap names, the courses counted
-        toward B (by B's result)."""
+        toward B (by B's result). ``native``: attempts from this index on were recognised
+        (see :func:`recognise`), as were the awards of ``granted``."""
         self.catalog = catalog
         waivers = tuple((e.waive, e.credential) for e in transcript.exceptions if isinstance(e, Waive))
         self.ctx = Ctx(catalog, catalog.grade_scale, waivers)
@@ -598,6 +653,8 @@ class Reference:
         self.t = transcript
         self.as_of = as_of
         self.limit = limit
+        self.native = len(transcript.attempts) if native is None else native
+        self.granted = frozenset(granted)
         self.max_assignments = 0
         scale = self.ctx.scale
         self.done: list[Att] = []
@@ -610,7 +667,8 @@ class Reference:
                     continue
                 g = scale[a.grade]
                 pts = frac(g.points) if g.points is not None else None
-                self.done.append(Att(a.course, a.date, a.grade, pts, g.passing, index=i))
+                own = frac(a.credits) if a.credits is not None else None
+                self.done.append(Att(a.course, a.date, a.grade, pts, g.passing, index=i, credits=own))
             elif a.status == "in_progress":
                 self.wild.append(Att(a.course, as_of, None, None, True, wild=True, index=i))
 
@@ -667,6 +725,16 @@ class Reference:
         if lim is None:
             return Caps()
         prior = frac(lim.prior_learning_credits) if lim.prior_learning_credits is not None else None
+        recognised: Fraction | None = None
+        if isinstance(lim.recognised_credits, str):
+            share = Fraction(lim.recognised_credits.strip().rstrip("%").strip()) / 100
+            recognised = frac(self.catalog.credentials[cid].credits or 0) * share
+        elif lim.recognised_credits is not None:
+            recognised = frac(lim.recognised_credits)
+        if lim.residency_credits is not None:
+            # the credits that must be earned here leave the rest to recognised learning
+            rest = max(Fraction(0), frac(self.catalog.credentials[cid].credits or 0) - frac(lim.residency_credits))
+            recognised = rest if recognised is None else min(recognised, rest)
         shared = []
         for s in lim.shared_with:
             if s.credential not in self.counted:
@@ -675,7 +743,7 @@ class Reference:
                 shared.append((self.counted[s.credential], True, frac(s.max_credits)))
             else:
                 shared.append((self.counted[s.credential], False, Fraction(s.max_courses or 0)))
-        return Caps(prior, tuple(shared))
+        return Caps(prior, tuple(shared), recognised, self.native, self.granted)
 
     # ---- one credential
 
@@ -714,8 +782,93 @@ def reference_evaluate(
     *,
     limit: int | None = None,
     counted: Mapping[str, Iterable[str]] | None = None,
+    evidence: Sequence[ExternalCredential] | None = None,
 ) -> dict[str, RefResult]:
-    return Reference(catalog, transcript, as_of, limit=limit, counted=counted).evaluate()
+    if evidence is None:
+        return Reference(catalog, transcript, as_of, limit=limit, counted=counted).evaluate()
+    augmented, granted, _accepted = recognise(catalog, transcript, evidence)
+    native = len(transcript.attempts)
+    return Reference(catalog, augmented, as_of, limit=limit, counted=counted, native=native, granted=granted).evaluate()
 
 
-__all__: Sequence[str] = ["RefResult", "Reference", "TooLarge", "add_span", "reference_evaluate"]
+# --------------------------------------------------------------------------- recognition
+
+
+def recognise(
+    catalog: Catalog, transcript: Transcript, evidence: Sequence[ExternalCredential]
+) -> tuple[Transcript, frozenset[str], dict[int, str]]:
+    """(the transcript with what is recognised appended, the credentials awarded by
+    recognition, and for each accepted credential, by its position in ``evidence``, the id of
+    the rule that accepted it). Written from docs/recognition.md."""
+    learner = transcript.learner
+    mine = {learner.id, *learner.identifiers}
+    if learner.email:
+        mine.add("mailto:" + learner.email.strip().lower())
+    ok = [
+        (i, e)
+        for i, e in enumerate(evidence)
+        if e.refusal is None and e.issued is not None and any(s in mine for s in e.subject_ids)
+    ]
+    # OB 3.0 equality: the same issuer and id are one credential; the later issued one stands
+    kept: list[tuple[int, ExternalCredential]] = []
+    for i, e in ok:
+        rivals = [f for _j, f in ok if f.issuer and f.id and (f.issuer, f.id) == (e.issuer, e.id)]
+        if e.issuer and e.id and max(rivals, key=lambda f: (f.issued, f.source)) is not e:
+            continue
+        kept.append((i, e))
+    attempts = list(transcript.attempts)
+    awarded = list(transcript.awarded)
+    granted: set[str] = set()
+    accepted: dict[int, str] = {}
+    for i, e in kept:
+        assert e.issued is not None
+        for rule in catalog.recognition:
+            m = rule.match
+            issuers = [m.issuer] if isinstance(m.issuer, str) else m.issuer
+            achievements = [m.achievement] if isinstance(m.achievement, str) else m.achievement
+            ctids = [m.ctid] if isinstance(m.ctid, str) else m.ctid
+            if issuers is not None and e.issuer not in issuers:
+                continue
+            if ctids is not None:
+                if not set(ctids) & set(e.ctids):
+                    continue
+                if achievements is not None and e.achievement not in achievements:
+                    continue
+                if issuers is None and not e.trusted_by:
+                    continue
+            elif achievements is None or e.achievement not in achievements:
+                continue
+            if rule.valid_from is not None and e.issued < rule.valid_from:
+                continue
+            if rule.valid_until is not None and e.issued >= rule.valid_until:
+                continue
+            if rule.min_result is not None:
+                floor = Fraction(str(rule.min_result))
+                values = [n for n in map(_number, e.results) if n is not None]
+                if not any(n >= floor for n in values):
+                    continue
+            g = rule.grants
+            if g.credential is not None:
+                until = e.valid_until if e.valid_until is not None and e.valid_until > e.issued else None
+                awarded.append(Awarded(credential=g.credential, date=e.issued, expires_on=until))
+                granted.add(g.credential)
+            else:
+                assert g.course is not None
+                credits = g.credits if g.credits is not None else catalog.courses[g.course].credits
+                attempts.append(
+                    Attempt(course=g.course, date=e.issued, grade=g.grade, credits=credits, status="transfer")
+                )
+            accepted[i] = rule.id
+            break
+    out = transcript.model_copy(update={"attempts": attempts, "awarded": awarded})
+    return out, frozenset(granted), accepted
+
+
+def _number(text: str) -> Fraction | None:
+    try:
+        return Fraction(text.strip())
+    except ValueError:
+        return None
+
+
+__all__: Sequence[str] = ["RefResult", "Reference", "TooLarge", "add_span", "recognise", "reference_evaluate"]

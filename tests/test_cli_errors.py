@@ -163,6 +163,7 @@ def test_every_command_a_missing_file_is_exit_2(command: str, tmp_path: Path, ke
         "plan": ["--catalog", CATALOG, missing, "--target", "data-foundations"],
         "pathways": ["--catalog", CATALOG, "--from", "data-foundations", "--transcript", missing],
         "metrics": ["--catalog", CATALOG, missing],
+        "recognition import-ctdl": [missing, "--catalog", CATALOG],
     }[command]
     code, _o, err = run(*command.split(), *argv)
     if command == "schema":

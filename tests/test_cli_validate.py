@@ -208,7 +208,7 @@ def test_schema_is_json() -> None:
     assert code == 0
     schema = json.loads(out)
     assert schema["title"] == "microcred catalogue file"
-    assert set(schema["properties"]) == {"catalog", "taxonomy", "courses", "credentials", "frameworks"}
+    assert set(schema["properties"]) == {"catalog", "taxonomy", "courses", "credentials", "frameworks", "recognition"}
 
 
 def test_schema_accepts_the_example_catalogue() -> None:

@@ -57,6 +57,7 @@ CATALOGUES = (
     _blocks("catalogue.md", "# catalogue")
     + _blocks("rules.md", "# catalogue")
     + _blocks("competencies.md", "# catalogue")
+    + _blocks("recognition.md", "# catalogue")
 )
 
 

@@ -27,6 +27,7 @@ LAYERS: dict[str, list[str]] = {
         "rules/cpsat.py",
         "rules/explain.py",
         "rules/evaluate.py",
+        "rules/recognition.py",
     ],
     "checks": ["checks/*", "rules/checks.py", "rules/logic.py", "taxonomy/checks.py"],
     "analysis": ["analysis/*"],

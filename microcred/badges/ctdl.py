@@ -602,8 +602,25 @@ class _Exporter:
         graph: list[dict[str, Any]] = [] if org_node is None else [org_node]
         creds = [self.credential_node(cid, cred, org_id) for cid, cred in sorted(self.catalog.credentials.items())]
         graph += creds
+        # the recognition rules, as transfer values (docs/recognition.md); they may name courses
+        transfer = self.transfer_values(org_id) if self.catalog.recognition else []
         graph += [self.course_node(c, org_id) for c in sorted(self.courses_used)]
+        graph += transfer
         return CtdlExport({"@context": CTDL_CONTEXT, "@graph": graph}, self.warnings)
+
+    def transfer_values(self, org: str) -> list[dict[str, Any]]:
+        from microcred.badges.transfer import transfer_value_profiles
+
+        return transfer_value_profiles(
+            self.catalog,
+            ctid=lambda kind, ident: make_ctid(self.catalog.id, kind, ident),
+            ref=self.ref,
+            course_ref=self.course_ref,
+            credential_ref=self.credential_ref,
+            text=self.text,
+            credit_value=self.credit_value,
+            org=org,
+        )
 
 
 def export_ctdl(

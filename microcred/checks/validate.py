@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microcred.checks import competencies as competency_checks
+from microcred.checks import recognition
 from microcred.io.gcpause import paused_gc
 from microcred.io.loader import read_catalog
 from microcred.model.catalog import Catalog
@@ -78,6 +79,7 @@ def _validate(catalog: Catalog, diagnostics: Iterable[Diagnostic]) -> Validation
     found += rule_checks.check_node_ids(catalog)
     found += rule_checks.check_limits(catalog)
     found += competency_checks.check_competencies(catalog)
+    found += recognition.check_rules(catalog)
     counted = list(rule_checks.check_counts(catalog, index))
     found += counted
     # logic is analysed where counting found nothing impossible

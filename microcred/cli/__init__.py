@@ -43,6 +43,7 @@ COMMAND_MODULES: list[str] = [
     "microcred.cli.plan",
     "microcred.cli.metrics",
     "microcred.cli.gaps",
+    "microcred.cli.recognition",
 ]
 
 
@@ -97,7 +98,7 @@ def build_parser(everything: bool = True) -> argparse.ArgumentParser:
 def _prog(args: argparse.Namespace) -> str:
     """``microcred COMMAND [ACTION]``: the name a command's messages begin with."""
     words = ["microcred", str(getattr(args, "command", "") or "")]
-    for attr in ("keys_command", "badge_command", "export_format"):
+    for attr in ("keys_command", "badge_command", "export_format", "recognition_command"):
         if getattr(args, attr, None):
             words.append(str(getattr(args, attr)))
     return " ".join(w for w in words if w)

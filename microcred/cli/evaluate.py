@@ -4,6 +4,7 @@ report, JSON lines or one HTML page."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
 from typing import TYPE_CHECKING, TextIO
@@ -50,6 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     e.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
     e.add_argument("--no-cache", action="store_true", help="read, validate and compile the catalogue afresh")
+    from microcred.cli.evidence import evidence_arguments
+
+    evidence_arguments(e)
     e.set_defaults(func=run)
 
 
@@ -89,6 +93,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for c in args.credential or []:
         if c not in compiled.credentials:
             raise unknown_id("--credential", "credential", c, compiled.credentials)
+    from microcred.cli.evidence import evidence_options
+
+    evidence = evidence_options(args)
     status = EXIT_OK
     first = True
     # the text report lists the warnings itself: on one terminal, once is enough
@@ -103,8 +110,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     err.write(format_text(d) + "\n")
                 continue
             try:
+                held = None
+                if evidence is not None:
+                    from microcred.badges.evidence import for_learner
+
+                    day = args.as_of or item.transcript.as_of or dt.date.today()
+                    held = for_learner(evidence[0], item.transcript.learner.id, day, evidence[1])
                 result = evaluate(
-                    compiled, item, args.as_of, include_planned=args.include_planned, credentials=args.credential
+                    compiled,
+                    item,
+                    args.as_of,
+                    include_planned=args.include_planned,
+                    credentials=args.credential,
+                    evidence=held,
                 )
             except MicrocredError as exc:
                 status = EXIT_INVALID

@@ -16,6 +16,7 @@ from microcred.io.yamlsource import YamlDocument, YamlLoadError, read_yaml_file
 from microcred.model.catalog import Catalog, CatalogFile, CatalogInfo, Course, Credential, Origin, SourceMap
 from microcred.model.competencies import Competency, Framework, Occupation, as_ref
 from microcred.model.diagnostics import Diagnostic, Location
+from microcred.model.recognition import RecognitionRule
 from microcred.taxonomy.models import CredentialType, Taxonomy
 
 SECTIONS = tuple(CatalogFile.model_fields)
@@ -26,6 +27,7 @@ _credential = TypeAdapter(Credential)
 _info = TypeAdapter(CatalogInfo)
 _taxonomy = TypeAdapter(Taxonomy)
 _framework = TypeAdapter(Framework)
+_recognition = TypeAdapter(RecognitionRule)
 
 
 class PathError(Exception):
@@ -74,6 +76,7 @@ class _Merger:
         self.codes: dict[tuple[str, str], str] = {}
         self.clashes: list[tuple[Competency, Competency]] = []
         self.files: dict[str, str] = {}
+        self.recognition: list[RecognitionRule] = []
 
     def duplicate(self, what: str, ident: str, first: Origin, here: Origin) -> None:
         prev = self.sources.locate(first)
@@ -126,7 +129,7 @@ class _Merger:
                         doc.locate(("frameworks",)),
                     )
                 )
-        for section, adapter in (("courses", _course), ("credentials", _credential)):
+        for section, adapter in (("courses", _course), ("credentials", _credential), ("recognition", _recognition)):
             if section not in data:
                 continue
             items = data[section]
@@ -182,8 +185,13 @@ class _Merger:
 
     def add_item(self, doc: YamlDocument, section: str, i: int, raw: Any, adapter: TypeAdapter[Any]) -> None:
         path: tuple[str | int, ...] = (section, i)
-        model = Course if section == "courses" else Credential
+        model = {"courses": Course, "credentials": Credential}.get(section, RecognitionRule)
         item = self.validate(doc, path, raw, adapter, model)
+        if section == "recognition":
+            if item is not None:
+                self.sources.recognition.append((doc.file, path))
+                self.recognition.append(item)
+            return
         if item is None:
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 self.broken.add(raw["id"])
@@ -262,6 +270,7 @@ class _Merger:
             competency_codes=self.codes,
             competency_clashes=self.clashes,
             external_files=self.files,
+            recognition=self.recognition,
         )
 
 

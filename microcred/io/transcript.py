@@ -48,6 +48,10 @@ class Learner(Strict):
     id: Annotated[StrictStr, Field(min_length=1)]
     name: StrictStr | None = None
     email: StrictStr | None = None
+    identifiers: list[StrictStr] = Field(
+        default_factory=list,
+        description="Other ids the learner is known by (DIDs, URLs): external credentials issued to them are theirs.",
+    )
 
 
 class Attempt(Strict):

@@ -12,6 +12,7 @@ from pydantic import Field, StrictStr, model_validator
 from microcred.model.competencies import Competency, CompetencyItem, Framework, Occupation
 from microcred.model.diagnostics import Location
 from microcred.model.modelbase import Strict
+from microcred.model.recognition import RecognitionRule
 from microcred.rules.nodes import Duration, Rule, RuleBase
 from microcred.taxonomy.grades import GradeScale
 from microcred.taxonomy.models import CredentialType, Taxonomy
@@ -105,6 +106,16 @@ class Limits(Strict):
     shared_with: list[SharingLimit] = Field(
         default_factory=list, description="Pairwise caps on courses or credits counted toward both."
     )
+    recognised_credits: Number | Annotated[StrictStr, Field(pattern=r"^\s*\d+(\.\d+)?\s*%\s*$")] | None = Field(
+        default=None,
+        description="At most this many credits (or this percentage of the credential's credits, e.g. '25%') "
+        "from learning recognised through the catalogue's recognition rules.",
+    )
+    residency_credits: Number | None = Field(
+        default=None,
+        description="At least this many of the credential's credits must be earned here: recognised "
+        "learning counts for at most its credits less this.",
+    )
 
 
 class Credential(Strict):
@@ -157,6 +168,9 @@ class CatalogFile(Strict):
     frameworks: list[Framework] = Field(
         default_factory=list, description="Competency frameworks courses and credentials align with (extension)."
     )
+    recognition: list[RecognitionRule] = Field(
+        default_factory=list, description="External achievements the institution accepts (extension)."
+    )
 
 
 #: (file, path inside the file) of a definition.
@@ -174,6 +188,8 @@ class SourceMap:
     frameworks: dict[str, Origin] = field(default_factory=dict)
     catalog: Origin | None = None
     grade_scale: Origin | None = None
+    #: the origin of each recognition rule, in catalogue order
+    recognition: list[Origin] = field(default_factory=list)
 
     def locate(self, origin: Origin | None, sub: tuple[str | int, ...] = (), *, key: bool = False) -> Location | None:
         if origin is None:
@@ -216,6 +232,8 @@ class Catalog:
     competency_clashes: list[tuple[Competency, Competency]] = field(default_factory=list)
     #: framework files read (absolute path → SHA-256), so that a cached catalogue sees them change
     external_files: dict[str, str] = field(default_factory=dict)
+    #: recognition rules: external achievements accepted, and what each counts as (extension)
+    recognition: list[RecognitionRule] = field(default_factory=list)
 
     @property
     def id(self) -> str:

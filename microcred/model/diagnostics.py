@@ -74,6 +74,10 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("E404", Severity.ERROR, "rule logic can never hold"),
         CodeInfo("E405", Severity.ERROR, "GPA above the top of the grade scale"),
         CodeInfo("E406", Severity.ERROR, "competency no course or credential aligns with"),
+        # Recognition of learning done elsewhere
+        CodeInfo("E310", Severity.ERROR, "recognition rule grants an unknown course or credential"),
+        CodeInfo("E311", Severity.ERROR, "recognition window never opens"),
+        CodeInfo("E312", Severity.ERROR, "percentage cap without credits"),
         # Transcripts
         CodeInfo("E501", Severity.ERROR, "invalid transcript"),
         CodeInfo("E502", Severity.ERROR, "grade not on the grade scale"),
@@ -81,6 +85,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("E504", Severity.ERROR, "learner id missing"),
         CodeInfo("E505", Severity.ERROR, "invalid exception"),
         CodeInfo("E506", Severity.ERROR, "duplicate record"),
+        CodeInfo("E507", Severity.ERROR, "evidence cannot be read"),
         # Warnings
         CodeInfo("W601", Severity.WARNING, "selector matches no course"),
         CodeInfo("W602", Severity.WARNING, "credential no learner can reach"),
@@ -92,6 +97,7 @@ CODES: dict[str, CodeInfo] = {
         CodeInfo("W608", Severity.WARNING, "attempt dated after the evaluation date"),
         CodeInfo("W609", Severity.WARNING, "credentials-only selector falls short"),
         CodeInfo("W620", Severity.WARNING, "frameworks disagree"),
+        CodeInfo("W610", Severity.WARNING, "overlapping recognition rules"),
     ]
 }
 

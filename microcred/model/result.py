@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from microcred.model.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from microcred.model.recognition import Outcome
     from microcred.model.skills import SkillEntry
 
 
@@ -202,6 +203,8 @@ class LearnerResult:
     #: the learner's skill profile (docs/competencies.md); None when the catalogue has no
     #: framework, and then not in the JSON
     skills: list[SkillEntry] | None = None
+    #: what became of each external credential offered as evidence (None: none was offered)
+    recognition: list[Outcome] | None = None
 
     def lookup(self, cid: str) -> CredentialResult | None:
         """The result of credential ``cid``, shown or evaluated for context; None when not evaluated."""
@@ -220,6 +223,8 @@ class LearnerResult:
         }
         if self.skills is not None:
             out["skills"] = [e.to_json() for e in self.skills]
+        if self.recognition is not None:
+            out["recognition"] = [o.to_json() for o in self.recognition]
         return out
 
     def earned(self) -> list[str]:

@@ -14,6 +14,6 @@ def catalogue_schema() -> dict[str, Any]:
     schema["title"] = "microcred catalogue file"
     schema["description"] = (
         "One file of a microcred catalogue: any of the sections catalog, taxonomy, courses, "
-        "credentials, frameworks. Sections from several files merge."
+        "credentials, frameworks, recognition. Sections from several files merge."
     )
     return schema

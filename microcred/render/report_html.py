@@ -666,6 +666,16 @@ def _learner(result: LearnerResult, cat: _Catalog, id_maker: _Ids, lid: str) -> 
         f'<ul class="tally" aria-label="Credentials by status">{tally}</ul>',
         "</header>",
     ]
+    if result.recognition is not None:
+        from microcred.rules.recognition import describe_outcome
+
+        out.append('<div class="recognition" role="note"><h3>Learning recognised from elsewhere</h3><ul>')
+        if not result.recognition:
+            out.append("<li>No external credentials were offered.</li>")
+        for o in result.recognition:
+            word = "recognised" if o.status == "recognised" else "refused"
+            out.append(f'<li class="{word}">{_e(describe_outcome(o))}</li>')
+        out.append("</ul></div>")
     if result.warnings:
         out.append('<div class="warnings" role="note"><h3>Warnings</h3><ul>')
         out += [f"<li>{_e(w)}</li>" for w in result.warnings]

@@ -248,6 +248,21 @@ def skills_block(result: LearnerResult) -> list[str]:
     return lines
 
 
+def recognition_lines(result: LearnerResult) -> list[str]:
+    """What became of each external credential offered (nothing when none was)."""
+    if result.recognition is None:
+        return []
+    from microcred.rules.recognition import describe_outcome
+
+    lines = ["", "Learning recognised from elsewhere:"]
+    if not result.recognition:
+        lines.append("  (no external credentials were offered)")
+    for o in result.recognition:
+        mark = "✓" if o.status == "recognised" else "✗"
+        lines.append(f"  {mark} {describe_outcome(o)}")
+    return lines
+
+
 def render(result: LearnerResult, *, show_all: bool = False, detail: bool = False) -> str:
     """The learner's report: the summary (and the skill profile, when the catalogue has
     competency frameworks); with ``detail``, every credential in full below it; ``show_all``
@@ -255,6 +270,7 @@ def render(result: LearnerResult, *, show_all: bool = False, detail: bool = Fals
     lines = summary(result, show_all=show_all) + skills_block(result)
     for w in result.warnings:
         lines.append(f"warning: {w}")
+    lines += recognition_lines(result)
     hidden = sum(1 for r in result.credentials.values() if r.status == "not_started")
     lines.append("")
     if not detail:

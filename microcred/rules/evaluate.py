@@ -7,7 +7,7 @@ import bisect
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -21,6 +21,7 @@ from microcred.model.result import CredentialResult, ExceptionUse, LearnerResult
 from microcred.rules import explain
 from microcred.rules.compiled import CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import solve_cpsat
+from microcred.rules.recognition import ExternalCredential, Recognised, recognise, recognition_limit
 from microcred.rules.scenario import EPS, Item, Scenario, attempt_rank, build_scenario
 from microcred.rules.solver import Budget, Solution, solve
 
@@ -183,6 +184,10 @@ class _Learner:
         self.results: dict[str, CredentialResult] = {}
         #: the learner's result for another credential, to explain a nested one (see explain.requirement_tree)
         self.held: Callable[[str], CredentialResult | None] | None = None
+        #: what the learner's external credentials added (None: no evidence was given)
+        self.recognised: Recognised | None = None
+        #: attempts from index ``native`` on come from recognition
+        self.native = len(t.attempts)
 
     def _effective(self, aw: Awarded) -> Awarded:
         cred = self.cc.catalog.credentials[aw.credential]
@@ -273,8 +278,9 @@ class _Learner:
                 status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
 
-    def budgets(self, cid: str) -> list[Budget]:
-        """The caps the catalogue puts on credential ``cid`` (``limits:``), as solver budgets.
+    def budgets(self, cid: str, cut: dt.date | None = None) -> list[Budget]:
+        """The caps the catalogue puts on credential ``cid`` (``limits:``), as solver budgets,
+        for the record cut to ``cut`` (default: the evaluation date).
 
         A sharing limit with credential B caps the courses counted here that B's own
         evaluation counts (B is evaluated first)."""
@@ -296,7 +302,22 @@ class _Learner:
                 out.append(Budget(counted, True, lim.max_credits))
             else:
                 out.append(Budget(counted, False, float(lim.max_courses or 0)))
+        cap = recognition_limit(self.cc.catalog, cid)
+        if cap is not None:
+            out.append(Budget(self.recognised_keys(cid, cut), True, cap))
         return out
+
+    def recognised_keys(self, cid: str, cut: dt.date | None = None) -> frozenset[str]:
+        """The items recognition put in the record for credential ``cid``, cut to ``cut``: its
+        awards, and the courses whose counted attempt (by the ``repeats`` policy) is a
+        recognised one."""
+        rec = self.recognised
+        if rec is None or not rec.keys:
+            return frozenset()
+        items = self.scenario(cut or self.as_of, "completed", self.substitutions(cid)).items
+        return frozenset(
+            k for k in rec.keys if k.startswith("credential:") or (k in items and items[k].attempt >= self.native)
+        )
 
     def _touches(self, comp: CompiledCredential, subs: tuple[tuple[str, str], ...]) -> bool:
         """Whether anything in the record can change this credential's result.
@@ -392,9 +413,13 @@ class _Learner:
         if not dates:
             return self.as_of, full_sol, full
 
+        def caps(d: dt.date) -> list[Budget]:
+            # which attempt of a course counts, one taken here or one recognised, can change with the date
+            return self.budgets(comp.id, d) if self.recognised is not None else budgets
+
         def check(d: dt.date) -> tuple[Solution, Scenario]:
             sc = self.scenario(d, "completed", subs)
-            return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets), sc
+            return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=caps(d)), sc
 
         relaxable = self.cc.catalog.repeats == "best" and not any(
             aw.expires_on is not None and aw.credential in comp.relevant_credentials for aw in self.awarded
@@ -450,7 +475,7 @@ class _Learner:
                 sc = dataclasses.replace(self.scenario(d, "completed", subs), fixed_gpa=math.inf, _gpa={})
                 if comp.has_window:
                     return solve(comp, sc, waived, bound_only=True).satisfied
-                return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets).satisfied
+                return solve(comp, sc, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=caps(d)).satisfied
 
             lo, hi = 0, len(dates)
             while lo < hi:
@@ -557,6 +582,7 @@ def evaluate(
     credentials: Iterable[str] | None = None,
     detail: bool = True,
     stacking: bool = True,
+    evidence: Sequence[ExternalCredential] | None = None,
 ) -> LearnerResult:
     """Evaluate one learner against every credential of the catalogue.
 
@@ -568,6 +594,11 @@ def evaluate(
     stacking figure: ``stacks_into`` and ``stacking`` are then left empty). Raises
     :class:`~microcred.model.diagnostics.MicrocredError` when the transcript has an error (a grade
     off the scale, an exception naming no node).
+
+    ``evidence``: the learner's external credentials, verified
+    (:func:`microcred.badges.evidence.read_evidence`); the catalogue's recognition rules decide
+    what each counts as, and the result's ``recognition`` says what became of each
+    (docs/recognition.md).
     """
     cc = compile_catalog(catalog)
     src = transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
@@ -576,7 +607,14 @@ def evaluate(
     errors, warnings = check_transcript(cc, src, day)
     if errors:
         raise MicrocredError(errors)
+    rec: Recognised | None = None
+    if evidence is not None:
+        rec = recognise(cc.catalog, evidence, t.learner)
+        if rec.attempts or rec.awarded:
+            t = t.model_copy(update={"attempts": [*t.attempts, *rec.attempts], "awarded": [*t.awarded, *rec.awarded]})
     learner = _Learner(cc, t, day, include_planned, detail)
+    learner.native = len(src.transcript.attempts)
+    learner.recognised = rec
     wanted = list(credentials) if credentials is not None else list(cc.credentials)
     results: dict[str, CredentialResult] = {}
     done = learner.results
@@ -619,14 +657,18 @@ def evaluate(
     titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
         "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
     )
+    if rec is not None:
+        _explain_recognition(cc, learner, rec, done)
     if not stacking and credentials is not None:
-        return _with_skills(
+        out = _with_skills(
             cc, t, LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
         )
+        out.recognition = rec.outcomes if rec is not None else None
+        return out
     progress = {cid: r.progress for cid, r in done.items()}
     for cid, r in results.items():
         r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
-    return _with_skills(
+    out = _with_skills(
         cc,
         t,
         LearnerResult(
@@ -640,6 +682,56 @@ def evaluate(
             titles=titles,
         ),
     )
+    out.recognition = rec.outcomes if rec is not None else None
+    return out
+
+
+def _explain_recognition(
+    cc: CompiledCatalog, learner: _Learner, rec: Recognised, done: dict[str, CredentialResult]
+) -> None:
+    """Fill in, for each recognised credential, what it counted toward; and where a cap on
+    recognised learning kept it out (``capped``)."""
+    for o in rec.outcomes:
+        g = o.grants
+        if o.status != "recognised" or g is None or o.evidence.issued is None:
+            continue
+        day = o.evidence.issued
+        toward: list[str] = []
+        capped: list[str] = []
+        for cid, r in done.items():
+            comp = cc.credentials[cid]
+            if g.credential is not None:
+                hit = cid == g.credential or any(a.status == "awarded" and a.course == g.credential for a in r.applied)
+                if not hit and g.credential in comp.relevant_credentials and r.status in ("earned", "expired"):
+                    hit = (
+                        any(
+                            n.kind == "credential" and n.target == g.credential
+                            for n in (comp.root.walk() if comp.root else ())
+                        )
+                        and not r.awarded
+                    )
+                eligible = g.credential in comp.relevant_credentials and "credential:" + g.credential in (
+                    learner.recognised_keys(cid)
+                )
+            else:
+                hit = any(a.course == g.course and a.date == day and a.status == "transfer" for a in r.applied)
+                rel = comp.relevant_courses
+                eligible = (rel is None or g.course in rel) and g.course in learner.recognised_keys(cid)
+            cap = recognition_limit(cc.catalog, cid)
+            if hit:
+                toward.append(cid)
+            elif eligible and cap is not None and not r.awarded:
+                keys = learner.recognised_keys(cid)
+                used = sum(
+                    a.credits
+                    for a in r.applied
+                    if ("credential:" + a.course if a.status == "awarded" else a.substituted_for or a.course) in keys
+                )
+                value = (cc.credential_credits.get(g.credential) if g.credential is not None else g.credits) or 0.0
+                if used + value > cap + EPS:
+                    capped.append(cid)
+        o.counted_toward = toward
+        o.capped_in = capped
 
 
 def _passed_since(catalog: Catalog, t: Transcript, as_of: dt.date) -> dict[str, dt.date | None]:

@@ -88,6 +88,8 @@ class BatchOptions:
     sink: str | None = None
     #: evaluate only the learners whose inputs changed or whose date came (database output)
     incremental: bool = False
+    #: external credentials: (root, EvidenceOptions), see microcred.badges.evidence
+    evidence: tuple[Path, Any] | None = None
 
 
 @dataclass
@@ -285,12 +287,14 @@ def _init_worker(
     as_of: dt.date | None,
     planned: bool,
     fmt: str,
+    evidence: tuple[Path, Any] | None = None,
 ) -> None:
     _WORKER["compiled"] = load_compiled(Path(catalog), Path(cache_dir) if cache_dir else None, use_cache=use_cache)
     gc.freeze()  # the compiled catalogue lives as long as the worker: no collection walks it
     _WORKER["as_of"] = as_of
     _WORKER["planned"] = planned
     _WORKER["format"] = fmt
+    _WORKER["evidence"] = evidence
 
 
 def _source_of(unit: Unit) -> TranscriptSource | TranscriptError:
@@ -356,9 +360,15 @@ def _format_result(result: Any, fmt: str) -> str:
 
 
 def evaluate_unit(
-    unit: Unit, compiled: CompiledCatalog, as_of: dt.date | None, planned: bool, fmt: str
+    unit: Unit,
+    compiled: CompiledCatalog,
+    as_of: dt.date | None,
+    planned: bool,
+    fmt: str,
+    evidence: tuple[Path, Any] | None = None,
 ) -> tuple[str, str, list[dict[str, Any]]]:
-    """(unit key, output text, error records) for one learner."""
+    """(unit key, output text, error records) for one learner. ``evidence``: (root, options)
+    of the learners' external credentials (a folder per learner id, see docs/recognition.md)."""
     if unit[0] == "night":  # a learner read from a database or Parquet
         from microcred.run.night import evaluate_record
 
@@ -368,7 +378,13 @@ def evaluate_unit(
     if isinstance(src, TranscriptError):
         return key, "", _error_records(src)
     try:
-        result = evaluate(compiled, src, as_of, include_planned=planned, detail=False)
+        held = None
+        if evidence is not None:
+            from microcred.badges.evidence import for_learner
+
+            day = as_of or src.transcript.as_of or dt.date.today()
+            held = for_learner(evidence[0], src.transcript.learner.id, day, evidence[1])
+        result = evaluate(compiled, src, as_of, include_planned=planned, detail=False, evidence=held)
     except MicrocredError as exc:
         return key, "", _error_records(TranscriptError(src.transcript.learner.id, exc.diagnostics))
     return key, _format_result(result, fmt), []
@@ -376,7 +392,7 @@ def evaluate_unit(
 
 def _evaluate_chunk(chunk: list[Unit]) -> list[tuple[str, str, list[dict[str, Any]]]]:
     w = _WORKER
-    return [evaluate_unit(u, w["compiled"], w["as_of"], w["planned"], w["format"]) for u in chunk]
+    return [evaluate_unit(u, w["compiled"], w["as_of"], w["planned"], w["format"], w.get("evidence")) for u in chunk]
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -590,7 +606,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
             todo = (u for u in units(opts.inputs, workdir) if u[1] not in journal.done)
             if opts.jobs <= 1:
                 for u in todo:
-                    handle(*evaluate_unit(u, compiled, opts.as_of, opts.include_planned, opts.format))
+                    handle(*evaluate_unit(u, compiled, opts.as_of, opts.include_planned, opts.format, opts.evidence))
             else:
                 _run_pool(opts, todo, handle)
             journal.finish()
@@ -613,6 +629,7 @@ def _run_pool(
         opts.as_of,
         opts.include_planned,
         opts.format,
+        opts.evidence,
     )
     with WorkerPool(opts.jobs, _evaluate_chunk, _init_worker, init) as pool:
         for _tag, answers in pool.run((None, chunk) for chunk in _chunks(todo, CHUNK)):
