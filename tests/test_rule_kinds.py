@@ -227,3 +227,14 @@ def test_the_dispatch_pattern_sees_a_dispatch() -> None:
     assert DISPATCH.search('        if node.kind == "course":')
     assert DISPATCH.search("    if isinstance(node, (CoursesRule, CreditsRule)):")
     assert not DISPATCH.search("    kind = KINDS[node.kind]")
+
+
+def test_every_kind_with_children_is_a_gate_for_the_plan() -> None:
+    """A composite kind states its own gate: the default (None, not a gate) would leave the
+    plan's feasibility model without a literal for the node."""
+    from microcred.rules.kinds.base import Composite, Kind
+
+    for key, kind in KINDS.items():
+        if isinstance(kind, Composite):
+            owners = [c for c in type(kind).__mro__ if "gate" in vars(c)]
+            assert owners and owners[0] not in (Kind, Composite), f"rule kind {key!r} states no gate"

@@ -705,7 +705,7 @@ def _explain_recognition(
                 if not hit and g.credential in comp.relevant_credentials and r.status in ("earned", "expired"):
                     hit = (
                         any(
-                            n.kind == "credential" and n.target == g.credential
+                            n.target == g.credential  # a node naming the credential
                             for n in (comp.root.walk() if comp.root else ())
                         )
                         and not r.awarded

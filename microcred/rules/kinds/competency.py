@@ -18,7 +18,7 @@ from microcred.model.competencies import resolve_uri
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.skills import course_alignments, credential_alignments
 from microcred.rules.kinds.any import AnyOf
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Role, Shape
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Gate, Role, Shape
 from microcred.rules.nodes import CompetencyRule, CourseRule, CredentialRule, RuleBase, RulePath
 
 if TYPE_CHECKING:
@@ -90,6 +90,9 @@ class Competency(Composite):
 
     def boolean(self, rule: CompetencyRule) -> Shape:
         return Atom()
+
+    def gate(self, node: CNode) -> Gate | None:
+        return _ANY.gate(node) if node.children else None
 
     def describe(self, node: CNode) -> str:
         return node.label or node.node_id or f"competency {node.ref}"
