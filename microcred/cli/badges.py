@@ -293,35 +293,12 @@ def _summary(credential: dict[str, Any] | None) -> list[str]:
 
 
 def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.badges.keys import load_public_keys
-    from microcred.badges.resolve import Resolver, load_registry
+    from microcred.badges.resolve import Resolver
     from microcred.badges.verify import verify_file
+    from microcred.cli.evidence import trust_inputs
 
     path = input_file(args.file, "", "badge file")
-    lists = dict(args.status_list or [])
-    for f in lists.values():
-        input_file(f, "--status-list", "status list file")
-    documents = dict(args.resolve or [])
-    for f in documents.values():
-        input_file(f, "--resolve", "document file")
-    keys = None
-    if args.keys:
-        input_file(args.keys, "--keys", "key file")
-        try:
-            keys = load_public_keys(Path(args.keys))
-        except BadgeError as exc:
-            raise UsageError(
-                f"--keys {args.keys}",
-                unprefixed(str(exc), args.keys),
-                "give the issuer's public keys (JWK set, JWK or PEM)",
-            ) from None
-    registries = []
-    for f in args.trusted_issuers or []:
-        input_file(f, "--trusted-issuers", "registry file")
-        try:
-            registries.append(load_registry(Path(f)))
-        except BadgeError as exc:
-            raise UsageError(f"--trusted-issuers {f}", unprefixed(str(exc), f)) from None
+    keys, documents, registries, lists = trust_inputs(args)
     result: VerifyResult = verify_file(
         path,
         keys=keys,

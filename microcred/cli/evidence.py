@@ -57,14 +57,24 @@ def evidence_options(args: argparse.Namespace) -> Any:
                 "give the credentials with --evidence PATH",
             )
         return None
-    from microcred.badges.errors import BadgeError
     from microcred.badges.evidence import EvidenceOptions
-    from microcred.badges.keys import load_public_keys
-    from microcred.badges.resolve import load_registry
 
     root = Path(args.evidence)
     if not root.exists():
         raise UsageError(f"--evidence {args.evidence}", "no such file or folder", "check the path")
+    keys, documents, registries, lists = trust_inputs(args)
+    return root, EvidenceOptions(keys, documents, registries, lists, args.online)
+
+
+def trust_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, str], list[Any], dict[str, str]]:
+    """What a verifier is told to trust, from ``--keys``, ``--resolve``, ``--trusted-issuers`` and
+    ``--status-list`` (as ``badge verify`` and ``--evidence`` take them): (public keys or None,
+    URL → local document, registries, URL → local status list). Every file is checked first;
+    one that cannot be used raises :class:`UsageError`."""
+    from microcred.badges.errors import BadgeError
+    from microcred.badges.keys import load_public_keys
+    from microcred.badges.resolve import load_registry
+
     lists = dict(args.status_list or [])
     for f in lists.values():
         input_file(f, "--status-list", "status list file")
@@ -89,4 +99,4 @@ def evidence_options(args: argparse.Namespace) -> Any:
             registries.append(load_registry(Path(f)))
         except BadgeError as exc:
             raise UsageError(f"--trusted-issuers {f}", unprefixed(str(exc), f)) from None
-    return root, EvidenceOptions(keys, documents, registries, lists, args.online)
+    return keys, documents, registries, lists
