@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictStr, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, StrictStr, TypeAdapter, ValidationError, model_validator
 
 from microcred.io.modelerrors import diagnostics_from_validation
 from microcred.io.yamlsource import YamlDocument, YamlLoadError, parse_yaml
+from microcred.model.dates import Date
 from microcred.model.diagnostics import Diagnostic, Location
 from microcred.model.modelbase import Strict
 
@@ -28,19 +29,6 @@ STATUSES: tuple[str, ...] = ("completed", "transfer", "in_progress", "planned")
 DATED: tuple[str, ...] = ("completed", "transfer")
 
 
-def parse_date(value: Any) -> Any:
-    """Accept a YAML date or an ISO ``YYYY-MM-DD`` string; leave anything else for pydantic."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-05-09") from None
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Credits = Annotated[float, Field(ge=0)]
 
 

@@ -8,24 +8,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 
+from microcred.model.dates import Date
 from microcred.model.modelbase import Strict
-
-
-def _parse_date(value: Any) -> Any:
-    """A YAML date or an ISO ``YYYY-MM-DD`` string; anything else is left for pydantic."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2025-05-09") from None
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_parse_date)]
 
 #: why an external credential did not count (stable words, in the JSON ``reason``)
 REASONS = (
