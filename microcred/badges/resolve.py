@@ -199,7 +199,7 @@ def bind(
         try:
             thumb = jwk_thumbprint(dict(jwk))
         except (KeyError, TypeError):
-            return None, "the token's jwk is not an Ed25519 or RSA public key"
+            return None, "the token's jwk is not an Ed25519, RSA or P-256 public key"
         for k in keys:
             if k.thumbprint == thumb:
                 return k, None

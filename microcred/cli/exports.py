@@ -241,7 +241,9 @@ def register(sub: Any) -> None:
     c.add_argument(
         "transcript", metavar="TRANSCRIPT", help="the learner's transcript (YAML/JSON, or CSV with --learner)"
     )
-    c.add_argument("--key", required=True, metavar="KEY", help="the issuer's private key (PEM or JWK; Ed25519 or RSA)")
+    c.add_argument(
+        "--key", required=True, metavar="KEY", help="the issuer's private key (PEM or JWK; Ed25519, RSA or P-256)"
+    )
     c.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write ('-': standard output)")
     c.add_argument(
         "--format",
