@@ -507,13 +507,24 @@ class _Problem:
         forced: Sequence[CNode] = (),
         windows: bool = True,
         caps: Sequence[_Cap] | None = None,
+        into: _Built | None = None,
     ) -> _Built | None:
         """A CP-SAT model of the problem (None when it is infeasible on its face: a forced
-        node that is constantly unmet), under ``caps`` (default: the problem's)."""
+        node that is constantly unmet), under ``caps`` (default: the problem's).
+
+        ``into``: add the problem to that model instead, as one part of a larger one (the gap
+        closing of :mod:`microcred.analysis.gaps` joins the problems of several credentials):
+        its take variables are shared by course id (created for candidates it lacks), the
+        interchangeable courses are not ordered (they are interchangeable for this target
+        only), and the literal of the root (True, False, or a 0/1 variable that implies it is
+        met) is returned in ``root``: with ``root=False`` the caller decides when it must hold."""
         from ortools.sat.python import cp_model
 
-        m = cp_model.CpModel()
-        take = {c: m.new_bool_var(f"take[{c}]") for c in self.candidates}
+        m = cp_model.CpModel() if into is None else into.model
+        take: dict[str, Any] = {} if into is None else into.take
+        for c in self.candidates:
+            if c not in take:
+                take[c] = m.new_bool_var(f"take[{c}]")
 
         def avail(slot: _Slot) -> Any:
             if slot.role == "fixed":
@@ -522,7 +533,7 @@ class _Problem:
             return take[slot.course] if slot.role == "new" else 1 - take[slot.course]
 
         # interchangeable courses are taken in id order (the rest of a set is the same)
-        for group in self.classes:
+        for group in self.classes if into is None else ():
             for a, b in itertools.pairwise(group):
                 m.add_implication(take[b], take[a])
 
@@ -654,7 +665,7 @@ class _Problem:
                 return None
             if v is not True:
                 m.add(v == 1)
-        return _Built(m, take)
+        return _Built(m, take) if into is None else _Built(m, take, lit(self.root))
 
     def _cap(self, m: Any, take: Mapping[str, Any], cap: _Cap, counts: Mapping[int, Any]) -> None:
         """Add one cap to model ``m``: the slots it counts weigh at most its limit."""
@@ -773,6 +784,8 @@ class _Problem:
 class _Built:
     model: Any
     take: dict[str, Any]
+    #: built ``into`` a larger model: the literal of the root (see :meth:`_Problem.build`)
+    root: Any = True
 
 
 def _solver() -> Any:
@@ -1062,6 +1075,44 @@ def _source(transcript: Transcript | TranscriptSource) -> TranscriptSource:
     return transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
 
 
+def _setup(
+    cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date, top: Grade
+) -> tuple[_Problem, list[Awarded]]:
+    """The planning problem of ``target`` (a credential with a rule) for this learner on ``day``,
+    and the awards the learner holds (as the evaluator reads them)."""
+    t = src.transcript
+    comp = cc.credentials[target]
+    subs = dict(
+        sorted(
+            (e.substitute.course, e.substitute.for_)
+            for e in t.exceptions
+            if isinstance(e, Substitute) and e.credential in (None, target)
+        )
+    )
+    awards = _effective_awards(cc, t)
+    credits_of = {cid: c.credits for cid, c in cc.catalog.courses.items()}
+    sc = build_scenario(
+        attempts=t.attempts,
+        awarded=awards,
+        credits_of=credits_of,
+        credential_credits={cid: c.credits for cid, c in cc.catalog.credentials.items()},
+        scale=cc.scale,
+        policy=cc.catalog.repeats,
+        cut=day,
+        as_of=day,
+        mode="completed",
+        substitutions=subs,
+    )
+    pending: dict[str, str] = {}
+    for a in t.attempts:
+        if a.status in ("in_progress", "planned"):
+            key = subs.get(a.course, a.course)
+            if pending.get(key) != "in_progress":
+                pending[key] = a.status
+    caps = _caps(cc, src, target, day, sc)
+    return _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps), awards
+
+
 def plan(
     catalog: Catalog | CompiledCatalog,
     transcript: Transcript | TranscriptSource,
@@ -1117,35 +1168,8 @@ def plan(
     if top is None:
         raise PlanError(target, "the grade scale has no passing grade")
 
-    subs = dict(
-        sorted(
-            (e.substitute.course, e.substitute.for_)
-            for e in t.exceptions
-            if isinstance(e, Substitute) and e.credential in (None, target)
-        )
-    )
-    awards = _effective_awards(cc, t)
-    credits_of = {cid: c.credits for cid, c in cc.catalog.courses.items()}
-    sc = build_scenario(
-        attempts=t.attempts,
-        awarded=awards,
-        credits_of=credits_of,
-        credential_credits={cid: c.credits for cid, c in cc.catalog.credentials.items()},
-        scale=cc.scale,
-        policy=cc.catalog.repeats,
-        cut=day,
-        as_of=day,
-        mode="completed",
-        substitutions=subs,
-    )
-    pending: dict[str, str] = {}
-    for a in t.attempts:
-        if a.status in ("in_progress", "planned"):
-            key = subs.get(a.course, a.course)
-            if pending.get(key) != "in_progress":
-                pending[key] = a.status
-    caps = _caps(cc, src, target, day, sc)
-    problem = _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps)
+    problem, awards = _setup(cc, src, target, day, top)
+    caps = problem.caps
     built = problem.build()
     if built is None:
         raise PlanError(target, _explain(problem, target, awards))
