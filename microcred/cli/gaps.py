@@ -4,7 +4,9 @@ catalogue teaches.
 
 Exit codes: 0 done, 1 an invalid catalogue or transcript (the other learners are still
 reported), 2 usage error (a missing file, an unknown occupation or skill, a catalogue without
-frameworks), 3 a search ran out of time for some learner.
+frameworks), 3 the search could not finish for some learner (it ran out of time: the courses
+given close the gap but are not proven the cheapest, or none were found; or the evaluator
+rejected too many sets).
 """
 
 from __future__ import annotations
@@ -48,7 +50,15 @@ def register(sub: Any) -> None:
 
 
 def _cmd_gaps(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.analysis.gaps import GapError, coverage, gaps, occupation_target, skills_target
+    from microcred.analysis.gaps import (
+        TIME_LIMIT_S,
+        GapError,
+        GapUnconfirmed,
+        coverage,
+        gaps,
+        occupation_target,
+        skills_target,
+    )
     from microcred.cli.util import format_text, input_file, load_catalog_or_report
     from microcred.io.transcript import TranscriptError, read_transcripts
     from microcred.model.diagnostics import MicrocredError
@@ -102,10 +112,16 @@ def _cmd_gaps(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for d in exc.diagnostics:
                 err.write(format_text(d) + "\n")
             continue
-        except TimeoutError as exc:
+        except (TimeoutError, GapUnconfirmed) as exc:
             status = max(status, EXIT_UNFINISHED)
             err.write(f"microcred gaps: learner {item.transcript.learner.id}: {exc}\n")
             continue
+        if report.closing is not None and not report.closing.optimal:
+            status = max(status, EXIT_UNFINISHED)
+            err.write(
+                f"microcred gaps: learner {item.transcript.learner.id}: the search ran out of time (a solve may take "
+                f"{TIME_LIMIT_S:g} s), so the courses given close the gap but a cheaper set may exist\n"
+            )
         if args.format == "json":
             out.write(json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
         else:
@@ -135,15 +151,23 @@ def render_gaps(report: Any) -> str:
         lines.append(f"  ✗ {_name(cat, g.uri)}{_level(g.required)}{held}: {via}")
     c = report.closing
     if c is not None:
-        lines.append(f"Cheapest way to close the gap: {c.credits:g} credits: {', '.join(c.courses)}")
+        credits = f"{c.credits:g} credit{'' if c.credits == 1 else 's'}"
+        lines.append(f"Cheapest way to close the gap: {credits}: {', '.join(c.courses)}")
         if c.credentials:
             lines.append(f"  and with them: {', '.join(c.credentials)}")
+        if not c.optimal:
+            lines.append("  (not proven the cheapest: the search ran out of time)")
+        for g in report.missing:
+            if g.closable:
+                lines.append(f"  closes {_name(cat, g.uri)}{_level(g.required)}: {', '.join(g.closed_with)}")
     elif not report.missing:
         lines.append("Nothing is missing.")
     if report.uncovered:
         lines.append(
             f"{len(report.uncovered)} competenc{'y' if len(report.uncovered) == 1 else 'ies'} no course teaches."
         )
+    for g in report.unclosable:
+        lines.append(f"Cannot be closed: {_name(cat, g.uri)}{_level(g.required)}: {g.reason}")
     return "\n".join(lines) + "\n"
 
 
