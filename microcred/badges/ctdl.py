@@ -35,22 +35,10 @@ from typing import Any
 
 from microcred.badges.competencies import ctdl_alignment
 from microcred.model.catalog import Catalog, Credential
-from microcred.model.competencies import resolve_uri
 from microcred.model.graph import build_graph, stacked_from, stacks_into
 from microcred.model.skills import course_alignments, credential_alignments, has_competencies
-from microcred.rules.nodes import (
-    AllRule,
-    AnyRule,
-    AtLeastRule,
-    CompetencyRule,
-    CourseRule,
-    CoursesRule,
-    CredentialRule,
-    CreditsRule,
-    GpaRule,
-    RuleBase,
-    Selector,
-)
+from microcred.rules.kinds import KINDS, Gate
+from microcred.rules.nodes import RuleBase, Selector
 from microcred.rules.selectors import CourseIndex
 
 CTDL_CONTEXT = "https://credreg.net/ctdl/schema/context/json"
@@ -285,53 +273,7 @@ class _Exporter:
     def describe(self, node: RuleBase, grade: str | None) -> str:
         """The rule in plain words (modifiers included)."""
         grade = node.min_grade or grade
-        if isinstance(node, CourseRule):
-            course = self.catalog.courses.get(node.course)
-            s = f"Complete {node.course}" + (f" {course.title}" if course else "")
-            s += f" with {grade} or better" if grade else ""
-        elif isinstance(node, CoursesRule):
-            s = f"Complete {_plural(node.courses, 'course')} from {self.selector(node.from_)}"
-            s += f", each with {grade} or better" if grade else ""
-        elif isinstance(node, CreditsRule):
-            f = node.from_.credentials
-            what = []
-            if f is not None:
-                if f.ids:
-                    what.append(", ".join(self._title(i) for i in f.ids))
-                if f.type:
-                    what.append(f"any {self._type_label(f.type)}")
-            if node.from_.credentials_only:
-                # no course counts here (CONTRACT.md §6)
-                s = f"Earn {_plural(node.credits, 'credit')} from awarded credentials only, at their credit value: "
-                s += "; ".join(what)
-            else:
-                s = f"Earn {_plural(node.credits, 'credit')} from {self.selector(node.from_)}"
-                if f is not None:
-                    s += f" (awarded credentials count at their credit value: {'; '.join(what)})"
-            s += f", each course with {grade} or better" if grade else ""
-        elif isinstance(node, CredentialRule):
-            s = f"Earn {self._credential_words(node.credential)}"
-        elif isinstance(node, GpaRule):
-            over = self.selector(node.over) if node.over is not None else "all graded courses"
-            s = f"A GPA of at least {node.gpa:.2f} over {over}"
-        elif isinstance(node, (AllRule, AnyRule, AtLeastRule)):
-            kids = node.children()
-            if isinstance(node, AllRule):
-                head = "All of"
-            elif isinstance(node, AnyRule):
-                head = "One of"
-            else:
-                head = f"At least {node.at_least} of these {len(kids)}"
-            s = f"{head}: " + "; ".join(self.describe(k, grade) for k in kids)
-        elif isinstance(node, CompetencyRule):
-            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
-            comp = self.catalog.competencies.get(uri) if uri else None
-            at = "" if node.level is None else f" at level {node.level} or above"
-            name = comp.label if comp else node.competency
-            s = f"Demonstrate {name}{at}: one course or credential aligned with it"
-            s += f", each course with {grade} or better" if grade else ""
-        else:  # pragma: no cover - every node kind is handled above
-            s = node.kind
+        s = KINDS[node.kind].ctdl_words(self, node, grade)
         if node.complete_within is not None:
             s += f", all completed within {node.complete_within}"
         if node.shared:
@@ -345,35 +287,28 @@ class _Exporter:
             )
         return sel.describe()
 
-    def _title(self, cid: str) -> str:
+    def title(self, cid: str) -> str:
         cred = self.catalog.credentials.get(cid)
         return cred.title if cred else cid
 
-    def _credential_words(self, cid: str) -> str:
+    def credential_words(self, cid: str) -> str:
         cred = self.catalog.credentials.get(cid)
-        return f"{cred.title} ({self._type_label(cred.type)})" if cred else cid
+        return f"{cred.title} ({self.type_label(cred.type)})" if cred else cid
 
-    def _type_label(self, type_id: str) -> str:
+    def type_label(self, type_id: str) -> str:
         t = self.catalog.types.get(type_id)
         return (t.label if t and t.label else type_id).lower()
 
     def leaf_targets(self, node: RuleBase) -> tuple[list[str], list[str]] | None:
         """(courses, credentials) all of which meet ``node``, when it is such a conjunction."""
-        if isinstance(node, CourseRule):
-            return ([node.course], []) if node.course in self.catalog.courses else None
-        if isinstance(node, CredentialRule):
-            return ([], [node.credential]) if node.credential in self.catalog.credentials else None
-        if isinstance(node, AllRule):
-            courses: list[str] = []
-            creds: list[str] = []
-            for kid in node.children():
-                t = self.leaf_targets(kid)
-                if t is None:
-                    return None
-                courses += t[0]
-                creds += t[1]
-            return courses, creds
-        return None
+        return KINDS[node.kind].ctdl_targets(self, node)
+
+    def plural(self, n: float, word: str) -> str:
+        return _plural(n, word)
+
+    def alignment(self, uri: str) -> dict[str, Any]:
+        """The ``CredentialAlignmentObject`` of competency ``uri``."""
+        return ctdl_alignment(self.catalog, uri, self.text)
 
     def profile(self, node: RuleBase, grade: str | None, prefix: str = "") -> dict[str, Any]:
         p: dict[str, Any] = {
@@ -385,44 +320,15 @@ class _Exporter:
         grade = node.min_grade or grade
         targets = self.leaf_targets(node)
         if targets is not None:
-            self._targets(p, *targets)
-        elif isinstance(node, CoursesRule):
-            matched = sorted(self.index.match(node.from_))
-            if matched and len(matched) <= self.max_listed:
-                if node.courses >= len(matched):
-                    self._targets(p, matched, [])
-                else:
-                    self._combinations(p, [([c], []) for c in matched], node.courses, grade)
-        elif isinstance(node, CreditsRule):
-            p["ceterms:creditValue"] = [self.credit_value(node.credits)]
-        elif isinstance(node, CompetencyRule):
-            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
-            if uri is not None:
-                p["ceterms:targetCompetency"] = [ctdl_alignment(self.catalog, uri, self.text)]
-        elif isinstance(node, AnyRule):
-            p["ceterms:alternativeCondition"] = [self.profile(k, grade) for k in node.children()]
-        elif isinstance(node, AtLeastRule):
-            kids = node.children()
-            if node.at_least >= len(kids):
-                p["ceterms:condition"] = self.text_list([self.describe(k, grade) for k in kids])
-                self._partial_targets(p, kids)
-            elif node.at_least == 1:
-                p["ceterms:alternativeCondition"] = [self.profile(k, grade) for k in kids]
-            else:
-                options = [self.leaf_targets(k) for k in kids]
-                if all(o is not None for o in options) and self._n_combinations(len(kids), node.at_least):
-                    self._combinations(p, [o for o in options if o is not None], node.at_least, grade)
-                else:
-                    p["ceterms:condition"] = self.text_list([self.describe(k, grade) for k in kids])
-        elif isinstance(node, AllRule):  # an `all` holding alternatives: its plain parts as targets
-            p["ceterms:condition"] = self.text_list([self.describe(k, grade) for k in node.children()])
-            self._partial_targets(p, node.children())
+            self.targets(p, *targets)
+        else:
+            KINDS[node.kind].ctdl_profile(self, node, grade, p)
         return p
 
     def text_list(self, items: list[str]) -> dict[str, list[str]]:
         return {self.lang: items}
 
-    def _partial_targets(self, p: dict[str, Any], kids: Sequence[RuleBase]) -> None:
+    def partial_targets(self, p: dict[str, Any], kids: Sequence[RuleBase]) -> None:
         courses: list[str] = []
         creds: list[str] = []
         for k in kids:
@@ -430,17 +336,17 @@ class _Exporter:
             if t is not None:
                 courses += t[0]
                 creds += t[1]
-        self._targets(p, courses, creds)
+        self.targets(p, courses, creds)
 
-    def _n_combinations(self, n: int, k: int) -> bool:
+    def n_combinations(self, n: int, k: int) -> bool:
         return len(list(itertools.islice(itertools.combinations(range(n), k), MAX_ALTERNATIVES + 1))) <= (
             MAX_ALTERNATIVES
         )
 
-    def _combinations(
+    def combinations(
         self, p: dict[str, Any], options: list[tuple[list[str], list[str]]], k: int, grade: str | None
     ) -> None:
-        if not self._n_combinations(len(options), k):
+        if not self.n_combinations(len(options), k):
             return
         alts = []
         for combo in itertools.combinations(options, k):
@@ -452,17 +358,17 @@ class _Exporter:
                 each = "each " if len(courses) > 1 else ""
                 parts.append(f"complete {names}" + (f", {each}with {grade} or better" if grade else ""))
             if creds:
-                parts.append("earn " + " and ".join(self._credential_words(c) for c in creds))
+                parts.append("earn " + " and ".join(self.credential_words(c) for c in creds))
             words = "; and ".join(parts)
             alt: dict[str, Any] = {
                 "@type": "ceterms:ConditionProfile",
                 "ceterms:description": self.text(words[0].upper() + words[1:]),
             }
-            self._targets(alt, courses, creds)
+            self.targets(alt, courses, creds)
             alts.append(alt)
         p["ceterms:alternativeCondition"] = alts
 
-    def _targets(self, p: dict[str, Any], courses: Iterable[str], creds: Iterable[str]) -> None:
+    def targets(self, p: dict[str, Any], courses: Iterable[str], creds: Iterable[str]) -> None:
         cs = list(dict.fromkeys(courses))
         ks = list(dict.fromkeys(creds))
         if ks:
@@ -479,7 +385,7 @@ class _Exporter:
 
         def add(node: RuleBase, grade: str | None, prefix: str) -> None:
             if (
-                isinstance(node, AllRule)
+                KINDS[node.kind].boolean(node) == Gate("and", len(node.children()))
                 and self.leaf_targets(node) is None
                 and node.complete_within is None
                 and not node.shared

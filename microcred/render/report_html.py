@@ -25,7 +25,7 @@ from typing import Any
 from microcred import __version__
 from microcred.model.figures import percent, percent_text
 from microcred.model.result import Applied, CredentialResult, LearnerResult, RequirementResult
-from microcred.rules.kinds import KINDS
+from microcred.rules.kinds import KINDS, Count, Group, Occurrence, Reference
 
 STATUSES = ("earned", "in_progress", "partial", "expired", "not_started")
 ORDER = {s: i for i, s in enumerate(STATUSES)}
@@ -182,20 +182,21 @@ def _attempt(a: Applied, cat: _Catalog) -> str:
 
 def _describe(node: RequirementResult, cat: _Catalog, result: LearnerResult) -> str:
     desc = node.description
-    if node.kind in ("all", "any") and desc == node.kind:
-        return f'<span class="desc">{"All of these" if node.kind == "all" else "One of these"}</span>'
-    m = re.fullmatch(r"(\d+) of (\d+)", desc) if node.kind == "at_least" else None
-    if m:
-        return f'<span class="desc">Any {m.group(1)} of these {m.group(2)}</span>'
-    if node.kind == "credential" and desc.startswith("credential "):
-        cid = desc[len("credential ") :]
+    found = KINDS.get(node.kind)
+    heading = found.heading(desc) if found is not None else None
+    if isinstance(heading, Group) and desc == node.kind:
+        return f'<span class="desc">{_e(heading.html)}</span>'
+    if isinstance(heading, Count):
+        return f'<span class="desc">Any {heading.need} of these {heading.of}</span>'
+    if isinstance(heading, Reference):
+        cid = heading.credential
         if cid in cat.credentials or cid in result.credentials:
             return (
                 f'<span class="desc">{_e(cat.credential_title(cid, result))}</span> '
                 f'<span class="ref">credential {_e(cid)}</span>'
             )
-    if node.kind == "course":
-        title = cat.course_title(desc)
+    if isinstance(heading, Occurrence):
+        title = cat.course_title(heading.course)
         if title:
             return f'<span class="desc code">{_e(desc)}</span> <span class="sub">{_e(title)}</span>'
     return f'<span class="desc">{_e(desc)}</span>'

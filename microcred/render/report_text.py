@@ -9,11 +9,9 @@ Every percentage is written by :func:`microcred.model.figures.percent_text`.
 
 from __future__ import annotations
 
-import re
-
 from microcred.model.figures import percent, percent_text
 from microcred.model.result import CredentialResult, LearnerResult, RequirementResult
-from microcred.rules.kinds import KINDS
+from microcred.rules.kinds import KINDS, Count, Group, Reference
 
 STATUS_MARK = {"earned": "✓", "expired": "⌛", "in_progress": "◐", "partial": "○", "not_started": "·"}
 STATUS_WORD = {
@@ -58,19 +56,16 @@ def bar(progress: float, width: int = 20, status: str | None = None) -> str:
 
 def describe(node: RequirementResult, titles: dict[str, str] | None = None) -> str:
     """A requirement node in words: "all of", "any of", "at least 2 of 3" for groups (after
-    the group's label when it has one), a credential by its title."""
+    the group's label when it has one), a credential by its title (the kind's ``heading``)."""
     desc = node.description
-    if node.kind in ("all", "any"):
-        words = "all of" if node.kind == "all" else "any of"
-        return words if desc == node.kind else f"{desc}: {words}"
-    if node.kind == "at_least":
-        m = re.fullmatch(r"(\d+) of (\d+)", desc)
-        if m:
-            return f"at least {m.group(1)} of {m.group(2)}"
-    if node.kind == "credential" and desc.startswith("credential ") and titles:
-        cid = desc[len("credential ") :]
-        if cid in titles:
-            return f"{titles[cid]} (credential {cid})"
+    found = KINDS.get(node.kind)
+    heading = found.heading(desc) if found is not None else None
+    if isinstance(heading, Group):
+        return heading.text if desc == node.kind else f"{desc}: {heading.text}"
+    if isinstance(heading, Count):
+        return f"at least {heading.need} of {heading.of}"
+    if isinstance(heading, Reference) and titles and heading.credential in titles:
+        return f"{titles[heading.credential]} (credential {heading.credential})"
     return desc
 
 

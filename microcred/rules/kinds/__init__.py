@@ -6,7 +6,7 @@ from microcred.rules import nodes
 from microcred.rules.kinds.all import All
 from microcred.rules.kinds.any import AnyOf
 from microcred.rules.kinds.at_least import AtLeast
-from microcred.rules.kinds.base import Atom, Gate, Kind, Occurrence, Reference, RuleKind, Shape
+from microcred.rules.kinds.base import Atom, Count, Gate, Group, Heading, Kind, Occurrence, Reference, RuleKind, Shape
 from microcred.rules.kinds.competency import Competency
 from microcred.rules.kinds.course import Course
 from microcred.rules.kinds.courses import Courses
@@ -17,7 +17,10 @@ from microcred.rules.kinds.gpa import Gpa
 __all__ = [
     "KINDS",
     "Atom",
+    "Count",
     "Gate",
+    "Group",
+    "Heading",
     "Kind",
     "Occurrence",
     "Reference",

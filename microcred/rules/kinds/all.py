@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Composite, Explaining, Gate, Role, Shape
+from microcred.rules.kinds.base import Composite, Explaining, Exporting, Gate, Group, Heading, Role, Shape
 from microcred.rules.nodes import AllRule
 from microcred.rules.scenario import EPS
 
@@ -40,6 +40,28 @@ class All(Composite):
 
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
+
+    def ctdl_words(self, ex: Exporting, rule: AllRule, grade: str | None) -> str:
+        return "All of: " + "; ".join(ex.describe(k, grade) for k in rule.children())
+
+    def ctdl_targets(self, ex: Exporting, rule: AllRule) -> tuple[list[str], list[str]] | None:
+        courses: list[str] = []
+        creds: list[str] = []
+        for kid in rule.children():
+            t = ex.leaf_targets(kid)
+            if t is None:
+                return None
+            courses += t[0]
+            creds += t[1]
+        return courses, creds
+
+    def ctdl_profile(self, ex: Exporting, rule: AllRule, grade: str | None, p: dict[str, Any]) -> None:
+        # an `all` holding alternatives: its plain parts as targets
+        p["ceterms:condition"] = ex.text_list([ex.describe(k, grade) for k in rule.children()])
+        ex.partial_targets(p, rule.children())
+
+    def heading(self, description: str) -> Heading | None:
+        return Group("all of", "All of these")
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         progress = walk.progress

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Composite, Explaining, Gate, Role, Shape, unique
+from microcred.rules.kinds.base import Composite, Explaining, Exporting, Gate, Group, Heading, Role, Shape, unique
 from microcred.rules.nodes import AnyRule
 from microcred.rules.scenario import EPS
 
@@ -42,6 +42,15 @@ class AnyOf(Composite):
 
     def describe(self, node: CNode) -> str:
         return node.node_id or node.kind
+
+    def ctdl_words(self, ex: Exporting, rule: AnyRule, grade: str | None) -> str:
+        return "One of: " + "; ".join(ex.describe(k, grade) for k in rule.children())
+
+    def ctdl_profile(self, ex: Exporting, rule: AnyRule, grade: str | None, p: dict[str, Any]) -> None:
+        p["ceterms:alternativeCondition"] = [ex.profile(k, grade) for k in rule.children()]
+
+    def heading(self, description: str) -> Heading | None:
+        return Group("any of", "One of these")
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         kids = node.children

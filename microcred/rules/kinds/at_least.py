@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules.kinds.base import Checking, Compiling, Composite, Explaining, Gate, Role, Shape, unique
+from microcred.rules.kinds.base import (
+    Checking,
+    Compiling,
+    Composite,
+    Count,
+    Explaining,
+    Exporting,
+    Gate,
+    Heading,
+    Role,
+    Shape,
+    unique,
+)
 from microcred.rules.nodes import AtLeastRule, RulePath
 from microcred.rules.scenario import EPS
 
@@ -60,6 +73,28 @@ class AtLeast(Composite):
 
     def describe(self, node: CNode) -> str:
         return f"{int(node.need)} of {len(node.children)}"
+
+    def ctdl_words(self, ex: Exporting, rule: AtLeastRule, grade: str | None) -> str:
+        kids = rule.children()
+        return f"At least {rule.at_least} of these {len(kids)}: " + "; ".join(ex.describe(k, grade) for k in kids)
+
+    def ctdl_profile(self, ex: Exporting, rule: AtLeastRule, grade: str | None, p: dict[str, Any]) -> None:
+        kids = rule.children()
+        if rule.at_least >= len(kids):
+            p["ceterms:condition"] = ex.text_list([ex.describe(k, grade) for k in kids])
+            ex.partial_targets(p, kids)
+        elif rule.at_least == 1:
+            p["ceterms:alternativeCondition"] = [ex.profile(k, grade) for k in kids]
+        else:
+            options = [ex.leaf_targets(k) for k in kids]
+            if all(o is not None for o in options) and ex.n_combinations(len(kids), rule.at_least):
+                ex.combinations(p, [o for o in options if o is not None], rule.at_least, grade)
+            else:
+                p["ceterms:condition"] = ex.text_list([ex.describe(k, grade) for k in kids])
+
+    def heading(self, description: str) -> Heading | None:
+        m = re.fullmatch(r"(\d+) of (\d+)", description)
+        return Count(int(m.group(1)), int(m.group(2))) if m else None
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         # name what is left, then spell out the closest children that would complete it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -49,6 +49,28 @@ class Atom:
 
 #: A rule node read as a boolean formula (see :func:`microcred.rules.kinds.boolean`).
 Shape = Gate | Occurrence | Reference | Atom
+
+
+@dataclass(frozen=True)
+class Group:
+    """A report heading for a group of children, in a text report (``text``) and in HTML (``html``)."""
+
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Count:
+    """A report heading for "``need`` of ``of``" children."""
+
+    need: int
+    of: int
+
+
+#: What a report heading shows for a requirement (see :meth:`RuleKind.heading`): a group, a
+#: count, a credential (by its title) or a course (by its title); anything else is shown as
+#: the requirement's description.
+Heading = Group | Count | Reference | Occurrence
 
 
 class Compiling(Protocol):
@@ -107,6 +129,55 @@ class Explaining(Protocol):
     def course_text(self, node: CNode) -> str: ...
 
     def counted_text(self, node: CNode, unit: str) -> str: ...
+
+
+class Exporting(Protocol):
+    """What a kind's CTDL export sees (``microcred.badges.ctdl``): the catalogue and the words
+    and condition profiles of the export."""
+
+    catalog: Catalog
+    index: CourseIndex
+    #: the most courses a selector's condition lists as targets
+    max_listed: int
+
+    def describe(self, node: RuleBase, grade: str | None) -> str:
+        """A node in plain words, modifiers included (``grade``: the ``min_grade`` in force)."""
+
+    def profile(self, node: RuleBase, grade: str | None) -> dict[str, Any]:
+        """A node's ``ceterms:ConditionProfile``."""
+
+    def leaf_targets(self, node: RuleBase) -> tuple[list[str], list[str]] | None:
+        """(courses, credentials) all of which meet ``node``, when it is such a conjunction."""
+
+    def selector(self, sel: Any) -> str: ...
+
+    def plural(self, n: float, word: str) -> str: ...
+
+    def title(self, cid: str) -> str: ...
+
+    def credential_words(self, cid: str) -> str: ...
+
+    def type_label(self, type_id: str) -> str: ...
+
+    def text_list(self, items: list[str]) -> dict[str, list[str]]: ...
+
+    def credit_value(self, value: float) -> dict[str, Any]: ...
+
+    def alignment(self, uri: str) -> dict[str, Any]: ...
+
+    def targets(self, p: dict[str, Any], courses: Iterable[str], creds: Iterable[str]) -> None:
+        """Name the courses and credentials of profile ``p`` as its targets."""
+
+    def partial_targets(self, p: dict[str, Any], kids: Sequence[RuleBase]) -> None:
+        """The targets of those of ``kids`` that have them, as ``p``'s targets."""
+
+    def n_combinations(self, n: int, k: int) -> bool:
+        """Whether the ``k``-combinations of ``n`` options are few enough to list."""
+
+    def combinations(
+        self, p: dict[str, Any], options: list[tuple[list[str], list[str]]], k: int, grade: str | None
+    ) -> None:
+        """Every ``k`` of ``options`` as an alternative condition of ``p``."""
 
 
 @dataclass
@@ -197,11 +268,26 @@ class RuleKind(Protocol):
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         """What a consuming leaf still needs, in a sentence."""
 
+    def heading(self, description: str) -> Heading | None:
+        """What the reports show for a requirement of this kind described as ``description``
+        (``RequirementResult.description``); None: the description itself."""
+
     def trim(self, node: CNode, items: list[Item]) -> list[Item]:
         """Of the items counted toward a consuming leaf (in date order), those it needs."""
 
     def check(self, ctx: Checking, cid: str, path: RulePath, rule: Any) -> Iterator[Diagnostic]:
         """Demands of the node no catalogue could meet (E4xx, W6xx)."""
+
+    def ctdl_words(self, ex: Exporting, rule: Any, grade: str | None) -> str:
+        """The model node in the plain words of a CTDL condition, without its modifiers
+        (``grade``: the ``min_grade`` in force)."""
+
+    def ctdl_targets(self, ex: Exporting, rule: Any) -> tuple[list[str], list[str]] | None:
+        """(courses, credentials) all of which meet the node, when it is such a conjunction."""
+
+    def ctdl_profile(self, ex: Exporting, rule: Any, grade: str | None, p: dict[str, Any]) -> None:
+        """Fill in the condition profile ``p`` of a node that has no targets (see
+        :meth:`ctdl_targets`)."""
 
 
 def unique(texts: Iterable[str]) -> list[str]:
@@ -237,6 +323,9 @@ class Kind:
     def gate(self, node: CNode) -> Gate | None:
         return None
 
+    def heading(self, description: str) -> Heading | None:
+        return None
+
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         """What a consuming leaf still needs (see :meth:`Explaining.leaf_text`)."""
         return node.describe()
@@ -246,6 +335,12 @@ class Kind:
 
     def check(self, ctx: Checking, cid: str, path: RulePath, rule: Any) -> Iterator[Diagnostic]:
         return iter(())
+
+    def ctdl_targets(self, ex: Exporting, rule: Any) -> tuple[list[str], list[str]] | None:
+        return None
+
+    def ctdl_profile(self, ex: Exporting, rule: Any, grade: str | None, p: dict[str, Any]) -> None:
+        return None
 
 
 class Leaf(Kind):

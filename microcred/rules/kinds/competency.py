@@ -18,7 +18,7 @@ from microcred.model.competencies import resolve_uri
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.skills import course_alignments, credential_alignments
 from microcred.rules.kinds.any import AnyOf
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Gate, Role, Shape
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Exporting, Gate, Role, Shape
 from microcred.rules.nodes import CompetencyRule, CourseRule, CredentialRule, RuleBase, RulePath
 
 if TYPE_CHECKING:
@@ -96,6 +96,19 @@ class Competency(Composite):
 
     def describe(self, node: CNode) -> str:
         return node.label or node.node_id or f"competency {node.ref}"
+
+    def ctdl_words(self, ex: Exporting, rule: CompetencyRule, grade: str | None) -> str:
+        uri = resolve_uri(rule.competency, ex.catalog.competencies, ex.catalog.competency_codes)
+        comp = ex.catalog.competencies.get(uri) if uri else None
+        at = "" if rule.level is None else f" at level {rule.level} or above"
+        name = comp.label if comp else rule.competency
+        s = f"Demonstrate {name}{at}: one course or credential aligned with it"
+        return s + (f", each course with {grade} or better" if grade else "")
+
+    def ctdl_profile(self, ex: Exporting, rule: CompetencyRule, grade: str | None, p: dict[str, Any]) -> None:
+        uri = resolve_uri(rule.competency, ex.catalog.competencies, ex.catalog.competency_codes)
+        if uri is not None:
+            p["ceterms:targetCompetency"] = [ex.alignment(uri)]
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         _ANY.explain(walk, node, prefix)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from microcred.rules.kinds.base import Compiling, Explaining, Leaf, Occurrence, Shape
+from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Leaf, Occurrence, Shape
 from microcred.rules.nodes import CourseRule
 
 if TYPE_CHECKING:
@@ -31,6 +31,17 @@ class Course(Leaf):
 
     def describe(self, node: CNode) -> str:
         return f"{node.course}"
+
+    def ctdl_words(self, ex: Exporting, rule: CourseRule, grade: str | None) -> str:
+        course = ex.catalog.courses.get(rule.course)
+        s = f"Complete {rule.course}" + (f" {course.title}" if course else "")
+        return s + (f" with {grade} or better" if grade else "")
+
+    def ctdl_targets(self, ex: Exporting, rule: CourseRule) -> tuple[list[str], list[str]] | None:
+        return ([rule.course], []) if rule.course in ex.catalog.courses else None
+
+    def heading(self, description: str) -> Heading | None:
+        return Occurrence(description)
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         return walk.course_text(node)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.words import plural
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Leaf
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf
 from microcred.rules.nodes import CoursesRule, RulePath, counted_from
 
 if TYPE_CHECKING:
@@ -27,6 +27,18 @@ class Courses(Leaf):
     def describe(self, node: CNode) -> str:
         n = int(node.need)
         return f"{n} course{'s' if n != 1 else ''}{counted_from(node.selector.describe() if node.selector else '')}"
+
+    def ctdl_words(self, ex: Exporting, rule: CoursesRule, grade: str | None) -> str:
+        s = f"Complete {ex.plural(rule.courses, 'course')} from {ex.selector(rule.from_)}"
+        return s + (f", each with {grade} or better" if grade else "")
+
+    def ctdl_profile(self, ex: Exporting, rule: CoursesRule, grade: str | None, p: dict[str, Any]) -> None:
+        matched = sorted(ex.index.match(rule.from_))
+        if matched and len(matched) <= ex.max_listed:
+            if rule.courses >= len(matched):
+                ex.targets(p, matched, [])
+            else:
+                ex.combinations(p, [([c], []) for c in matched], rule.courses, grade)
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         return walk.counted_text(node, "course")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Compiling, Explaining, Kind, Reference, Role, Shape
+from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Kind, Reference, Role, Shape
 from microcred.rules.nodes import CredentialRule
 
 if TYPE_CHECKING:
@@ -39,6 +39,17 @@ class Credential(Kind):
 
     def describe(self, node: CNode) -> str:
         return f"credential {node.target}"
+
+    def ctdl_words(self, ex: Exporting, rule: CredentialRule, grade: str | None) -> str:
+        return f"Earn {ex.credential_words(rule.credential)}"
+
+    def ctdl_targets(self, ex: Exporting, rule: CredentialRule) -> tuple[list[str], list[str]] | None:
+        return ([], [rule.credential]) if rule.credential in ex.catalog.credentials else None
+
+    def heading(self, description: str) -> Heading | None:
+        if description.startswith("credential "):
+            return Reference(description[len("credential ") :])
+        return None
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         assert node.inline is not None

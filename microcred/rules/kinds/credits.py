@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.graph import admitted_credentials
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Leaf
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf
 from microcred.rules.nodes import CreditsRule, RulePath, counted_from
 from microcred.rules.scenario import EPS
 
@@ -32,6 +32,27 @@ class Credits(Leaf):
 
     def describe(self, node: CNode) -> str:
         return f"{node.need:g} credits{counted_from(node.selector.describe() if node.selector else '')}"
+
+    def ctdl_words(self, ex: Exporting, rule: CreditsRule, grade: str | None) -> str:
+        f = rule.from_.credentials
+        what = []
+        if f is not None:
+            if f.ids:
+                what.append(", ".join(ex.title(i) for i in f.ids))
+            if f.type:
+                what.append(f"any {ex.type_label(f.type)}")
+        if rule.from_.credentials_only:
+            # no course counts here (CONTRACT.md §6)
+            s = f"Earn {ex.plural(rule.credits, 'credit')} from awarded credentials only, at their credit value: "
+            s += "; ".join(what)
+        else:
+            s = f"Earn {ex.plural(rule.credits, 'credit')} from {ex.selector(rule.from_)}"
+            if f is not None:
+                s += f" (awarded credentials count at their credit value: {'; '.join(what)})"
+        return s + (f", each course with {grade} or better" if grade else "")
+
+    def ctdl_profile(self, ex: Exporting, rule: CreditsRule, grade: str | None, p: dict[str, Any]) -> None:
+        p["ceterms:creditValue"] = [ex.credit_value(rule.credits)]
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         return walk.counted_text(node, "credit")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Kind, Role, Shape
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Exporting, Kind, Role, Shape
 from microcred.rules.nodes import GpaRule, RulePath
 from microcred.rules.scenario import EPS
 
@@ -45,6 +45,10 @@ class Gpa(Kind):
 
     def describe(self, node: CNode) -> str:
         return f"GPA {node.need:g}" + (f" over {node.selector.describe()}" if node.selector else "")
+
+    def ctdl_words(self, ex: Exporting, rule: GpaRule, grade: str | None) -> str:
+        over = ex.selector(rule.over) if rule.over is not None else "all graded courses"
+        return f"A GPA of at least {rule.gpa:.2f} over {over}"
 
     def explain(self, walk: Explaining, node: CNode, prefix: str) -> None:
         return None  # (always settled)
