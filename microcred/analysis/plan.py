@@ -893,68 +893,54 @@ class _Explainer:
         return _feasible(self.p.build(root=False, forced=nodes, windows=windows, caps=self.caps))
 
     def name(self, node: CNode) -> str:
-        text = self._short(node, 2)
+        text = self.short(node, 2)
         if node.owner != self.target and not text.startswith("the rule of"):
             text += f" (in {node.owner})"
         return text
 
-    def _short(self, node: CNode, depth: int) -> str:
-        """The node's label, else what it asks for (composites by their first children)."""
+    def short(self, node: CNode, depth: int) -> str:
+        """The node's label, else what it asks for, by its kind (composites by their first children)."""
         if node.label:
             return node.label
-        k = node.kind
-        if k in ("all", "any") and node.path == ("requires",):
-            return f"the rule of {node.owner}"
-        if k in ("course", "courses", "credits", "gpa", "credential"):
-            return node.describe()
-        if depth <= 0:
-            return node.node_id or f"requirement {node.ref}"
-        kids = [self._short(c, depth - 1) for c in node.children[:3]]
-        more = ", …" if len(node.children) > 3 else ""
-        head = {"all": "all of", "any": "one of"}.get(k, f"{int(node.need)} of")
-        text = f"{head} ({'; '.join(kids)}{more})"
-        return f"{node.node_id} [{text}]" if node.node_id else text
+        return KINDS[node.kind].plan_words(self, node, depth)
+
+    def settled(self, node: CNode) -> bool | None:
+        return self.p.constants.get(id(node))
 
     def why(self, node: CNode) -> list[str]:
-        p = self.p
-        nid = id(node)
-        k = node.kind
-        if p.constants.get(nid) is False:
-            if k == "credential":
-                return [self._only_awarded(node)]
-            if k == "gpa":
-                return [self._gpa(node)]
-            return [f"{self.name(node)} cannot be met"]
-        if k == "credential" and node.inline is not None and nid not in p.constants:
-            return self.why(node.inline)
-        if self.ok([node]):
-            return []
-        if k == "gpa":
-            return [self._gpa(node)]
-        if k in ("course", "courses", "credits"):
-            if self.ok([node], windows=False):
-                return [self._window(node)]
-            return [self._supply(node)]
-        kids = [c for c in node.children if p.constants.get(id(c)) is not True]
-        bad = [c for c in kids if p.constants.get(id(c)) is False or not self.ok([c])]
-        if k == "all":
-            if bad:
-                return [r for c in bad for r in self.why(c)]
-            return [self._conflict(node, kids, len(kids))]
-        if k == "any":
-            reasons = [r for c in bad for r in self.why(c)]
-            return [f"none of the options of {self.name(node)} can be met: " + "; ".join(reasons)]
-        need = int(node.need) - (len(node.children) - len(kids))
-        good = [c for c in kids if c not in bad]
-        if len(good) < need:
-            reasons = [r for c in bad for r in self.why(c)]
-            return [
-                f"{self.name(node)} needs {int(node.need)} of its {len(node.children)} options, and only "
-                f"{len(node.children) - len(bad)} can be met: " + "; ".join(reasons)
-            ]
-        return [self._conflict(node, good, need)]
+        """Why ``node`` cannot be met, in the words of its kind."""
+        kind = KINDS[node.kind]
+        if self.settled(node) is False:
+            return kind.plan_settled(self, node)
+        return kind.plan_unmet(self, node)
 
-    def _conflict(self, node: CNode, kids: list[CNode], need: int) -> str:
+    @property
+    def as_of(self) -> dt.date:
+        return self.p.as_of
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.p.sc
+
+    @property
+    def top(self) -> str:
+        return self.p.top.name
+
+    def items(self, node: CNode) -> list[Item]:
+        return [self.p.slots[s].item for s in self.p.eligible.get(node.leaf, [])]
+
+    def gpa_reach(self, node: CNode) -> Fraction | None:
+        p = self.p
+        form = p.gpa_forms.get(id(node))
+        if form is not None:
+            s0, w0 = form.base
+            s = s0 + sum(d[0] for d in form.deltas.values())
+            w = w0 + sum(d[1] for d in form.deltas.values())
+            return s / w + Fraction(str(node.need)) if w > 0 else None
+        now = p.sc.gpa(node.gpa_over)
+        return Fraction(now) if now is not None else None
+
+    def conflict(self, node: CNode, kids: list[CNode], need: int) -> str:
         """The requirements that can each be met but not together: the smallest such group
         (found by deletion), or the node itself when it asks for some of its options."""
         if need < len(kids):
@@ -978,69 +964,10 @@ class _Explainer:
             return f"{what} within the completion window{span}"
         return f"{what}: a course counts toward only one requirement of a credential, and they draw on the same courses"
 
-    def _only_awarded(self, node: CNode) -> str:
-        target = node.target or "?"
-        mine = [aw for aw in self.awards if aw.credential == target and aw.date <= self.p.as_of]
-        held = ""
-        if mine:
-            last = max(mine, key=lambda a: a.date)
-            held = f"; the learner's award of it (from {last.date}) expired on {last.expires_on}"
-        else:
-            held = "; the learner holds no award of it"
-        return f"{self.name(node)}: {target} has no rule to meet, it can only be awarded{held}"
-
-    def _gpa(self, node: CNode) -> str:
-        p = self.p
-        over = f" over {node.selector.describe()}" if node.selector else ""
-        now = p.sc.gpa(node.gpa_over)
-        form = p.gpa_forms.get(id(node))
-        best: Fraction | None = None
-        if form is not None:
-            s0, w0 = form.base
-            s = s0 + sum(d[0] for d in form.deltas.values())
-            w = w0 + sum(d[1] for d in form.deltas.values())
-            if w > 0:
-                best = s / w + Fraction(str(node.need))
-        elif now is not None:
-            best = Fraction(now)
-        reach = (
-            f"with {p.top.name} in every course that counts toward it, it reaches at most {float(best):.2f}"
-            if best is not None
-            else "no course the learner can still take carries grade points toward it"
-        )
-        current = f" (now {now:.2f})" if now is not None else ""
-        return f"{self.name(node)}: a GPA of at least {node.need:g}{over} is out of reach{current}: {reach}"
-
-    def _window(self, node: CNode) -> str:
+    def window(self, node: CNode) -> str:
         spans = [w for w in self.p.windows if any(n is node for n in w.walk())]
         span = _span(spans[0].window_months or 0) if spans else "its window"
         return f"{self.name(node)}: what counts toward it cannot be completed within {span}"
-
-    def _supply(self, node: CNode) -> str:
-        p = self.p
-        slots = [p.slots[s] for s in p.eligible.get(node.leaf, [])]
-        grade = f" with {node.min_grade} or better" if node.min_grade else ""
-        if node.kind == "course":
-            return f"{self.name(node)}: course {node.course} cannot count here{grade}"
-        if node.kind == "courses":
-            keys = {s.item.key for s in slots}
-            return (
-                f"{self.name(node)}: only {len(keys)} course{'s' if len(keys) != 1 else ''} can count here{grade}, "
-                f"and it needs {int(node.need)}"
-            )
-        total: dict[str, float] = {}
-        for s in slots:
-            total[s.item.key] = max(total.get(s.item.key, 0.0), s.item.credits)
-        have = sum(total.values())
-        if node.selector is not None and node.selector.credentials_only:
-            # no course counts here (CONTRACT.md §6)
-            admits = f" (awards of {', '.join(node.admits) or 'no credential'} only: no course counts here)"
-        else:
-            admits = f" (courses and held credentials {', '.join(node.admits)})" if node.admits else ""
-        return (
-            f"{self.name(node)}: what can count here{admits} gives at most {have:g} credits{grade}, "
-            f"and it needs {node.need:g}"
-        )
 
 
 # --------------------------------------------------------------------------- planning

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Composite, Explaining, Exporting, Gate, Group, Heading, Role, Shape
+from microcred.rules.kinds.base import (
+    Composite,
+    Explaining,
+    Exporting,
+    Gate,
+    Group,
+    Heading,
+    Planning,
+    Role,
+    Shape,
+    group_words,
+    open_children,
+)
 from microcred.rules.nodes import AllRule
 from microcred.rules.scenario import EPS
 
@@ -68,3 +80,16 @@ class All(Composite):
         for c in node.children:
             if progress.get(id(c), 0.0) < 1 - EPS:
                 walk.visit(c, prefix)
+
+    def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
+        if node.path == ("requires",):
+            return f"the rule of {node.owner}"
+        return group_words(why, node, depth, "all of")
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        if why.ok([node]):
+            return []
+        kids, bad = open_children(why, node)
+        if bad:
+            return [r for c in bad for r in why.why(c)]
+        return [why.conflict(node, kids, len(kids))]

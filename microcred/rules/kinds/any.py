@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Composite, Explaining, Exporting, Gate, Group, Heading, Role, Shape, unique
+from microcred.rules.kinds.base import (
+    Composite,
+    Explaining,
+    Exporting,
+    Gate,
+    Group,
+    Heading,
+    Planning,
+    Role,
+    Shape,
+    group_words,
+    open_children,
+    unique,
+)
 from microcred.rules.nodes import AnyRule
 from microcred.rules.scenario import EPS
 
@@ -70,3 +83,15 @@ class AnyOf(Composite):
             head += " (other options: " + "; ".join(rest) + ")"
         walk.say(prefix, head)
         walk.visit(best, prefix)
+
+    def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
+        if node.path == ("requires",):
+            return f"the rule of {node.owner}"
+        return group_words(why, node, depth, "one of")
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        if why.ok([node]):
+            return []
+        _kids, bad = open_children(why, node)
+        reasons = [r for c in bad for r in why.why(c)]
+        return [f"none of the options of {why.name(node)} can be met: " + "; ".join(reasons)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
@@ -180,6 +181,53 @@ class Exporting(Protocol):
         """Every ``k`` of ``options`` as an alternative condition of ``p``."""
 
 
+class Planning(Protocol):
+    """What a kind's words see when the planner explains why no set of courses earns a target
+    (``microcred.analysis.plan``): it asks the planning model which parts can be met."""
+
+    #: the learner's awards (of catalogue credentials)
+    awards: Sequence[Any]
+
+    @property
+    def as_of(self) -> dt.date: ...
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def top(self) -> str:
+        """The grade a planned course is assumed to receive."""
+
+    def ok(self, nodes: Sequence[CNode], windows: bool = True) -> bool:
+        """Whether some set of courses meets all of ``nodes`` at once (completion windows
+        ignored unless ``windows``)."""
+
+    def settled(self, node: CNode) -> bool | None:
+        """True or False when the learner's record settles ``node`` before any course is
+        taken; None when the plan can change it."""
+
+    def name(self, node: CNode) -> str:
+        """What a reason calls ``node`` (its label, else its words, with the credential it lies in)."""
+
+    def short(self, node: CNode, depth: int) -> str:
+        """What ``node`` asks for, its groups spelled out ``depth`` levels down."""
+
+    def why(self, node: CNode) -> list[str]:
+        """Why ``node`` cannot be met."""
+
+    def conflict(self, node: CNode, kids: list[CNode], need: int) -> str:
+        """Why ``need`` of ``kids``, each of which can be met, cannot be met together."""
+
+    def window(self, node: CNode) -> str:
+        """Why what counts toward ``node`` cannot be completed within its completion window."""
+
+    def items(self, node: CNode) -> list[Item]:
+        """What may count toward a leaf, from the record and the courses the plan may add."""
+
+    def gpa_reach(self, node: CNode) -> Any:
+        """The best GPA a plan can bring a GPA floor to (None: no grades count toward it)."""
+
+
 @dataclass
 class Checking:
     """What a kind's static checks see (``microcred.rules.checks``)."""
@@ -278,6 +326,15 @@ class RuleKind(Protocol):
     def check(self, ctx: Checking, cid: str, path: RulePath, rule: Any) -> Iterator[Diagnostic]:
         """Demands of the node no catalogue could meet (E4xx, W6xx)."""
 
+    def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
+        """What an unlabelled node asks for, in the planner's reasons (see :meth:`Planning.short`)."""
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        """Why no set of courses meets ``node`` (nothing when one does)."""
+
+    def plan_settled(self, why: Planning, node: CNode) -> list[str]:
+        """Why ``node``, which the learner's record settles as unmet, cannot be met."""
+
     def ctdl_words(self, ex: Exporting, rule: Any, grade: str | None) -> str:
         """The model node in the plain words of a CTDL condition, without its modifiers
         (``grade``: the ``min_grade`` in force)."""
@@ -339,6 +396,15 @@ class Kind:
     def ctdl_targets(self, ex: Exporting, rule: Any) -> tuple[list[str], list[str]] | None:
         return None
 
+    def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
+        return node.describe()
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        return [] if why.ok([node]) else [f"{why.name(node)} cannot be met"]
+
+    def plan_settled(self, why: Planning, node: CNode) -> list[str]:
+        return [f"{why.name(node)} cannot be met"]
+
     def ctdl_profile(self, ex: Exporting, rule: Any, grade: str | None, p: dict[str, Any]) -> None:
         return None
 
@@ -347,6 +413,18 @@ class Leaf(Kind):
     """A consuming leaf: what it receives is assigned by the solver."""
 
     consuming = True
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        if why.ok([node]):
+            return []
+        if why.ok([node], windows=False):
+            return [why.window(node)]
+        return [self.plan_supply(why, node)]
+
+    def plan_supply(self, why: Planning, node: CNode) -> str:
+        """Why too little can count toward the leaf, in the planner's reasons."""
+        grade = f" with {node.min_grade} or better" if node.min_grade else ""
+        return f"{why.name(node)}: too little can count here{grade}"
 
     def role(self, node: CNode) -> Role:
         return "leaf"
@@ -368,9 +446,43 @@ class Leaf(Kind):
 
 
 class Composite(Kind):
-    """A node whose progress combines its children's."""
+    """A node whose progress combines its children's (by default: ``need`` of them)."""
 
     partial = True
 
     def compile(self, rule: Any, node: CNode, ctx: Compiling) -> None:
         node.children = ctx.children(rule)
+
+    def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
+        return group_words(why, node, depth, f"{int(node.need)} of")
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        if why.ok([node]):
+            return []
+        kids, bad = open_children(why, node)
+        need = int(node.need) - (len(node.children) - len(kids))
+        good = [c for c in kids if c not in bad]
+        if len(good) < need:
+            reasons = [r for c in bad for r in why.why(c)]
+            return [
+                f"{why.name(node)} needs {int(node.need)} of its {len(node.children)} options, and only "
+                f"{len(node.children) - len(bad)} can be met: " + "; ".join(reasons)
+            ]
+        return [why.conflict(node, good, need)]
+
+
+def group_words(why: Planning, node: CNode, depth: int, head: str) -> str:
+    """A group in the planner's reasons: ``head`` and its first three children."""
+    if depth <= 0:
+        return node.node_id or f"requirement {node.ref}"
+    kids = [why.short(c, depth - 1) for c in node.children[:3]]
+    more = ", …" if len(node.children) > 3 else ""
+    text = f"{head} ({'; '.join(kids)}{more})"
+    return f"{node.node_id} [{text}]" if node.node_id else text
+
+
+def open_children(why: Planning, node: CNode) -> tuple[list[CNode], list[CNode]]:
+    """The children the record does not settle as met, and those of them no plan can meet."""
+    kids = [c for c in node.children if why.settled(c) is not True]
+    bad = [c for c in kids if why.settled(c) is False or not why.ok([c])]
+    return kids, bad

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Leaf, Occurrence, Shape
+from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Leaf, Occurrence, Planning, Shape
 from microcred.rules.nodes import CourseRule
 
 if TYPE_CHECKING:
@@ -45,3 +45,7 @@ class Course(Leaf):
 
     def leaf_text(self, walk: Explaining, node: CNode) -> str:
         return walk.course_text(node)
+
+    def plan_supply(self, why: Planning, node: CNode) -> str:
+        grade = f" with {node.min_grade} or better" if node.min_grade else ""
+        return f"{why.name(node)}: course {node.course} cannot count here{grade}"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.words import plural
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf, Planning
 from microcred.rules.nodes import CoursesRule, RulePath, counted_from
 
 if TYPE_CHECKING:
@@ -54,3 +54,11 @@ class Courses(Leaf):
                 ctx.locate(cid, (*path, "courses")),
                 subject=cid,
             )
+
+    def plan_supply(self, why: Planning, node: CNode) -> str:
+        grade = f" with {node.min_grade} or better" if node.min_grade else ""
+        keys = {it.key for it in why.items(node)}
+        return (
+            f"{why.name(node)}: only {len(keys)} course{'s' if len(keys) != 1 else ''} can count here{grade}, "
+            f"and it needs {int(node.need)}"
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Kind, Reference, Role, Shape
+from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Kind, Planning, Reference, Role, Shape
 from microcred.rules.nodes import CredentialRule
 
 if TYPE_CHECKING:
@@ -60,3 +60,18 @@ class Credential(Kind):
 
     def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
         walk.say(prefix, f"the credential {node.target} (it can only be awarded)")
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        if node.inline is not None and why.settled(node) is None:
+            return why.why(node.inline)
+        return [] if why.ok([node]) else [f"{why.name(node)} cannot be met"]
+
+    def plan_settled(self, why: Planning, node: CNode) -> list[str]:
+        target = node.target or "?"
+        mine = [aw for aw in why.awards if aw.credential == target and aw.date <= why.as_of]
+        if mine:
+            last = max(mine, key=lambda a: a.date)
+            held = f"; the learner's award of it (from {last.date}) expired on {last.expires_on}"
+        else:
+            held = "; the learner holds no award of it"
+        return [f"{why.name(node)}: {target} has no rule to meet, it can only be awarded{held}"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.graph import admitted_credentials
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf
+from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf, Planning
 from microcred.rules.nodes import CreditsRule, RulePath, counted_from
 from microcred.rules.scenario import EPS
 
@@ -105,3 +105,19 @@ class Credits(Leaf):
                 ctx.locate(cid, (*path, "from")),
                 subject=cid,
             )
+
+    def plan_supply(self, why: Planning, node: CNode) -> str:
+        grade = f" with {node.min_grade} or better" if node.min_grade else ""
+        total: dict[str, float] = {}
+        for it in why.items(node):
+            total[it.key] = max(total.get(it.key, 0.0), it.credits)
+        have = sum(total.values())
+        if node.selector is not None and node.selector.credentials_only:
+            # no course counts here (CONTRACT.md §6)
+            admits = f" (awards of {', '.join(node.admits) or 'no credential'} only: no course counts here)"
+        else:
+            admits = f" (courses and held credentials {', '.join(node.admits)})" if node.admits else ""
+        return (
+            f"{why.name(node)}: what can count here{admits} gives at most {have:g} credits{grade}, "
+            f"and it needs {node.need:g}"
+        )

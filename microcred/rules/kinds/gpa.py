@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Exporting, Kind, Role, Shape
+from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Exporting, Kind, Planning, Role, Shape
 from microcred.rules.nodes import GpaRule, RulePath
 from microcred.rules.scenario import EPS
 
@@ -74,3 +74,18 @@ class Gpa(Kind):
                 ctx.locate(cid, (*path, "over")),
                 subject=cid,
             )
+
+    def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
+        return [] if why.ok([node]) else self.plan_settled(why, node)
+
+    def plan_settled(self, why: Planning, node: CNode) -> list[str]:
+        over = f" over {node.selector.describe()}" if node.selector else ""
+        now = why.scenario.gpa(node.gpa_over)
+        best = why.gpa_reach(node)
+        reach = (
+            f"with {why.top} in every course that counts toward it, it reaches at most {float(best):.2f}"
+            if best is not None
+            else "no course the learner can still take carries grade points toward it"
+        )
+        current = f" (now {now:.2f})" if now is not None else ""
+        return [f"{why.name(node)}: a GPA of at least {node.need:g}{over} is out of reach{current}: {reach}"]
