@@ -15,12 +15,11 @@ from microcred.analysis.diff.skeleton import (
     _AtomInfo,
     _atoms_of,
     _Gate,
-    _level_ge,
     _Node,
     _Occ,
     _occurrences,
-    _window_le,
 )
+from microcred.rules.kinds import KINDS
 from microcred.rules.logic import Cnf, TooLarge
 
 if TYPE_CHECKING:
@@ -192,18 +191,8 @@ class _Problem:
 
 
 def _atom_implies(a: _AtomInfo, b: _AtomInfo) -> bool:
-    """Whether meeting atom ``a`` always meets atom ``b``."""
-    if a.kind != b.kind:
-        return False
-    if a.kind == "credential":
-        return a.target == b.target and _level_ge(a.level, b.level)
-    if a.kind == "gpa":
-        return a.courses == b.courses and a.need >= b.need
-    if not (a.need >= b.need and _level_ge(a.level, b.level) and _window_le(a.window, b.window)):
-        return False
-    if any(c not in b.courses or b.courses[c] < w for c, w in a.courses.items()):
-        return False
-    return all(c in b.admits and b.admits[c] >= w for c, w in a.admits.items())
+    """Whether meeting atom ``a`` always meets atom ``b`` (atoms of one kind: by the kind)."""
+    return a.kind == b.kind and KINDS[a.kind].diff_implies(a, b)
 
 
 # == comparing one rule ====================================================================

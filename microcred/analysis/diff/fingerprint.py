@@ -10,7 +10,9 @@ from typing import Any
 from microcred.io.transcript import Transcript
 from microcred.model.catalog import Catalog, Credential
 from microcred.rules.compiled import CNode, CompiledCatalog
-from microcred.rules.nodes import CredentialRule, RuleBase
+from microcred.rules.kinds import KINDS
+from microcred.rules.kinds.base import validity
+from microcred.rules.nodes import RuleBase
 from microcred.rules.scenario import EPS
 from microcred.taxonomy.grades import Grade, GradeScale
 
@@ -18,9 +20,7 @@ from microcred.taxonomy.grades import Grade, GradeScale
 
 
 def _vf(cred: Credential | None) -> tuple[int, int] | None:
-    if cred is None or cred.valid_for is None:
-        return None
-    return (cred.valid_for.years, cred.valid_for.months)
+    return validity(cred)
 
 
 def _scale_key(catalog: Catalog) -> tuple[Any, ...]:
@@ -32,26 +32,13 @@ def _own(cat: Catalog, n: CNode, *, grade: bool = True) -> Hashable:
     numbers, resolved course sets with the credits they count, modifiers, ``id`` (waivers
     name it) and, for a ``credential:`` node, the target's validity (awards expire by it).
 
-    Only the leaves that count attempts (``course``, ``courses``, ``credits``) keep the
+    Only the leaves that count attempts (``consuming`` kinds: ``course``, ``courses``, ``credits``) keep the
     ``min_grade`` in force: the solver reads it nowhere else, and compiling pushes it down to
     those leaves (through inlined credentials too), so a change of it shows there.
     """
-    credits = cat.courses
-    extra: Hashable = None
-    if n.kind == "courses":
-        extra = tuple(sorted(n.eligible))
-    elif n.kind == "credits":
-        admits = tuple(
-            (a, cat.credentials[a].credits, _vf(cat.credentials[a])) for a in sorted(n.admits) if a in cat.credentials
-        )
-        extra = (tuple(sorted((c, credits[c].credits if c in credits else None) for c in n.eligible)), admits)
-    elif n.kind == "gpa":
-        over = credits if n.gpa_over is None else n.gpa_over
-        extra = (n.gpa_over is None, tuple(sorted((c, credits[c].credits if c in credits else None) for c in over)))
-    elif n.kind == "credential":
-        target = cat.credentials.get(n.target or "")
-        extra = (n.target, _vf(target), target is not None, n.inline is not None)
-    counted = grade and n.kind in ("course", "courses", "credits")
+    kind = KINDS[n.kind]
+    extra: Hashable = kind.fingerprint(cat, n)
+    counted = grade and kind.consuming
     min_grade = (n.min_grade, n.min_points) if counted else (None, None)
     return (n.kind, n.owner, n.node_id, n.need, n.course, min_grade, n.window_months, n.shared, extra)
 
@@ -145,11 +132,8 @@ def _scope(old: CompiledCatalog, new: CompiledCatalog, cid: str) -> Scope | None
                 walk(cx, cy)
             if x.inline is not None and y.inline is not None:
                 walk(x.inline, y.inline)
-        elif x.kind in ("course", "courses", "credits") and _own(old.catalog, x, grade=False) == _own(
-            new.catalog, y, grade=False
-        ):
-            courses = frozenset([x.course]) if x.kind == "course" and x.course is not None else x.eligible
-            bands.append((courses, x.min_points, y.min_points))
+        elif KINDS[x.kind].consuming and _own(old.catalog, x, grade=False) == _own(new.catalog, y, grade=False):
+            bands.append((KINDS[x.kind].relevant(x) or frozenset(), x.min_points, y.min_points))
         else:
             pairs.append((x, y))
 
@@ -158,16 +142,12 @@ def _scope(old: CompiledCatalog, new: CompiledCatalog, cid: str) -> Scope | None
     credentials: set[str] = set()
     for x, y in pairs:
         for n in itertools.chain(x.walk(), y.walk()):
-            if n.kind == "course" and n.course is not None:
-                courses.add(n.course)
-            elif n.kind in ("courses", "credits"):
-                courses |= n.eligible
-                credentials.update(n.admits)
-            elif n.kind == "gpa":
-                if n.gpa_over is None:
-                    return None
-                courses |= n.gpa_over
-            elif n.kind == "credential" and n.target is not None:
+            reach = KINDS[n.kind].relevant(n)  # (None: every course, as a GPA over all courses)
+            if reach is None:
+                return None
+            courses |= reach
+            credentials.update(n.admits)
+            if n.target is not None:
                 credentials.add(n.target)
     return Scope(frozenset(courses), frozenset(credentials), tuple(bands))
 
@@ -179,7 +159,7 @@ def _direct_targets(rule: RuleBase | None) -> list[str]:
     stack: list[RuleBase] = [rule]
     while stack:
         n = stack.pop()
-        if isinstance(n, CredentialRule):
-            out.append(n.credential)
+        if n.named_credential is not None:
+            out.append(n.named_credential)
         stack.extend(n.children())
     return sorted(set(out))

@@ -7,19 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from microcred.model.catalog import Catalog
-from microcred.model.graph import admitted_credentials
-from microcred.rules.kinds import Gate, Occurrence
+from microcred.rules.kinds import KINDS, Gate, Occurrence
+from microcred.rules.kinds.base import Place
 from microcred.rules.logic import shape
-from microcred.rules.nodes import (
-    CoursesRule,
-    CredentialRule,
-    CreditsRule,
-    Duration,
-    GpaRule,
-    RuleBase,
-    Selector,
-    counted_from,
-)
+from microcred.rules.nodes import Duration, RuleBase, Selector
 from microcred.rules.selectors import CourseIndex
 
 # == the skeleton: an intermediate form of a rule =========================================
@@ -87,14 +78,6 @@ class _Facet:
     data: dict[str, Any]
 
 
-def _level_ge(a: Level, b: Level) -> bool:
-    return b is None or (a is not None and a >= b)
-
-
-def _window_le(a: int | None, b: int | None) -> bool:
-    return b is None or (a is not None and a <= b)
-
-
 def _months(d: Duration | None) -> int | None:
     return d.total_months if d is not None else None
 
@@ -125,6 +108,7 @@ class _Reader:
         self.atoms = atoms
         self.grades = grades
         self.credits = {cid: c.credits for cid, c in catalog.courses.items()}
+        self.facets: list[_Facet] = []
         self._n = 0
 
     def level(self, grade: str | None) -> Level:
@@ -147,9 +131,6 @@ class _Reader:
     def _atom(self, key: tuple[Any, ...], info: _AtomInfo, consumes: bool) -> _Atom:
         self.atoms.setdefault(key, info)
         return _Atom(key, consumes)
-
-    def _matched(self, sel: Selector) -> list[str]:
-        return sorted(self.index.match(sel))
 
     def read(
         self,
@@ -206,130 +187,44 @@ class _Reader:
                 )
             )
             return _Occ(form.course, level, shared, self._n)
-        grade_text = f" with {min_grade} or better" if level is not None else ""
-        window_text = f" within {_duration_text(window)}" if window is not None else ""
-        if isinstance(rule, CoursesRule):
-            matched = self._matched(rule.from_)
-            key: tuple[Any, ...] = ("courses", rule.courses, tuple(matched), level, window)
-            n = rule.courses
-            source = counted_from(rule.from_.describe(), " from ")
-            text = f"{n} course{'s' if n != 1 else ''}{source}{grade_text}{window_text}"
-            facets.append(
-                _Facet(
-                    "courses",
-                    name or f"courses from {rule.from_.describe()}",
-                    rule.id,
-                    rule.label,
-                    ("courses", rule.courses, tuple(matched), level, shared),
-                    {
-                        "need": rule.courses,
-                        "courses": matched,
-                        "min_grade": min_grade,
-                        "level": level,
-                        "shared": shared,
-                    },
-                )
-            )
-            return self._atom(
-                key,
-                _AtomInfo("courses", n, dict.fromkeys(matched, 1.0), {}, level, window, None, text, self.side),
-                not shared,
-            )
-        if isinstance(rule, CreditsRule):
-            matched = self._matched(rule.from_)
-            counted = {c: float(self.credits[c]) for c in matched}
-            f = rule.from_.credentials
-            admits: dict[str, float] = {}
-            if f is not None:
-                for a in admitted_credentials(self.catalog, f.ids, f.type, owner):
-                    admits[a] = float(self.catalog.credentials[a].credits or 0)
-            key = (
-                "credits",
-                rule.credits,
-                tuple(sorted(counted.items())),
-                tuple(sorted(admits.items())),
-                level,
-                window,
-            )
-            text = f"{rule.credits:g} credits{counted_from(rule.from_.describe(), ' from ')}{grade_text}{window_text}"
-            facets.append(
-                _Facet(
-                    "credits",
-                    name or f"credits from {rule.from_.describe()}",
-                    rule.id,
-                    rule.label,
-                    (
-                        "credits",
-                        rule.credits,
-                        tuple(sorted(counted.items())),
-                        tuple(sorted(admits.items())),
-                        level,
-                        shared,
-                    ),
-                    {
-                        "need": rule.credits,
-                        "courses": matched,
-                        "credit_values": counted,
-                        "admits": sorted(admits),
-                        "min_grade": min_grade,
-                        "level": level,
-                        "shared": shared,
-                    },
-                )
-            )
-            return self._atom(
-                key,
-                _AtomInfo("credits", rule.credits, counted, admits, level, window, None, text, self.side),
-                not shared,
-            )
-        if isinstance(rule, GpaRule):
-            if rule.over is None:
-                over: dict[str, float] = {c: float(w) for c, w in self.credits.items()}
-                where = "over all courses"
-                scope: tuple[Any, ...] = ("all", tuple(sorted(over.items())))
-            else:
-                over = {c: float(self.credits[c]) for c in self._matched(rule.over)}
-                where = f"over {rule.over.describe()}"
-                scope = ("over", tuple(sorted(over.items())))
-            key = ("gpa", rule.gpa, scope)
-            text = f"a GPA of at least {rule.gpa:g} {where}"
-            facets.append(
-                _Facet(
-                    "gpa",
-                    name or f"GPA {where}",
-                    rule.id,
-                    rule.label,
-                    ("gpa", rule.gpa, scope),
-                    {"need": rule.gpa, "over": None if rule.over is None else sorted(over), "credit_values": over},
-                )
-            )
-            return self._atom(key, _AtomInfo("gpa", rule.gpa, over, {}, None, None, None, text, self.side), False)
-        if isinstance(rule, CredentialRule):
-            target = self.catalog.credentials.get(rule.credential)
-            inherited = level if (target is None or target.min_grade is None) else None
-            key = ("credential", rule.credential, inherited)
-            text = f"credential {rule.credential}"
-            if inherited is not None:
-                text += f" (its courses with {min_grade} or better)"
-            facets.append(
-                _Facet(
-                    "credential",
-                    name or f"credential {rule.credential}",
-                    rule.id,
-                    rule.label,
-                    ("credential", rule.credential, inherited, shared),
-                    {
-                        "target": rule.credential,
-                        "min_grade": min_grade if inherited is not None else None,
-                        "level": inherited,
-                        "shared": shared,
-                    },
-                )
-            )
-            return self._atom(
-                key, _AtomInfo("credential", 1, {}, {}, inherited, None, rule.credential, text, self.side), not shared
-            )
-        raise TypeError(f"unknown rule node {type(rule).__name__}")  # pragma: no cover
+        at = Place(
+            owner=owner,
+            name=name,
+            min_grade=min_grade,
+            level=level,
+            shared=shared,
+            window=window,
+            grade_text=f" with {min_grade} or better" if level is not None else "",
+            window_text=f" within {_duration_text(window)}" if window is not None else "",
+        )
+        self.facets = facets
+        node: _Node = KINDS[rule.kind].diff_atom(self, rule, at)
+        return node
+
+    # -- what a kind's reading sees (microcred.rules.kinds.base.Reading) -------------------
+
+    def matched(self, sel: Selector) -> list[str]:
+        return sorted(self.index.match(sel))
+
+    def atom(
+        self,
+        rule: RuleBase,
+        key: tuple[Any, ...],
+        *,
+        need: float,
+        courses: dict[str, float],
+        admits: dict[str, float] | None = None,
+        level: Level = None,
+        window: int | None = None,
+        target: str | None = None,
+        text: str,
+        consumes: bool,
+    ) -> _Atom:
+        info = _AtomInfo(rule.kind, need, courses, admits or {}, level, window, target, text, self.side)
+        return self._atom(key, info, consumes)
+
+    def facet(self, rule: RuleBase, name: str, sig: tuple[Any, ...], data: dict[str, Any]) -> None:
+        self.facets.append(_Facet(rule.kind, name, rule.id, rule.label, sig, data))
 
 
 # -- canonical form: rewrites that never change meaning -----------------------------------

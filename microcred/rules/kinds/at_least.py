@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.rules.kinds.base import (
+    Change,
     Checking,
     Compiling,
     Composite,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 class AtLeast(Composite):
     key = "at_least"
     model = AtLeastRule
+    diff_rank = 5
     alternatives = True
 
     def compile(self, rule: AtLeastRule, node: CNode, ctx: Compiling) -> None:
@@ -118,3 +120,16 @@ class AtLeast(Composite):
                 ctx.locate(cid, (*path, "at_least")),
                 subject=cid,
             )
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return 1.0 if a["of"] == b["of"] else 0.1
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        if a["need"] == b["need"]:
+            return []
+        text = (
+            f"{name}: {a['need']} → {b['need']} of {b['of']}"
+            if name == "at_least"
+            else f"{name}: at_least {a['need']} → {b['need']} of {b['of']}"
+        )
+        return [("at_least", a["need"], b["need"], text)]

@@ -181,6 +181,113 @@ class Exporting(Protocol):
         """Every ``k`` of ``options`` as an alternative condition of ``p``."""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where ``diff`` reads a node (``microcred.analysis.diff.skeleton``): the modifiers in force there."""
+
+    owner: str
+    #: the node's id, else its label
+    name: str | None
+    min_grade: str | None
+    #: the points of ``min_grade`` (None: any passing grade)
+    level: float | None
+    shared: bool
+    #: the tightest completion window in force, in months
+    window: int | None
+    #: " with B or better" when a grade is in force, else ""
+    grade_text: str
+    #: " within 2 years" when a window is in force, else ""
+    window_text: str
+
+
+class Reading(Protocol):
+    """What a kind's reading for ``diff`` sees (``microcred.analysis.diff.skeleton``): a leaf
+    that is neither a gate nor a course occurrence becomes an *atom* (one variable of the
+    equivalence check per key) and a *facet* (the node's numbers, paired with its counterpart
+    in the other version of the rule)."""
+
+    catalog: Catalog
+    #: course -> its credits
+    credits: dict[str, float]
+
+    def matched(self, sel: Any) -> list[str]:
+        """The courses a selector matches, sorted."""
+
+    def atom(
+        self,
+        rule: RuleBase,
+        key: tuple[Any, ...],
+        *,
+        need: float,
+        courses: dict[str, float],
+        admits: dict[str, float] | None = None,
+        level: float | None = None,
+        window: int | None = None,
+        target: str | None = None,
+        text: str,
+        consumes: bool,
+    ) -> Any:
+        """The atom of ``key`` (one variable for every node with that key, in both versions):
+        ``need`` of what ``courses`` (course -> weight) and ``admits`` (credential -> credits)
+        give, under ``level`` and ``window``; ``text`` says what it asks for."""
+
+    def facet(self, rule: RuleBase, name: str, sig: tuple[Any, ...], data: dict[str, Any]) -> None:
+        """Record the node's facet: ``sig`` equal in both versions means unchanged, ``data``
+        is what :meth:`RuleKind.diff_changes` compares. A facet with ``level`` and ``shared``
+        in its data reports changes of ``min_grade`` and ``shared`` too."""
+
+
+#: A change ``diff`` reports between paired nodes: (what changed, old value, new value, sentence).
+Change = tuple[str, Any, Any, str]
+
+
+def level_ge(a: float | None, b: float | None) -> bool:
+    """Whether grade level ``a`` is at least ``b`` (None: any passing grade)."""
+    return b is None or (a is not None and a >= b)
+
+
+def window_le(a: int | None, b: int | None) -> bool:
+    """Whether window ``a`` is at most ``b`` months (None: no window)."""
+    return b is None or (a is not None and a <= b)
+
+
+def overlap(a: Iterable[str], b: Iterable[str]) -> float:
+    """How much two sets of courses overlap (for pairing nodes), 0 to 1."""
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 0.5
+    return len(sa & sb) / max(1, len(sa | sb))
+
+
+def selector_changes(name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """The courses a selector matches now and no longer (facets with ``courses``)."""
+    out: list[Change] = []
+    gained = sorted(set(b["courses"]) - set(a["courses"]))
+    lost = sorted(set(a["courses"]) - set(b["courses"]))
+    if gained:
+        out.append(("selector", None, gained, f"{name}: now also matches {', '.join(gained)}"))
+    if lost:
+        out.append(("selector", lost, None, f"{name}: no longer matches {', '.join(lost)}"))
+    return out
+
+
+def credit_value_changes(name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """The courses that count for other credits (facets with ``credit_values``)."""
+    va, vb = a["credit_values"], b["credit_values"]
+    return [
+        ("credit_values", va[c], vb[c], f"{name}: {c} counts {va[c]:g} → {vb[c]:g} credits")
+        for c in sorted(set(va) & set(vb))
+        if va[c] != vb[c]
+    ]
+
+
+def validity(cred: Any) -> tuple[int, int] | None:
+    """A credential's ``valid_for`` as (years, months), for fingerprints (None: no credential, or no expiry)."""
+    if cred is None or cred.valid_for is None:
+        return None
+    return (cred.valid_for.years, cred.valid_for.months)
+
+
 class Planning(Protocol):
     """What a kind's words see when the planner explains why no set of courses earns a target
     (``microcred.analysis.plan``): it asks the planning model which parts can be met."""
@@ -335,6 +442,29 @@ class RuleKind(Protocol):
     def plan_settled(self, why: Planning, node: CNode) -> list[str]:
         """Why ``node``, which the learner's record settles as unmet, cannot be met."""
 
+    @property
+    def diff_rank(self) -> int:
+        """Where ``diff`` lists the changes of this kind's nodes among the kinds'."""
+
+    def diff_atom(self, rd: Reading, rule: Any, at: Place) -> Any:
+        """A node that is neither a gate nor a course occurrence (see :meth:`boolean`) read
+        for ``diff``: its atom (:meth:`Reading.atom`), with its facet."""
+
+    def diff_implies(self, a: Any, b: Any) -> bool:
+        """Whether meeting atom ``a`` of this kind always meets atom ``b`` of this kind (the
+        fields of :meth:`Reading.atom`)."""
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        """How alike two facets of this kind are (their ``data``), 0 to 1, for pairing them."""
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        """The changes between two paired facets of this kind (``named``: the new node has an
+        id or a label)."""
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        """What the compiled node contributes to evaluation beyond its kind, numbers, courses
+        and modifiers (hashable; ``diff`` compares it to find what can differ)."""
+
     def ctdl_words(self, ex: Exporting, rule: Any, grade: str | None) -> str:
         """The model node in the plain words of a CTDL condition, without its modifiers
         (``grade``: the ``min_grade`` in force)."""
@@ -358,6 +488,7 @@ class Kind:
 
     key: ClassVar[str]
     model: ClassVar[type[RuleBase]]
+    diff_rank: ClassVar[int] = 100
     consuming: ClassVar[bool] = False
     by_credits: ClassVar[bool] = False
     monotone: ClassVar[bool] = True
@@ -399,6 +530,21 @@ class Kind:
     def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
         return node.describe()
 
+    def diff_atom(self, rd: Reading, rule: Any, at: Place) -> Any:
+        raise TypeError(f"unknown rule node {type(rule).__name__}")
+
+    def diff_implies(self, a: Any, b: Any) -> bool:
+        return False
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return 0.0
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        return []
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        return None
+
     def plan_unmet(self, why: Planning, node: CNode) -> list[str]:
         return [] if why.ok([node]) else [f"{why.name(node)} cannot be met"]
 
@@ -420,6 +566,14 @@ class Leaf(Kind):
         if why.ok([node], windows=False):
             return [why.window(node)]
         return [self.plan_supply(why, node)]
+
+    def diff_implies(self, a: Any, b: Any) -> bool:
+        # a counting leaf: as much, of no more courses, each weighing no more, under no looser limits
+        if not (a.need >= b.need and level_ge(a.level, b.level) and window_le(a.window, b.window)):
+            return False
+        if any(c not in b.courses or b.courses[c] < w for c, w in a.courses.items()):
+            return False
+        return all(c in b.admits and b.admits[c] >= w for c, w in a.admits.items())
 
     def plan_supply(self, why: Planning, node: CNode) -> str:
         """Why too little can count toward the leaf, in the planner's reasons."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Leaf, Occurrence, Planning, Shape
 from microcred.rules.nodes import CourseRule
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class Course(Leaf):
     key = "course"
     model = CourseRule
+    diff_rank = 0
 
     def compile(self, rule: CourseRule, node: CNode, ctx: Compiling) -> None:
         node.course = rule.course
@@ -49,3 +50,6 @@ class Course(Leaf):
     def plan_supply(self, why: Planning, node: CNode) -> str:
         grade = f" with {node.min_grade} or better" if node.min_grade else ""
         return f"{why.name(node)}: course {node.course} cannot count here{grade}"
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return 1.0 if a["course"] == b["course"] else 0.0

@@ -7,16 +7,30 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.words import plural
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf, Planning
+from microcred.rules.kinds.base import (
+    Change,
+    Checking,
+    Compiling,
+    Explaining,
+    Exporting,
+    Leaf,
+    Place,
+    Planning,
+    Reading,
+    overlap,
+    selector_changes,
+)
 from microcred.rules.nodes import CoursesRule, RulePath, counted_from
 
 if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
     from microcred.rules.compiled import CNode
 
 
 class Courses(Leaf):
     key = "courses"
     model = CoursesRule
+    diff_rank = 1
     partial = True
 
     def compile(self, rule: CoursesRule, node: CNode, ctx: Compiling) -> None:
@@ -62,3 +76,42 @@ class Courses(Leaf):
             f"{why.name(node)}: only {len(keys)} course{'s' if len(keys) != 1 else ''} can count here{grade}, "
             f"and it needs {int(node.need)}"
         )
+
+    def diff_atom(self, rd: Reading, rule: CoursesRule, at: Place) -> Any:
+        matched = rd.matched(rule.from_)
+        n = rule.courses
+        source = counted_from(rule.from_.describe(), " from ")
+        rd.facet(
+            rule,
+            at.name or f"courses from {rule.from_.describe()}",
+            ("courses", rule.courses, tuple(matched), at.level, at.shared),
+            {
+                "need": rule.courses,
+                "courses": matched,
+                "min_grade": at.min_grade,
+                "level": at.level,
+                "shared": at.shared,
+            },
+        )
+        return rd.atom(
+            rule,
+            ("courses", rule.courses, tuple(matched), at.level, at.window),
+            need=n,
+            courses=dict.fromkeys(matched, 1.0),
+            level=at.level,
+            window=at.window,
+            text=f"{n} course{'s' if n != 1 else ''}{source}{at.grade_text}{at.window_text}",
+            consumes=not at.shared,
+        )
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return overlap(a["courses"], b["courses"])
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        out: list[Change] = []
+        if a["need"] != b["need"]:
+            out.append(("courses", a["need"], b["need"], f"{name}: {a['need']:g} → {b['need']:g} courses"))
+        return out + selector_changes(name, a, b)
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        return tuple(sorted(node.eligible))

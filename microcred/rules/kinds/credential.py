@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from microcred.rules.kinds.base import Compiling, Explaining, Exporting, Heading, Kind, Planning, Reference, Role, Shape
+from microcred.rules.kinds.base import (
+    Compiling,
+    Explaining,
+    Exporting,
+    Heading,
+    Kind,
+    Place,
+    Planning,
+    Reading,
+    Reference,
+    Role,
+    Shape,
+    level_ge,
+    validity,
+)
 from microcred.rules.nodes import CredentialRule
 
 if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
     from microcred.rules.compiled import CNode
     from microcred.rules.kinds.base import CpsatEncoding
     from microcred.rules.scenario import Scenario
@@ -16,6 +31,7 @@ if TYPE_CHECKING:
 class Credential(Kind):
     key = "credential"
     model = CredentialRule
+    diff_rank = 4
     settles = True
     partial = True
 
@@ -75,3 +91,35 @@ class Credential(Kind):
         else:
             held = "; the learner holds no award of it"
         return [f"{why.name(node)}: {target} has no rule to meet, it can only be awarded{held}"]
+
+    def diff_atom(self, rd: Reading, rule: CredentialRule, at: Place) -> Any:
+        target = rd.catalog.credentials.get(rule.credential)
+        inherited = at.level if (target is None or target.min_grade is None) else None
+        text = f"credential {rule.credential}"
+        if inherited is not None:
+            text += f" (its courses with {at.min_grade} or better)"
+        rd.facet(
+            rule,
+            at.name or f"credential {rule.credential}",
+            ("credential", rule.credential, inherited, at.shared),
+            {
+                "target": rule.credential,
+                "min_grade": at.min_grade if inherited is not None else None,
+                "level": inherited,
+                "shared": at.shared,
+            },
+        )
+        key = ("credential", rule.credential, inherited)
+        return rd.atom(
+            rule, key, need=1, courses={}, level=inherited, target=rule.credential, text=text, consumes=not at.shared
+        )
+
+    def diff_implies(self, a: Any, b: Any) -> bool:
+        return bool(a.target == b.target and level_ge(a.level, b.level))
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return 1.0 if a["target"] == b["target"] else 0.0
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        target = catalog.credentials.get(node.target or "")
+        return (node.target, validity(target), target is not None, node.inline is not None)

@@ -7,11 +7,26 @@ from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.graph import admitted_credentials
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Exporting, Leaf, Planning
+from microcred.rules.kinds.base import (
+    Change,
+    Checking,
+    Compiling,
+    Explaining,
+    Exporting,
+    Leaf,
+    Place,
+    Planning,
+    Reading,
+    credit_value_changes,
+    overlap,
+    selector_changes,
+    validity,
+)
 from microcred.rules.nodes import CreditsRule, RulePath, counted_from
 from microcred.rules.scenario import EPS
 
 if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
     from microcred.rules.compiled import CNode
     from microcred.rules.scenario import Item
 
@@ -19,6 +34,7 @@ if TYPE_CHECKING:
 class Credits(Leaf):
     key = "credits"
     model = CreditsRule
+    diff_rank = 2
     by_credits = True
     partial = True
 
@@ -121,3 +137,79 @@ class Credits(Leaf):
             f"{why.name(node)}: what can count here{admits} gives at most {have:g} credits{grade}, "
             f"and it needs {node.need:g}"
         )
+
+    def diff_atom(self, rd: Reading, rule: CreditsRule, at: Place) -> Any:
+        catalog = rd.catalog
+        matched = rd.matched(rule.from_)
+        counted = {c: float(rd.credits[c]) for c in matched}
+        f = rule.from_.credentials
+        admits: dict[str, float] = {}
+        if f is not None:
+            for a in admitted_credentials(catalog, f.ids, f.type, at.owner):
+                admits[a] = float(catalog.credentials[a].credits or 0)
+        rd.facet(
+            rule,
+            at.name or f"credits from {rule.from_.describe()}",
+            (
+                "credits",
+                rule.credits,
+                tuple(sorted(counted.items())),
+                tuple(sorted(admits.items())),
+                at.level,
+                at.shared,
+            ),
+            {
+                "need": rule.credits,
+                "courses": matched,
+                "credit_values": counted,
+                "admits": sorted(admits),
+                "min_grade": at.min_grade,
+                "level": at.level,
+                "shared": at.shared,
+            },
+        )
+        return rd.atom(
+            rule,
+            (
+                "credits",
+                rule.credits,
+                tuple(sorted(counted.items())),
+                tuple(sorted(admits.items())),
+                at.level,
+                at.window,
+            ),
+            need=rule.credits,
+            courses=counted,
+            admits=admits,
+            level=at.level,
+            window=at.window,
+            text=f"{rule.credits:g} credits{counted_from(rule.from_.describe(), ' from ')}"
+            f"{at.grade_text}{at.window_text}",
+            consumes=not at.shared,
+        )
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return overlap(a["courses"], b["courses"])
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        out: list[Change] = []
+        if a["need"] != b["need"]:
+            out.append(("credits", a["need"], b["need"], f"{name}: {a['need']:g} → {b['need']:g} credits"))
+        out += selector_changes(name, a, b)
+        out += credit_value_changes(name, a, b)
+        gained = sorted(set(b["admits"]) - set(a["admits"]))
+        lost = sorted(set(a["admits"]) - set(b["admits"]))
+        if gained:
+            out.append(("admits", None, gained, f"{name}: now also admits {', '.join(gained)}"))
+        if lost:
+            out.append(("admits", lost, None, f"{name}: no longer admits {', '.join(lost)}"))
+        return out
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        courses = catalog.courses
+        admits = tuple(
+            (a, catalog.credentials[a].credits, validity(catalog.credentials[a]))
+            for a in sorted(node.admits)
+            if a in catalog.credentials
+        )
+        return (tuple(sorted((c, courses[c].credits if c in courses else None) for c in node.eligible)), admits)

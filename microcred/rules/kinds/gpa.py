@@ -6,11 +6,27 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Explaining, Exporting, Kind, Planning, Role, Shape
+from microcred.rules.kinds.base import (
+    Atom,
+    Change,
+    Checking,
+    Compiling,
+    Explaining,
+    Exporting,
+    Kind,
+    Place,
+    Planning,
+    Reading,
+    Role,
+    Shape,
+    credit_value_changes,
+    overlap,
+)
 from microcred.rules.nodes import GpaRule, RulePath
 from microcred.rules.scenario import EPS
 
 if TYPE_CHECKING:
+    from microcred.model.catalog import Catalog
     from microcred.rules.compiled import CNode
     from microcred.rules.kinds.base import CpsatEncoding
     from microcred.rules.scenario import Scenario
@@ -19,6 +35,7 @@ if TYPE_CHECKING:
 class Gpa(Kind):
     key = "gpa"
     model = GpaRule
+    diff_rank = 3
     monotone = False
     settles = True
 
@@ -89,3 +106,57 @@ class Gpa(Kind):
         )
         current = f" (now {now:.2f})" if now is not None else ""
         return [f"{why.name(node)}: a GPA of at least {node.need:g}{over} is out of reach{current}: {reach}"]
+
+    def diff_atom(self, rd: Reading, rule: GpaRule, at: Place) -> Any:
+        if rule.over is None:
+            over: dict[str, float] = {c: float(w) for c, w in rd.credits.items()}
+            where = "over all courses"
+            scope: tuple[Any, ...] = ("all", tuple(sorted(over.items())))
+        else:
+            over = {c: float(rd.credits[c]) for c in rd.matched(rule.over)}
+            where = f"over {rule.over.describe()}"
+            scope = ("over", tuple(sorted(over.items())))
+        rd.facet(
+            rule,
+            at.name or f"GPA {where}",
+            ("gpa", rule.gpa, scope),
+            {"need": rule.gpa, "over": None if rule.over is None else sorted(over), "credit_values": over},
+        )
+        key = ("gpa", rule.gpa, scope)
+        return rd.atom(
+            rule, key, need=rule.gpa, courses=over, text=f"a GPA of at least {rule.gpa:g} {where}", consumes=False
+        )
+
+    def diff_implies(self, a: Any, b: Any) -> bool:
+        return bool(a.courses == b.courses and a.need >= b.need)
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        fo, go = a["over"], b["over"]
+        if fo is None or go is None:
+            return 1.0 if fo is go else 0.1
+        return overlap(fo, go) or 0.1
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        out = credit_value_changes(name, a, b)
+        if a["need"] != b["need"]:
+            word = "GPA " if named else ""
+            out.append(("gpa", a["need"], b["need"], f"{name}: {word}{a['need']:g} → {b['need']:g}"))
+        oa, ob = a["over"], b["over"]
+        if oa != ob:
+            if oa is None or ob is None:
+                old_t = "all courses" if oa is None else ", ".join(oa)
+                new_t = "all courses" if ob is None else ", ".join(ob)
+                out.append(("gpa_over", oa, ob, f"{name}: GPA over {old_t} → {new_t}"))
+            else:
+                gained = sorted(set(ob) - set(oa))
+                lost = sorted(set(oa) - set(ob))
+                if gained:
+                    out.append(("gpa_over", None, gained, f"{name}: the GPA now also averages {', '.join(gained)}"))
+                if lost:
+                    out.append(("gpa_over", lost, None, f"{name}: the GPA no longer averages {', '.join(lost)}"))
+        return out
+
+    def fingerprint(self, catalog: Catalog, node: CNode) -> Any:
+        courses = catalog.courses
+        over = courses if node.gpa_over is None else node.gpa_over
+        return (node.gpa_over is None, tuple(sorted((c, courses[c].credits if c in courses else None) for c in over)))
