@@ -37,11 +37,12 @@ from typing import Any
 from microcred.io.modelerrors import suggest
 from microcred.io.transcript import Attempt, Awarded, Substitute, Transcript, TranscriptSource, Waive
 from microcred.model.catalog import Catalog
-from microcred.model.dates import add_months, add_span
+from microcred.model.dates import add_span
 from microcred.model.diagnostics import MicrocredError
 from microcred.model.graph import paths_to_top
 from microcred.model.result import CredentialResult
 from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
+from microcred.rules.cpsat import RuleModel
 from microcred.rules.evaluate import check_transcript, compile_catalog, evaluate
 from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
@@ -556,108 +557,29 @@ class _Problem:
         def present(s: int) -> Any:
             return counts[s] if s in counts else avail(self.slots[s])
 
-        # x[slot, leaf]: the slot counts toward the leaf. A shared leaf outside every window
-        # takes whatever is there (it competes with nobody), so it needs no choice.
-        x: dict[tuple[int, int], Any] = {}
-        exclusive: dict[int, list[Any]] = {}
-        for leaf in self.leaves:
-            free = leaf.shared and not (windows and leaf.leaf in self.windowed)
-            for s in self.eligible[leaf.leaf]:
-                if free:
-                    x[(s, leaf.leaf)] = present(s)
-                    continue
-                v = m.new_bool_var(f"x[{s},{leaf.leaf}]")
-                x[(s, leaf.leaf)] = v
-                if leaf.shared:
-                    m.add(v <= present(s))
-                else:
-                    exclusive.setdefault(s, []).append(v)
-        for s, vs in exclusive.items():
-            m.add(sum(vs) <= present(s))
-
-        if windows:
-            for w in self.windows:
-                under = self.below(w)
-                pairs = [(s, leaf.leaf) for leaf in under for s in self.eligible[leaf.leaf]]
-                if not pairs:
-                    continue
-                starts = sorted({self.slots[s].item.date for s, _l in pairs})
-                months = w.window_months or 0
-                ys = {d: m.new_bool_var(f"start[{id(w)},{d}]") for d in starts}
-                m.add_exactly_one(ys.values())
-                for s, leaf_index in pairs:
-                    day = self.slots[s].item.date
-                    cover = [ys[d] for d in starts if d <= day <= add_months(d, months)]
-                    m.add(x[(s, leaf_index)] <= sum(cover))
-
-        lits: dict[int, Any] = {}
-
-        def lit(node: CNode) -> Any:
-            """True, False, or a 0/1 variable that implies the node is satisfied."""
-            nid = id(node)
-            if nid in self.constants:
-                return self.constants[nid]
-            if nid in lits:
-                return lits[nid]
-            out: Any
-            gate = KINDS[node.kind].gate(node)
-            if node.inline is not None:
-                out = lit(node.inline)
-            elif nid in self.gpa_forms:
-                form = self.gpa_forms[nid]
-                out = m.new_bool_var(f"gpa[{nid}]")
-                m.add(form.surplus0 + sum(v * take[c] for c, v in form.surplus.items()) >= 0).only_enforce_if(out)
-                m.add(form.weight0 + sum(v * take[c] for c, v in form.weight.items()) >= 1).only_enforce_if(out)
-            elif node.leaf >= 0:
-                vs = [(x[(s, node.leaf)], self.slots[s].item) for s in self.eligible[node.leaf]]
-                if node.by_credits:
-                    need = round(node.need * CREDIT_SCALE)
-                    terms = [round(it.credits * CREDIT_SCALE) * v for v, it in vs]
-                    supply = sum(round(it.credits * CREDIT_SCALE) for _v, it in vs)
-                else:
-                    need = int(node.need)
-                    terms = [v for v, _it in vs]
-                    supply = len(vs)
-                if need <= 0:
-                    out = True
-                elif supply < need:
-                    out = False
-                else:
-                    out = m.new_bool_var(f"leaf[{node.leaf}]")
-                    m.add(sum(terms) >= need).only_enforce_if(out)
-            elif gate is not None:
-                kids = [lit(c) for c in node.children]
-                met = sum(1 for c in kids if c is True)
-                open_ = [c for c in kids if c is not True and c is not False]
-                if gate.op == "and":
-                    if any(c is False for c in kids):
-                        out = False
-                    elif not open_:
-                        out = True
-                    else:
-                        out = m.new_bool_var(f"all[{nid}]")
-                        for c in open_:
-                            m.add_implication(out, c)
-                elif gate.op == "or":
-                    if met:
-                        out = True
-                    elif not open_:
-                        out = False
-                    else:
-                        out = m.new_bool_var(f"any[{nid}]")
-                        m.add_bool_or(open_).only_enforce_if(out)
-                else:  # at least gate.need
-                    need = gate.need - met
-                    if need <= 0:
-                        out = True
-                    elif len(open_) < need:
-                        out = False
-                    else:
-                        out = m.new_bool_var(f"at_least[{nid}]")
-                        m.add(sum(open_) >= need).only_enforce_if(out)
-            lits[nid] = out
+        def floor(node: CNode) -> Any:
+            """A GPA floor the plan moves: its surplus over the floor and its weight as linear forms."""
+            form = self.gpa_forms[id(node)]
+            out = m.new_bool_var(f"gpa[{id(node)}]")
+            m.add(form.surplus0 + sum(v * take[c] for c, v in form.surplus.items()) >= 0).only_enforce_if(out)
+            m.add(form.weight0 + sum(v * take[c] for c, v in form.weight.items()) >= 1).only_enforce_if(out)
             return out
 
+        # the rule, as the solver encodes it (a slot counts toward a leaf through a 0/1
+        # variable; a shared leaf outside every window takes whatever is there: it competes
+        # with nobody, so it needs no choice), and what the plan adds: candidates, caps, GPAs
+        rule = RuleModel(m, self.constants, floor)
+        rule.assign(
+            self.leaves,
+            lambda leaf: [(s, self.slots[s].item) for s in self.eligible[leaf.leaf]],
+            present,
+            lambda leaf: leaf.shared and not (windows and leaf.leaf in self.windowed),
+        )
+        if windows:
+            for w in self.windows:
+                rule.window([leaf.leaf for leaf in self.below(w)], w.window_months or 0)
+
+        lit = rule.holds  # True, False, or a 0/1 variable that implies the node is met
         musts = ([self.root] if root else []) + list(forced)
         for node in musts:
             v = lit(node)

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode
-from microcred.rules.kinds import KINDS
+from microcred.rules.kinds import KINDS, Gate
 from microcred.rules.scenario import Item
 
 CREDIT_SCALE = 100  # credits are read to hundredths
@@ -32,6 +32,9 @@ MAX_SCALE = 2**40
 TIME_LIMIT_S = 60.0
 #: The largest combined key of one lexicographic step (a product of option counts).
 LEX_SPAN = 2**50
+
+#: The key of an item that may count toward several leaves.
+K = TypeVar("K", bound=Hashable)
 
 #: How many times CP-SAT was run (read by the tests, to prove a path reaches it).
 calls = 0
@@ -62,35 +65,118 @@ def _run(model: Any) -> tuple[Any, Any]:
     return solver, solver.solve(model)
 
 
-def _encode(model: Any, tree: Any, amount: Callable[[CNode], Any]) -> tuple[Any, int] | None:
-    """The root's progress as (integer variable or constant, scale): value/scale is the
-    progress. ``amount(leaf)`` is what the leaf receives (credits in hundredths for a leaf
-    measured in credits, a count otherwise). None when the scale would be too large. Each
-    node is encoded by its kind (``RuleKind.cpsat``)."""
-    return _Encoding(model, tree, amount).encode(tree.root)
+class RuleModel:
+    """One rule in one CP-SAT model: the one encoding of a rule, which the solver's searches
+    (``solve_cpsat``, ``solve_caps_cpsat``) and the planner (``microcred.analysis.plan``)
+    build on, each adding its own variables and objective.
 
+    What counts toward a leaf is a list of 0/1 expressions, each with the item it stands for
+    (``counted``), on top of what the leaf has already (``base``: leaf index -> credits or
+    count): :meth:`assign` makes them for items that may
+    count toward several leaves (each toward one exclusive leaf at most), :meth:`window` holds
+    them within a completion window. Each node is then encoded by its kind, from the leaves
+    up: :meth:`encode` its progress on an exact integer scale (``RuleKind.cpsat``; the
+    solver maximises the root's), :meth:`holds` a literal that implies it is met
+    (``RuleKind.holds``; the planner requires the root's). ``constants`` holds the nodes
+    settled before the model (id -> value or truth); ``floor`` encodes a GPA floor the model
+    can move (the planner's; the solver settles every GPA floor beforehand)."""
 
-class _Encoding:
-    """One rule in one CP-SAT model (see :class:`microcred.rules.kinds.base.CpsatEncoding`)."""
-
-    def __init__(self, model: Any, tree: Any, amount: Callable[[CNode], Any]):
+    def __init__(
+        self,
+        model: Any,
+        constants: Mapping[int, float | bool],
+        floor: Callable[[CNode], Any] | None = None,
+    ):
         self.model = model
-        self.tree = tree
-        self.amount = amount
+        self.constants = constants
+        self.counted: dict[int, list[tuple[Any, Item]]] = {}
+        self.base: dict[int, float] = {}
+        self._floor = floor
+        self._holds: dict[int, Any] = {}
+
+    # -- what counts where ---------------------------------------------------------------
+
+    def assign(
+        self,
+        leaves: Sequence[CNode],
+        eligible: Callable[[CNode], Iterable[tuple[K, Item]]],
+        present: Callable[[K], Any],
+        free: Callable[[CNode], bool] | None = None,
+    ) -> None:
+        """Let the items ``eligible`` for each leaf (key, item) count toward it: a 0/1
+        variable each, at most one exclusive leaf per key, and only when ``present(key)``
+        (1, or a 0/1 expression). A ``free`` leaf competes with nobody: it takes what is
+        present, with no variable."""
+        m = self.model
+        exclusive: dict[K, list[Any]] = {}
+        for leaf in leaves:
+            got = self.counted.setdefault(leaf.leaf, [])
+            takes_all = free is not None and free(leaf)
+            for key, it in eligible(leaf):
+                if takes_all:
+                    got.append((present(key), it))
+                    continue
+                v = m.new_bool_var(f"x[{key},{leaf.leaf}]")
+                got.append((v, it))
+                if not leaf.shared:
+                    exclusive.setdefault(key, []).append(v)
+                else:
+                    here = present(key)
+                    if not isinstance(here, int):
+                        m.add(v <= here)
+        for key, vs in exclusive.items():
+            m.add(sum(vs) <= present(key))
+
+    def window(self, leaves: Iterable[int], months: int) -> None:
+        """A completion window over ``leaves`` (their indices): one start date, among the
+        dates of what may count, and whatever counts below it within ``months`` of it."""
+        counted = [(v, it.date) for leaf in leaves for v, it in self.counted.get(leaf, ())]
+        if not counted:
+            return
+        m = self.model
+        starts: dict[dt.date, Any] = {d: m.new_bool_var("") for d in sorted({d for _v, d in counted})}
+        m.add_exactly_one(starts.values())
+        for v, day in counted:
+            fits = [y for start, y in starts.items() if start <= day <= add_months(start, months)]
+            m.add(v <= sum(fits))
+
+    def amount(self, node: CNode) -> tuple[Any, int]:
+        """What a leaf receives (hundredths of credits for a leaf measured in credits, else a
+        count) and the most it can receive."""
+        got = self.counted.get(node.leaf, ())
+        had = self.base.get(node.leaf, 0.0)
+        if node.by_credits:
+            base = _credits(had)
+            weights = [_credits(it.credits) for _v, it in got]
+        else:
+            base = round(had)
+            weights = [1] * len(got)
+        terms = [w * v if w != 1 else v for w, (v, _it) in zip(weights, got, strict=True)]
+        total: Any = sum(terms)
+        if base:
+            total = base + total
+        return total, base + sum(weights)
+
+    def need(self, node: CNode) -> int:
+        """What a leaf needs, on the scale of :meth:`amount`."""
+        return _credits(node.need) if node.by_credits else int(node.need)
+
+    # -- progress (RuleKind.cpsat; see microcred.rules.kinds.base.CpsatEncoding) ---------
 
     def encode(self, node: CNode) -> tuple[Any, int] | None:
+        """The node's progress as (integer variable or constant, scale): value/scale is the
+        progress. None when the scale would be too large."""
         nid = id(node)
-        constants = self.tree.constants
-        if nid in constants:
-            return (int(constants[nid] >= 1 - 1e-9), 1)
+        if nid in self.constants:
+            return (int(self.constants[nid] >= 1 - 1e-9), 1)
         return KINDS[node.kind].cpsat(self, node)
 
     def leaf(self, node: CNode) -> tuple[Any, int]:
-        cap = _credits(node.need) if node.by_credits else int(node.need)
+        cap = self.need(node)
         if cap <= 0:
             return (1, 1)
         var = self.model.new_int_var(0, cap, f"leaf{node.leaf}")
-        self.model.add(var <= self.amount(node))
+        self.model.add(var <= self.amount(node)[0])
         return (var, cap)
 
     def children(self, node: CNode) -> tuple[list[Any], int] | None:
@@ -105,6 +191,67 @@ class _Encoding:
 
     def fits(self, scale: int) -> bool:
         return scale <= MAX_SCALE
+
+    # -- being met (RuleKind.holds) ---------------------------------------------------------
+
+    def holds(self, node: CNode) -> Any:
+        """True, False, or a 0/1 variable that implies the node is met."""
+        nid = id(node)
+        if nid in self.constants:
+            return bool(self.constants[nid] >= 1 - 1e-9)
+        if nid in self._holds:
+            return self._holds[nid]
+        out = KINDS[node.kind].holds(self, node)
+        self._holds[nid] = out
+        return out
+
+    def leaf_holds(self, node: CNode) -> Any:
+        need = self.need(node)
+        total, supply = self.amount(node)
+        if need <= 0:
+            return True
+        if supply < need:
+            return False
+        out = self.model.new_bool_var(f"leaf[{node.leaf}]")
+        self.model.add(total >= need).only_enforce_if(out)
+        return out
+
+    def gate_holds(self, node: CNode, gate: Gate) -> Any:
+        m = self.model
+        nid = id(node)
+        kids = [self.holds(c) for c in node.children]
+        met = sum(1 for c in kids if c is True)
+        open_ = [c for c in kids if c is not True and c is not False]
+        if gate.op == "and":
+            if any(c is False for c in kids):
+                return False
+            if not open_:
+                return True
+            out = m.new_bool_var(f"all[{nid}]")
+            for c in open_:
+                m.add_implication(out, c)
+            return out
+        if gate.op == "or":
+            if met:
+                return True
+            if not open_:
+                return False
+            out = m.new_bool_var(f"any[{nid}]")
+            m.add_bool_or(open_).only_enforce_if(out)
+            return out
+        need = gate.need - met  # at least gate.need
+        if need <= 0:
+            return True
+        if len(open_) < need:
+            return False
+        out = m.new_bool_var(f"at_least[{nid}]")
+        m.add(sum(open_) >= need).only_enforce_if(out)
+        return out
+
+    def floor(self, node: CNode) -> Any:
+        if self._floor is None:  # pragma: no cover - the solver settles every GPA floor first
+            raise ValueError(f"a GPA floor ({node.describe()}) the model cannot encode")
+        return self._floor(node)
 
 
 def _optimum(model: Any, root: tuple[Any, int], satisfy_only: bool) -> int | None:
@@ -193,14 +340,14 @@ def solve_cpsat(
         return None
 
     model = cp_model.CpModel()
-    by_leaf: dict[int, list[tuple[Any, Item]]] = {}
+    rule = RuleModel(model, tree.constants)
     index_of: list[Any] = []
     for i, (it, opts) in enumerate(contested):
         vs = []
         for j, leaf in enumerate(opts):
             v = model.new_bool_var(f"x{i}_{j}")
             vs.append(v)
-            by_leaf.setdefault(leaf.leaf, []).append((v, it))
+            rule.counted.setdefault(leaf.leaf, []).append((v, it))
         # every contested item goes somewhere (progress never falls when a leaf gets more)
         model.add_exactly_one(vs)
         index_of.append(sum(j * v for j, v in enumerate(vs)))
@@ -211,14 +358,9 @@ def solve_cpsat(
         (a, a_opts), (b, b_opts) = contested[i - 1], contested[i]
         if a.credits == b.credits and [o.leaf for o in a_opts] == [o.leaf for o in b_opts]:
             model.add(index_of[i - 1] <= index_of[i])
+    rule.base = dict(enumerate(base))
 
-    def amount(node: CNode) -> Any:
-        got = by_leaf.get(node.leaf, ())
-        if node.by_credits:
-            return _credits(base[node.leaf]) + sum(_credits(it.credits) * v for v, it in got)
-        return round(base[node.leaf]) + sum(v for v, _it in got)
-
-    root = _encode(model, tree, amount)
+    root = rule.encode(tree.root)
     if root is None:
         return None
     value = _optimum(model, root, satisfy_only)
@@ -260,44 +402,21 @@ def solve_caps_cpsat(
 
     model = cp_model.CpModel()
     allowed: dict[str, Any] = {it.key: model.new_bool_var(f"u{n}") for n, it in enumerate(capped)}
-    by_leaf: dict[int, list[tuple[Any, Item]]] = {}
-    exclusive: dict[str, list[Any]] = {}
-    items: dict[str, Item] = {}
-    for leaf in leaves:
-        for it in eligible.get(leaf.leaf, ()):
-            v = model.new_bool_var("")
-            by_leaf.setdefault(leaf.leaf, []).append((v, it))
-            items[it.key] = it
-            if leaf.shared:
-                if it.key in allowed:
-                    model.add_implication(v, allowed[it.key])
-            else:
-                exclusive.setdefault(it.key, []).append(v)
-    for key, vs in exclusive.items():
-        u = allowed.get(key)
-        model.add(sum(vs) <= (u if u is not None else 1))
+    rule = RuleModel(model, tree.constants)
+    rule.assign(
+        leaves,
+        lambda leaf: [(it.key, it) for it in eligible.get(leaf.leaf, ())],
+        lambda key: allowed.get(key, 1),
+    )
     for keys, by_credits, limit in budgets:
         terms = [(_credits(it.credits) if by_credits else 1, allowed[it.key]) for it in capped if it.key in keys]
         if terms:
             cap = math.floor(limit * CREDIT_SCALE + 1e-6) if by_credits else math.floor(limit + 1e-9)
             model.add(sum(w * u for w, u in terms) <= cap)
     for under, months in windows:
-        counted = [(v, it.date) for leaf in under for v, it in by_leaf.get(leaf, ())]
-        if not counted:
-            continue
-        starts: dict[dt.date, Any] = {d: model.new_bool_var("") for d in sorted({d for _v, d in counted})}
-        model.add_exactly_one(starts.values())
-        for v, day in counted:
-            fits = [y for start, y in starts.items() if start <= day <= add_months(start, months)]
-            model.add(v <= sum(fits))
+        rule.window(under, months)
 
-    def amount(node: CNode) -> Any:
-        got = by_leaf.get(node.leaf, ())
-        if node.by_credits:
-            return sum(_credits(it.credits) * v for v, it in got)
-        return sum(v for v, _it in got)
-
-    root = _encode(model, tree, amount)
+    root = rule.encode(tree.root)
     if root is None:
         return None
     value = _optimum(model, root, satisfy_only)

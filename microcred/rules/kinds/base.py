@@ -107,6 +107,18 @@ class CpsatEncoding(Protocol):
     def fits(self, scale: int) -> bool:
         """Whether ``scale`` is small enough to stay exact."""
 
+    def holds(self, node: CNode) -> Any:
+        """True, False, or a 0/1 variable that implies ``node`` is met."""
+
+    def leaf_holds(self, node: CNode) -> Any:
+        """That a consuming leaf is met: it receives what it needs."""
+
+    def gate_holds(self, node: CNode, gate: Gate) -> Any:
+        """That ``gate`` over the node's children holds."""
+
+    def floor(self, node: CNode) -> Any:
+        """That a GPA floor the model can move holds."""
+
 
 class Explaining(Protocol):
     """What a kind's explanation sees (``microcred.rules.explain``): the walk of what is missing."""
@@ -404,6 +416,10 @@ class RuleKind(Protocol):
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         """The node's progress in a CP-SAT model (see :class:`CpsatEncoding`)."""
 
+    def holds(self, enc: CpsatEncoding, node: CNode) -> Any:
+        """That the node is met, in a CP-SAT model: True, False or a 0/1 variable that
+        implies it (see :meth:`CpsatEncoding.holds`)."""
+
     def boolean(self, rule: Any) -> Shape:
         """The model node read as a boolean formula, for the logic checks and ``diff``."""
 
@@ -592,6 +608,9 @@ class Leaf(Kind):
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         return enc.leaf(node)
 
+    def holds(self, enc: CpsatEncoding, node: CNode) -> Any:
+        return enc.leaf_holds(node)
+
     def boolean(self, rule: Any) -> Shape:
         return Atom()
 
@@ -606,6 +625,10 @@ class Composite(Kind):
 
     def compile(self, rule: Any, node: CNode, ctx: Compiling) -> None:
         node.children = ctx.children(rule)
+
+    def holds(self, enc: CpsatEncoding, node: CNode) -> Any:
+        gate = self.gate(node)
+        return False if gate is None else enc.gate_holds(node, gate)
 
     def plan_words(self, why: Planning, node: CNode, depth: int) -> str:
         return group_words(why, node, depth, f"{int(node.need)} of")

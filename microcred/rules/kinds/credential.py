@@ -50,6 +50,9 @@ class Credential(Kind):
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         return enc.encode(node.inline) if node.inline is not None else (0, 1)
 
+    def holds(self, enc: CpsatEncoding, node: CNode) -> Any:
+        return enc.holds(node.inline) if node.inline is not None else False
+
     def boolean(self, rule: CredentialRule) -> Shape:
         return Reference(rule.credential)
 

@@ -57,6 +57,9 @@ class Gpa(Kind):
     def cpsat(self, enc: CpsatEncoding, node: CNode) -> tuple[Any, int] | None:
         return (0, 1)  # (settled before any model is built)
 
+    def holds(self, enc: CpsatEncoding, node: CNode) -> Any:
+        return enc.floor(node)  # (a floor the plan can move; else settled before any model is built)
+
     def boolean(self, rule: GpaRule) -> Shape:
         return Atom()
 
