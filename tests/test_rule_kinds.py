@@ -23,7 +23,19 @@ from microcred.rules import kinds
 from microcred.rules.compiled import CNode
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.rules.kinds import KINDS, RuleKind
-from microcred.rules.kinds.base import Checking, Compiling, Explaining, Leaf
+from microcred.rules.kinds.base import (
+    Change,
+    Checking,
+    Compiling,
+    Explaining,
+    Exporting,
+    Leaf,
+    Place,
+    Planning,
+    Reading,
+    overlap,
+    selector_changes,
+)
 from microcred.rules.nodes import NODE_KEYS, RuleBase, RulePath
 
 #: The hooks of the protocol: its methods and its properties.
@@ -36,8 +48,13 @@ HOOKS = sorted(
 
 def test_the_protocol_names_the_hooks_the_engine_uses() -> None:
     # a guard on HOOKS itself: an empty list would make the next test pass vacuously
-    assert {"compile", "cpsat", "boolean", "describe", "explain", "check", "role", "constant"} <= set(HOOKS)
+    assert {"compile", "cpsat", "holds", "boolean", "describe", "explain", "check", "role", "constant"} <= set(HOOKS)
     assert {"key", "model", "consuming", "by_credits"} <= set(HOOKS)
+    # the hooks of the layers above the engine: reports, the plan, diff, the CTDL export
+    assert {"heading", "plan_words", "plan_unmet", "plan_settled"} <= set(HOOKS)
+    assert {"diff_rank", "diff_atom", "diff_implies", "diff_similar", "diff_changes", "fingerprint"} <= set(HOOKS)
+    assert {"ctdl_words", "ctdl_targets", "ctdl_profile"} <= set(HOOKS)
+    assert tuple(HOOKS) == kinds.HOOKS
 
 
 def test_every_node_key_has_a_kind_with_every_hook() -> None:
@@ -57,7 +74,7 @@ def test_each_kind_compiles_what_only_it_knows() -> None:
     # the abstract hooks have no default: each kind states them itself
     for key in NODE_KEYS:
         cls = type(KINDS[key])
-        for hook in ("compile", "role", "cpsat", "boolean", "describe", "explain"):
+        for hook in ("compile", "role", "cpsat", "boolean", "describe", "explain", "ctdl_words"):
             assert any(hook in vars(c) for c in cls.__mro__ if c is not object), f"{key!r} lacks {hook!r}"
 
 
@@ -68,6 +85,22 @@ def test_a_kind_must_read_its_own_key() -> None:
 
     with pytest.raises(ValueError, match="reads 'course' nodes"):
         kinds.register(Wrong())  # type: ignore[arg-type]
+
+
+def test_a_kind_lacking_a_hook_is_refused() -> None:
+    """Every hook is asked for when the kind is registered, not when some command first needs it."""
+
+    class NoWords:
+        key = "either"
+        model = EitherRule
+
+    for hook in HOOKS:
+        if hook not in ("key", "model"):
+            setattr(NoWords, hook, None)
+    delattr(NoWords, "ctdl_words")
+    with pytest.raises(TypeError, match=r"rule kind 'either' lacks: ctdl_words$"):
+        kinds.register(NoWords())  # type: ignore[arg-type]
+    assert "either" not in KINDS
 
 
 def test_built_in_kinds_cannot_be_removed() -> None:
@@ -86,6 +119,9 @@ class EitherRule(RuleBase):
 
 
 class Either(Leaf):
+    """Everything the toy kind needs, in this one class: the engine, the checks, the reports,
+    the plan, ``diff`` and the CTDL export ask it and nothing else."""
+
     key = "either"
     model = EitherRule
 
@@ -108,6 +144,35 @@ class Either(Leaf):
                 ctx.locate(cid, (*path, "either")),
                 subject=cid,
             )
+
+    def plan_supply(self, why: Planning, node: CNode) -> str:
+        return f"{why.name(node)}: none of its courses can count here"
+
+    def ctdl_words(self, ex: Exporting, rule: EitherRule, grade: str | None) -> str:
+        return "Complete any one of " + " or ".join(rule.either)
+
+    def ctdl_profile(self, ex: Exporting, rule: EitherRule, grade: str | None, p: dict[str, Any]) -> None:
+        ex.combinations(p, [([c], []) for c in rule.either if c in ex.catalog.courses], 1, grade)
+
+    def diff_atom(self, rd: Reading, rule: EitherRule, at: Place) -> Any:
+        courses = sorted(set(rule.either) & set(rd.catalog.courses))
+        rd.facet(rule, at.name or "either", ("either", tuple(courses), at.level, at.shared), {"courses": courses})
+        return rd.atom(
+            rule,
+            ("either", tuple(courses), at.level, at.window),
+            need=1,
+            courses=dict.fromkeys(courses, 1.0),
+            level=at.level,
+            window=at.window,
+            text="one of " + ", ".join(courses) + at.grade_text,
+            consumes=not at.shared,
+        )
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        return overlap(a["courses"], b["courses"])
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        return selector_changes(name, a, b)
 
 
 @pytest.fixture
@@ -208,11 +273,18 @@ READ_FROM_THE_TABLE = [
     "rules/checks.py",
     "model/graph.py",
     "taxonomy/checks.py",
+    "analysis/plan.py",
+    "analysis/diff/skeleton.py",
+    "analysis/diff/equivalence.py",
+    "analysis/diff/pairing.py",
+    "analysis/diff/fingerprint.py",
+    "badges/ctdl.py",
+    "render/report_text.py",
 ]
 #: a test of a node's kind by name, or by its model's class
 DISPATCH = re.compile(
     r"""\bkind\s*(==|!=|in|not in)\s*[("']"""
-    r"|isinstance\([^)]*\b(?:Course|Courses|Credits|All|Any|AtLeast|Gpa|Credential)Rule\b"
+    r"|isinstance\([^)]*\b(?:Course|Courses|Credits|All|Any|AtLeast|Gpa|Credential|Competency)Rule\b"
 )
 
 
@@ -221,6 +293,15 @@ def test_no_module_that_reads_the_table_names_a_kind(module: str) -> None:
     source = (Path(__file__).resolve().parent.parent / "microcred" / module).read_text(encoding="utf-8")
     found = [line.strip() for line in source.splitlines() if DISPATCH.search(line)]
     assert not found, f"{module} tests a node's kind itself; ask microcred.rules.kinds.KINDS: {found}"
+
+
+def test_the_html_report_words_a_requirement_by_its_kind() -> None:
+    # (the module names evidence kinds elsewhere: only the heading of a requirement is asked of the table)
+    from microcred.render import report_html
+
+    source = inspect.getsource(report_html._describe)
+    assert "KINDS" in source
+    assert not [line for line in source.splitlines() if DISPATCH.search(line)]
 
 
 def test_the_dispatch_pattern_sees_a_dispatch() -> None:
@@ -238,3 +319,67 @@ def test_every_kind_with_children_is_a_gate_for_the_plan() -> None:
         if isinstance(kind, Composite):
             owners = [c for c in type(kind).__mro__ if "gate" in vars(c)]
             assert owners and owners[0] not in (Kind, Composite), f"rule kind {key!r} states no gate"
+
+
+def _catalogues(tmp_path: Path, **versions: str) -> dict[str, Path]:
+    out = {}
+    for name, either in versions.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        text = CATALOGUE.replace("either: [CSCI 1000, CSCI 1001, CSCI 1002]", f"either: [{either}]")
+        (folder / "catalog.yaml").write_text(text, encoding="utf-8")
+        out[name] = folder
+    return out
+
+
+def test_a_registered_kind_is_planned(tmp_path: Path, either: None) -> None:
+    from microcred.analysis.plan import PlanError, plan
+
+    found = _catalogues(tmp_path, wide="CSCI 1000, CSCI 1001, CSCI 1002", narrow="CSCI 1000")
+    best = plan(load_catalog(found["wide"]), _learner("CSCI 1000"), "toy").options[0]
+    assert best.ids == ["CSCI 1001"]
+    assert best.courses[0].or_instead == ("CSCI 1002",)
+    assert best.courses[0].counts_toward == ("one of CSCI 1000, CSCI 1001, CSCI 1002",)
+
+    # no set of courses earns it (validation says so too): the reason names the toy node in its words
+    narrow, _diagnostics = read_catalog(found["narrow"])
+    with pytest.raises(PlanError) as caught:
+        plan(narrow, _learner("CSCI 1002"), "toy")
+    assert caught.value.reason == (
+        "CSCI 1000 and one of CSCI 1000 cannot all be met together: a course counts toward only one "
+        "requirement of a credential, and they draw on the same courses"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_registered_kind_is_diffed(tmp_path: Path, either: None) -> None:
+    from microcred.analysis.diff.compare import diff_catalogs
+
+    found = _catalogues(
+        tmp_path,
+        old="CSCI 1000, CSCI 1001, CSCI 1002",
+        new="CSCI 1000, CSCI 1001",
+        same="CSCI 1002, CSCI 1001, CSCI 1000",
+    )
+    old, new, same = (load_catalog(found[k]) for k in ("old", "new", "same"))
+    toy = diff_catalogs(old, new).credentials["toy"]
+    assert toy.meaning == "changed"
+    assert [c.message for c in toy.changes] == ["either: no longer matches CSCI 1002"]
+    assert "meets the old rule but not the new" in str(toy.counterexamples[0])
+    assert diff_catalogs(old, same).credentials["toy"].meaning in ("unchanged", "equivalent")
+
+
+def test_a_registered_kind_is_exported_and_reported(tmp_path: Path, either: None) -> None:
+    from microcred.badges.ctdl import export_ctdl
+    from microcred.render.report_html import render_html
+    from microcred.render.report_text import render
+
+    found = _catalogues(tmp_path, toy="CSCI 1001, CSCI 1002")
+    catalog = load_catalog(found["toy"])
+    text = str(export_ctdl(catalog).document)
+    assert "Complete any one of CSCI 1001 or CSCI 1002" in text
+    assert text.count("ceterms:alternativeCondition") == 1
+
+    result = evaluate(compile_catalog(catalog), _learner("CSCI 1000"))
+    assert "a course of: CSCI 1001, CSCI 1002" in render(result)
+    assert "one of CSCI 1001, CSCI 1002" in render_html([result], catalog)

@@ -743,8 +743,8 @@ def _cheapest(problem: _Problem, built: _Built, cuts: list[tuple[str, frozenset[
 
     model = built.model.clone()
     take = built.take
-    for kind, chosen in cuts:
-        if kind == "superset":  # no superset of a plan found before
+    for cut, chosen in cuts:
+        if cut == "superset":  # no superset of a plan found before
             if not chosen:
                 return None
             model.add(sum(take[c] for c in chosen) <= len(chosen) - 1)
@@ -756,10 +756,10 @@ def _cheapest(problem: _Problem, built: _Built, cuts: list[tuple[str, frozenset[
     picked: frozenset[str] | None = None
     values: dict[str, bool] = {}
     ones = 0  # courses fixed as taken by the tie-break so far
-    for kind, obj in problem.objectives():
-        if kind == "bits" and values and sum(values.values()) == ones:
+    for form, obj in problem.objectives():
+        if form == "bits" and values and sum(values.values()) == ones:
             break  # every course of the set is settled: the rest are not taken
-        if kind == "bits" and values and all(values[c] for c in obj):
+        if form == "bits" and values and all(values[c] for c in obj):
             for c in obj:  # the best this chunk can be, and already reached
                 model.add(take[c] == 1)
             ones += len(obj)
@@ -772,7 +772,7 @@ def _cheapest(problem: _Problem, built: _Built, cuts: list[tuple[str, frozenset[
         if status != cp_model.OPTIMAL:
             raise TimeoutError("the planning model could not be solved to optimality in time")
         values = {c: bool(solver.value(v)) for c, v in take.items()}
-        if kind == "bits":  # the value of a chunk fixes each of its courses
+        if form == "bits":  # the value of a chunk fixes each of its courses
             for c in obj:
                 model.add(take[c] == int(values[c]))
             ones += sum(values[c] for c in obj)

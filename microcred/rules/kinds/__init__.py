@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 from microcred.rules import nodes
 from microcred.rules.kinds.all import All
 from microcred.rules.kinds.any import AnyOf
@@ -15,6 +17,7 @@ from microcred.rules.kinds.credits import Credits
 from microcred.rules.kinds.gpa import Gpa
 
 __all__ = [
+    "HOOKS",
     "KINDS",
     "Atom",
     "Count",
@@ -34,12 +37,25 @@ __all__ = [
 #: node key -> its kind, in the order the keys are documented (``NODE_KEYS``).
 KINDS: dict[str, RuleKind] = {}
 
+#: What every kind provides: the methods and properties of :class:`RuleKind`.
+HOOKS: tuple[str, ...] = tuple(
+    sorted(
+        name
+        for name, member in vars(RuleKind).items()
+        if not name.startswith("_") and isinstance(member, (types.FunctionType, property))
+    )
+)
+
 
 def register(kind: RuleKind) -> RuleKind:
     """Add ``kind`` to the table. A key the rule language does not know yet (beyond
-    ``NODE_KEYS``) becomes readable in catalogues: its model joins the rule union."""
+    ``NODE_KEYS``) becomes readable in catalogues: its model joins the rule union. A kind
+    lacking any hook of :class:`RuleKind` is refused (TypeError)."""
     if kind.model.kind != kind.key:
         raise ValueError(f"the model of kind {kind.key!r} reads {kind.model.kind!r} nodes")
+    missing = [hook for hook in HOOKS if not hasattr(kind, hook)]
+    if missing:
+        raise TypeError(f"rule kind {kind.key!r} lacks: {', '.join(missing)}")
     if kind.key not in nodes.NODE_KEYS:
         nodes.extend_rules(kind.model)
     KINDS[kind.key] = kind
