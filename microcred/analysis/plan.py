@@ -7,8 +7,9 @@ attempt per course by the repeats policy, awards held, GPAs) is combined with on
 *new attempt* per catalogue course that can matter to X: completed on ``as_of`` with the top
 grade of the scale. The whole rule of X (with its inline credentials, exclusivity, ``shared``
 leaves, ``min_grade``, ``complete_within`` windows, credit for prior learning, GPA floors and
-the caps of its ``limits``) is encoded as an OR-Tools CP-SAT model whose 0/1 "take it"
-variables choose the courses;
+the caps of its ``limits``) is encoded as an OR-Tools CP-SAT model, the engine's encoding of
+the rule (:class:`microcred.rules.cpsat.RuleModel`) with 0/1 "take it" variables on top that
+choose the courses;
 the root must be satisfied, and the objective is, in order: fewest credits, fewest courses,
 most courses the learner already has in progress or planned, then the set whose sorted course
 ids come first. Every set the solver proposes is then checked by the evaluator itself

@@ -1,4 +1,6 @@
-"""The hard residue of assignment problems, solved exactly by OR-Tools CP-SAT.
+"""The one CP-SAT encoding of a rule (:class:`RuleModel`, each node by its kind), and the hard
+residue of assignment problems solved exactly on it by OR-Tools CP-SAT; the planner builds on
+the same encoding.
 
 Branch and bound (``solver.py``) handles the common cases in microseconds; an instance whose
 search space is large (many attempts each eligible for several exclusive leaves, e.g. an
