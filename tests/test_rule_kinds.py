@@ -272,6 +272,7 @@ READ_FROM_THE_TABLE = [
     "rules/logic.py",
     "rules/checks.py",
     "model/graph.py",
+    "model/skills.py",
     "taxonomy/checks.py",
     "analysis/plan.py",
     "analysis/diff/skeleton.py",

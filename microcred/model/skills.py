@@ -19,13 +19,6 @@ from typing import Any
 from microcred.model.catalog import Catalog
 from microcred.model.competencies import Alignment, as_ref, merge_level, resolve_uri
 from microcred.rules.nodes import (
-    AllRule,
-    AnyRule,
-    AtLeastRule,
-    CompetencyRule,
-    CourseRule,
-    CoursesRule,
-    CredentialRule,
     RuleBase,
 )
 from microcred.rules.selectors import course_matches
@@ -99,22 +92,22 @@ class _Inheritance:
         return out
 
     def node(self, node: RuleBase) -> Guarantee:
-        if isinstance(node, CourseRule):
-            return course_alignments(self.catalog, node.course)
-        if isinstance(node, CredentialRule):
-            return self.credential(node.credential)
-        if isinstance(node, AllRule):
-            return _pick([self.node(c) for c in node.all_], len(node.all_))
-        if isinstance(node, AnyRule):
-            return _pick([self.node(c) for c in node.any_], 1)
-        if isinstance(node, AtLeastRule):
-            return _pick([self.node(c) for c in node.of], node.at_least)
-        if isinstance(node, CompetencyRule):
-            uri = resolve_uri(node.competency, self.catalog.competencies, self.catalog.competency_codes)
-            return {} if uri is None else {uri: node.level}
-        if isinstance(node, CoursesRule):
-            matching = [c for c in self.catalog.courses.values() if course_matches(c, node.from_)]
-            return _pick([course_alignments(self.catalog, c.id) for c in matching], node.courses)
+        """What meeting ``node`` guarantees, from what the node names (the model's answers)."""
+        if node.named_course is not None:
+            return course_alignments(self.catalog, node.named_course)
+        if node.named_credential is not None:
+            return self.credential(node.named_credential)
+        kids = node.children()
+        if kids:
+            return _pick([self.node(c) for c in kids], node.needed)
+        if node.named_competency is not None:
+            ref, level = node.named_competency
+            uri = resolve_uri(ref, self.catalog.competencies, self.catalog.competency_codes)
+            return {} if uri is None else {uri: level}
+        if node.counted_courses is not None:
+            sel, n = node.counted_courses
+            matching = [c for c in self.catalog.courses.values() if course_matches(c, sel)]
+            return _pick([course_alignments(self.catalog, c.id) for c in matching], n)
         return {}
 
 
@@ -136,12 +129,12 @@ def required_credentials(catalog: Catalog, cid: str) -> list[str]:
         return []
 
     def needs(node: RuleBase) -> set[str]:
-        if isinstance(node, CredentialRule):
-            return {node.credential}
+        if node.named_credential is not None:
+            return {node.named_credential}
         kids = node.children()
         if not kids:
             return set()
-        n = {"all": len(kids), "any": 1}.get(node.kind, getattr(node, "at_least", 1))
+        n = node.needed
         sets = [needs(k) for k in kids]
         return {c for c in set().union(*sets) if sum(c not in s for s in sets) < n}
 

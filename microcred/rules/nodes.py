@@ -266,6 +266,21 @@ class RuleBase(Strict):
         """The awarded credentials the node admits at their credit value, if any."""
         return None
 
+    @property
+    def needed(self) -> int:
+        """How many of the node's children must hold (for a node with children)."""
+        return 1
+
+    @property
+    def named_competency(self) -> tuple[str, int | None] | None:
+        """The competency the node names itself (``competency:``) and the least level, if any."""
+        return None
+
+    @property
+    def counted_courses(self) -> tuple[Selector, int] | None:
+        """(selector, N) when the node is met by any N courses the selector matches (``courses:``)."""
+        return None
+
 
 class CourseRule(RuleBase):
     kind: ClassVar[str] = "course"
@@ -285,6 +300,10 @@ class AllRule(RuleBase):
 
     def child_path(self, index: int) -> tuple[str | int, ...]:
         return ("all", index)
+
+    @property
+    def needed(self) -> int:
+        return len(self.all_)
 
 
 class AnyRule(RuleBase):
@@ -309,6 +328,10 @@ class AtLeastRule(RuleBase):
     def child_path(self, index: int) -> tuple[str | int, ...]:
         return ("of", index)
 
+    @property
+    def needed(self) -> int:
+        return self.at_least
+
 
 class CoursesRule(RuleBase):
     kind: ClassVar[str] = "courses"
@@ -317,6 +340,10 @@ class CoursesRule(RuleBase):
 
     def selectors(self) -> list[tuple[str, Selector, bool]]:
         return [("from", self.from_, True)]
+
+    @property
+    def counted_courses(self) -> tuple[Selector, int] | None:
+        return (self.from_, self.courses)
 
 
 class CreditsRule(RuleBase):
@@ -357,6 +384,10 @@ class CompetencyRule(RuleBase):
     kind: ClassVar[str] = "competency"
     competency: StrictStr = Field(description="A competency URI, or framework:code.")
     level: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="The least level aligned.")
+
+    @property
+    def named_competency(self) -> tuple[str, int | None] | None:
+        return (self.competency, self.level)
 
 
 #: Models of the node kinds registered beyond ``NODE_KEYS``, by node key (see :func:`extend_rules`).

@@ -424,8 +424,8 @@ class RuleKind(Protocol):
         """The model node read as a boolean formula, for the logic checks and ``diff``."""
 
     def gate(self, node: CNode) -> Gate | None:
-        """The compiled node as a boolean gate over its children (None: not a gate), for the
-        plan's feasibility model."""
+        """The compiled node as a boolean gate over its children (None: not a gate), for
+        :meth:`holds` (``RuleModel.gate_holds`` encodes it)."""
 
     def describe(self, node: CNode) -> str:
         """What the node asks for, in a few words (when it has no label)."""
