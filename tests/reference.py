@@ -61,8 +61,9 @@ refusal, or none), see :func:`recognise`:
 * a credential counts when it verified, its subject id is one of the learner's ids (the id,
   ``learner.identifiers``, ``mailto:`` + email), it is the newest of those with its issuer
   and id (issue date, then source), and a rule accepts it: the first in catalogue order whose
-  match names it (``issuer`` when given, and ``achievement``, or a common ``ctid``, which
-  without ``issuer`` needs a trusted-issuer list), in whose window its issue date falls, and
+  match names it (every key given holds: ``issuer``, ``achievement``, a common ``ctid``, a
+  ``competency`` (a URI, or ``framework:code``) that one of its competency alignments names;
+  without ``issuer`` a trusted-issuer list must list the issuer), in whose window its issue date falls, and
   whose numeric ``min_result`` one of its results reaches;
 * it becomes an award (dated its issue date, expiring when it does) or a transfer attempt of
   the course with the rule's credits (default the course's) and grade;
@@ -827,16 +828,18 @@ def recognise(
             issuers = [m.issuer] if isinstance(m.issuer, str) else m.issuer
             achievements = [m.achievement] if isinstance(m.achievement, str) else m.achievement
             ctids = [m.ctid] if isinstance(m.ctid, str) else m.ctid
+            wanted = [m.competency] if isinstance(m.competency, str) else m.competency
             if issuers is not None and e.issuer not in issuers:
                 continue
-            if ctids is not None:
-                if not set(ctids) & set(e.ctids):
-                    continue
-                if achievements is not None and e.achievement not in achievements:
-                    continue
-                if issuers is None and not e.trusted_by:
-                    continue
-            elif achievements is None or e.achievement not in achievements:
+            if achievements is not None and e.achievement not in achievements:
+                continue
+            if ctids is not None and not set(ctids) & set(e.ctids):
+                continue
+            if wanted is not None and not {_competency(catalog, w) for w in wanted} & set(e.competencies):
+                continue
+            if achievements is None and ctids is None and wanted is None:
+                continue
+            if issuers is None and not e.trusted_by:
                 continue
             if rule.valid_from is not None and e.issued < rule.valid_from:
                 continue
@@ -862,6 +865,16 @@ def recognise(
             break
     out = transcript.model_copy(update={"attempts": attempts, "awarded": awarded})
     return out, frozenset(granted), accepted
+
+
+def _competency(catalog: Catalog, ref: str) -> str:
+    """The URI a rule's ``competency`` names: a URI the frameworks define, or ``framework:code``."""
+    if ref in catalog.competencies:
+        return ref
+    for (fw, code), uri in catalog.competency_codes.items():
+        if f"{fw}:{code}" == ref:
+            return uri
+    return ref
 
 
 def _number(text: str) -> Fraction | None:

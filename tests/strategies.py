@@ -375,6 +375,7 @@ def build_catalog(spec: dict[str, Any]) -> Catalog:
         credentials={c["id"]: Credential.model_validate(c) for c in spec["credentials"]},
         frameworks=frameworks,
         competencies={c.uri: Competency(c.uri, c.statement, f.id) for f in frameworks.values() for c in f.competencies},
+        competency_codes={(f.id, c.code): c.uri for f in frameworks.values() for c in f.competencies if c.code},
     )
 
 

@@ -1,6 +1,7 @@
 """Recognised learning stacks exactly: the evaluator, given verified external credentials,
 agrees with the brute-force reference (tests/reference.py, its own reading of
-docs/recognition.md: binding, de-duplication, the first rule that accepts, windows, minimum
+docs/recognition.md: binding, de-duplication, the first rule that accepts (by issuer and
+achievement, by CTID, or by alignment to a competency), windows, minimum
 results, and ``limits: recognised_credits`` caps tried set by set).
 
 Random small catalogues (tests/strategies.py) gain random recognition rules and caps; the
@@ -29,6 +30,15 @@ LIMIT = 20_000
 TOL = 1e-9
 ISSUERS = ("did:web:a.example", "did:web:b.example")
 ACHIEVEMENTS = ("urn:ach:1", "urn:ach:2")
+#: a framework of the catalogue with two coded competencies, named by URI or framework:code in rules
+COMPETENCY_URIS = ("https://skills.example/c1", "https://skills.example/c2")
+COMPETENCY_REFS = (*COMPETENCY_URIS, "rs:C1", "rs:C2")
+FRAMEWORK = {
+    "id": "rs",
+    "competencies": [
+        {"uri": u, "statement": f"Competency {i}", "code": f"C{i}"} for i, u in enumerate(COMPETENCY_URIS, start=1)
+    ],
+}
 CTIDS = ("ce-00000000-0000-0000-0000-000000000001", "ce-00000000-0000-0000-0000-000000000002")
 #: many credits nodes that admit awards, few courses: recognised items compete under caps
 RECOGNITION = Profile(max_courses=5, passing_bias=True, admit_odds=1, credits_weight=3, award_odds=3)
@@ -42,10 +52,19 @@ def rules(draw: st.DrawFn, spec: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for i in range(draw(st.integers(1, 4))):
         rule: dict[str, Any] = {"id": f"r{i}"}
-        if draw(st.integers(0, 3)) == 0:
+        kind = draw(st.integers(0, 5))
+        if kind == 0:
             rule["match"] = {"ctid": draw(st.sampled_from(CTIDS))}
             if draw(st.booleans()):
                 rule["match"]["issuer"] = draw(st.sampled_from(ISSUERS))
+        elif kind == 1:
+            # by alignment to a competency: its URI or framework:code, one or a list
+            refs = draw(st.lists(st.sampled_from(COMPETENCY_REFS), min_size=1, max_size=2, unique=True))
+            rule["match"] = {"competency": refs[0] if len(refs) == 1 and draw(st.booleans()) else refs}
+            if draw(st.booleans()):
+                rule["match"]["issuer"] = draw(st.sampled_from(ISSUERS))
+            if draw(st.integers(0, 3)) == 0:
+                rule["match"]["achievement"] = draw(st.sampled_from(ACHIEVEMENTS))
         else:
             rule["match"] = {
                 "issuer": draw(st.sampled_from([*ISSUERS, list(ISSUERS)])),
@@ -76,9 +95,11 @@ def evidence(draw: st.DrawFn, learner: str) -> list[ExternalCredential]:
     out = []
     for i in range(draw(st.integers(1, 4))):
         ctids = (draw(st.sampled_from(CTIDS)),) if draw(st.integers(0, 1)) == 0 else ()
+        aligned = tuple(draw(st.lists(st.sampled_from([*COMPETENCY_URIS, "https://elsewhere.example/x"]), max_size=2)))
         out.append(
             ExternalCredential(
                 source=f"badge-{i}.json",
+                competencies=aligned,
                 format="ob3-json",
                 issuer=draw(st.sampled_from(ISSUERS)),
                 id=draw(st.sampled_from(["urn:uuid:1", "urn:uuid:2", f"urn:uuid:only-{i}"])),
@@ -100,6 +121,7 @@ def with_recognition(spec: dict[str, Any], drawn: list[dict[str, Any]], caps: di
         if cred["id"] in caps:
             key, value = caps[cred["id"]]
             cred.setdefault("limits", {})[key] = value
+    spec.setdefault("frameworks", []).append(FRAMEWORK)
     catalog = build_catalog(spec)
     catalog.recognition = [RecognitionRule.model_validate(r) for r in drawn]
     return catalog

@@ -269,6 +269,28 @@ def _ctids(achievement: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+#: alignment target types that point at a competency (OB 3.0 AlignmentTargetType)
+COMPETENCY_TARGETS = ("CFItem", "ceasn:Competency")
+
+
+def competency_targets(achievement: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the achievement's competency alignments point at: the ``targetUrl`` and
+    ``targetCode`` of each ``alignment`` whose ``targetType`` is ``CFItem`` or
+    ``ceasn:Competency``, or absent (Open Badges 2.0 alignments have none)."""
+    found: list[str] = []
+    for a in _list(achievement.get("alignment")):
+        if not isinstance(a, Mapping):
+            continue
+        kind = a.get("targetType")
+        if kind is not None and kind not in COMPETENCY_TARGETS:
+            continue
+        for k in ("targetUrl", "targetCode"):
+            v = a.get(k)
+            if isinstance(v, str) and v.strip():
+                found.append(v.strip())
+    return tuple(dict.fromkeys(found))
+
+
 def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else [] if v is None else [v]
 
@@ -317,6 +339,7 @@ def _facts(credential: Mapping[str, Any], name: str, fmt: str) -> ExternalCreden
         name=(ach.get("name") if isinstance(ach.get("name"), str) else None)
         or (credential.get("name") if isinstance(credential.get("name"), str) else None),
         ctids=_ctids(ach),
+        competencies=competency_targets(ach),
         issued=issued,
         valid_until=_date(credential.get("validUntil")) or _date(credential.get("expirationDate")),
         results=tuple(results),
@@ -453,6 +476,7 @@ def _ob2(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: st
         else (badge_doc.get("id") if isinstance(badge_doc.get("id"), str) else None),
         name=badge_doc.get("name") if isinstance(badge_doc.get("name"), str) else None,
         ctids=ctids,
+        competencies=competency_targets(badge_doc),
         issued=_date(doc.get("issuedOn")),
         valid_until=_date(doc.get("expires")),
         results=results,

@@ -20,6 +20,7 @@ from typing import Any
 
 from microcred.model.catalog import Catalog
 from microcred.model.recognition import RecognitionRule
+from microcred.rules.recognition import competency_uri
 
 _CTID = re.compile(r"ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TVP = "ceterms:TransferValueProfile"
@@ -201,6 +202,19 @@ def _profile(
                         "ceterms:ownedBy": [issuer],
                     }
                 )
+    if not sources and m.competencies:
+        # learning elsewhere that teaches the competency, by whichever issuer the rule names
+        uris = [competency_uri(catalog, c) for c in m.competencies]
+        source: dict[str, Any] = {
+            "@type": "ceterms:LearningOpportunityProfile",
+            "ceterms:name": text("Learning aligned with " + ", ".join(uris)),
+            "ceterms:teaches": [
+                {"@type": "ceterms:CredentialAlignmentObject", "ceterms:targetNode": uri} for uri in uris
+            ],
+        }
+        if m.issuers:
+            source["ceterms:ownedBy"] = list(m.issuers)
+        sources.append(source)
     node: dict[str, Any] = {
         "@id": ref(own),
         "@type": TVP,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog
+from microcred.model.competencies import resolve_uri
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.recognition import RecognitionRule
 
@@ -78,6 +80,33 @@ def check_rules(catalog: Catalog) -> list[Diagnostic]:
                         subject=r.id,
                     )
                 )
+        refs = r.match.competencies or []
+        for k, ref in enumerate(refs):
+            if resolve_uri(ref, catalog.competencies, catalog.competency_codes) is not None:
+                continue
+            fw, sep, code = ref.partition(":")
+            if not catalog.frameworks:
+                hint = "the catalogue defines no framework: add a `frameworks:` section that defines it"
+            elif sep and fw in catalog.frameworks:
+                codes = [c for f, c in catalog.competency_codes if f == fw]
+                hint = f"framework '{fw}' has no competency coded '{code}'{suggest(code, codes)}"
+            else:
+                hint = (
+                    "no framework of the catalogue defines it; check the URI (the credential's alignment "
+                    "targetUrl) or add the framework that does"
+                )
+            path: tuple[str | int, ...] = ("match", "competency", k) if isinstance(r.match.competency, list) else (
+                "match",
+                "competency",
+            )
+            out.append(
+                Diagnostic(
+                    "E321",
+                    f"recognition rule '{r.id}' matches unknown competency '{ref}': {hint}",
+                    where(*path),
+                    subject=r.id,
+                )
+            )
         if r.valid_from is not None and r.valid_until is not None and r.valid_until <= r.valid_from:
             out.append(
                 Diagnostic(
@@ -114,7 +143,7 @@ def check_rules(catalog: Catalog) -> list[Diagnostic]:
     for i, a in enumerate(rules):
         for j in range(i + 1, len(rules)):
             b = rules[j]
-            if _overlap(a, b):
+            if _overlap(a, b, catalog):
                 loc = src.locate(src.recognition[j], ("match",)) if j < len(src.recognition) else None
                 out.append(
                     Diagnostic(
@@ -128,20 +157,26 @@ def check_rules(catalog: Catalog) -> list[Diagnostic]:
     return out
 
 
-def _overlap(a: RecognitionRule, b: RecognitionRule) -> bool:
+def _overlap(a: RecognitionRule, b: RecognitionRule, catalog: Catalog) -> bool:
+    """Whether two rules name a common achievement, CTID or competency, every other key of
+    their matches can hold together, and their windows meet."""
     ma, mb = a.match, b.match
 
     def meet(x: list[str] | None, y: list[str] | None) -> bool:
         return x is None or y is None or bool(set(x) & set(y))
 
-    if not meet(ma.issuers, mb.issuers):
+    def uris(refs: list[str] | None) -> list[str] | None:
+        return None if refs is None else [resolve_uri(c, catalog.competencies, catalog.competency_codes) or c for c in refs]
+
+    ca, cb = uris(ma.competencies), uris(mb.competencies)
+    if not (meet(ma.issuers, mb.issuers) and meet(ma.achievements, mb.achievements)):
         return False
-    same = False
-    if ma.ctids is not None and mb.ctids is not None:
-        same = bool(set(ma.ctids) & set(mb.ctids)) and meet(ma.achievements, mb.achievements)
-    elif ma.achievements is not None and mb.achievements is not None:
-        same = bool(set(ma.achievements) & set(mb.achievements))
-    if not same:
+    if not (meet(ma.ctids, mb.ctids) and meet(ca, cb)):
+        return False
+    shared = [
+        (x, y) for x, y in ((ma.achievements, mb.achievements), (ma.ctids, mb.ctids), (ca, cb)) if x is not None and y is not None
+    ]
+    if not shared:
         return False
     lo = max(a.valid_from or dt.date.min, b.valid_from or dt.date.min)
     hi = min(a.valid_until or dt.date.max, b.valid_until or dt.date.max)

@@ -48,6 +48,11 @@ class Match(Strict):
     ctid: OneOrMore | None = Field(
         default=None, description="Credential Engine CTID(s): achievement.otherIdentifier or a ceterms alignment."
     )
+    competency: OneOrMore | None = Field(
+        default=None,
+        description="Competency URI(s) or framework:code(s) of the catalogue's frameworks: an achievement "
+        "alignment (CFItem, ceasn:Competency) naming one of them.",
+    )
 
     @property
     def issuers(self) -> list[str] | None:
@@ -61,10 +66,20 @@ class Match(Strict):
     def ctids(self) -> list[str] | None:
         return _as_list(self.ctid)
 
+    @property
+    def competencies(self) -> list[str] | None:
+        return _as_list(self.competency)
+
+    @property
+    def needs_trust(self) -> bool:
+        """Whether the rule names no issuer: it matches by CTID or competency alone, which
+        anyone can claim, so a trusted-issuer list must vouch for the issuer."""
+        return self.issuer is None
+
     @model_validator(mode="after")
     def _enough(self) -> Match:
-        if self.ctid is None and (self.issuer is None or self.achievement is None):
-            raise ValueError("match needs `issuer` and `achievement`, or `ctid`")
+        if self.ctid is None and self.competency is None and (self.issuer is None or self.achievement is None):
+            raise ValueError("match needs `issuer` and `achievement`, or `ctid`, or `competency`")
         return self
 
 
@@ -145,6 +160,9 @@ class ExternalCredential:
     achievement: str | None = None
     name: str | None = None
     ctids: tuple[str, ...] = ()
+    #: what the achievement's competency alignments (targetType CFItem or ceasn:Competency, or
+    #: none given) point at: their targetUrl and targetCode values, as written
+    competencies: tuple[str, ...] = ()
     issued: dt.date | None = None
     valid_until: dt.date | None = None
     results: tuple[str, ...] = ()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from microcred.io.transcript import Attempt, Awarded, Learner
+from microcred.model.competencies import resolve_uri
 from microcred.model.recognition import REASONS, ExternalCredential, Grant, Identifier, Outcome, RecognitionRule
 
 if TYPE_CHECKING:
@@ -96,15 +97,69 @@ def meets_minimum(rule: RecognitionRule, results: Sequence[str], scale: GradeSca
     return False
 
 
-def matches(rule: RecognitionRule, evidence: ExternalCredential) -> bool:
-    """Whether the rule names this credential (by issuer and achievement, or by CTID)."""
+def competency_uri(catalog: Catalog, ref: str) -> str:
+    """The competency URI a rule's ``competency`` names: a URI of the catalogue's frameworks,
+    or ``framework:code``; an unknown reference stands for itself (``validate`` flags it, E321)."""
+    return resolve_uri(ref, catalog.competencies, catalog.competency_codes) or ref
+
+
+def matches(rule: RecognitionRule, evidence: ExternalCredential, catalog: Catalog | None = None) -> bool:
+    """Whether the rule names this credential: every key of its ``match`` holds (``issuer``,
+    ``achievement``, a common ``ctid``, a ``competency`` one of the achievement's alignments
+    points at). ``catalog`` resolves ``framework:code`` competencies; without it they are read
+    as URIs."""
     m = rule.match
-    issuers, achievements, ctids = m.issuers, m.achievements, m.ctids
-    if issuers is not None and evidence.issuer not in issuers:
+    if m.achievements is None and m.ctids is None and m.competencies is None:
         return False
-    if ctids is not None:
-        return bool(set(ctids) & set(evidence.ctids)) and (achievements is None or evidence.achievement in achievements)
-    return achievements is not None and evidence.achievement in achievements
+    return all(ok for _key, ok in _keys(rule, evidence, catalog))
+
+
+def no_rule_message(catalog: Catalog, e: ExternalCredential) -> str:
+    """Why no rule names ``e``: what it was looked up by (its issuer and achievement, its
+    CTIDs, the competencies it aligns with) and, for those the catalogue knows, which rules
+    come closest."""
+    what = e.achievement or e.name or e.id or e.source
+    looked = [f"issuer {e.issuer or 'unknown'}", f"achievement {e.achievement or 'none'}"]
+    if e.ctids:
+        looked.append("CTID " + ", ".join(e.ctids))
+    if e.competencies:
+        known = [c for c in e.competencies if c in catalog.competencies]
+        if known:
+            looked.append("aligned with " + ", ".join(known))
+        elif catalog.competencies:
+            looked.append("aligned only with competencies the catalogue's frameworks do not define")
+    else:
+        looked.append("no competency alignment")
+    near: list[str] = []
+    for r in catalog.recognition:
+        m = r.match
+        named = (
+            (m.achievements is not None and e.achievement in m.achievements)
+            or (m.ctids is not None and bool(set(m.ctids) & set(e.ctids)))
+            or (m.competencies is not None and bool({competency_uri(catalog, c) for c in m.competencies} & set(e.competencies)))
+        )
+        if not named:
+            continue
+        differs = [key for key, ok in _keys(r, e, catalog) if not ok]
+        near.append(f"rule {r.id} differs in {' and '.join(differs)}")
+    hint = "; closest: " + "; ".join(near[:3]) if near else ""
+    return f"no recognition rule accepts {what} ({'; '.join(looked)}){hint}"
+
+
+def _keys(rule: RecognitionRule, e: ExternalCredential, catalog: Catalog | None) -> list[tuple[str, bool]]:
+    """Each key the rule's ``match`` gives, and whether ``e`` meets it."""
+    m = rule.match
+    out: list[tuple[str, bool]] = []
+    if m.issuers is not None:
+        out.append(("issuer", e.issuer in m.issuers))
+    if m.achievements is not None:
+        out.append(("achievement", e.achievement in m.achievements))
+    if m.ctids is not None:
+        out.append(("CTID", bool(set(m.ctids) & set(e.ctids))))
+    if m.competencies is not None:
+        uris = {competency_uri(catalog, c) if catalog is not None else c for c in m.competencies}
+        out.append(("competency", bool(uris & set(e.competencies))))
+    return out
 
 
 def in_window(rule: RecognitionRule, day: dt.date | None) -> bool:
@@ -197,22 +252,21 @@ def recognise(
                 )
             )
             continue
-        named = [r for r in rules if matches(r, e)]
+        named = [r for r in rules if matches(r, e, catalog)]
         if not named:
-            outcomes.append(
-                Outcome(e, "refused", "no_rule", f"no recognition rule accepts {e.achievement or e.name or e.id}")
-            )
+            outcomes.append(Outcome(e, "refused", "no_rule", no_rule_message(catalog, e)))
             continue
-        vouched = [r for r in named if r.match.issuers is not None or e.trusted_by]
+        vouched = [r for r in named if not r.match.needs_trust or e.trusted_by]
         if not vouched:
             r = named[0]
+            by = "CTID" if r.match.ctids is not None else "competency"
             outcomes.append(
                 Outcome(
                     e,
                     "refused",
                     "untrusted_issuer",
-                    f"rule {r.id} matches by CTID alone, so the issuer {e.issuer} must be on a trusted-issuer "
-                    "list (--trusted-issuers); it is on none given",
+                    f"rule {r.id} matches by {by} without naming an issuer, so the issuer {e.issuer} must be on "
+                    "a trusted-issuer list (--trusted-issuers); it is on none given",
                     r.id,
                 )
             )
