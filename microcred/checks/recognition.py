@@ -95,9 +95,13 @@ def check_rules(catalog: Catalog) -> list[Diagnostic]:
                     "no framework of the catalogue defines it; check the URI (the credential's alignment "
                     "targetUrl) or add the framework that does"
                 )
-            path: tuple[str | int, ...] = ("match", "competency", k) if isinstance(r.match.competency, list) else (
-                "match",
-                "competency",
+            path: tuple[str | int, ...] = (
+                ("match", "competency", k)
+                if isinstance(r.match.competency, list)
+                else (
+                    "match",
+                    "competency",
+                )
             )
             out.append(
                 Diagnostic(
@@ -166,7 +170,11 @@ def _overlap(a: RecognitionRule, b: RecognitionRule, catalog: Catalog) -> bool:
         return x is None or y is None or bool(set(x) & set(y))
 
     def uris(refs: list[str] | None) -> list[str] | None:
-        return None if refs is None else [resolve_uri(c, catalog.competencies, catalog.competency_codes) or c for c in refs]
+        return (
+            None
+            if refs is None
+            else [resolve_uri(c, catalog.competencies, catalog.competency_codes) or c for c in refs]
+        )
 
     ca, cb = uris(ma.competencies), uris(mb.competencies)
     if not (meet(ma.issuers, mb.issuers) and meet(ma.achievements, mb.achievements)):
@@ -174,7 +182,9 @@ def _overlap(a: RecognitionRule, b: RecognitionRule, catalog: Catalog) -> bool:
     if not (meet(ma.ctids, mb.ctids) and meet(ca, cb)):
         return False
     shared = [
-        (x, y) for x, y in ((ma.achievements, mb.achievements), (ma.ctids, mb.ctids), (ca, cb)) if x is not None and y is not None
+        (x, y)
+        for x, y in ((ma.achievements, mb.achievements), (ma.ctids, mb.ctids), (ca, cb))
+        if x is not None and y is not None
     ]
     if not shared:
         return False

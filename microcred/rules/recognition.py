@@ -136,7 +136,10 @@ def no_rule_message(catalog: Catalog, e: ExternalCredential) -> str:
         named = (
             (m.achievements is not None and e.achievement in m.achievements)
             or (m.ctids is not None and bool(set(m.ctids) & set(e.ctids)))
-            or (m.competencies is not None and bool({competency_uri(catalog, c) for c in m.competencies} & set(e.competencies)))
+            or (
+                m.competencies is not None
+                and bool({competency_uri(catalog, c) for c in m.competencies} & set(e.competencies))
+            )
         )
         if not named:
             continue
