@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from microcred.badges import bake
-from microcred.badges._codec import parse_datetime
+from microcred.badges._codec import b64url_decode, parse_datetime
+from microcred.badges.ob2signed import SIGNED_TYPES, verify_signed_assertion
 from microcred.badges.resolve import Registry, Resolver, registries_naming
 from microcred.badges.verify import MAX_FILE_BYTES, StatusLists, check_validity, verify_credential
 from microcred.model.diagnostics import Diagnostic, Location, MicrocredError
@@ -166,8 +167,20 @@ def read_file(path: Path, as_of: dt.date, options: EvidenceOptions, name: str) -
             return list(_clr(doc, as_of, options, name))
         return [_ob3(doc, as_of, options, name, "ob3-json")]
     if stripped.count(".") == 2 and not any(c.isspace() for c in stripped):
+        payload = _jws_payload(stripped)
+        if payload is not None and _is_ob2(payload):
+            return [_ob2(payload, as_of, options, name, token=stripped)]
         return [_ob3(stripped, as_of, options, name, "vc-jwt")]
     raise _fail(name, "holds neither a JSON credential nor a VC-JWT")
+
+
+def _jws_payload(token: str) -> dict[str, Any] | None:
+    """The JSON object a compact JWS carries, unverified (None when it carries none)."""
+    try:
+        payload = json.loads(b64url_decode(token.split(".")[1]))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 def _payload(data: bytes, name: str) -> str:
@@ -401,7 +414,7 @@ def _clr(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: st
 
 
 def _document(url: str, options: EvidenceOptions) -> tuple[dict[str, Any] | None, str | None]:
-    path = options.documents.get(url)
+    path = options.documents.get(url) or options.status_lists.get(url)
     if path is None:
         return None, f"no local copy of {url} was given (--resolve {url}=FILE); microcred never fetches it"
     try:
@@ -423,11 +436,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _ob2(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: str) -> ExternalCredential:
+def _ob2(
+    doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: str, token: str | None = None
+) -> ExternalCredential:
     """An Open Badges 2.0 assertion, verified as hosted: the copy served at its id (given with
-    ``--resolve``) must be the same assertion, on the issuer's origin, not revoked; its
+    ``--resolve``) must be the same assertion, on the issuer's origin, not revoked; or, given
+    as the JWS ``token`` that carries it, as signed (:mod:`microcred.badges.ob2signed`). Its
     BadgeClass and Issuer are read from the assertion or from local copies."""
     problems: list[str] = []
+    warnings: list[str] = []
     aid = doc.get("id") if isinstance(doc.get("id"), str) else None
     badge = doc.get("badge")
     badge_doc: Mapping[str, Any] = badge if isinstance(badge, Mapping) else {}
@@ -484,14 +501,26 @@ def _ob2(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: st
     )
     verification = doc.get("verification")
     vtype = verification.get("type") if isinstance(verification, Mapping) else None
-    if vtype not in ("hosted", "HostedBadge"):
+    if token is not None:
+        profile: Mapping[str, Any] | None = issuer_ref if isinstance(issuer_ref, Mapping) else None
+        if isinstance(issuer_ref, str):
+            profile, _problem = _document(issuer_ref, options)
+        found, warned = verify_signed_assertion(token, doc, profile, issuer, lambda url: _document(url, options))
+        problems += found
+        warnings += warned
+    elif vtype in SIGNED_TYPES:
         problems.append(
-            f"verification type {vtype!r}: microcred verifies Open Badges 2.0 assertions as hosted "
-            "(give the hosted copy of the assertion with --resolve)"
+            "a signed Open Badges 2.0 assertion given as plain JSON: its signature is lost; give the JWS "
+            "(the .jwt file, or the baked image) instead"
         )
-    if aid is None or not aid.startswith("https://"):
+    elif vtype not in ("hosted", "HostedBadge"):
+        problems.append(
+            f"verification type {vtype!r}: an Open Badges 2.0 assertion is verified as hosted (give its "
+            "hosted copy with --resolve) or as signed (give its JWS)"
+        )
+    elif aid is None or not aid.startswith("https://"):
         problems.append("the assertion's id is not an https URL, so it cannot be checked as hosted")
-    elif vtype in ("hosted", "HostedBadge"):
+    else:
         hosted, problem = _document(aid, options)
         if problem or hosted is None:
             problems.append(f"cannot check the hosted assertion: {problem}")
@@ -522,7 +551,7 @@ def _ob2(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: st
     if isinstance(doc.get("expires"), str):
         window["validUntil"] = doc["expires"]
     problems += check_validity(window, moment)
-    return _refused(facts, problems) if problems else facts
+    return _refused(facts, problems, warnings) if problems else dataclasses.replace(facts, warnings=tuple(warnings))
 
 
 __all__ = [
