@@ -396,8 +396,10 @@ def test_a_clr_bundle_and_a_hosted_ob2_assertion(world: dict[str, Any], ed: Any,
     inner["credentialSubject"]["id"] = LEARNER
     clr = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:clr-bundle",
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": {"id": did, "type": ["Profile"], "name": "Example"},
+        "validFrom": "2025-02-01T00:00:00Z",
         "credentialSubject": {
             "id": LEARNER,
             "type": ["ClrSubject"],
@@ -407,6 +409,8 @@ def test_a_clr_bundle_and_a_hosted_ob2_assertion(world: dict[str, Any], ed: Any,
             ],
         },
     }
+    # the bundle carries its own proof, checked before anything inside it
+    clr = sign_eddsa_rdfc_2022(clr, own, own.did_key(), "2025-02-01T00:00:00Z")
     (world["ev"] / "a-clr.json").write_text(json.dumps(clr))
     badge_class = "https://partner.example/badges/cloud"
     salt = "s4lt"

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from microcred.badges import bake
 from microcred.badges._codec import b64url_decode, parse_datetime
+from microcred.badges.jwt import credential_from_payload
 from microcred.badges.ob2signed import SIGNED_TYPES, verify_signed_assertion
 from microcred.badges.resolve import Registry, Resolver, registries_naming
 from microcred.badges.verify import MAX_FILE_BYTES, StatusLists, check_validity, verify_credential
@@ -170,6 +171,8 @@ def read_file(path: Path, as_of: dt.date, options: EvidenceOptions, name: str) -
         payload = _jws_payload(stripped)
         if payload is not None and _is_ob2(payload):
             return [_ob2(payload, as_of, options, name, token=stripped)]
+        if payload is not None and "ClrCredential" in _types(credential_from_payload(payload)[0]):
+            return list(_clr(credential_from_payload(payload)[0], as_of, options, name, token=stripped))
         return [_ob3(stripped, as_of, options, name, "vc-jwt")]
     raise _fail(name, "holds neither a JSON credential nor a VC-JWT")
 
@@ -361,9 +364,21 @@ def _facts(credential: Mapping[str, Any], name: str, fmt: str) -> ExternalCreden
     )
 
 
+#: what the verifier says of a credential without a proof of its own
+UNSIGNED = ("the credential has no proof: it is not signed",)
+
+
 def _ob3(
-    credential: str | dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: str, fmt: str
+    credential: str | dict[str, Any],
+    as_of: dt.date,
+    options: EvidenceOptions,
+    name: str,
+    fmt: str,
+    secured_by: str | None = None,
 ) -> ExternalCredential:
+    """One OB 3.0 credential, verified. ``secured_by``: the issuer of a verified CLR bundle
+    that holds it; a credential of that issuer without a proof of its own is secured by the
+    bundle's proof."""
     result = verify_credential(
         credential,
         keys=options.keys,
@@ -376,6 +391,8 @@ def _ob3(
         raise _fail(name, "; ".join(result.errors) or "no credential")
     facts = _facts(result.credential, name, fmt)
     problems = list(result.errors)
+    if secured_by is not None and "proof" not in result.credential and facts.issuer == secured_by:
+        problems = [p for p in problems if p not in UNSIGNED]
     if not problems and facts.issued is None:
         problems.append("the credential gives no issuance date (validFrom)")
     facts = _with(facts, trusted_by=tuple(result.registries))
@@ -392,22 +409,55 @@ def _with(facts: ExternalCredential, **changes: Any) -> ExternalCredential:
     return dataclasses.replace(facts, **changes)
 
 
-def _clr(doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: str) -> Iterator[ExternalCredential]:
-    """Each credential of a CLR 2.0 bundle, verified on its own (each carries its own proof)."""
+def _clr(
+    doc: dict[str, Any], as_of: dt.date, options: EvidenceOptions, name: str, token: str | None = None
+) -> Iterator[ExternalCredential]:
+    """The credentials of a CLR 2.0 bundle. The bundle's own proof (a Data Integrity proof, or
+    the VC-JWT ``token`` that carries it) is verified first, with its dates and status: when it
+    fails, the bundle is refused as a whole, as one credential, and nothing inside is
+    considered. Then each credential inside is verified on its own; one without a proof of its
+    own counts when the bundle's issuer is its issuer (the bundle's proof secures it)."""
     subject = doc.get("credentialSubject")
     inner = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
     if not isinstance(inner, list) or not inner:
         raise _fail(name, "a CLR without credentialSubject.verifiableCredential")
+    outer = verify_credential(
+        token if token is not None else doc,
+        keys=options.keys,
+        status_lists=options.status_lists,
+        now=_moment(as_of),
+        resolver=options.resolver(),
+    )
+    if outer.errors:
+        facts = ExternalCredential(
+            source=name,
+            format="clr",
+            issuer=_issuer(doc),
+            id=doc.get("id") if isinstance(doc.get("id"), str) else None,
+            name=doc.get("name") if isinstance(doc.get("name"), str) else None,
+            issued=_date(doc.get("validFrom")) or _date(doc.get("issuanceDate")),
+        )
+        count = f"{len(inner)} credential{'s' if len(inner) != 1 else ''}"
+        first, *rest = outer.errors
+        yield _with(
+            facts,
+            refusal=reason_of(outer.errors),
+            problems=(f"the CLR bundle is refused as a whole, none of its {count} considered: {first}", *rest),
+            warnings=tuple(outer.warnings),
+        )
+        return
+    holder = subject.get("id") if isinstance(subject, Mapping) and isinstance(subject.get("id"), str) else None
     for i, c in enumerate(inner):
         where = f"{name}#{i}"
-        if isinstance(c, str | dict):
-            facts = _ob3(c, as_of, options, where, "clr")
-            # the bundle's holder is the learner the inner credentials were issued to
-            if not facts.subject_ids and isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
-                facts = _with(facts, subject_ids=(str(subject["id"]),))
-            yield facts
-        else:
+        if not isinstance(c, str | dict):
             raise _fail(where, "an entry of the CLR's verifiableCredential is not a credential")
+        facts = _ob3(c, as_of, options, where, "clr", secured_by=_issuer(doc))
+        # the bundle's holder is the learner the inner credentials were issued to
+        if not facts.subject_ids and holder is not None:
+            facts = _with(facts, subject_ids=(holder,))
+        if outer.warnings:
+            facts = _with(facts, warnings=(*facts.warnings, *(f"the CLR bundle: {w}" for w in outer.warnings)))
+        yield facts
 
 
 # -- Open Badges 2.0 -----------------------------------------------------------------------
