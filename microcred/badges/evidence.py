@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +99,39 @@ def for_learner(
     folder, or a folder of per-learner folders, see :func:`learner_evidence`)."""
     path, recursive = learner_evidence(root, learner_id)
     return read_evidence(path, as_of, options, recursive=recursive)
+
+
+def evidence_digest(root: Path, learner_id: str) -> str:
+    """A digest of one learner's evidence files under ``root`` (names and contents): equal
+    digests, equal evidence. An incremental night adds it to the learner's digest."""
+    path, recursive = learner_evidence(root, learner_id)
+    h = hashlib.blake2b(digest_size=16)
+    if path.exists():
+        for f in evidence_files(path, recursive=recursive):
+            h.update(b"\x1e" + str(f.relative_to(root) if f != root else f.name).encode())
+            try:
+                h.update(b"\x1f" + hashlib.blake2b(f.read_bytes(), digest_size=16).digest())
+            except OSError:
+                h.update(b"\x1funreadable")
+    return h.hexdigest()
+
+
+def options_digest(root: Path, options: EvidenceOptions) -> str:
+    """A digest of what verification reads besides the learners' files: the keys, the local
+    copies of documents and status lists, the trusted-issuer lists."""
+    h = hashlib.blake2b(str(root.resolve()).encode(), digest_size=16)
+    h.update(json.dumps(options.keys, sort_keys=True, default=str).encode())
+    for kind, files in (("documents", options.documents), ("status", options.status_lists)):
+        for url in sorted(files):
+            h.update(f"\x1e{kind}\x1f{url}".encode())
+            try:
+                h.update(Path(files[url]).read_bytes())
+            except OSError:
+                h.update(b"\x1funreadable")
+    for r in options.registries:
+        h.update(json.dumps([r.name, r.entries], sort_keys=True, default=str).encode())
+    h.update(b"online" if options.online else b"offline")
+    return h.hexdigest()
 
 
 def _moment(as_of: dt.date) -> dt.datetime:
@@ -607,9 +641,11 @@ def _ob2(
 __all__ = [
     "EvidenceError",
     "EvidenceOptions",
+    "evidence_digest",
     "evidence_files",
     "for_learner",
     "learner_evidence",
+    "options_digest",
     "read_evidence",
     "read_file",
     "reason_of",

@@ -261,6 +261,7 @@ LEARNER_COLUMNS: tuple[str, ...] = (
     "input_digest",
     "recheck_on",
     "run_id",
+    "recognition",
 )
 ERROR_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -284,7 +285,8 @@ def _ddl(db: Database) -> list[str]:
     )
     learners = (
         f"(learner_id TEXT PRIMARY KEY, name TEXT, evaluated_as_of DATE NOT NULL, warnings {j} NOT NULL, "
-        f"stacking {j} NOT NULL, input_digest TEXT NOT NULL, recheck_on DATE, run_id INTEGER NOT NULL)"
+        f"stacking {j} NOT NULL, input_digest TEXT NOT NULL, recheck_on DATE, run_id INTEGER NOT NULL, "
+        f"recognition {j})"
     )
     return [
         f"CREATE TABLE IF NOT EXISTS microcred_results {results}",
@@ -346,6 +348,17 @@ class ResultStore:
         self.close()
         self.conn = self.db.connect(must_exist=False)
         self._tx(lambda cur: [cur.execute(s) for s in _ddl(self.db)])
+        self._tx(self._add_recognition)
+
+    def _add_recognition(self, cur: Any) -> None:
+        """Learner tables written before ``recognition`` existed gain it (NULL: no evidence)."""
+        for table in ("microcred_learners", "microcred_stage_learners"):
+            if self.db.dialect == "postgresql":
+                cur.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS recognition {self.db.json_type}")
+                continue
+            cur.execute(f"PRAGMA table_info({table})")
+            if "recognition" not in {row[1] for row in cur.fetchall()}:
+                cur.execute(f"ALTER TABLE {table} ADD COLUMN recognition {self.db.json_type}")
 
     def close(self) -> None:
         if self.conn is not None:
@@ -543,7 +556,8 @@ def read_results(url: str, learners: Sequence[str] | None = None) -> Iterator[di
         as_of = _as_date(row[0])
         assert as_of is not None
         cur.execute(
-            f"SELECT learner_id, name, warnings, stacking FROM microcred_learners ORDER BY learner_id{db.collate}"
+            f"SELECT learner_id, name, warnings, stacking, recognition FROM microcred_learners "
+            f"ORDER BY learner_id{db.collate}"
         )
         heads = cur.fetchall()
         wanted = set(learners) if learners is not None else None
@@ -572,19 +586,22 @@ def read_results(url: str, learners: Sequence[str] | None = None) -> Iterator[di
             if exc is not None:
                 doc["exceptions"] = _json(exc, orjson)
             creds.setdefault(lid, {})[cid] = doc
-        for lid, name, warnings, stacking in heads:
+        for lid, name, warnings, stacking, recognition in heads:
             if wanted is not None and lid not in wanted:
                 continue
             learner: dict[str, Any] = {"id": lid}
             if name:
                 learner["name"] = name
-            yield {
+            out = {
                 "learner": learner,
                 "as_of": as_of.isoformat(),
                 "credentials": creds.get(lid, {}),
                 "stacking": _json(stacking, orjson),
                 "warnings": _json(warnings, orjson),
             }
+            if recognition is not None:
+                out["recognition"] = _json(recognition, orjson)
+            yield out
     finally:
         conn.close()
 

@@ -372,7 +372,7 @@ def evaluate_unit(
     if unit[0] == "night":  # a learner read from a database or Parquet
         from microcred.run.night import evaluate_record
 
-        return evaluate_record(unit, compiled, as_of, planned)
+        return evaluate_record(unit, compiled, as_of, planned, evidence)
     key = unit[1]
     src = _source_of(unit)
     if isinstance(src, TranscriptError):

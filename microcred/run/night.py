@@ -21,7 +21,7 @@ import gc
 import json
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,11 +133,16 @@ def _window_change(comp: Any, t: Transcript, as_of: dt.date) -> dt.date:
 
 
 def evaluate_record(
-    unit: tuple[Any, ...], compiled: CompiledCatalog, as_of: dt.date | None, planned: bool
+    unit: tuple[Any, ...],
+    compiled: CompiledCatalog,
+    as_of: dt.date | None,
+    planned: bool,
+    evidence: tuple[Path, Any] | None = None,
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """(key, rows as JSON, error records) of one learner of a night; a learner left unchanged
     (no record) gives empty rows. The rows: the learner's row and its result rows, with the
-    explanations already written as JSON text."""
+    explanations already written as JSON text. ``evidence``: (root, options) of the learners'
+    external credentials, as for file input (docs/recognition.md)."""
     _kind, key, payload = unit
     if payload is None:
         return key, "", []
@@ -147,11 +152,19 @@ def evaluate_record(
         return key, "", [rec.problem_record(record, p, labels) for p in built]
     src = rec.source_of(built, labels)
     try:
-        result = evaluate(compiled, src, day, include_planned=planned, detail=False)
+        held = None
+        if evidence is not None:
+            from microcred.badges.evidence import for_learner
+
+            held = for_learner(evidence[0], built.learner.id, day, evidence[1])
+        result = evaluate(compiled, src, day, include_planned=planned, detail=False, evidence=held)
     except MicrocredError as exc:
         return key, "", [rec.diagnostic_record(record, d, labels) for d in exc.diagnostics]
     pending = ("in_progress", "planned") if planned else ("in_progress",)
     recheck = recheck_on(compiled, built, result, pending)
+    if any(o.reason != "wrong_recipient" for o in result.recognition or []):
+        # verification looks at the date (validity, expiry): look again the next day
+        recheck = min(recheck or dt.date.max, day + dt.timedelta(days=1))
     doc = result.to_json()
     lid = result.learner_id
     rows = []
@@ -182,6 +195,7 @@ def evaluate_record(
         orjson.dumps(doc["warnings"]).decode(),
         orjson.dumps(doc["stacking"]).decode(),
         recheck.isoformat() if recheck else None,
+        orjson.dumps(doc["recognition"]).decode() if "recognition" in doc else None,
     )
     warnings = [rec.diagnostic_record(record, d, labels) for d in result.warnings]
     return key, orjson.dumps([head, rows]).decode(), warnings
@@ -352,6 +366,7 @@ def options_key(opts: BatchOptions, incremental: bool) -> str:
             "awards": opts.awards,
             "learners": opts.learners,
             "inputs": [str(p) for p in opts.inputs],
+            **({"evidence": str(opts.evidence[0])} if opts.evidence else {}),
         },
         sort_keys=True,
     )
@@ -410,6 +425,10 @@ def run_night(opts: BatchOptions) -> BatchSummary:
         )
     compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
     salt = f"{catalogue_digest(opts.catalog)}|planned={opts.include_planned}"
+    if opts.evidence is not None:
+        from microcred.badges.evidence import options_digest
+
+        salt += f"|evidence={options_digest(*opts.evidence)}"
     summary = BatchSummary(output=opts.output, errors=errors_path if pq_out else None)
     labels = source.labels
     try:
@@ -486,6 +505,16 @@ def run_night(opts: BatchOptions) -> BatchSummary:
     return summary
 
 
+def _evidence_stamp(opts: BatchOptions) -> Callable[[str], str]:
+    """What a learner's evidence adds to its digest: nothing without ``--evidence``."""
+    if opts.evidence is None:
+        return lambda _lid: ""
+    from microcred.badges.evidence import evidence_digest
+
+    root = opts.evidence[0]
+    return lambda lid: "|evidence=" + evidence_digest(root, lid)
+
+
 def _night(
     opts: BatchOptions,
     compiled: CompiledCatalog,
@@ -529,6 +558,8 @@ def _night(
         if opts.progress is not None:
             opts.progress(counts.learners, counts.failed)
 
+    stamp = _evidence_stamp(opts)
+
     def units() -> Iterator[tuple[Any, ...]]:
         nonlocal gone_at
         for item in source.records(after):
@@ -543,7 +574,7 @@ def _night(
                 yield ("night", "gone", None)
             if gone_at < len(stored_ids) and stored_ids[gone_at] == lid:
                 gone_at += 1
-            digest = item.digest(salt)
+            digest = item.digest(salt + stamp(lid))
             before = stored.get(lid)
             if (
                 opts.incremental
@@ -586,15 +617,15 @@ def _night(
             else:
                 counts.evaluated += 1
                 head, rows = orjson.loads(text)
-                lid_, name, day, warnings, stacking, recheck = head
-                learners.append((lid_, name, day, warnings, stacking, digest, recheck, state.run_id))
+                lid_, name, day, warnings, stacking, recheck, recognition = head
+                learners.append((lid_, name, day, warnings, stacking, digest, recheck, state.run_id, recognition))
                 results.extend(tuple(r) for r in rows)
         if pending >= COMMIT_LEARNERS:
             commit()
 
     if opts.jobs <= 1:
         for u in units():
-            handle(*evaluate_record(u, compiled, as_of, opts.include_planned))
+            handle(*evaluate_record(u, compiled, as_of, opts.include_planned, opts.evidence))
     else:
         pool_opts = BatchOptions(
             catalog=opts.catalog,
@@ -606,6 +637,7 @@ def _night(
             include_planned=opts.include_planned,
             cache_dir=opts.cache_dir,
             use_cache=opts.use_cache,
+            evidence=opts.evidence,
         )
         _run_pool(pool_opts, units(), handle)
     commit()
