@@ -220,6 +220,11 @@ def test_a_revoked_assertion_is_refused(world: World, keys: Any) -> None:
     result = evaluate(world.catalog, transcript(), evidence=[held])
     (o,) = result.recognition or []
     assert (o.status, o.reason) == ("refused", "revoked") and "issued in error" in o.message
+    # the list's copy given with --status-list, as revocation lists of 3.0 credentials are
+    opts = world.options(leave_out=(REVOCATIONS,))
+    opts.status_lists = {REVOCATIONS: str(world.tmp / "revocations.json")}
+    (world.ev / "badge.jwt").write_text(pyjwt(keys[0], assertion()))
+    assert read_evidence(world.ev / "badge.jwt", AS_OF, opts)[0].refusal == "revoked"
     # the list not given: the assertion counts, and says revocation was not checked
     held = world.read(pyjwt(keys[0], assertion()), leave_out=(REVOCATIONS,))
     assert held.refusal is None and "revocation not checked" in held.warnings[0]
@@ -262,6 +267,20 @@ def test_baked_in_a_png_and_read_by_the_cli(world: World, keys: Any) -> None:
     doc = json.loads(out.getvalue())
     assert [(o["format"], o["status"]) for o in doc["recognition"]] == [("ob2", "recognised")]
     assert doc["credentials"]["cloud"]["status"] == "earned"
+
+
+def test_baked_in_an_svg(world: World, keys: Any) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+    token = pyjwt(keys[0], assertion())
+    baked = bake.bake_svg(svg, token, version=2)
+    assert b"openbadges:assertion" in baked and token.encode() in baked
+    (world.ev / "badge.svg").write_bytes(baked)
+    (held,) = read_evidence(world.ev / "badge.svg", AS_OF, world.options())
+    assert (held.format, held.refusal, held.achievement) == ("ob2", None, BADGE), held.problems
+    # the same image with the signature of another key baked in
+    (world.ev / "badge.svg").write_bytes(bake.bake_svg(svg, jwcrypto(keys[1], assertion()), version=2))
+    (held,) = read_evidence(world.ev / "badge.svg", AS_OF, world.options())
+    assert held.refusal == "invalid"
 
 
 def test_a_jws_that_carries_no_credential_is_a_located_error(world: World) -> None:
