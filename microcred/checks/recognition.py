@@ -95,14 +95,8 @@ def check_rules(catalog: Catalog) -> list[Diagnostic]:
                     "no framework of the catalogue defines it; check the URI (the credential's alignment "
                     "targetUrl) or add the framework that does"
                 )
-            path: tuple[str | int, ...] = (
-                ("match", "competency", k)
-                if isinstance(r.match.competency, list)
-                else (
-                    "match",
-                    "competency",
-                )
-            )
+            one = not isinstance(r.match.competency, list)
+            path: tuple[str | int, ...] = ("match", "competency") if one else ("match", "competency", k)
             out.append(
                 Diagnostic(
                     "E321",
@@ -170,11 +164,9 @@ def _overlap(a: RecognitionRule, b: RecognitionRule, catalog: Catalog) -> bool:
         return x is None or y is None or bool(set(x) & set(y))
 
     def uris(refs: list[str] | None) -> list[str] | None:
-        return (
-            None
-            if refs is None
-            else [resolve_uri(c, catalog.competencies, catalog.competency_codes) or c for c in refs]
-        )
+        if refs is None:
+            return None
+        return [resolve_uri(c, catalog.competencies, catalog.competency_codes) or c for c in refs]
 
     ca, cb = uris(ma.competencies), uris(mb.competencies)
     if not (meet(ma.issuers, mb.issuers) and meet(ma.achievements, mb.achievements)):

@@ -128,7 +128,7 @@ def no_rule_message(catalog: Catalog, e: ExternalCredential) -> str:
             looked.append("aligned with " + ", ".join(known))
         elif catalog.competencies:
             looked.append("aligned only with competencies the catalogue's frameworks do not define")
-    else:
+    elif catalog.competencies:
         looked.append("no competency alignment")
     near: list[str] = []
     for r in catalog.recognition:
