@@ -208,6 +208,11 @@ def test_a_key_the_issuer_does_not_control(world: World, keys: Any) -> None:
     # without the issuer's profile nobody can tell
     held = world.read(pyjwt(keys[0], assertion()), leave_out=(ISSUER,))
     assert held.refusal == "untrusted_issuer" and "--resolve" in held.problems[0]
+    # a copy of the profile that is not JSON is said to be so
+    opts = world.options()
+    Path(opts.documents[ISSUER]).write_text("<html>not found</html>")
+    (held,) = read_evidence(world.ev / "badge.jwt", AS_OF, opts)
+    assert held.refusal == "invalid" and held.problems[0].startswith("the issuer profile cannot be read")
 
 
 def test_a_revoked_assertion_is_refused(world: World, keys: Any) -> None:

@@ -588,7 +588,9 @@ def _ob2(
     if token is not None:
         profile: Mapping[str, Any] | None = issuer_ref if isinstance(issuer_ref, Mapping) else None
         if isinstance(issuer_ref, str):
-            profile, _problem = _document(issuer_ref, options)
+            profile, problem = _document(issuer_ref, options)
+            if problem is not None and options.documents.get(issuer_ref) is not None:
+                problems.append(f"the issuer profile cannot be read: {problem}")
         found, warned = verify_signed_assertion(token, doc, profile, issuer, lambda url: _document(url, options))
         problems += found
         warnings += warned
