@@ -21,7 +21,7 @@ from conftest import ROOT, ob3_credential
 from microcred.badges import _codec
 from microcred.badges.dataintegrity import CONTEXT_FILES
 from microcred.badges.evidence import EvidenceOptions, read_evidence
-from microcred.badges.identity import controller_document, did_web_url
+from microcred.badges.identity import DID_CONTEXT, MULTIKEY_CONTEXT, controller_document, did_web_url
 from microcred.badges.keys import SigningKey, generate_key, jwk_thumbprint
 from microcred.io.loader import read_catalog
 from microcred.io.transcript import Transcript
@@ -193,20 +193,32 @@ NODE_DIR = ROOT / "tests" / "interop" / "node"
 CONTEXTS = {url: str(resources.files("microcred.badges").joinpath("contexts", f)) for url, f in CONTEXT_FILES.items()}
 
 
-def node_issue(credential: dict[str, Any], issuer: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the credential signed by @digitalbazaar/vc, the issuer's controller document)."""
-    node = shutil.which("node")
-    if node is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
+def node(mode: str, request: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    """What ``interop.mjs`` (Digital Bazaar's stack) answers; skips without Node or its packages."""
+    found = shutil.which("node")
+    if found is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
         pytest.skip(f"Node.js and the packages of {NODE_DIR} (npm ci there; .ci/run does) are needed")
-    path = tmp_path / "issue-request.json"
-    path.write_text(json.dumps({"contexts": CONTEXTS, "credential": credential, "issuer": issuer}))
-    done = subprocess.run([node, str(NODE_DIR / "interop.mjs"), "issue", str(path)],
+    path = tmp_path / f"{mode}-request.json"
+    path.write_text(json.dumps({"contexts": CONTEXTS, **request}))
+    done = subprocess.run([found, str(NODE_DIR / "interop.mjs"), mode, str(path)],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+def node_issue(credential: dict[str, Any], issuer: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the credential signed by @digitalbazaar/vc, the issuer's controller document)."""
+    answer = node("issue", {"credential": credential, "issuer": issuer}, tmp_path)
     multikey = answer["publicKeyMultibase"]
     method = {"id": f"{issuer}#{multikey}", "type": "Multikey", "controller": issuer, "publicKeyMultibase": multikey}
-    return answer["credential"], {"id": issuer, "verificationMethod": [method], "assertionMethod": [method["id"]]}
+    controller = {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": issuer,
+        "verificationMethod": [method],
+        "assertionMethod": [method["id"]],
+    }
+    return answer["credential"], controller
 
 
 def test_a_bundle_signed_by_digital_bazaar(tmp_path: Path, catalog: Catalog) -> None:
@@ -230,6 +242,11 @@ def test_a_bundle_signed_by_digital_bazaar(tmp_path: Path, catalog: Catalog) -> 
     (held,) = read_evidence(tmp_path / "clr.json", AS_OF, opts)
     assert held.refusal == "invalid" and "refused as a whole, none of its 2 credentials" in held.problems[0]
     assert outcomes(catalog, [held]) == [("refused", "invalid")]
+    # Digital Bazaar's verifier agrees on both
+    controllers = {PARTNER: partner_doc, records: records_doc}
+    verdict = node("verify", {"credential": signed, "documents": controllers}, tmp_path)
+    assert verdict["verified"] is True, verdict
+    assert node("verify", {"credential": smuggled, "documents": controllers}, tmp_path)["verified"] is False
     # the bundle intact, but its issuer's key not given: who signed it cannot be told
     only_partner = EvidenceOptions(documents={PARTNER: docs[PARTNER]})
     (tmp_path / "clr.json").write_text(json.dumps(signed))
