@@ -225,3 +225,36 @@ def test_an_incremental_night_sees_new_evidence(world: dict[str, Any], key: Sign
     code, err = night(world, out, "--incremental")
     assert code == 0 and " 0 unchanged" in err, err
     assert stored(out)["S5"]["credentials"]["cloud-cert"]["status"] == "partial"
+
+
+@pytest.fixture(scope="module")
+def server() -> Any:
+    from nightdb import postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL server for these tests: {exc}")
+
+
+def test_postgres_too(world: dict[str, Any], server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS evidence")
+        conn.execute("CREATE DATABASE evidence")
+    url = server.rsplit("/", 1)[0] + "/evidence"
+    with psycopg.connect(url) as conn:
+        load_tables(conn, LEARNERS, param="%s")
+    (world["ev"] / "S4" / "broken.json").unlink()
+    db = ["--db", url, "--learners", "learners", "-o", url, "--jobs", "2", "--incremental"]
+    code, _out, err = run("batch", "--catalog", world["cat"], *db, "--no-cache", *world["common"])
+    assert code == 0, err
+    _code, want, _err = evaluated(world)
+    got = {d["learner"]["id"]: d for d in read_results(url)}
+    for lid, doc in want.items():
+        for c in doc["credentials"].values():
+            c.pop("requirements", None)
+        assert orjson.dumps(got[lid]) == orjson.dumps(doc), lid
+    assert [o["status"] for o in got["S1"]["recognition"]] == ["recognised"]
