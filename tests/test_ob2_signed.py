@@ -293,3 +293,30 @@ def test_a_jws_that_carries_no_credential_is_a_located_error(world: World) -> No
     with pytest.raises(EvidenceError) as info:
         read_evidence(world.ev / "junk.jwt", AS_OF, world.options())
     assert info.value.diagnostic.code == "E507" and info.value.diagnostic.location is not None
+
+
+def test_keys_and_lists_that_cannot_be_used(world: World, keys: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    token = pyjwt(keys[0], assertion())
+    world.key["publicKeyPem"] = "not a key"
+    assert "has no RSA publicKeyPem" in world.read(token).problems[0]
+    p256 = ec.generate_private_key(ec.SECP256R1()).public_key()
+    world.key["publicKeyPem"] = p256.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    assert world.read(token).refusal == "invalid"  # an EC key cannot check an RS256 signature
+    world.key["publicKeyPem"] = pem_public(keys[0])
+    odd = world.read(pyjwt(keys[0], assertion(verification={"type": "SignedBadge", "creator": {"id": 1}})))
+    assert odd.refusal == "invalid" and "verification.creator must be the URL" in odd.problems[0]
+    held = world.read(token, leave_out=(KEY_URL,))
+    assert held.refusal == "invalid" and "cannot read the signing key" in held.problems[0]
+    world.issuer["publicKey"] = []
+    nameless = world.read(pyjwt(keys[0], assertion(verification={"type": "SignedBadge"})))
+    assert nameless.refusal == "invalid" and "no signing key is named" in nameless.problems[0]
+    world.issuer["publicKey"] = KEY_URL
+    opts = world.options()
+    Path(opts.documents[REVOCATIONS]).write_text("[not json")
+    (world.ev / "badge.jwt").write_text(token)
+    (held,) = read_evidence(world.ev / "badge.jwt", AS_OF, opts)
+    assert held.refusal == "invalid" and "the revocation list cannot be read" in held.problems[0]
