@@ -22,6 +22,7 @@ from reference import TooLarge, recognise, reference_evaluate
 from strategies import AS_OF, DATES, Case, Profile, build_catalog, cases
 
 from microcred.checks.validate import validate_catalog
+from microcred.io.transcript import Transcript
 from microcred.model.catalog import Catalog
 from microcred.model.recognition import ExternalCredential, RecognitionRule
 from microcred.rules.evaluate import evaluate
@@ -57,7 +58,7 @@ def rules(draw: st.DrawFn, spec: dict[str, Any]) -> list[dict[str, Any]]:
             rule["match"] = {"ctid": draw(st.sampled_from(CTIDS))}
             if draw(st.booleans()):
                 rule["match"]["issuer"] = draw(st.sampled_from(ISSUERS))
-        elif kind == 1:
+        elif kind in (1, 2):
             # by alignment to a competency: its URI or framework:code, one or a list
             refs = draw(st.lists(st.sampled_from(COMPETENCY_REFS), min_size=1, max_size=2, unique=True))
             rule["match"] = {"competency": refs[0] if len(refs) == 1 and draw(st.booleans()) else refs}
@@ -95,7 +96,13 @@ def evidence(draw: st.DrawFn, learner: str) -> list[ExternalCredential]:
     out = []
     for i in range(draw(st.integers(1, 4))):
         ctids = (draw(st.sampled_from(CTIDS)),) if draw(st.integers(0, 1)) == 0 else ()
-        aligned = tuple(draw(st.lists(st.sampled_from([*COMPETENCY_URIS, "https://elsewhere.example/x"]), max_size=2)))
+        aligned = tuple(
+            draw(
+                st.lists(
+                    st.sampled_from([*COMPETENCY_URIS, COMPETENCY_URIS[0], "https://elsewhere.example/x"]), max_size=2
+                )
+            )
+        )
         out.append(
             ExternalCredential(
                 source=f"badge-{i}.json",
@@ -184,6 +191,9 @@ def test_recognised_learning_agrees_with_brute_force(drawn: tuple[Case, Catalog,
         raise  # pragma: no cover
     _a, _g, accepted = recognise(catalog, case.transcript, held)
     event(f"recognised: {len(accepted)}")
+    by_competency = {r.id for r in catalog.recognition if r.match.competency is not None}
+    if set(accepted.values()) & by_competency:
+        event("accepted by a competency rule")
     recognised = {i: o.rule for i, o in enumerate(got.recognition or []) if o.status == "recognised"}
     assert recognised == accepted
     problems = []
@@ -198,3 +208,42 @@ def test_recognised_learning_agrees_with_brute_force(drawn: tuple[Case, Catalog,
         if abs(r.progress - float(w.progress)) > TOL:
             problems.append(f"{cid}: progress {r.progress!r}, expected {float(w.progress)!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_course_retaken_here_is_not_capped_in_the_in_progress_scenario() -> None:
+    """A recognised attempt counts for CSCI 1030 today, and is capped out (no recognised
+    credit at all); the learner is taking CSCI 1030 here: once that attempt counts, it is
+    earned here, not capped, so the credential is in progress (found by the test above)."""
+    spec = {
+        "catalog": {"id": "gen", "name": "Generated"},
+        "taxonomy": {"types": {"badge": {}}},
+        "courses": [{"id": "CSCI 2010", "title": "A", "credits": 1}, {"id": "CSCI 1030", "title": "B", "credits": 1}],
+        "credentials": [
+            {"id": "c0", "type": "badge", "title": "C", "credits": 1, "limits": {"recognised_credits": 0},
+             "requires": {"all": [{"course": "CSCI 2010"}, {"course": "CSCI 1030"}]}},
+        ],
+    }  # fmt: skip
+    rule = {
+        "id": "r1",
+        "match": {"issuer": ISSUERS[0], "achievement": ACHIEVEMENTS[0]},
+        "grants": {"course": "CSCI 1030"},
+    }
+    catalog = with_recognition(spec, [rule], {})
+    transcript = Transcript.model_validate(
+        {
+            "learner": {"id": "L1"},
+            "as_of": AS_OF,
+            "attempts": [
+                {"course": "CSCI 2010", "date": "2020-02-29", "grade": "A"},
+                {"course": "CSCI 1030", "status": "in_progress"},
+            ],
+        }
+    )
+    held = [
+        ExternalCredential(source="b.json", format="ob3-json", issuer=ISSUERS[0], id="urn:uuid:1",
+                           achievement=ACHIEVEMENTS[0], issued=dt.date(2020, 2, 29), subject_ids=("L1",))
+    ]  # fmt: skip
+    got = evaluate(catalog, transcript, AS_OF, evidence=held).credentials["c0"]
+    want = reference_evaluate(catalog, transcript, AS_OF, evidence=held, counted={"c0": frozenset({"CSCI 2010"})})
+    assert (got.status, got.progress) == ("in_progress", 0.5)
+    assert (want["c0"].status, float(want["c0"].progress)) == (got.status, got.progress)

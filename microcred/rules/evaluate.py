@@ -273,14 +273,16 @@ class _Learner:
         status = "partial" if progress > 0 else "not_started"
         if self._has_pending(comp):
             ip = self.scenario(self.as_of, "in_progress", subs)
-            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=budgets)
+            # a course retaken here is no longer the recognised attempt that counts
+            caps = self.budgets(cid, mode="in_progress") if self.recognised is not None else budgets
+            sol_ip = solve(comp, ip, waived, satisfy_only=True, cpsat=solve_cpsat, budgets=caps)
             if sol_ip.satisfied:
                 status = "in_progress"
         return self._result(comp, sol, full, waived, status, None, None, progress, base)
 
-    def budgets(self, cid: str, cut: dt.date | None = None) -> list[Budget]:
+    def budgets(self, cid: str, cut: dt.date | None = None, mode: str = "completed") -> list[Budget]:
         """The caps the catalogue puts on credential ``cid`` (``limits:``), as solver budgets,
-        for the record cut to ``cut`` (default: the evaluation date).
+        for the record cut to ``cut`` (default: the evaluation date), in scenario ``mode``.
 
         A sharing limit with credential B caps the courses counted here that B's own
         evaluation counts (B is evaluated first)."""
@@ -304,17 +306,17 @@ class _Learner:
                 out.append(Budget(counted, False, float(lim.max_courses or 0)))
         cap = recognition_limit(self.cc.catalog, cid)
         if cap is not None:
-            out.append(Budget(self.recognised_keys(cid, cut), True, cap))
+            out.append(Budget(self.recognised_keys(cid, cut, mode), True, cap))
         return out
 
-    def recognised_keys(self, cid: str, cut: dt.date | None = None) -> frozenset[str]:
+    def recognised_keys(self, cid: str, cut: dt.date | None = None, mode: str = "completed") -> frozenset[str]:
         """The items recognition put in the record for credential ``cid``, cut to ``cut``: its
-        awards, and the courses whose counted attempt (by the ``repeats`` policy) is a
-        recognised one."""
+        awards, and the courses whose counted attempt (by the ``repeats`` policy; in the
+        in-progress scenario, an in-progress attempt replaces it) is a recognised one."""
         rec = self.recognised
         if rec is None or not rec.keys:
             return frozenset()
-        items = self.scenario(cut or self.as_of, "completed", self.substitutions(cid)).items
+        items = self.scenario(cut or self.as_of, mode, self.substitutions(cid)).items
         return frozenset(
             k for k in rec.keys if k.startswith("credential:") or (k in items and items[k].attempt >= self.native)
         )
