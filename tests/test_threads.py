@@ -9,7 +9,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from microcred.checks.validate import load_catalog
+from microcred.rules import evaluate as evaluation
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.run.generate import generate_population
 
@@ -29,5 +32,32 @@ def test_threads_sharing_a_fresh_compiled_catalogue_agree_with_serial_evaluation
             with ThreadPoolExecutor(max_workers=8) as pool:
                 got = list(pool.map(lambda t, cc=shared: evaluate(cc, t, AS_OF).to_json(), population))
             assert got == want
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_threads_sharing_reused_results_agree_with_serial_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch evaluation (``detail=False``) with results reused across learners: threads share
+    the tables of reused results, which are emptied when full (a small bound here, so that they
+    are emptied again and again while other threads read them)."""
+    monkeypatch.setattr(evaluation, "REUSE_PER_CREDENTIAL", 16)
+    monkeypatch.setattr(evaluation, "REUSE_TRIAL", 40)
+    population = list(generate_population(ROOT / "catalog/example-university", 120, seed=12, as_of=AS_OF))
+    population += population[:40]  # learners seen again: their results are found
+    serial_cc = compile_catalog(load_catalog(ROOT / "catalog/example-university"))
+    want = [evaluate(serial_cc, t, AS_OF, detail=False).to_json() for t in population]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _round in range(2):
+            shared = compile_catalog(load_catalog(ROOT / "catalog/example-university"))
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                got = list(
+                    pool.map(
+                        lambda t, cc=shared: evaluate(cc, t, AS_OF, detail=False, reuse=True).to_json(), population
+                    )
+                )
+            assert got == want
+            assert sum(len(table) for table in shared.__dict__["_reuse"].values()) > 0
     finally:
         sys.setswitchinterval(interval)

@@ -125,6 +125,10 @@ class CompiledCatalog:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # results kept for reuse across learners (rules/evaluate.py) belong to this process
+        return {k: v for k, v in self.__dict__.items() if k != "_reuse"}
+
     def tabulate_stacking(self) -> None:
         """Work out now the stacking of every credential (what :meth:`stack_targets`,
         :meth:`direct_stacks` and :meth:`stacked_from` answer), keep it in tables and let the

@@ -50,6 +50,77 @@ def exact(progress: float) -> float:
     return hit
 
 
+#: Most results kept per credential for reuse across learners (``evaluate(reuse=True)``); a
+#: credential's table is emptied when it is full, so the memory stays bounded.
+REUSE_PER_CREDENTIAL = 1024
+#: Look-ups after which a credential whose results are found fewer than one time in
+#: ``REUSE_MIN_SHARE`` stops being kept (see ``_Reuse``).
+REUSE_TRIAL = 500
+REUSE_MIN_SHARE = 20
+
+
+class _Reuse:
+    """The results of one credential kept for reuse across learners, by what its evaluation
+    reads (``_Learner._reuse_key``): at most ``REUSE_PER_CREDENTIAL``, emptied when full.
+
+    Keeping them costs a key and a copy a learner; a credential whose records rarely repeat
+    (one that reads every course, say, for a GPA) does not repay that, so after
+    ``REUSE_TRIAL`` look-ups with fewer than one in ``REUSE_MIN_SHARE`` found, the credential
+    is evaluated afresh from then on. Either way every result is what evaluating afresh gives.
+    Threads sharing a compiled catalogue share these tables: each step is one dictionary
+    operation, and a lost count only moves the moment of that decision."""
+
+    __slots__ = ("hits", "lookups", "results", "worth")
+
+    def __init__(self) -> None:
+        self.results: dict[tuple[Any, ...], CredentialResult] = {}
+        self.lookups = 0
+        self.hits = 0
+        self.worth = True
+
+    def get(self, key: tuple[Any, ...]) -> CredentialResult | None:
+        hit = self.results.get(key)
+        self.lookups += 1
+        if hit is not None:
+            self.hits += 1
+        elif self.lookups >= REUSE_TRIAL and self.hits * REUSE_MIN_SHARE < self.lookups:
+            self.worth = False
+            self.results = {}
+        return hit
+
+    def put(self, key: tuple[Any, ...], result: CredentialResult) -> None:
+        if not self.worth:
+            return
+        if len(self.results) >= REUSE_PER_CREDENTIAL:
+            self.results = {}
+        self.results[key] = result
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+
+def _copy_result(r: CredentialResult) -> CredentialResult:
+    """A copy of a result that shares nothing a caller may change (its lists are new; the
+    entries in them are immutable)."""
+    return CredentialResult(
+        r.id,
+        r.title,
+        r.type,
+        r.status,
+        r.earned_on,
+        r.expires_on,
+        r.progress,
+        list(r.applied),
+        list(r.missing),
+        list(r.stacks_into),
+        list(r.not_counted),
+        list(r.exceptions),
+        r.requirements,
+        r.awarded,
+        r.competencies,
+    )
+
+
 def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
     """The compiled form of a catalogue (compiled once, reused for every learner)."""
     if isinstance(catalog, CompiledCatalog):
@@ -188,6 +259,9 @@ class _Learner:
         self.recognised: Recognised | None = None
         #: attempts from index ``native`` on come from recognition
         self.native = len(t.attempts)
+        #: whether a credential's result may be taken from an earlier learner with the same
+        #: relevant record (see :meth:`_reuse_key`); set by :func:`evaluate`
+        self.reuse = False
 
     def _effective(self, aw: Awarded) -> Awarded:
         cred = self.cc.catalog.credentials[aw.credential]
@@ -256,6 +330,45 @@ class _Learner:
         subs = self.substitutions(cid)
         if blank_ok and not self._touches(comp, subs):
             return self._blank(cid)
+        if not self.reuse or cred.limits is not None:
+            return self._evaluate_rule(comp, subs, base)
+        tables: dict[str, _Reuse] = self.cc.__dict__.setdefault("_reuse", {})
+        reuse = tables.get(cid)
+        if reuse is None:
+            reuse = tables.setdefault(cid, _Reuse())
+        if not reuse.worth:
+            return self._evaluate_rule(comp, subs, base)
+        key = self._reuse_key(comp)
+        hit = reuse.get(key)
+        if hit is None:
+            result = self._evaluate_rule(comp, subs, base)
+            reuse.put(key, _copy_result(result))
+            return result
+        return _copy_result(hit)
+
+    def _reuse_key(self, comp: CompiledCredential) -> tuple[Any, ...]:
+        """Everything the evaluation of ``comp`` reads from this learner, so that two learners
+        with the same key get the same result: the attempts of the courses that can change it
+        (every attempt when any course can), in the record's order, with every field the engine
+        reads; the awards it can use (as made effective by ``valid_for``); the evaluation date
+        and which statuses count as pending. Only used without exceptions, evidence, caps and
+        detail (``reuse``), which read more of the record or of the other results."""
+        rel = comp.relevant_courses
+        attempts = self.t.attempts
+        own = tuple(
+            (a.course, a.date, a.grade, a.credits, a.status) for a in attempts if rel is None or a.course in rel
+        )
+        creds = comp.relevant_credentials
+        awards = tuple((aw.credential, aw.date, aw.expires_on) for aw in self.awarded if aw.credential in creds)
+        return (self.as_of, self.pending, own, awards)
+
+    def _evaluate_rule(
+        self, comp: CompiledCredential, subs: tuple[tuple[str, str], ...], base: dict[str, Any]
+    ) -> CredentialResult:
+        """The result of credential ``comp`` (which has a rule) from the learner's record."""
+        assert comp.root is not None
+        cid = comp.id
+        cred = self.cc.catalog.credentials[cid]
         waived = (
             frozenset(i for i in self.waived_ids if any(i == id(n) for n in comp.root.walk()))
             if self.waived_ids
@@ -585,6 +698,7 @@ def evaluate(
     detail: bool = True,
     stacking: bool = True,
     evidence: Sequence[ExternalCredential] | None = None,
+    reuse: bool = False,
 ) -> LearnerResult:
     """Evaluate one learner against every credential of the catalogue.
 
@@ -601,6 +715,13 @@ def evaluate(
     (:func:`microcred.badges.evidence.read_evidence`); the catalogue's recognition rules decide
     what each counts as, and the result's ``recognition`` says what became of each
     (docs/recognition.md).
+
+    ``reuse=True`` (with ``detail=False``, as batch runs evaluate) takes a credential's result
+    from an earlier learner of the same compiled catalogue whose record is the same in
+    everything that credential's evaluation reads (the attempts of its courses, the awards it
+    admits, the date): the result is the same as without it, sooner. A learner with advisor
+    exceptions or evidence, and a credential with ``limits``, are always evaluated afresh. At
+    most ``REUSE_PER_CREDENTIAL`` results a credential are kept.
     """
     cc = compile_catalog(catalog)
     src = transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
@@ -617,75 +738,93 @@ def evaluate(
     learner = _Learner(cc, t, day, include_planned, detail)
     learner.native = len(src.transcript.attempts)
     learner.recognised = rec
+    learner.reuse = reuse and not detail and rec is None and not t.exceptions
     wanted = list(credentials) if credentials is not None else list(cc.credentials)
     results: dict[str, CredentialResult] = {}
     done = learner.results
 
-    running: set[str] = set()
-
-    def held(cid: str) -> CredentialResult | None:
-        """The result of a credential nested in the one being evaluated (None while it is
-        itself being evaluated)."""
-        return None if cid in running else run(cid, frozenset())
-
-    learner.held = held
-
-    def run(cid: str, stack: frozenset[str]) -> CredentialResult:
-        if cid not in done:
-            running.add(cid)
-            # a credential capped against others is evaluated after them
-            limits = cc.catalog.credentials[cid].limits
-            for lim in limits.shared_with if limits else ():
-                if lim.credential in cc.credentials and lim.credential not in stack:
-                    run(lim.credential, stack | {cid})
-            done[cid] = learner.evaluate(cid)
-            running.discard(cid)
-        return done[cid]
-
-    for cid in wanted:
-        results[cid] = run(cid, frozenset())
-    learner.detail = False  # what follows is evaluated for its figures only
-    if credentials is not None and stacking:
-        # the credentials shown stack into others: those are evaluated too (not shown), so that
-        # every figure of a filtered run is the figure of the full run
+    runner = _Runner(cc, learner)
+    learner.held = runner.held
+    run = runner.run
+    try:
         for cid in wanted:
-            r = results[cid]
-            for target in cc.direct_stacks(cid):
-                run(target, frozenset())
-            if r.status in ("earned", "in_progress"):
-                for target, _depth in cc.stack_targets(cid):
+            results[cid] = run(cid, frozenset())
+        learner.detail = False  # what follows is evaluated for its figures only
+        if credentials is not None and stacking:
+            # the credentials shown stack into others: those are evaluated too (not shown), so that
+            # every figure of a filtered run is the figure of the full run
+            for cid in wanted:
+                r = results[cid]
+                for target in cc.direct_stacks(cid):
                     run(target, frozenset())
-    context = {cid: r for cid, r in done.items() if cid not in results}
-    titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
-        "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
-    )
-    if rec is not None:
-        _explain_recognition(cc, learner, rec, done)
-    if not stacking and credentials is not None:
+                if r.status in ("earned", "in_progress"):
+                    for target, _depth in cc.stack_targets(cid):
+                        run(target, frozenset())
+        context = {cid: r for cid, r in done.items() if cid not in results}
+        titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
+            "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
+        )
+        if rec is not None:
+            _explain_recognition(cc, learner, rec, done)
+        if not stacking and credentials is not None:
+            out = _with_skills(
+                cc,
+                t,
+                LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles),
+            )
+            out.recognition = rec.outcomes if rec is not None else None
+            return out
+        progress = {cid: r.progress for cid, r in done.items()}
+        for cid, r in results.items():
+            r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
         out = _with_skills(
-            cc, t, LearnerResult(t.learner.id, t.learner.name, day, results, warnings, context=context, titles=titles)
+            cc,
+            t,
+            LearnerResult(
+                t.learner.id,
+                t.learner.name,
+                day,
+                results,
+                warnings,
+                stacking_report(cc, results, context),
+                context=context,
+                titles=titles,
+            ),
         )
         out.recognition = rec.outcomes if rec is not None else None
         return out
-    progress = {cid: r.progress for cid, r in done.items()}
-    for cid, r in results.items():
-        r.stacks_into = [(s, progress.get(s, 0.0)) for s in cc.direct_stacks(cid)]
-    out = _with_skills(
-        cc,
-        t,
-        LearnerResult(
-            t.learner.id,
-            t.learner.name,
-            day,
-            results,
-            warnings,
-            stacking_report(cc, results, context),
-            context=context,
-            titles=titles,
-        ),
-    )
-    out.recognition = rec.outcomes if rec is not None else None
-    return out
+    finally:
+        # without this cycle (learner -> runner -> learner) the learner's working data are
+        # freed at once, not left to the cyclic collector
+        learner.held = None
+
+
+class _Runner:
+    """Evaluates a learner's credentials, each once, those a capped credential is capped
+    against first."""
+
+    def __init__(self, cc: CompiledCatalog, learner: _Learner):
+        self.cc = cc
+        self.learner = learner
+        self.running: set[str] = set()
+
+    def held(self, cid: str) -> CredentialResult | None:
+        """The result of a credential nested in the one being evaluated (None while it is
+        itself being evaluated)."""
+        return None if cid in self.running else self.run(cid, frozenset())
+
+    def run(self, cid: str, stack: frozenset[str]) -> CredentialResult:
+        done = self.learner.results
+        if cid not in done:
+            self.running.add(cid)
+            # a credential capped against others is evaluated after them
+            limits = self.cc.catalog.credentials[cid].limits
+            for lim in limits.shared_with if limits else ():
+                if lim.credential in self.cc.credentials and lim.credential not in stack:
+                    self.run(lim.credential, stack | {cid})
+            done[cid] = self.learner.evaluate(cid)
+            self.running.discard(cid)
+        return done[cid]
 
 
 def _explain_recognition(

@@ -828,6 +828,10 @@ def _branch_and_bound(
     best_choice: list[int] = [0] * n
     choice = [0] * n
     visited = 0
+    #: ``rec`` calls itself through this list, which is emptied after the search: a function
+    #: that named itself would stay in a reference cycle, with every list of the search, until
+    #: the cyclic collector came by
+    descend: list[Callable[[int], bool]] = []
 
     def rec(k: int) -> bool:
         nonlocal best_value, best_choice, visited
@@ -859,7 +863,7 @@ def _branch_and_bound(
             optimistic[leaf] += g
             root[0] += update(leaf, optimistic[leaf], values)
             choice[k] = idx
-            done = rec(k + 1)
+            done = descend[0](k + 1)
             amounts[leaf] -= g
             optimistic[leaf] -= g
             root[0] += update(leaf, optimistic[leaf], values)
@@ -870,10 +874,13 @@ def _branch_and_bound(
             root[0] += update(leaf, optimistic[leaf], values)
         return done
 
+    descend.append(rec)
     try:
         rec(0)
     except _OverBudget:
         return None
+    finally:
+        descend.clear()
     result = [0] * n
     for pos, i in enumerate(order):
         result[i] = best_choice[pos]

@@ -159,7 +159,7 @@ def _csv_units(files: list[Path], workdir: Path) -> Iterator[Unit]:
     total = sum(f.stat().st_size for f in files if f.is_file())
     buckets = max(1, min(512, total // BUCKET_BYTES + 1))
     paths = [workdir / f"bucket-{i}.jsonl" for i in range(buckets)]
-    handles = [p.open("w", encoding="utf-8") for p in paths]
+    handles = [p.open("wb") for p in paths]
     columns: dict[str, dict[str, int]] = {}
     try:
         for f in files:
@@ -219,7 +219,7 @@ def _csv_units(files: list[Path], workdir: Path) -> Iterator[Unit]:
                         else:
                             lid = row[3]["learner_id"]
                             rec = ["R", lid, name, row[1], row[3]]
-                        handles[_bucket_of(lid, buckets)].write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        handles[_bucket_of(lid, buckets)].write(orjson.dumps(rec) + b"\n")
                 except (csv.Error, UnicodeDecodeError) as exc:
                     yield (
                         "error",
@@ -238,9 +238,9 @@ def _csv_units(files: list[Path], workdir: Path) -> Iterator[Unit]:
             h.close()
     for p in paths:
         grouped: dict[str, list[Any]] = {}
-        with p.open(encoding="utf-8") as fh:
+        with p.open("rb") as fh:
             for line in fh:
-                rec = json.loads(line)
+                rec = orjson.loads(line)
                 grouped.setdefault(rec[1], []).append(rec)
         p.unlink()
         for lid, recs in grouped.items():
@@ -384,7 +384,9 @@ def evaluate_unit(
 
             day = as_of or src.transcript.as_of or dt.date.today()
             held = for_learner(evidence[0], src.transcript.learner.id, day, evidence[1])
-        result = evaluate(compiled, src, as_of, include_planned=planned, detail=False, evidence=held)
+        result = evaluate(
+            compiled, src, as_of, include_planned=planned, detail=False, evidence=held, reuse=held is None
+        )
     except MicrocredError as exc:
         return key, "", _error_records(TranscriptError(src.transcript.learner.id, exc.diagnostics))
     return key, _format_result(result, fmt), []
