@@ -238,8 +238,8 @@ def _csv_units(files: list[Path], workdir: Path) -> Iterator[Unit]:
             h.close()
     for p in paths:
         grouped: dict[str, list[Any]] = {}
-        with p.open("rb") as fh:
-            for line in fh:
+        with p.open("rb") as bucket:
+            for line in bucket:
                 rec = orjson.loads(line)
                 grouped.setdefault(rec[1], []).append(rec)
         p.unlink()
