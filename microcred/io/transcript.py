@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,57 +303,30 @@ def transcript_from_rows(
 
 
 def _quick_transcript(learner_id: str, rows: list[CsvRow], as_of: dt.date | None) -> TranscriptSource | None:
-    """The transcript of rows that are plainly valid, built without running the models'
-    validators: each row is checked here against what they check (a status of the list, an ISO
-    date, credits a finite number not below zero, a date and a grade where the status needs
-    them), and the models are built with exactly the values and the fields set that validation
-    gives them. None when anything is out of the ordinary: the caller then validates the rows
-    the general way, which also words the errors."""
-    if not learner_id or not isinstance(learner_id, str) or not rows or not (as_of is None or type(as_of) is dt.date):
-        return None
-    attempts: list[Attempt] = []
-    lines: list[tuple[str, int]] = []
-    dates = _ISO_DATES
-    for file, line, _col, values in rows:
+    """The transcript of rows that validate, validated once, as a whole: the same models, from
+    the same values, as the general path's last step builds after checking row by row. None
+    when anything is wrong: the caller then validates row by row, which locates and words
+    each error."""
+    attempts: list[dict[str, Any]] = []
+    for _file, _line, _col, values in rows:
         raw: dict[str, Any] = {"course": values["course"]}
-        text = values["date"]
-        if text:
-            day = dates.get(text)
-            if day is None:
-                try:
-                    day = dt.date.fromisoformat(text)
-                except ValueError:
-                    return None
-                if len(dates) < 100_000:
-                    dates[text] = day
-            raw["date"] = day
+        if values["date"]:
+            raw["date"] = values["date"]
         if values["grade"]:
             raw["grade"] = values["grade"]
-        credits = values.get("credits")
-        if credits:
+        if values.get("credits"):
             try:
-                number = float(credits)
+                raw["credits"] = float(values["credits"])
             except ValueError:
                 return None
-            if not (math.isfinite(number) and number >= 0):
-                return None
-            raw["credits"] = number
-        status = values.get("status")
-        if status:
-            if status not in STATUSES:
-                return None
-            raw["status"] = status
-        if (status or "completed") in DATED and ("date" not in raw or "grade" not in raw):
-            return None
-        attempts.append(Attempt.model_construct(**raw))
-        lines.append((file, line))
-    learner = Learner.model_construct(id=learner_id)
-    transcript = Transcript.model_construct(learner=learner, as_of=as_of, attempts=attempts)
-    return TranscriptSource(transcript, rows[0][0], None, lines)
-
-
-#: ISO date text -> the date (the dates of a student body's attempts repeat: terms end together)
-_ISO_DATES: dict[str, dt.date] = {}
+        if values.get("status"):
+            raw["status"] = values["status"]
+        attempts.append(raw)
+    try:
+        transcript = Transcript.model_validate({"learner": {"id": learner_id}, "as_of": as_of, "attempts": attempts})
+    except ValidationError:
+        return None
+    return TranscriptSource(transcript, rows[0][0] if rows else "<csv>", None, [(r[0], r[1]) for r in rows])
 
 
 def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[TranscriptSource | TranscriptError]:
