@@ -808,7 +808,7 @@ def test_a_competency_level_raised_changes_meaning(skills: dict[str, Path]) -> N
     assert example.lacks[0] == "CSCI 2312"
     # and back: lowering it widens the rule the other way
     back = _programmer(SKILLS / "catalog", skills["level3"])
-    assert [c.message for c in back.changes][0] == "competency Programming: level 4 → 3"
+    assert back.changes[0].message == "competency Programming: level 4 → 3"
     assert [(e.meets, e.has) for e in back.counterexamples] == [("new", ["CSCI 1410", "ISMG 2050"])]
 
 
@@ -841,7 +841,7 @@ def test_a_competency_uri_changed_changes_meaning(skills: dict[str, Path]) -> No
 MODELLING = """\
 taxonomy: {types: {badge: {}}}
 frameworks:
-  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: Modelling.}]}
+  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: M.}]}
 courses:
   - {id: MATH 2000, title: Mathematics, credits: 3}
   - {id: CSCI 2000, title: Modelling, credits: 3, competencies: [{uri: "fw:C1", level: 3}]}

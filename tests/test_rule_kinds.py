@@ -394,7 +394,7 @@ taxonomy:
     badge: {stacks_into: [certificate]}
     certificate: {}
 frameworks:
-  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: Modelling.}]}
+  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: M.}]}
 courses:
   - {id: CSCI 1000, title: A, credits: 3}
   - {id: CSCI 1001, title: B, credits: 3}
