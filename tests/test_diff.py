@@ -744,3 +744,168 @@ def test_cli_bad_learner_records_exit_1_without_traceback(tmp_path: Path, new_di
     assert "3 could not be compared" in out
     assert "cannot compare learner B2 against the old catalogue" in err
     assert "E502" in err and "E503" in err and "E101" in err
+
+
+# -- competency nodes: read as `any` over what aligns with the competency, in each version ---
+
+SKILLS = ROOT / "examples/skills"
+PROGRAMMING = '- {competency: "onet:2.B.3.e", level: 4}'
+SQL_URI = "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"
+CSCI_1410 = 'competencies: [{uri: "onet:2.B.3.e", level: 3}, "outcomes:CO.1"]'
+SKILL_EDITS = {
+    "same": [],
+    # level raised: the old version asks for Programming at level 3 (CSCI 1410 aligns at 3)
+    "level3": [(PROGRAMMING, PROGRAMMING.replace("level: 4", "level: 3"))],
+    # CSCI 1410 also teaches SQL (the example, compared with this, has that alignment removed)
+    "aligned": [(CSCI_1410, CSCI_1410.replace("]", f", {SQL_URI}]"))],
+    # the competency changed: Complex Problem Solving (CSCI 2421 aligns at 4) instead of Programming
+    "uri": [(PROGRAMMING, PROGRAMMING.replace("2.B.3.e", "2.B.2.i"))],
+}
+
+
+@pytest.fixture(scope="module")
+def skills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Copies of the skills example's catalogue, each with one edit."""
+    out = {}
+    for name, edits in SKILL_EDITS.items():
+        root = tmp_path_factory.mktemp("skills") / name
+        shutil.copytree(SKILLS / "catalog", root)
+        path = root / "catalog.yaml"
+        text = path.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert text.count(old) == 1
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+        out[name] = root
+    return out
+
+
+def _programmer(old: Path, new: Path) -> CredentialDiff:
+    return diff_catalogs(load_catalog(old), load_catalog(new)).credentials["programmer"]
+
+
+def test_a_competency_rule_unchanged_is_not_reported(skills: dict[str, Path]) -> None:
+    d = diff_catalogs(load_catalog(SKILLS / "catalog"), load_catalog(skills["same"]))
+    assert d.identical
+    assert d.credentials["programmer"].meaning == "unchanged"
+    assert not d.credentials["programmer"].changes and not d.credentials["programmer"].counterexamples
+    code, out, err = run("diff", str(SKILLS / "catalog"), str(skills["same"]))
+    assert (code, err) == (0, "")
+    assert out == "Catalogue skills-example\n  no differences\n"
+
+
+def test_a_competency_level_raised_changes_meaning(skills: dict[str, Path]) -> None:
+    p = _programmer(skills["level3"], SKILLS / "catalog")
+    assert p.meaning == "changed" and p.affected
+    assert [c.message for c in p.changes] == [
+        "competency Programming: level 3 → 4",
+        "competency Programming: no longer met by CSCI 1410",
+    ]
+    assert [c.what for c in p.changes] == ["competency_level", "aligned"]
+    # CSCI 1410 (Programming at level 3) and ISMG 2050 (SQL): the old rule, not the new one
+    (example,) = p.counterexamples
+    assert (example.meets, example.has) == ("old", ["CSCI 1410", "ISMG 2050"])
+    assert example.lacks[0] == "CSCI 2312"
+    # and back: lowering it widens the rule the other way
+    back = _programmer(SKILLS / "catalog", skills["level3"])
+    assert back.changes[0].message == "competency Programming: level 4 → 3"
+    assert [(e.meets, e.has) for e in back.counterexamples] == [("new", ["CSCI 1410", "ISMG 2050"])]
+
+
+def test_an_alignment_removed_from_a_course_changes_a_competency_rule(skills: dict[str, Path]) -> None:
+    p = _programmer(skills["aligned"], SKILLS / "catalog")
+    assert p.meaning == "changed" and p.affected
+    # the rule's text is the same: what changed is what aligns with SQL
+    assert not p.rewritten
+    assert [c.message for c in p.changes] == ["competency SQL: no longer met by CSCI 1410"]
+    (example,) = p.counterexamples
+    assert (example.meets, example.has) == ("old", ["CSCI 1410", "CSCI 2312"])
+    assert example.lacks[0] == "ISMG 2050"
+    added = _programmer(SKILLS / "catalog", skills["aligned"])
+    assert [c.message for c in added.changes] == ["competency SQL: now also met by CSCI 1410"]
+    assert [e.meets for e in added.counterexamples] == ["new"]
+
+
+def test_a_competency_uri_changed_changes_meaning(skills: dict[str, Path]) -> None:
+    p = _programmer(SKILLS / "catalog", skills["uri"])
+    assert p.meaning == "changed" and p.rewritten
+    messages = [c.message for c in p.changes]
+    assert messages[0] == "competency Programming → Complex Problem Solving"
+    assert "competency Complex Problem Solving: now also met by CSCI 2421" in messages
+    assert [(e.meets, e.has) for e in p.counterexamples] == [
+        ("old", ["CSCI 2312", "ISMG 2050"]),
+        ("new", ["CSCI 2421", "ISMG 2050"]),
+    ]
+
+
+MODELLING = """\
+taxonomy: {types: {badge: {}}}
+frameworks:
+  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: M.}]}
+courses:
+  - {id: MATH 2000, title: Mathematics, credits: 3}
+  - {id: CSCI 2000, title: Modelling, credits: 3, competencies: [{uri: "fw:C1", level: 3}]}
+  - {id: CSCI 3000, title: Modelling II, credits: 3, competencies: [{uri: "fw:C1", level: 5}]}
+credentials:
+  - {id: x, type: badge, title: X, requires: RULE}
+"""
+
+
+def _modelling(tmp_path: Path, old: str, new: str) -> CredentialDiff:
+    found = []
+    for name, rule in (("old", old), ("new", new)):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "catalog.yaml").write_text(MODELLING.replace("RULE", rule), encoding="utf-8")
+        found.append(load_catalog(tmp_path / name))
+    return diff_catalogs(*found).credentials["x"]
+
+
+def test_a_competency_node_pairs_by_id_and_reads_a_code_as_its_uri(tmp_path: Path) -> None:
+    old = '{all: [{course: MATH 2000}, {competency: "fw:C1", level: 3, id: model}]}'
+    new = '{all: [{course: MATH 2000}, {competency: "https://example.edu/c/1", level: 5, id: model}]}'
+    d = _modelling(tmp_path / "a", old, new)
+    # the same competency written as `framework:code` and as its URI: only the level changed
+    assert [c.message for c in d.changes] == ["model: level 3 → 5", "model: no longer met by CSCI 2000"]
+    assert [(e.meets, e.has) for e in d.counterexamples] == [("old", ["CSCI 2000", "MATH 2000"])]
+    # written otherwise, the same: no change in meaning
+    same = _modelling(tmp_path / "b", old, old.replace('"fw:C1"', '"https://example.edu/c/1"'))
+    assert (same.meaning, same.changes, same.counterexamples) == ("equivalent", [], [])
+
+
+def test_a_course_counted_for_a_competency_counts_nowhere_else(tmp_path: Path) -> None:
+    # CSCI 3000 cannot meet both nodes, so the competency (CSCI 2000 or CSCI 3000) needs CSCI 2000
+    both = '{all: [{course: CSCI 3000}, {competency: "fw:C1", level: 3}]}'
+    spelled = "{all: [{course: CSCI 3000}, {course: CSCI 2000}]}"
+    d = _modelling(tmp_path, both, spelled)
+    assert d.meaning == "equivalent" and not d.counterexamples
+    assert diff_catalogs(load_catalog(tmp_path / "old"), load_catalog(tmp_path / "old")).identical
+
+
+def test_cli_diff_of_competency_rules_text_json_and_learners(skills: dict[str, Path]) -> None:
+    old, new = str(SKILLS / "catalog"), str(skills["uri"])
+    code, out, err = run("diff", old, new, "--transcripts", str(SKILLS / "transcripts"))
+    assert (code, err) == (0, "")
+    assert "programmer (Programmer)\n  rule: changed meaning\n" in out
+    assert "    competency Programming → Complex Problem Solving\n" in out
+    # Ada's Programming came from CSCI 2312; Complex Problem Solving needs CSCI 2421, still in progress
+    assert "  S2001 programmer: earned on 2023-12-12 → in_progress\n" in out
+    code, out, err = run("diff", old, new, "--transcripts", str(SKILLS / "transcripts"), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    programmer = doc["diff"]["credentials"]["programmer"]
+    assert doc["diff"]["meaning_changed"] == ["programmer"]
+    assert programmer["changes"][0] == {
+        "what": "competency",
+        "node": "competency Complex Problem Solving",
+        "old": "https://www.onetonline.org/find/descriptor/browse/2.B.3.e",
+        "new": "https://www.onetonline.org/find/descriptor/browse/2.B.2.i",
+        "message": "competency Programming → Complex Problem Solving",
+    }
+    assert [c["meets"] for c in programmer["counterexamples"]] == ["old", "new"]
+    (learner,) = doc["impact"]["learners"]
+    assert learner["changes"][0]["old"]["status"] == "earned"
+    assert learner["changes"][0]["new"]["status"] == "in_progress"
+    # an alignment removed: Ada met SQL through CSCI 1410 (2022) before, through ISMG 2050 (2023) now
+    code, out, err = run("diff", str(skills["aligned"]), old, "--transcripts", str(SKILLS / "transcripts"))
+    assert (code, err) == (0, "")
+    assert "  S2001 programmer: earned on 2023-05-10 → earned on 2023-12-12\n" in out

@@ -384,3 +384,89 @@ def test_a_registered_kind_is_exported_and_reported(tmp_path: Path, either: None
     result = evaluate(compile_catalog(catalog), _learner("CSCI 1000"))
     assert "a course of: CSCI 1001, CSCI 1002" in render(result)
     assert "one of CSCI 1001, CSCI 1002" in render_html([result], catalog)
+
+
+#: A catalogue whose rule ``every`` uses each built-in rule kind once.
+EVERY_KIND = """\
+catalog: {id: every, name: Every}
+taxonomy:
+  types:
+    badge: {stacks_into: [certificate]}
+    certificate: {}
+frameworks:
+  - {id: fw, levels: {min: 0, max: 5}, competencies: [{uri: "https://example.edu/c/1", code: C1, statement: M.}]}
+courses:
+  - {id: CSCI 1000, title: A, credits: 3}
+  - {id: CSCI 1001, title: B, credits: 3}
+  - {id: CSCI 1002, title: C, credits: 3, competencies: [{uri: "fw:C1", level: 3}]}
+  - {id: CSCI 1003, title: D, credits: 3, competencies: [{uri: "fw:C1", level: 4}]}
+  - {id: MATH 1000, title: E, credits: 3}
+  - {id: MATH 1001, title: F, credits: 3}
+  - {id: STAT 1000, title: G, credits: 3}
+  - {id: STAT 1001, title: H, credits: 3}
+credentials:
+  - {id: base, title: Base, type: badge, requires: {course: CSCI 1000}}
+  - id: every
+    title: Every
+    type: certificate
+    requires:
+      all:
+        - course: CSCI 1001
+        - any: [{course: CSCI 1000}, {credential: base}]
+        - at_least: 1
+          of: [{courses: 1, from: {subject: MATH}}, {credits: 3, from: {subject: STAT}}]
+        - gpa: 2.0
+        - {competency: "fw:C1", level: 3}
+"""
+
+#: For each kind, an edit of ``every`` that changes what its node of that kind asks for.
+EDITS = {
+    "course": ("- course: CSCI 1001", "- course: CSCI 1003"),
+    "all": ("        - gpa: 2.0\n", ""),
+    "any": ("any: [{course: CSCI 1000}, {credential: base}]", "any: [{course: CSCI 1000}]"),
+    "at_least": ("at_least: 1", "at_least: 2"),
+    "courses": ("{courses: 1, from: {subject: MATH}}", "{courses: 2, from: {subject: MATH}}"),
+    "credits": ("{credits: 3, from: {subject: STAT}}", "{credits: 6, from: {subject: STAT}}"),
+    "credential": ("{credential: base}", "{credential: every-other}"),
+    "gpa": ("gpa: 2.0", "gpa: 3.0"),
+    "competency": ('{competency: "fw:C1", level: 3}', '{competency: "fw:C1", level: 4}'),
+}
+
+
+def _every(tmp_path: Path, name: str, edit: tuple[str, str] | None = None) -> Any:
+    text = EVERY_KIND
+    if edit is not None:
+        assert text.count(edit[0]) == 1
+        text = text.replace(*edit)
+        if "every-other" in text:
+            text += "  - {id: every-other, title: Other, type: badge, requires: {course: CSCI 1000}}\n"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "catalog.yaml").write_text(text, encoding="utf-8")
+    return load_catalog(tmp_path / name)
+
+
+def test_the_catalogue_of_every_kind_uses_every_built_in_kind(tmp_path: Path) -> None:
+    catalog = _every(tmp_path, "every")
+    used: set[str] = set()
+    stack = [catalog.credentials["every"].requires]
+    while stack:
+        node = stack.pop()
+        assert node is not None
+        used.add(node.kind)
+        stack.extend(node.children())
+    assert used == set(NODE_KEYS) == set(EDITS)
+
+
+def test_diff_reads_every_built_in_kind(tmp_path: Path) -> None:
+    """Every kind, in a rule ``diff`` compares: unchanged against itself, and changed in
+    meaning when what its node asks for changes (each kind reads its nodes for ``diff``; one
+    read as an atom that does not raises)."""
+    from microcred.analysis.diff.compare import diff_catalogs
+
+    old = _every(tmp_path, "old")
+    same = diff_catalogs(old, _every(tmp_path, "same"))
+    assert same.identical and same.credentials["every"].meaning == "unchanged"
+    for key, edit in EDITS.items():
+        every = diff_catalogs(old, _every(tmp_path, key, edit)).credentials["every"]
+        assert every.meaning == "changed", key
+        assert every.counterexamples or every.changes, key

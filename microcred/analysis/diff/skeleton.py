@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -222,6 +222,12 @@ class _Reader:
     ) -> _Atom:
         info = _AtomInfo(rule.kind, need, courses, admits or {}, level, window, target, text, self.side)
         return self._atom(key, info, consumes)
+
+    def any_of(self, rule: RuleBase, options: Sequence[RuleBase], at: Place) -> _Gate:
+        facets = self.facets
+        kids = tuple(self.read(o, at.min_grade, at.shared, at.window, at.owner, [], 1) for o in options)
+        self.facets = facets
+        return _Gate("or", 1, _months(rule.complete_within), kids)
 
     def facet(self, rule: RuleBase, name: str, sig: tuple[Any, ...], data: dict[str, Any]) -> None:
         self.facets.append(_Facet(rule.kind, name, rule.id, rule.label, sig, data))

@@ -243,6 +243,12 @@ class Reading(Protocol):
         ``need`` of what ``courses`` (course -> weight) and ``admits`` (credential -> credits)
         give, under ``level`` and ``window``; ``text`` says what it asks for."""
 
+    def any_of(self, rule: RuleBase, options: Sequence[RuleBase], at: Place) -> Any:
+        """``rule`` read as ``any`` over ``options`` (nodes it stands for, read in its place
+        under the modifiers in force there, ``at``): course options are occurrences, so
+        exclusivity with the rest of the rule holds for them. The options' own facets are
+        not recorded (record the node's facet with :meth:`facet`)."""
+
     def facet(self, rule: RuleBase, name: str, sig: tuple[Any, ...], data: dict[str, Any]) -> None:
         """Record the node's facet: ``sig`` equal in both versions means unchanged, ``data``
         is what :meth:`RuleKind.diff_changes` compares. A facet with ``level`` and ``shared``

@@ -18,7 +18,21 @@ from microcred.model.competencies import resolve_uri
 from microcred.model.diagnostics import Diagnostic
 from microcred.model.skills import course_alignments, credential_alignments
 from microcred.rules.kinds.any import AnyOf
-from microcred.rules.kinds.base import Atom, Checking, Compiling, Composite, Explaining, Exporting, Gate, Role, Shape
+from microcred.rules.kinds.base import (
+    Atom,
+    Change,
+    Checking,
+    Compiling,
+    Composite,
+    Explaining,
+    Exporting,
+    Gate,
+    Place,
+    Reading,
+    Role,
+    Shape,
+    overlap,
+)
 from microcred.rules.nodes import CompetencyRule, CourseRule, CredentialRule, RuleBase, RulePath
 
 if TYPE_CHECKING:
@@ -64,9 +78,27 @@ def options(catalog: Catalog, rule: CompetencyRule, owner: str) -> list[RuleBase
 _ANY = AnyOf()
 
 
+def _show(catalog: Catalog, ref: str, uri: str | None) -> str:
+    """A competency in a few words: its label, else the reference as written."""
+    comp = catalog.competencies.get(uri) if uri else None
+    return comp.label if comp else ref
+
+
+def _names(opts: list[RuleBase]) -> tuple[list[str], list[str]]:
+    """The courses and the credentials among a competency node's options."""
+    courses = [o.course for o in opts if isinstance(o, CourseRule)]
+    creds = [o.credential for o in opts if isinstance(o, CredentialRule)]
+    return courses, creds
+
+
+def _level_text(level: int | None) -> str:
+    return "any" if level is None else str(level)
+
+
 class Competency(Composite):
     key = "competency"
     model = CompetencyRule
+    diff_rank = 6
     settles = True
     alternatives = True
 
@@ -129,3 +161,52 @@ class Competency(Composite):
     def explain_settled(self, walk: Explaining, node: CNode, prefix: str) -> None:
         label = node.label or "the competency"
         walk.say(prefix, f"{label}: no course or credential of the catalogue aligns with it")
+
+    # -- diff: read as ``any`` over the courses and credentials aligned with it, in each version
+
+    def diff_atom(self, rd: Reading, rule: CompetencyRule, at: Place) -> Any:
+        uri = resolve_uri(rule.competency, rd.catalog.competencies, rd.catalog.competency_codes)
+        opts = options(rd.catalog, rule, at.owner)
+        courses, creds = _names(opts)
+        shown = _show(rd.catalog, rule.competency, uri)
+        rd.facet(
+            rule,
+            at.name or f"competency {shown}",
+            ("competency", uri or rule.competency, rule.level, tuple(courses), tuple(creds), at.level, at.shared),
+            {
+                "competency": uri or rule.competency,
+                "shown": shown,
+                "min_level": rule.level,
+                "courses": courses,
+                "credentials": creds,
+                "min_grade": at.min_grade,
+                "level": at.level,
+                "shared": at.shared,
+            },
+        )
+        return rd.any_of(rule, opts, at)
+
+    def diff_similar(self, a: dict[str, Any], b: dict[str, Any]) -> float:
+        if a["competency"] == b["competency"]:
+            return 1.0 if a["min_level"] == b["min_level"] else 0.9
+        return 0.5 * overlap([*a["courses"], *a["credentials"]], [*b["courses"], *b["credentials"]])
+
+    def diff_changes(self, name: str, a: dict[str, Any], b: dict[str, Any], named: bool) -> list[Change]:
+        out: list[Change] = []
+        if a["competency"] != b["competency"]:
+            word = f"{name}: competency" if named else "competency"
+            out.append(("competency", a["competency"], b["competency"], f"{word} {a['shown']} → {b['shown']}"))
+        if a["min_level"] != b["min_level"]:
+            was, now = _level_text(a["min_level"]), _level_text(b["min_level"])
+            out.append(("competency_level", a["min_level"], b["min_level"], f"{name}: level {was} → {now}"))
+        gained = sorted(set(b["courses"]) - set(a["courses"])) + [
+            f"credential {c}" for c in b["credentials"] if c not in a["credentials"]
+        ]
+        lost = sorted(set(a["courses"]) - set(b["courses"])) + [
+            f"credential {c}" for c in a["credentials"] if c not in b["credentials"]
+        ]
+        if gained:
+            out.append(("aligned", None, gained, f"{name}: now also met by {', '.join(gained)}"))
+        if lost:
+            out.append(("aligned", lost, None, f"{name}: no longer met by {', '.join(lost)}"))
+        return out
