@@ -125,8 +125,6 @@ def test_a_did_key_issuers_badge_verifies_with_digital_bazaar_vc(tmp_path: Path)
 # -- Digital Bazaar → microcred -------------------------------------------------------------
 
 
-
-
 def test_a_credential_signed_by_digital_bazaar_verifies_in_microcred(tmp_path: Path) -> None:
     answer = node("issue", {"credential": credential(ISSUER), "issuer": ISSUER}, tmp_path)
     signed = answer["credential"]

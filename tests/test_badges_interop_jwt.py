@@ -160,8 +160,6 @@ def test_an_eddsa_token_verifies_with_pyjwt(tmp_path: Path) -> None:
 # -- PyJWT, jwcrypto → microcred ----------------------------------------------------------
 
 
-
-
 def claims(cred: dict[str, Any]) -> dict[str, Any]:
     return {**cred, "iss": cred["issuer"]["id"], "sub": cred["credentialSubject"]["id"], "nbf": 1717200000}
 

@@ -959,13 +959,14 @@ def test_e406_competency_node_nothing_aligns_with(check: Checker) -> None:
     found = [(d.code, d.location.line, d.location.column) for d in report.diagnostics]  # type: ignore[union-attr]
     assert found == [("E406", 17, 62), ("E406", 18, 62)], found
     assert "at level 3 or above" in report.diagnostics[0].message
+
+
 # --- E310 / E311 / E312 / W610 recognition rules ------------------------------------------------
 
 
 def test_recognition_rules_are_checked(check: Checker) -> None:
     report = check(
-        BASE
-        + "  - {id: capped, type: certificate, title: C, limits: {recognised_credits: 25%},"
+        BASE + "  - {id: capped, type: certificate, title: C, limits: {recognised_credits: 25%},"
         " requires: {course: CSCI 1410}}\n"
         "recognition:\n"
         "  - {id: r1, match: {issuer: 'did:web:x.example', achievement: a}, grants: {credential: nope}}\n"

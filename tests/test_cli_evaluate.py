@@ -138,9 +138,20 @@ def test_invalid_catalogue_exits_1(tmp_path: Path) -> None:
 
 def test_python_dash_m_runs() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "microcred", "evaluate", "--catalog", CATALOG, "--format", "json",
-         str(TRANSCRIPTS / "expired.yaml")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "microcred",
+            "evaluate",
+            "--catalog",
+            CATALOG,
+            "--format",
+            "json",
+            str(TRANSCRIPTS / "expired.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     creds = json.loads(proc.stdout)["credentials"]

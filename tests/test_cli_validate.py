@@ -40,7 +40,12 @@ def run_process(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "microcred", *argv],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert "Traceback" not in proc.stdout + proc.stderr
     return proc
@@ -52,6 +57,7 @@ def broken(tmp_path: Path) -> Path:
 
 
 # --- exit codes ------------------------------------------------------------------------------
+
 
 def test_example_catalogue_valid_json() -> None:
     code, out, _err = run("validate", str(EXAMPLE), "--format", "json")
@@ -110,11 +116,14 @@ def test_directory_without_yaml_exits_2(tmp_path: Path) -> None:
 def test_single_file_path(broken: Path) -> None:
     code, out, _err = run("validate", str(broken / "courses.yaml"))
     assert code == 1
-    assert out == f"{broken / 'courses.yaml'}:2:28: E203 courses[0].title: expected a string, got the number 750 " \
+    assert (
+        out == f"{broken / 'courses.yaml'}:2:28: E203 courses[0].title: expected a string, got the number 750 "
         "(put it in quotes if it is text; YAML reads 12:30 as 750 and 0101 as 65)\n"
+    )
 
 
 # --- formats -------------------------------------------------------------------------------------
+
 
 def test_text_format(broken: Path) -> None:
     code, out, err = run("validate", str(broken), "--format", "text")
@@ -180,6 +189,7 @@ def test_several_paths_are_each_validated(tmp_path: Path, broken: Path) -> None:
 
 # --- every broken input gives diagnostics, never a traceback ----------------------------------------
 
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -202,6 +212,7 @@ def test_no_traceback_on_broken_input(tmp_path: Path, content: bytes) -> None:
 
 
 # --- schema ---------------------------------------------------------------------------------------
+
 
 def test_schema_is_json() -> None:
     code, out, _err = run("schema")
@@ -235,6 +246,7 @@ def test_schema_rejects_an_unknown_key() -> None:
 
 
 # --- as a process ----------------------------------------------------------------------------------
+
 
 def test_process_valid_example_json() -> None:
     proc = run_process("validate", "catalog/example-university", "--format", "json")

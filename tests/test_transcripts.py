@@ -97,8 +97,7 @@ def test_csv_missing_column(tmp_path: Path) -> None:
 
 def test_csv_unsorted_rows_group_by_learner() -> None:
     text = (
-        "learner_id,course,date,grade\n"
-        "A,CSCI 1410,2024-01-01,A\nB,CSCI 1410,2024-01-01,B\nA,CSCI 1411,2024-01-01,A\n"
+        "learner_id,course,date,grade\nA,CSCI 1410,2024-01-01,A\nB,CSCI 1410,2024-01-01,B\nA,CSCI 1411,2024-01-01,A\n"
     )
     got = [x for x in iter_csv(text, "x.csv") if isinstance(x, TranscriptSource)]
     assert [(s.transcript.learner.id, len(s.transcript.attempts)) for s in got] == [("A", 2), ("B", 1)]
@@ -108,8 +107,13 @@ def test_json_transcript(tmp_path: Path) -> None:
     p = _write(
         tmp_path,
         "t.json",
-        json.dumps({"learner": {"id": "J1"}, "as_of": "2026-01-01",
-                    "attempts": [{"course": "CSCI 1410", "date": "2024-12-15", "grade": "A"}]}),
+        json.dumps(
+            {
+                "learner": {"id": "J1"},
+                "as_of": "2026-01-01",
+                "attempts": [{"course": "CSCI 1410", "date": "2024-12-15", "grade": "A"}],
+            }
+        ),
     )
     rc, out, _err = run("evaluate", "--catalog", CATALOG, "--format", "json", str(p))
     assert rc == 0
