@@ -9,6 +9,8 @@ to ``OUT.partial`` in row groups and renamed to ``OUT`` at the end.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +34,10 @@ def _pyarrow(where: str) -> Any:
     return pyarrow
 
 
-def read_rows(path: Path, kind: str, after: str | None) -> Iterator[tuple[str | None, tuple[Any, ...]]]:
-    """(learner id, row) of one Parquet file, by learner id (code-point order), after ``after``."""
+def read_rows(path: Path, kind: str, after: str | None) -> Iterator[tuple[str | None, list[tuple[Any, ...]]]]:
+    """One Parquet file's rows, learner by learner in learner-id order (code-point order), after
+    ``after``: (learner id, rows), each row the learner id first and then the columns of
+    ``COLUMNS`` (as :func:`microcred.io.sql.read_rows`). A blank or missing id comes as None."""
     where = f"--{kind} {path}" if kind != "attempts" else str(path)
     pa = _pyarrow(where)
     import pyarrow.compute as pc
@@ -61,10 +65,8 @@ def read_rows(path: Path, kind: str, after: str | None) -> Iterator[tuple[str | 
     table = table.sort_by([("__key", "ascending")])
     keys = table.column("__key").to_pylist()
     cols = [table.column(found[c]).to_pylist() if c in found else [None] * len(keys) for c in COLUMNS[kind]]
-    for i, lid in enumerate(keys):
-        if lid is not None and not lid.strip():
-            lid = None
-        yield lid, tuple(col[i] for col in cols)
+    for lid, group in itertools.groupby(zip(keys, *cols, strict=True), operator.itemgetter(0)):
+        yield (lid if lid is not None and lid.strip() else None), list(group)
 
 
 class ParquetResults:

@@ -48,16 +48,20 @@ class LearnerRecord:
     awards: list[tuple[Any, ...]] = field(default_factory=list)
     learners: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def digest(self, salt: str) -> str:
-        """A digest of the rows (in any order) and of ``salt`` (the catalogue's digest and the
-        options that change results): equal digests, equal evaluations at any one date."""
-        h = hashlib.blake2b(salt.encode(), digest_size=16)
-        for name in ("attempts", "awards", "learners"):
-            rows = getattr(self, name)
-            h.update(b"\x1e" + name.encode())
-            for text in sorted(_canonical(r) for r in rows):
-                h.update(b"\x1f" + text.encode())
-        return h.hexdigest()
+
+def rows_digest(salt: str, rows: dict[str, list[tuple[Any, ...]]]) -> str:
+    """A digest of one learner's rows of each input, as the reader returned them (any order),
+    and of ``salt`` (the catalogue's digest and the options that change results): equal
+    digests, equal rows, so equal evaluations at any one date.
+
+    A row is written as Python's ``repr`` of its values, which is exact and names each value's
+    type (``'3'``, ``3`` and ``3.0`` differ; a float in full), and the rows of an input are
+    sorted as text, so the order the database returns them in does not matter."""
+    h = hashlib.blake2b(salt.encode(), digest_size=16)
+    for name in ("attempts", "awards", "learners"):
+        h.update(b"\x1e" + name.encode() + b"\x1d")
+        h.update("\x1f".join(sorted(map(repr, rows.get(name, ())))).encode("utf-8", "backslashreplace"))
+    return h.hexdigest()
 
 
 def _canonical(row: tuple[Any, ...]) -> str:

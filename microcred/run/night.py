@@ -212,50 +212,76 @@ class Orphans:
     row: tuple[Any, ...]
 
 
-Stream = Iterator[tuple[str | None, tuple[Any, ...]]]
+@dataclass
+class LearnerRows:
+    """One learner's rows of every input, as read: each row the learner id first, then the
+    columns of ``COLUMNS``. Most learners of an incremental night are only digested."""
+
+    learner_id: str
+    rows: dict[str, list[tuple[Any, ...]]]
+
+    def digest(self, salt: str) -> str:
+        return rec.rows_digest(salt, self.rows)
+
+    def record(self) -> LearnerRecord:
+        """The learner's record, for evaluation (the rows without the learner id)."""
+        get = self.rows.get
+        return LearnerRecord(
+            self.learner_id,
+            [r[1:] for r in get("attempts", ())],
+            [r[1:] for r in get("awards", ())],
+            [r[1:] for r in get("learners", ())],
+        )
 
 
-def merge(streams: dict[str, Stream]) -> Iterator[LearnerRecord | Orphans]:
-    """One record a learner from inputs ordered by learner id."""
-    heads: dict[str, tuple[str | None, tuple[Any, ...]] | None] = {}
+#: one input, learner by learner: (learner id or None, the learner's rows, learner id first)
+Stream = Iterator[tuple[str | None, list[tuple[Any, ...]]]]
+
+
+def merge(streams: dict[str, Stream]) -> Iterator[LearnerRows | Orphans]:
+    """One item a learner from inputs ordered by learner id (a learner's rows may come in
+    several pieces, from several files); rows without a learner id as Orphans."""
+    heads: dict[str, tuple[str | None, list[tuple[Any, ...]]] | None] = {}
     last: dict[str, str] = {}
 
     def advance(kind: str) -> None:
-        while True:
-            item = next(streams[kind], None)
-            if item is not None and item[0] is not None:
-                prev = last.get(kind)
-                if prev is not None and item[0] < prev:
-                    raise BatchUsageError(
-                        f"--{kind}",
-                        f"rows are not in learner order ({item[0]!r} after {prev!r})",
-                        "report this: the database's text order differs from code-point order",
-                    )
-                last[kind] = item[0]
-            heads[kind] = item
-            return
+        item = next(streams[kind], None)
+        if item is not None and item[0] is not None:
+            prev = last.get(kind)
+            if prev is not None and item[0] < prev:
+                raise BatchUsageError(
+                    f"--{kind}",
+                    f"rows are not in learner order ({item[0]!r} after {prev!r})",
+                    "report this: the database's text order differs from code-point order",
+                )
+            last[kind] = item[0]
+        heads[kind] = item
 
-    pending_orphans: deque[Orphans] = deque()
     for kind in streams:
         advance(kind)
     while True:
         for kind in streams:
-            while heads[kind] is not None and heads[kind][0] is None:  # type: ignore[index]
-                pending_orphans.append(Orphans(kind, heads[kind][1]))  # type: ignore[index]
+            head = heads[kind]
+            while head is not None and head[0] is None:
+                for row in head[1]:
+                    yield Orphans(kind, row[1:])
                 advance(kind)
-        while pending_orphans:
-            yield pending_orphans.popleft()
+                head = heads[kind]
         live = [h[0] for h in heads.values() if h is not None and h[0] is not None]
         if not live:
             return
         lid = min(live)
-        record = LearnerRecord(lid)
+        rows: dict[str, list[tuple[Any, ...]]] = {}
         for kind in streams:
-            rows = getattr(record, kind)
-            while heads[kind] is not None and heads[kind][0] == lid:  # type: ignore[index]
-                rows.append(heads[kind][1])  # type: ignore[index]
+            head = heads[kind]
+            while head is not None and head[0] == lid:
+                if kind in rows:
+                    rows[kind].extend(head[1])
+                else:
+                    rows[kind] = head[1]
                 advance(kind)
-        yield record
+                head = heads[kind]
+        yield LearnerRows(lid, rows)
 
 
 class _SqlSource:
@@ -280,7 +306,7 @@ class _SqlSource:
         self.conn = self.db.connect(snapshot=True)
         self.columns = check_inputs(self.db, self.conn, self.specs)
 
-    def records(self, after: str | None) -> Iterator[LearnerRecord | Orphans]:
+    def records(self, after: str | None) -> Iterator[LearnerRows | Orphans]:
         from microcred.io.sql import read_rows
 
         return merge({s.kind: read_rows(self.db, self.conn, s, self.columns[s.kind], after) for s in self.specs})
@@ -307,7 +333,7 @@ class _ParquetSource:
                 if not f.is_file():
                     raise BatchUsageError(str(f), "no such file", "check the path")
 
-    def records(self, after: str | None) -> Iterator[LearnerRecord | Orphans]:
+    def records(self, after: str | None) -> Iterator[LearnerRows | Orphans]:
         from microcred.io.parquet import read_rows
 
         streams: dict[str, Stream] = {}
@@ -529,19 +555,26 @@ def _night(
     as_of: dt.date,
     labels: dict[str, str],
 ) -> None:
-    """Read, evaluate and commit every learner after ``state.high_water``."""
+    """Read, evaluate and commit every learner after ``state.high_water``.
+
+    Only the learners to evaluate go to the workers. The others (unchanged, gone from the
+    inputs, rows without a learner id) are settled here, in learner order with the evaluated
+    ones: each is taken when every learner before it is, so ``high_water`` always means that
+    every learner up to it is committed."""
     import bisect
 
     after = state.high_water
     gone_at = bisect.bisect_right(stored_ids, after) if after is not None else 0
-    #: what each unit sent to evaluation is, in order: (learner id, digest) or None for orphans
-    order: deque[tuple[str | None, str | None, list[dict[str, Any]]]] = deque()
+    #: every learner (and orphan row) of the night in order: (what, learner id, digest, error records);
+    #: what is "evaluate" (its answer comes from evaluation, in this order), "skip", "gone" or "orphan"
+    order: deque[tuple[str, str | None, str | None, list[dict[str, Any]]]] = deque()
     results: list[tuple[Any, ...]] = []
     learners: list[tuple[Any, ...]] = []
     drops: list[str] = []
     errors: list[dict[str, Any]] = []
     pending = 0
     high = after
+    incremental = opts.incremental
 
     def commit() -> None:
         nonlocal pending
@@ -561,65 +594,73 @@ def _night(
     stamp = _evidence_stamp(opts)
 
     def units() -> Iterator[tuple[Any, ...]]:
+        """The learners to evaluate; every other item goes into ``order`` only."""
         nonlocal gone_at
         for item in source.records(after):
             if isinstance(item, Orphans):
-                order.append((None, None, [_orphan_record(item, labels)]))
-                yield ("night", "orphan", None)
+                order.append(("orphan", None, None, [_orphan_record(item, labels)]))
                 continue
             lid = item.learner_id
             while gone_at < len(stored_ids) and stored_ids[gone_at] < lid:
-                order.append((stored_ids[gone_at], None, []))  # gone from the inputs
+                order.append(("gone", stored_ids[gone_at], None, []))  # gone from the inputs
                 gone_at += 1
-                yield ("night", "gone", None)
             if gone_at < len(stored_ids) and stored_ids[gone_at] == lid:
                 gone_at += 1
             digest = item.digest(salt + stamp(lid))
             before = stored.get(lid)
             if (
-                opts.incremental
+                incremental
                 and before is not None
                 and before.digest == digest
                 and (before.recheck_on is None or before.recheck_on > as_of)
             ):
-                order.append((lid, None, []))
-                yield ("night", f"skip:{lid}", None)
+                order.append(("skip", lid, None, []))
                 continue
-            order.append((lid, digest, []))
-            yield ("night", lid, (item, labels, as_of))
+            order.append(("evaluate", lid, digest, []))
+            yield ("night", lid, (item.record(), labels, as_of))
         while gone_at < len(stored_ids):
-            order.append((stored_ids[gone_at], None, []))
+            order.append(("gone", stored_ids[gone_at], None, []))
             gone_at += 1
-            yield ("night", "gone", None)
+
+    def settle() -> None:
+        """Take every item up to the next learner being evaluated."""
+        nonlocal pending, high
+        while order and order[0][0] != "evaluate":
+            what, lid, _digest, extra = order.popleft()
+            if what == "orphan":
+                errors.extend(extra)
+                counts.failed += 1
+                continue
+            assert lid is not None
+            high = lid
+            pending += 1
+            if what == "gone":
+                drops.append(lid)
+                counts.removed += 1
+            else:
+                counts.learners += 1
+                counts.skipped += 1
+            if pending >= COMMIT_LEARNERS:
+                commit()
 
     def handle(key: str, text: str, errs: list[dict[str, Any]]) -> None:
         nonlocal pending, high
-        lid, digest, extra = order.popleft()
-        if key == "orphan":
-            errors.extend(extra)
-            counts.failed += 1
-            return
-        assert lid is not None
+        settle()
+        _what, lid, digest, _extra = order.popleft()
+        assert lid == key, (lid, key)
         high = lid
         pending += 1
-        if key == "gone":
+        counts.learners += 1
+        errors.extend(errs)
+        if not text:
+            counts.failed += 1
             drops.append(lid)
-            counts.removed += 1
-        elif key.startswith("skip:"):
-            counts.learners += 1
-            counts.skipped += 1
         else:
-            counts.learners += 1
-            errors.extend(errs)
-            if not text:
-                counts.failed += 1
-                drops.append(lid)
-            else:
-                counts.evaluated += 1
-                head, rows = orjson.loads(text)
-                lid_, name, day, warnings, stacking, recheck, recognition = head
-                learners.append((lid_, name, day, warnings, stacking, digest, recheck, state.run_id, recognition))
-                results.extend(tuple(r) for r in rows)
+            counts.evaluated += 1
+            head, rows = orjson.loads(text)
+            lid_, name, day, warnings, stacking, recheck, recognition = head
+            learners.append((lid_, name, day, warnings, stacking, digest, recheck, state.run_id, recognition))
+            results.extend(tuple(r) for r in rows)
         if pending >= COMMIT_LEARNERS:
             commit()
 
@@ -640,6 +681,7 @@ def _night(
             evidence=opts.evidence,
         )
         _run_pool(pool_opts, units(), handle)
+    settle()
     commit()
 
 
