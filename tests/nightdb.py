@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import glob
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -34,9 +35,25 @@ def rows_of(
     return attempts, awards, learners
 
 
-def load_tables(conn: Any, transcripts: Iterable[Transcript], param: str = "?") -> None:
-    """(Re)create the tables attempts, awards, learners and fill them."""
-    attempts, awards, learners = rows_of(transcripts)
+def load_tables(
+    conn: Any,
+    transcripts: Iterable[Transcript],
+    param: str = "?",
+    *,
+    shuffle: int | None = None,
+    only_kept: bool = False,
+) -> None:
+    """(Re)create the tables attempts, awards, learners and fill them; ``shuffle``: the rows
+    in an order drawn with that seed; ``only_kept``: a learners row only for learners with
+    any attempt or award."""
+    people = list(transcripts)
+    attempts, awards, learners = rows_of(people)
+    if only_kept:
+        kept = {t.learner.id for t in people if t.attempts or t.awarded}
+        learners = [r for r in learners if r[0] in kept]
+    if shuffle is not None:
+        for rows in (attempts, awards, learners):
+            random.Random(shuffle).shuffle(rows)
     cur = conn.cursor()
     for name, ddl, rows in (
         ("attempts", ATTEMPTS_DDL, attempts),
