@@ -139,10 +139,10 @@ def evaluate_record(
     planned: bool,
     evidence: tuple[Path, Any] | None = None,
 ) -> tuple[str, str, list[dict[str, Any]]]:
-    """(key, rows as JSON, error records) of one learner of a night; a learner left unchanged
-    (no record) gives empty rows. The rows: the learner's row and its result rows, with the
-    explanations already written as JSON text. ``evidence``: (root, options) of the learners'
-    external credentials, as for file input (docs/recognition.md)."""
+    """(key, rows as JSON, error records) of one learner of a night (only learners to evaluate
+    are sent here; a unit without a record gives empty rows). The rows: the learner's row and
+    its result rows, with the explanations already written as JSON text. ``evidence``: (root,
+    options) of the learners' external credentials, as for file input (docs/recognition.md)."""
     _kind, key, payload = unit
     if payload is None:
         return key, "", []
