@@ -260,25 +260,17 @@ def transcript_from_rows(
     lines: list[tuple[str, int]] = []
     diags: list[Diagnostic] = []
     for file, line, col, values in rows:
-        raw: dict[str, Any] = {"course": values["course"]}
-        if values["date"]:
-            raw["date"] = values["date"]
-        if values["grade"]:
-            raw["grade"] = values["grade"]
-        if values.get("credits"):
-            try:
-                raw["credits"] = float(values["credits"])
-            except ValueError:
-                diags.append(
-                    Diagnostic(
-                        "E501",
-                        f"credits {values['credits']!r} is not a number",
-                        Location(file, line, 1 + col["credits"]),
-                    )
+        try:
+            raw = _raw_attempt(values)
+        except ValueError:
+            diags.append(
+                Diagnostic(
+                    "E501",
+                    f"credits {values['credits']!r} is not a number",
+                    Location(file, line, 1 + col["credits"]),
                 )
-                continue
-        if values.get("status"):
-            raw["status"] = values["status"]
+            )
+            continue
         try:
             Attempt.model_validate(raw)
         except ValidationError as exc:
@@ -307,26 +299,27 @@ def _quick_transcript(learner_id: str, rows: list[CsvRow], as_of: dt.date | None
     the same values, as the general path's last step builds after checking row by row. None
     when anything is wrong: the caller then validates row by row, which locates and words
     each error."""
-    attempts: list[dict[str, Any]] = []
-    for _file, _line, _col, values in rows:
-        raw: dict[str, Any] = {"course": values["course"]}
-        if values["date"]:
-            raw["date"] = values["date"]
-        if values["grade"]:
-            raw["grade"] = values["grade"]
-        if values.get("credits"):
-            try:
-                raw["credits"] = float(values["credits"])
-            except ValueError:
-                return None
-        if values.get("status"):
-            raw["status"] = values["status"]
-        attempts.append(raw)
     try:
+        attempts = [_raw_attempt(values) for _file, _line, _col, values in rows]
         transcript = Transcript.model_validate({"learner": {"id": learner_id}, "as_of": as_of, "attempts": attempts})
-    except ValidationError:
+    except (ValueError, ValidationError):  # credits that are not a number, or what the models refuse
         return None
     return TranscriptSource(transcript, rows[0][0] if rows else "<csv>", None, [(r[0], r[1]) for r in rows])
+
+
+def _raw_attempt(values: dict[str, str]) -> dict[str, Any]:
+    """An attempt's fields from a CSV row's values, as the models read them (empty cells left
+    out). Raises ValueError for credits that are not a number."""
+    raw: dict[str, Any] = {"course": values["course"]}
+    if values["date"]:
+        raw["date"] = values["date"]
+    if values["grade"]:
+        raw["grade"] = values["grade"]
+    if values.get("credits"):
+        raw["credits"] = float(values["credits"])
+    if values.get("status"):
+        raw["status"] = values["status"]
+    return raw
 
 
 def iter_csv(text: str, file: str, as_of: dt.date | None = None) -> Iterator[TranscriptSource | TranscriptError]:
