@@ -277,16 +277,8 @@ def _brute(rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]) -> d
     return out
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    rule=rules(),
-    aligned=st.fixed_dictionaries(
-        {c: st.dictionaries(st.sampled_from(URIS), st.none() | st.integers(0, 3), max_size=3) for c in COURSES}
-    ),
-)
-def test_inherited_alignments_match_a_brute_force(
-    rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]
-) -> None:
+def _aligned_catalog(rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]) -> Catalog:
+    """One credential ``x`` with ``rule`` over COURSES, each course aligned as ``aligned`` says."""
     courses = {
         c: Course.model_validate(
             {
@@ -300,7 +292,7 @@ def test_inherited_alignments_match_a_brute_force(
     }
     cred = Credential.model_validate({"id": "x", "type": "t", "title": "X", "requires": rule})
     fw = Framework.model_validate({"id": "f", "competencies": [{"uri": u, "statement": u} for u in URIS]})
-    catalog = Catalog(
+    return Catalog(
         CatalogInfo(id="c", name="C"),
         Taxonomy(types={"t": CredentialType()}),
         courses,
@@ -308,6 +300,19 @@ def test_inherited_alignments_match_a_brute_force(
         frameworks={"f": fw},
         competencies={u: Competency(u, u, "f") for u in URIS},
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rule=rules(),
+    aligned=st.fixed_dictionaries(
+        {c: st.dictionaries(st.sampled_from(URIS), st.none() | st.integers(0, 3), max_size=3) for c in COURSES}
+    ),
+)
+def test_inherited_alignments_match_a_brute_force(
+    rule: dict[str, Any], aligned: dict[str, dict[str, int | None]]
+) -> None:
+    catalog = _aligned_catalog(rule, aligned)
     assert credential_alignments(catalog)["x"] == _brute(rule, aligned)
 
 
@@ -521,27 +526,7 @@ def test_profile_matches_a_brute_force(
 ) -> None:
     """Current competencies: those of the courses passed, and those every way of earning an earned
     credential guarantees (brute force), at the highest level of any of them."""
-    courses = {
-        c: Course.model_validate(
-            {
-                "id": c,
-                "title": c,
-                "credits": 3,
-                "competencies": [{"uri": u, "level": lv} for u, lv in aligned[c].items()],
-            }
-        )
-        for c in COURSES
-    }
-    cred = Credential.model_validate({"id": "x", "type": "t", "title": "X", "requires": rule})
-    fw = Framework.model_validate({"id": "f", "competencies": [{"uri": u, "statement": u} for u in URIS]})
-    catalog = Catalog(
-        CatalogInfo(id="c", name="C"),
-        Taxonomy(types={"t": CredentialType()}),
-        courses,
-        {"x": cred},
-        frameworks={"f": fw},
-        competencies={u: Competency(u, u, "f") for u in URIS},
-    )
+    catalog = _aligned_catalog(rule, aligned)
     t = Transcript.model_validate(
         {
             "learner": {"id": "L"},
