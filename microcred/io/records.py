@@ -307,7 +307,7 @@ def build_transcript(record: LearnerRecord) -> Transcript | list[RowProblem]:
     if problems:
         return problems
     return Transcript.model_construct(
-        learner=Learner.model_construct(id=record.learner_id, name=name, email=email),
+        learner=Learner.model_construct(id=record.learner_id, name=name, email=email, identifiers=[]),
         as_of=None,
         attempts=attempts,
         awarded=awarded,

@@ -229,7 +229,7 @@ class PopulationGenerator:
         lid = f"L{index + 1:07d}"
         if not self.programmes:
             return Transcript.model_construct(
-                learner=Learner.model_construct(id=lid, name=None, email=None),
+                learner=Learner.model_construct(id=lid, name=None, email=None, identifiers=[]),
                 as_of=self.as_of,
                 attempts=[],
                 awarded=[],
@@ -279,7 +279,7 @@ class PopulationGenerator:
             queue[:0] = retakes
             t += 1
         return Transcript.model_construct(
-            learner=Learner.model_construct(id=lid, name=None, email=None),
+            learner=Learner.model_construct(id=lid, name=None, email=None, identifiers=[]),
             as_of=self.as_of,
             attempts=attempts,
             awarded=plan.awarded,
