@@ -21,7 +21,9 @@ LAYERS: dict[str, list[str]] = {
     "io": ["io/*"],
     "engine": [
         "rules/kinds/*",
+        "rules/caches.py",
         "rules/compiled.py",
+        "rules/settling.py",
         "rules/scenario.py",
         "rules/solver.py",
         "rules/cpsat.py",

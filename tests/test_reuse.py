@@ -41,7 +41,7 @@ def _json(result: Any) -> bytes:
 
 def _reused(cc: Any) -> int:
     """How many results the compiled catalogue keeps for reuse."""
-    return sum(len(table) for table in cc.__dict__.get("_reuse", {}).values())
+    return sum(len(c.cache.reuse) for c in cc.credentials.values() if c.cache.reuse is not None)
 
 
 @st.composite
@@ -118,8 +118,8 @@ def test_results_are_reused_and_the_table_is_bounded(monkeypatch: Any) -> None:
     small = compile_catalog(load_catalog(CATALOG))
     for t in population:
         evaluate(small, t, AS_OF_POPULATION, detail=False, reuse=True)
-    tables = small.__dict__["_reuse"]
-    assert tables and all(0 < len(table) <= 8 for table in tables.values())
+    tables = [c.cache.reuse for c in small.credentials.values() if c.cache.reuse is not None]
+    assert tables and all(0 < len(table) <= 8 for table in tables)
 
 
 def test_no_reuse_with_exceptions_or_detail() -> None:
@@ -143,7 +143,7 @@ def test_compiled_catalogue_pickles_without_kept_results() -> None:
     for t in generate_population(CATALOG, 5, seed=5, as_of=AS_OF_POPULATION):
         evaluate(cc, t, AS_OF_POPULATION, detail=False, reuse=True)
     assert _reused(cc) > 0
-    assert "_reuse" not in pickle.loads(pickle.dumps(cc)).__dict__
+    assert _reused(pickle.loads(pickle.dumps(cc))) == 0
 
 
 def test_batch_output_is_byte_identical_to_evaluating_each_learner_afresh(tmp_path: Path) -> None:

@@ -266,6 +266,7 @@ def test_registering_a_kind_leaves_the_published_schema_alone(either: None) -> N
 READ_FROM_THE_TABLE = [
     "rules/compiled.py",
     "rules/solver.py",
+    "rules/settling.py",
     "rules/cpsat.py",
     "rules/explain.py",
     "rules/evaluate.py",

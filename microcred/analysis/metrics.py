@@ -821,6 +821,8 @@ class MetricsTable:
     renewal_months: int
     learners: int
     unknown_credentials: list[str] = field(default_factory=list)
+    #: the rows by what :meth:`get` asks, made on first use
+    _index: dict[tuple[str, ...], Row] | None = field(default=None, init=False, repr=False, compare=False)
 
     def as_of_dates(self) -> list[str]:
         return sorted({r.as_of for r in self.rows})
@@ -835,12 +837,11 @@ class MetricsTable:
         target: str = "",
         window: int = 0,
     ) -> Row | None:
-        index: dict[tuple[str, ...], Row] | None = self.__dict__.get("_index")
+        index = self._index
         if index is None:
-            index = {
+            index = self._index = {
                 (r.as_of, r.subject, r.metric, r.dimension, r.group, r.target, str(r.window)): r for r in self.rows
             }
-            self.__dict__["_index"] = index
         return index.get((as_of, subject, metric, dimension, group, target, str(window)))
 
     def title(self, subject: str) -> str:

@@ -45,8 +45,9 @@ from microcred.model.result import CredentialResult
 from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
 from microcred.rules.cpsat import RuleModel
 from microcred.rules.evaluate import check_transcript, compile_catalog, evaluate
-from microcred.rules.kinds import KINDS
+from microcred.rules.kinds import KINDS, RuleKind
 from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
+from microcred.rules.settling import leaves_below, leaves_by_key, settle
 from microcred.taxonomy.grades import Grade, GradeScale
 
 #: Credits are read to hundredths (as by the CP-SAT assignment encoding).
@@ -278,6 +279,12 @@ def _leaf_keys(leaf: CNode) -> set[str]:
     return set(KINDS[leaf.kind].keys(leaf))
 
 
+def _moves(kind: RuleKind) -> bool:
+    """Whether the courses planned can move a node of this kind down as well as up (a GPA
+    floor): the planner models it rather than settle it."""
+    return not kind.monotone
+
+
 def _integers(values: Sequence[Fraction]) -> tuple[int, list[int]]:
     """A common denominator and the values on it."""
     den = math.lcm(*(v.denominator for v in values)) if values else 1
@@ -321,18 +328,17 @@ class _Problem:
         self.pending = pending
         self.caps = list(caps)
         catalog = cc.catalog
-        self.constants: dict[int, bool] = {}
-        self.active: dict[int, CNode] = {}
-        self.windows: list[CNode] = []
-        self.gpas: list[CNode] = []
-        self._settle(self.root, waived)
-
-        leaves = [n for n in comp.leaves if id(n) in self.active]
+        # settled as the solver settles it, except the GPA floors: the courses planned move
+        # them, so they are modelled (``_gpa_form``)
+        settled = settle(self.root, sc, waived, leave_open=_moves)
+        self.constants: dict[int, bool] = {nid: value >= 1 for nid, value in settled.constants.items()}
+        self.active: dict[int, CNode] = settled.active
+        self.windows: list[CNode] = settled.windows
+        self.gpas: list[CNode] = settled.opened
+        leaves = settled.leaves
         self.leaves = leaves
-        by_key: dict[str, list[CNode]] = {}
-        for leaf in leaves:
-            for key in KINDS[leaf.kind].keys(leaf):
-                by_key.setdefault(key, []).append(leaf)
+        active = self.active
+        by_key = leaves_by_key(comp)  # (every leaf: those of settled nodes are left out below)
 
         # candidate courses: every course that can matter, not standing in for another
         rel = comp.relevant_courses
@@ -377,13 +383,13 @@ class _Problem:
         for key in sorted(sc.items):
             it = sc.items[key]
             role = "old" if key in new_items else "fixed"
-            fits = [leaf for leaf in by_key.get(key, ()) if it.meets(leaf.min_points)]
+            fits = [leaf for leaf in by_key.get(key, ()) if id(leaf) in active and it.meets(leaf.min_points)]
             if fits:
                 self.slots.append(_Slot(it, role, key if role == "old" else None))
                 for leaf in fits:
                     self.eligible[leaf.leaf].append(len(self.slots) - 1)
         for course, it in new_items.items():
-            fits = [leaf for leaf in by_key.get(course, ()) if it.meets(leaf.min_points)]
+            fits = [leaf for leaf in by_key.get(course, ()) if id(leaf) in active and it.meets(leaf.min_points)]
             if fits:
                 useful.add(course)
                 self.slots.append(_Slot(it, "new", course))
@@ -432,28 +438,6 @@ class _Problem:
 
     # -- structure -------------------------------------------------------------------
 
-    def _settle(self, node: CNode, waived: frozenset[int]) -> None:
-        nid = id(node)
-        if nid in waived:
-            self.constants[nid] = True
-            return
-        kind = KINDS[node.kind]
-        if kind.settles and kind.monotone:  # (a credential: held by award or not)
-            value = kind.constant(node, self.sc)
-            if value is not None:
-                self.constants[nid] = value >= 1
-                return
-        self.active[nid] = node
-        if not kind.monotone:  # a GPA floor: the plan moves it, so it is modelled (``_gpa_form``)
-            self.gpas.append(node)
-            return
-        if node.window_months is not None:
-            self.windows.append(node)
-        for c in node.children:
-            self._settle(c, waived)
-        if node.inline is not None:
-            self._settle(node.inline, waived)
-
     def _gpa_form(self, node: CNode, new_items: Mapping[str, Item]) -> _Gpa | None:
         """The GPA floor as linear forms; None when no candidate moves it (then it is a
         constant, decided as the evaluator decides it)."""
@@ -498,7 +482,7 @@ class _Problem:
 
     def below(self, node: CNode) -> list[CNode]:
         """The active leaves below ``node`` (inline credentials included)."""
-        return [n for n in node.walk() if n.leaf >= 0 and id(n) in self.active]
+        return leaves_below(node, self.active)
 
     # -- models ----------------------------------------------------------------------
 
@@ -1183,23 +1167,7 @@ def _forced(cc: CompiledCatalog, t: Transcript, cid: str, sc: Scenario) -> list[
         return None
     if any(isinstance(e, Substitute) for e in t.exceptions):
         return None
-    waived = _waived(comp, t)
-    leaves: list[CNode] = []
-
-    def visit(n: CNode) -> None:  # as the solver settles a rule: constants hold no leaves
-        kind = KINDS[n.kind]
-        if id(n) in waived or not kind.monotone:
-            return
-        if kind.settles and kind.constant(n, sc) is not None:
-            return
-        if n.leaf >= 0:
-            leaves.append(n)
-        for c in n.children:
-            visit(c)
-        if n.inline is not None:
-            visit(n.inline)
-
-    visit(comp.root)
+    leaves = settle(comp.root, sc, _waived(comp, t)).leaves  # as the solver settles it
     exclusive: dict[str, int] = {}
     for leaf in leaves:
         if leaf.shared:

@@ -234,6 +234,15 @@ class Catalog:
     external_files: dict[str, str] = field(default_factory=dict)
     #: recognition rules: external achievements accepted, and what each counts as (extension)
     recognition: list[RecognitionRule] = field(default_factory=list)
+    #: the grade scale the taxonomy defines (or the default one), made from it when the
+    #: catalogue is made
+    grade_scale: GradeScale = field(init=False, repr=False, compare=False)
+    #: every credential's competency alignments, its own and inherited
+    #: (:func:`microcred.model.skills.credential_alignments` works them out on first use)
+    alignments: dict[str, dict[str, int | None]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.grade_scale = GradeScale.from_spec(self.taxonomy.grade_scale)
 
     @property
     def id(self) -> str:
@@ -246,11 +255,3 @@ class Catalog:
     @property
     def types(self) -> Mapping[str, CredentialType]:
         return self.taxonomy.types
-
-    @property
-    def grade_scale(self) -> GradeScale:
-        cached: GradeScale | None = getattr(self, "_grade_scale", None)
-        if cached is None:
-            cached = GradeScale.from_spec(self.taxonomy.grade_scale)
-            object.__setattr__(self, "_grade_scale", cached)
-        return cached

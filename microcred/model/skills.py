@@ -113,11 +113,10 @@ class _Inheritance:
 
 def credential_alignments(catalog: Catalog) -> dict[str, Guarantee]:
     """Every credential's alignments, its own and those inherited (computed once a catalogue)."""
-    cached: dict[str, Guarantee] | None = catalog.__dict__.get("_credential_alignments")
+    cached = catalog.alignments
     if cached is None:
         inh = _Inheritance(catalog)
-        cached = {cid: inh.credential(cid) for cid in catalog.credentials}
-        catalog.__dict__["_credential_alignments"] = cached
+        cached = catalog.alignments = {cid: inh.credential(cid) for cid in catalog.credentials}
     return cached
 
 

@@ -1,16 +1,19 @@
 """Compiling a catalogue: rules become trees of plain nodes with their selectors resolved to
 course sets, ``min_grade`` resolved to points, and ``credential:`` nodes expanded inline.
 
-Compile once, evaluate many: every learner is evaluated against the same compiled form.
+Compile once, evaluate many: every learner is evaluated against the same compiled form. Each
+compiled credential owns the engine's working caches for its rule (``cache``, a
+:class:`~microcred.rules.caches.CredentialCache`), which a pickled copy leaves behind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from microcred.model.graph import ancestors, build_graph, credential_subgraph, stacks_into
+from microcred.rules.caches import CredentialCache
 from microcred.rules.kinds import KINDS
 from microcred.rules.nodes import RuleBase, Selector
 from microcred.rules.selectors import CourseIndex
@@ -47,11 +50,9 @@ class CNode:
     target: str | None = None  # credential: the credential named
     inline: CNode | None = None  # credential: its rule, expanded here
     leaf: int = -1  # index among the consuming leaves of the compiled credential
-
-    def __getstate__(self) -> dict[str, Any]:
-        # the solver's working caches are keyed by object identities, which a copy does not
-        # share: a pickled node leaves them behind and its copy builds its own
-        return {k: v for k, v in self.__dict__.items() if k not in _IDENTITY_CACHES}
+    #: the texts of :meth:`describe` and :meth:`selector_text`, worked out on first use
+    description: str | None = field(default=None, init=False, repr=False)
+    selector_words: str | None = field(default=None, init=False, repr=False)
 
     def walk(self) -> Iterator[CNode]:
         yield self
@@ -62,28 +63,22 @@ class CNode:
 
     def describe(self) -> str:
         """A short human name: the label, else what the node asks for (worked out once)."""
-        text: str | None = self.__dict__.get("_description")
+        text = self.description
         if text is None:
-            text = self._describe()
-            self.__dict__["_description"] = text
+            text = self.description = self._describe()
         return text
 
     def selector_text(self) -> str:
         """The node's selector in plain words ("any course" when it has none), worked out once."""
-        text: str | None = self.__dict__.get("_selector_text")
+        text = self.selector_words
         if text is None:
-            text = self.selector.describe() if self.selector else "any course"
-            self.__dict__["_selector_text"] = text
+            text = self.selector_words = self.selector.describe() if self.selector else "any course"
         return text
 
     def _describe(self) -> str:
         if self.label:
             return self.label
         return KINDS[self.kind].describe(self)
-
-
-#: attributes the solver keeps on compiled nodes and credentials, keyed by object identities
-_IDENTITY_CACHES = frozenset({"_flat", "_below", "_settled"})
 
 
 @dataclass
@@ -97,9 +92,9 @@ class CompiledCredential:
     relevant_credentials: frozenset[str]
     has_gpa: bool
     has_window: bool
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in _IDENTITY_CACHES}
+    #: the engine's working caches for this rule, made empty at compilation; a pickled copy
+    #: starts with empty ones (:mod:`microcred.rules.caches`)
+    cache: CredentialCache = field(default_factory=CredentialCache, repr=False, compare=False)
 
 
 class CompiledCatalog:
@@ -124,10 +119,14 @@ class CompiledCatalog:
             else:
                 for course in cc.relevant_courses:
                     self.by_course.setdefault(course, set()).add(cid)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # results kept for reuse across learners (rules/evaluate.py) belong to this process
-        return {k: v for k, v in self.__dict__.items() if k != "_reuse"}
+        #: credential id -> title, as results name the credentials they mention
+        self.titles: dict[str, str] = {cid: c.title for cid, c in catalog.credentials.items()}
+        # the stacking, worked out on first use (or all at once, :meth:`tabulate_stacking`)
+        self._credential_graph: nx.DiGraph | None = None
+        self._stacking_graph: nx.DiGraph | None = None
+        self._stack_targets: dict[str, list[tuple[str, int]]] = {}
+        self._direct: dict[str, list[str]] = {}
+        self._stacked_from: dict[str, frozenset[str]] = {}
 
     def tabulate_stacking(self) -> None:
         """Work out now the stacking of every credential (what :meth:`stack_targets`,
@@ -139,30 +138,28 @@ class CompiledCatalog:
             self.direct_stacks(cid)
             self.stacked_from(cid)
         self._graph = None
-        self.__dict__.pop("_credential_graph", None)
-        self.__dict__.pop("_stacking_graph", None)
+        self._credential_graph = None
+        self._stacking_graph = None
 
     def _stacking(self) -> nx.DiGraph:
         """The credentials and the stacks-into edges between them: what stacking questions
         need, without the course edges of :attr:`graph` (whose number grows with credentials ×
         courses). Courses only ever point into credentials, so paths between credentials and
         their lengths are the same in both."""
-        g: nx.DiGraph | None = self.__dict__.get("_credential_graph")
+        g = self._credential_graph
         if g is None:
-            g = build_graph(self.catalog, self.index, courses=False)
-            self.__dict__["_credential_graph"] = g
+            g = self._credential_graph = build_graph(self.catalog, self.index, courses=False)
         return g
 
     def stack_targets(self, credential: str) -> list[tuple[str, int]]:
         """Every credential ``credential`` stacks into, with the length of the shortest stacking
         path to it, nearest first (computed once per credential)."""
-        cache: dict[str, list[tuple[str, int]]] = self.__dict__.setdefault("_stack_targets", {})
+        cache = self._stack_targets
         hit = cache.get(credential)
         if hit is None:
-            h = self.__dict__.get("_stacking_graph")
+            h = self._stacking_graph
             if h is None:
-                h = credential_subgraph(self._stacking())
-                self.__dict__["_stacking_graph"] = h
+                h = self._stacking_graph = credential_subgraph(self._stacking())
             import networkx as nx
 
             lengths = nx.single_source_shortest_path_length(h, credential) if credential in h else {}
@@ -172,7 +169,7 @@ class CompiledCatalog:
 
     def direct_stacks(self, credential: str) -> list[str]:
         """The credentials ``credential`` stacks into directly (the graph's successors)."""
-        cache: dict[str, list[str]] = self.__dict__.setdefault("_direct", {})
+        cache = self._direct
         hit = cache.get(credential)
         if hit is None:
             hit = stacks_into(self._stacking(), credential)
@@ -181,7 +178,7 @@ class CompiledCatalog:
 
     def stacked_from(self, credential: str) -> frozenset[str]:
         """``credential`` and every credential that stacks into it, directly or not."""
-        cache: dict[str, frozenset[str]] = self.__dict__.setdefault("_stacked_from", {})
+        cache = self._stacked_from
         hit = cache.get(credential)
         if hit is None:
             hit = frozenset({credential} | ancestors(self._stacking(), credential))

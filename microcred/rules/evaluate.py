@@ -7,6 +7,7 @@ import bisect
 import dataclasses
 import datetime as dt
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -121,15 +122,35 @@ def _copy_result(r: CredentialResult) -> CredentialResult:
     )
 
 
+#: How many catalogues :func:`compile_catalog` keeps the compiled form of.
+COMPILED_KEPT = 4
+#: id(catalog) -> (the catalogue, its compiled form), the most recently compiled last: a
+#: caller that passes the same catalogue again and again (``evaluate(catalog, t)`` in a loop)
+#: compiles it once. The entry holds the catalogue, so its id is not reused while it is here.
+_compiled: dict[int, tuple[Catalog, CompiledCatalog]] = {}
+_compiling = threading.Lock()
+
+
 def compile_catalog(catalog: Catalog | CompiledCatalog) -> CompiledCatalog:
-    """The compiled form of a catalogue (compiled once, reused for every learner)."""
+    """The compiled form of a catalogue (compiled once, reused for every learner).
+
+    Given a :class:`Catalog`, the compiled form of the last ``COMPILED_KEPT`` catalogues given
+    is kept here, in this module (a program evaluating against one catalogue holds on to its
+    :class:`CompiledCatalog`, which holds the catalogue)."""
     if isinstance(catalog, CompiledCatalog):
         return catalog
-    cached: CompiledCatalog | None = getattr(catalog, "_compiled", None)
-    if cached is None:
-        cached = CompiledCatalog(catalog)
-        object.__setattr__(catalog, "_compiled", cached)
-    return cached
+    hit = _compiled.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    with _compiling:
+        hit = _compiled.get(id(catalog))
+        if hit is not None and hit[0] is catalog:
+            return hit[1]
+        compiled = CompiledCatalog(catalog)
+        while len(_compiled) >= COMPILED_KEPT:
+            del _compiled[next(iter(_compiled))]
+        _compiled[id(catalog)] = (catalog, compiled)
+        return compiled
 
 
 def check_transcript(
@@ -262,6 +283,8 @@ class _Learner:
         #: whether a credential's result may be taken from an earlier learner with the same
         #: relevant record (see :meth:`_reuse_key`); set by :func:`evaluate`
         self.reuse = False
+        #: the credentials the record can change (see :meth:`_touches`), worked out on first use
+        self._touched: set[str] | None = None
 
     def _effective(self, aw: Awarded) -> Awarded:
         cred = self.cc.catalog.credentials[aw.credential]
@@ -332,10 +355,10 @@ class _Learner:
             return self._blank(cid)
         if not self.reuse or cred.limits is not None:
             return self._evaluate_rule(comp, subs, base)
-        tables: dict[str, _Reuse] = self.cc.__dict__.setdefault("_reuse", {})
-        reuse = tables.get(cid)
+        cache = comp.cache
+        reuse = cache.reuse
         if reuse is None:
-            reuse = tables.setdefault(cid, _Reuse())
+            reuse = cache.reuse = _Reuse()
         if not reuse.worth:
             return self._evaluate_rule(comp, subs, base)
         key = self._reuse_key(comp)
@@ -442,7 +465,7 @@ class _Learner:
         size of the catalogue."""
         if self.t.exceptions or subs:
             return True
-        touched = self.__dict__.get("_touched")
+        touched = self._touched
         if touched is None:
             cc = self.cc
             touched = set(cc.uses_all_courses) if self.t.attempts else set()
@@ -451,18 +474,17 @@ class _Learner:
             awarded = {aw.credential for aw in self.awarded}
             if awarded:
                 touched |= {cid for cid, c in cc.credentials.items() if c.relevant_credentials & awarded}
-            self.__dict__["_touched"] = touched
+            self._touched = touched
         return comp.id in touched
 
     def _blank(self, cid: str) -> CredentialResult:
         """The result for a learner whose record touches nothing of this credential: the same
-        for everyone, so it is computed once per compiled catalogue."""
-        cache: dict[str, CredentialResult] = self.cc.__dict__.setdefault("_blank", {})
-        hit = cache.get(cid)
+        for everyone, so it is computed once and kept in the credential's cache."""
+        cache = self.cc.credentials[cid].cache
+        hit = cache.blank
         if hit is None:
             empty = Transcript(learner={"id": "-"}, attempts=[])  # type: ignore[arg-type]
-            hit = _Learner(self.cc, empty, self.as_of, False).evaluate(cid, blank_ok=False)
-            cache[cid] = hit
+            hit = cache.blank = _Learner(self.cc, empty, self.as_of, False).evaluate(cid, blank_ok=False)
         return CredentialResult(
             id=hit.id,
             title=hit.title,
@@ -761,9 +783,7 @@ def evaluate(
                     for target, _depth in cc.stack_targets(cid):
                         run(target, frozenset())
         context = {cid: r for cid, r in done.items() if cid not in results}
-        titles: dict[str, str] = cc.__dict__.get("_titles") or cc.__dict__.setdefault(
-            "_titles", {cid: c.title for cid, c in cc.catalog.credentials.items()}
-        )
+        titles = cc.titles
         if rec is not None:
             _explain_recognition(cc, learner, rec, done)
         if not stacking and credentials is not None:

@@ -22,7 +22,10 @@ gives both "is it satisfied?" and "how far along is it?". It is exact:
    tried, or, past ``BUDGET_SUBSETS`` sets, one CP-SAT model holds the caps as linear
    constraints (``_solve_budgets``).
 
-See docs/engine.md for the complexity and the proof obligations the tests check.
+Settling (step 1) is :func:`microcred.rules.settling.settle`, which the planner shares; what
+the solver works out once per credential (its flattened rule, its settled forms) is kept in the
+credential's cache (:mod:`microcred.rules.caches`). See docs/engine.md for the complexity and
+the proof obligations the tests check.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from microcred.model.dates import add_months
 from microcred.rules.compiled import CNode, CompiledCredential
 from microcred.rules.kinds import KINDS
 from microcred.rules.scenario import EPS, Item, Scenario
+from microcred.rules.settling import Settled, leaves_below, leaves_by_key, settle
 
 #: Above this product of option counts the instance goes straight to CP-SAT.
 SEARCH_LIMIT = 10**7
@@ -78,22 +82,27 @@ class Solution:
 
 
 class _Tree:
-    """A compiled rule in one scenario: its constant nodes and its active nodes."""
+    """A compiled rule in one scenario: its constant nodes and its active nodes, and the rule
+    flattened."""
 
-    def __init__(self, root: CNode, constants: dict[int, float], active: dict[int, CNode]):
+    def __init__(self, root: CNode, settled: Settled, flat: _Flat):
         self.root = root
-        self.constants = constants
-        self.active = active
+        self.settled = settled
+        self.constants = settled.constants
+        self.active = settled.active
+        self.flat = flat
 
     def solution(self, amounts: Sequence[float], assigned: dict[int, list[Item]]) -> Solution:
         """The solution that assigns ``assigned`` (whose leaves hold ``amounts``), with the
         progress of every node."""
-        flat = _Flat.of(self.root)
+        flat = self.flat
         values = flat.evaluate(amounts, self.constants)
         return Solution(values[0], assigned, NodeValues(flat.index, values), self.constants)
 
 
 _ALL, _ANY, _ATLEAST, _PASS, _LEAF, _CONST0 = range(6)
+#: one node of an evaluation program: its index, code, children, need and leaf index
+_Step = tuple[int, int, list[int], float, int]
 #: a kind's role (``RuleKind.role``) -> the code the flattened tree uses for it
 _CODES = {"all": _ALL, "any": _ANY, "at_least": _ATLEAST, "pass": _PASS, "leaf": _LEAF, "constant": _CONST0}
 
@@ -119,7 +128,6 @@ class _Flat:
             below = [node.inline] if node.inline is not None else node.children
             for c in reversed(below):
                 stack.append((c, i))
-        self.root_id = id(root)
         self.nodes = nodes
         self.parent = parent
         self.kids = kids
@@ -148,15 +156,16 @@ class _Flat:
                 self.block.append(self.block[p])
                 self.weight.append(0.0)
 
+        #: id(constants) -> (constants, starting values, program): see ``_program``
+        self.programs: dict[int, tuple[dict[int, float], list[float], list[_Step]]] = {}
+
     @staticmethod
-    def of(root: CNode) -> _Flat:
-        """The flattened form of ``root``, built once and kept on it. It is keyed by the
-        identity of the nodes, so a copy that was pickled and loaded again (whose nodes are
-        new objects) builds its own."""
-        flat: _Flat | None = getattr(root, "_flat", None)
-        if flat is None or flat.root_id != id(root):
-            flat = _Flat(root)
-            object.__setattr__(root, "_flat", flat)
+    def of(cc: CompiledCredential, root: CNode) -> _Flat:
+        """The flattened form of ``cc``'s rule ``root``, built once and kept in its cache."""
+        cache = cc.cache
+        flat = cache.flat
+        if flat is None:
+            flat = cache.flat = _Flat(root)
         return flat
 
     def combine(self, i: int, values: list[float]) -> float:
@@ -198,11 +207,11 @@ class _Flat:
                 values[i] = sum(vals[:n]) / n
         return values
 
-    def _program(self, constants: dict[int, float]) -> tuple[list[float], list[tuple[int, int, list[int], float, int]]]:
+    def _program(self, constants: dict[int, float]) -> tuple[list[float], list[_Step]]:
         """The starting values (constants in place) and the nodes to compute, children before
         parents, for one set of constants. Kept per constants object: the solver shares them
         between solves (see ``_settled``), so this is built once per combination."""
-        cache = self.__dict__.setdefault("_programs", {})
+        cache = self.programs
         hit = cache.get(id(constants))
         if hit is not None and hit[0] is constants:
             return hit[1], hit[2]
@@ -346,7 +355,7 @@ def _maximal_subsets(items: list[Item], budgets: Sequence[Budget], limit: int | 
 
 def _eligible(cc: CompiledCredential, sc: Scenario, leaves: list[CNode]) -> dict[int, list[Item]]:
     """Active leaf -> the items that may count there (by date, then key)."""
-    by_key = _leaves_by_key(cc)
+    by_key = leaves_by_key(cc)
     pool = sc.items
     keys = [k for k in pool if k in by_key] if len(pool) <= len(by_key) else [k for k in by_key if k in pool]
     eligible: dict[int, list[Item]] = {leaf.leaf: [] for leaf in leaves}
@@ -375,7 +384,7 @@ def _solve_budgets(
     ``BUDGET_SUBSETS``, by one CP-SAT model with the caps as linear constraints. If CP-SAT
     cannot answer, every set is tried: the search never stops early.
     """
-    by_key = _leaves_by_key(cc)
+    by_key = leaves_by_key(cc)
     capped = sorted(
         (it for it in sc.items.values() if it.key in by_key and any(it.key in b.keys for b in budgets)),
         key=lambda i: (i.key, i.date),
@@ -394,13 +403,14 @@ def _solve_budgets(
 
         root = cc.root
         assert root is not None
-        constants, active, windows, leaves = _settled(cc, root, sc, waived)
-        tree = _Tree(root, constants, active)
+        settled = _settled(cc, root, sc, waived)
+        constants, leaves = settled.constants, settled.leaves
+        tree = _Tree(root, settled, _Flat.of(cc, root))
         got = solve_caps_cpsat(
             tree,
             leaves,
             _eligible(cc, sc, leaves),
-            [(_leaves_below(w, active), w.window_months or 0) for w in windows],
+            [(_leaves_below(w, settled), w.window_months or 0) for w in settled.windows],
             [(b.keys, b.by_credits, b.limit) for b in budgets],
             capped,
             satisfy_only,
@@ -455,8 +465,10 @@ def solve(
     root = cc.root
     if root is None:
         return Solution(0.0, {})
-    constants, active, windows, leaves = _settled(cc, root, sc, waived)
-    tree = _Tree(root, constants, active)
+    settled = _settled(cc, root, sc, waived)
+    constants, windows, leaves = settled.constants, settled.windows, settled.leaves
+    flat = _Flat.of(cc, root)
+    tree = _Tree(root, settled, flat)
     eligible = _eligible(cc, sc, leaves)
 
     if bound_only or satisfy_only:
@@ -464,7 +476,7 @@ def solve(
         optimistic = [0.0] * len(cc.leaves)
         for leaf in leaves:
             optimistic[leaf.leaf] = sum(_gain(leaf, it) for it in eligible[leaf.leaf])
-        values = _Flat.of(root).evaluate(optimistic, constants)
+        values = flat.evaluate(optimistic, constants)
         if bound_only or values[0] < 1 - EPS:
             return Solution(values[0], {}, constants=constants)
     if budgets:
@@ -480,95 +492,37 @@ def _date_key(it: Item) -> tuple[object, str]:
     return (it.date, it.key)
 
 
-def _leaves_by_key(cc: CompiledCredential) -> dict[str, list[CNode]]:
-    """Each course (or ``credential:<id>`` award) -> the leaves it can count toward."""
-    cached: dict[str, list[CNode]] | None = getattr(cc, "_by_key", None)
-    if cached is None:
-        cached = {}
-        for leaf in cc.leaves:
-            for key in KINDS[leaf.kind].keys(leaf):
-                cached.setdefault(key, []).append(leaf)
-        object.__setattr__(cc, "_by_key", cached)
-    return cached
-
-
 #: Most settled forms kept per credential (one per combination of GPA floors met and
 #: credentials held, so few in practice).
 SETTLED_CACHE = 256
 
 
-def _settled(
-    cc: CompiledCredential, root: CNode, sc: Scenario, waived: frozenset[int]
-) -> tuple[dict[int, float], dict[int, CNode], list[CNode], list[CNode]]:
-    """The constant nodes, the active nodes, the window nodes and the active leaves of
-    ``root`` in scenario ``sc``. They depend only on which GPA floors the scenario meets, which credentials it
-    holds and what is waived, so they are computed once per combination and kept on the
-    compiled credential (keyed by the identity of the root, like the flattened tree).
-    The returned objects are shared: callers never change them."""
-    cache: dict[object, tuple[dict[int, float], dict[int, CNode], list[CNode], list[CNode]]] | None = None
-    specials: list[tuple[CNode, Callable[[CNode, Scenario], float | None]]]
-    held = getattr(cc, "_settled", None)
-    if held is not None and held[0] == id(root):
-        _rid, specials, cache = held
-    else:
-        specials = [(n, KINDS[n.kind].constant) for n in root.walk() if KINDS[n.kind].settles]
-        cache = {}
-        object.__setattr__(cc, "_settled", (id(root), specials, cache))
+def _settled(cc: CompiledCredential, root: CNode, sc: Scenario, waived: frozenset[int]) -> Settled:
+    """``cc``'s rule ``root`` settled in scenario ``sc`` (:func:`settle`). That depends only on
+    which GPA floors the scenario meets, which credentials it holds and what is waived, so it
+    is worked out once per combination and kept in the credential's cache. The returned
+    object is shared: callers never change it."""
+    cache = cc.cache
+    specials = cache.specials
+    if specials is None:
+        specials = cache.specials = [(n, KINDS[n.kind].constant) for n in root.walk() if KINDS[n.kind].settles]
     key = (waived, tuple([constant(n, sc) for n, constant in specials]))
-    hit = cache.get(key)
+    settled = cache.settled
+    hit: Settled | None = settled.get(key)
     if hit is None:
-        constants: dict[int, float] = {}
-        active: dict[int, CNode] = {}
-        windows: list[CNode] = []
-        _settle(root, sc, waived, constants, active, windows)
-        hit = (constants, active, windows, [n for n in cc.leaves if id(n) in active])
-        if len(cache) >= SETTLED_CACHE:
-            cache.clear()
-        cache[key] = hit
+        hit = settle(root, sc, waived)
+        if len(settled) >= SETTLED_CACHE:
+            settled.clear()
+        settled[key] = hit
     return hit
 
 
-def _settle(
-    node: CNode,
-    sc: Scenario,
-    waived: frozenset[int],
-    constants: dict[int, float],
-    active: dict[int, CNode],
-    windows: list[CNode],
-) -> None:
-    nid = id(node)
-    if nid in waived:
-        constants[nid] = 1.0
-        return
-    kind = KINDS[node.kind]
-    if kind.settles:
-        value = kind.constant(node, sc)
-        if value is not None:
-            constants[nid] = value
-            return
-    active[nid] = node
-    if node.window_months is not None:
-        windows.append(node)
-    for c in node.children:
-        _settle(c, sc, waived, constants, active, windows)
-    if node.inline is not None:
-        _settle(node.inline, sc, waived, constants, active, windows)
-
-
-def _leaves_below(node: CNode, active: dict[int, CNode]) -> set[int]:
-    """The active leaves below ``node`` (kept per node and active set; the active sets are
-    shared, see ``_settled``)."""
-    cache: dict[int, tuple[dict[int, CNode], set[int]]] | None = getattr(node, "_below", None)
-    if cache is None:
-        cache = {}
-        object.__setattr__(node, "_below", cache)
-    hit = cache.get(id(active))
-    if hit is None or hit[0] is not active:
-        if len(cache) >= 256:
-            cache.clear()
-        hit = (active, {n.leaf for n in node.walk() if n.leaf >= 0 and id(n) in active})
-        cache[id(active)] = hit
-    return hit[1]
+def _leaves_below(node: CNode, settled: Settled) -> set[int]:
+    """The leaf indices of the active leaves below ``node`` (kept with the settled form)."""
+    hit = settled.below.get(id(node))
+    if hit is None:
+        hit = settled.below[id(node)] = {n.leaf for n in leaves_below(node, settled.active)}
+    return hit
 
 
 def _solve_windows(
@@ -582,7 +536,7 @@ def _solve_windows(
     cpsat: Callable[..., tuple[float, dict[Item, int]] | None] | None,
 ) -> Solution:
     # leaves below each window
-    below = [_leaves_below(w, tree.active) for w in windows]
+    below = [_leaves_below(w, tree.settled) for w in windows]
     starts: list[list[object]] = []
     for w, under in zip(windows, below, strict=True):
         dates = sorted({it.date for leaf in under for it in eligible.get(leaf, ())})
@@ -593,7 +547,7 @@ def _solve_windows(
         starts.append(list(maximal) or [None])
     best: Solution | None = None
     all_items = {it.key for its in eligible.values() for it in its}
-    flat = _Flat.of(root)
+    flat = tree.flat
     # each combination of window starts, with its optimistic bound; the most promising first,
     # and none whose bound cannot beat the best found
     candidates: list[tuple[float, int, tuple[object, ...], dict[int, list[Item]]]] = []
@@ -712,7 +666,7 @@ def _solve_plain(
 def _independent_groups(tree: _Tree, contested: list[tuple[Item, list[CNode]]]) -> list[list[tuple[Item, list[CNode]]]]:
     """The contested items split into groups whose options lie in disjoint blocks (see
     ``_Flat.block``), in the order of their first item."""
-    flat = _Flat.of(tree.root)
+    flat = tree.flat
     if len(contested) == 1:
         return [contested]
     owner: dict[int, int] = {}  # block -> group representative
@@ -806,7 +760,7 @@ def _branch_and_bound(
     to; it is kept up to date incrementally (only the ancestors of a changed leaf are
     recomputed), so a search node costs the depth of the tree, not its size.
     """
-    flat = _Flat.of(tree.root)
+    flat = tree.flat
     order = _search_order(contested)
     items = [contested[i] for i in order]
     sig = [(tuple(o.leaf for o in opts), it.credits) for it, opts in items]
