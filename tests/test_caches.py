@@ -68,6 +68,7 @@ def test_a_pickled_compiled_catalogue_starts_with_empty_caches_and_evaluates_the
     assert all(c.cache is not cc.credentials[cid].cache for cid, c in copy.credentials.items())
     assert _work(copy, population) == first
     assert _work(cc, population) == first  # the original, its caches full, still agrees
+    assert all(_empty(dataclasses.replace(c).cache) for c in ruled)
 
 
 def _declared(obj: Any) -> set[str]:

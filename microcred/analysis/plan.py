@@ -9,10 +9,11 @@ grade of the scale. The whole rule of X (with its inline credentials, exclusivit
 leaves, ``min_grade``, ``complete_within`` windows, credit for prior learning, GPA floors and
 the caps of its ``limits``) is encoded as an OR-Tools CP-SAT model, the engine's encoding of
 the rule (:class:`microcred.rules.cpsat.RuleModel`) with 0/1 "take it" variables on top that
-choose the courses;
-the root must be satisfied, and the objective is, in order: fewest credits, fewest courses,
-most courses the learner already has in progress or planned, then the set whose sorted course
-ids come first. Every set the solver proposes is then checked by the evaluator itself
+choose the courses, over the rule as the solver settles it
+(:func:`microcred.rules.settling.settle`, the GPA floors left open for the model); the root
+must be satisfied, and the objective is, in order: fewest credits, fewest courses, most
+courses the learner already has in progress or planned, then the set whose sorted course ids
+come first. Every set the solver proposes is then checked by the evaluator itself
 (:func:`microcred.rules.evaluate.evaluate` on the transcript plus the new attempts): only sets that
 make X ``earned`` are returned. Alternatives are the next cheapest sets, each not a superset
 of a set found before it (a plan plus a spare course is no alternative); courses that are

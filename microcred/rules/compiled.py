@@ -93,8 +93,9 @@ class CompiledCredential:
     has_gpa: bool
     has_window: bool
     #: the engine's working caches for this rule, made empty at compilation; a pickled copy
-    #: starts with empty ones (:mod:`microcred.rules.caches`)
-    cache: CredentialCache = field(default_factory=CredentialCache, repr=False, compare=False)
+    #: starts with empty ones (:mod:`microcred.rules.caches`), as does one made by
+    #: ``dataclasses.replace``
+    cache: CredentialCache = field(default_factory=CredentialCache, init=False, repr=False, compare=False)
 
 
 class CompiledCatalog:
