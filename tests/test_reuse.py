@@ -26,6 +26,7 @@ from microcred.io.transcript import (
     transcript_from_rows,
 )
 from microcred.rules import evaluate as evaluation
+from microcred.rules import solver
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.run.batch import BatchOptions, run_batch
 from microcred.run.generate import generate_population, write_csv, write_jsonl
@@ -84,9 +85,11 @@ def test_reuse_gives_byte_identical_results(population: tuple[Any, list[tuple[Tr
     if not validate_catalog(catalog).valid:
         return
     shared = compile_catalog(catalog)
-    fresh = evaluation.CompiledCatalog(catalog)
     for round_ in range(2):  # the second round finds every learner's results kept
         for t, as_of, planned in learners:
+            # compiled afresh for each learner: nothing kept from another learner (results,
+            # settled forms, answers of branch and bound)
+            fresh = evaluation.CompiledCatalog(catalog)
             want = evaluate(fresh, t, as_of, include_planned=planned, detail=False)
             got = evaluate(shared, t, as_of, include_planned=planned, detail=False, reuse=True)
             assert _json(got) == _json(want), (round_, t.model_dump_json())
@@ -226,3 +229,29 @@ def test_csv_rows_read_without_validators_equal_validated_models() -> None:
         assert [a.model_fields_set for a in got.transcript.attempts] == [a.model_fields_set for a in want.attempts]
         assert got.transcript.model_dump_json() == want.model_dump_json()
         assert got.attempt_lines == [(file, line) for file, line, _c, _v in rows]
+
+
+def test_answers_of_branch_and_bound_are_shared_across_learners_without_changing_a_result(monkeypatch: Any) -> None:
+    """Learners whose degrees pose the same search (the same starting amounts and, in search
+    order, the same contested options and credits) share its answer; every result is byte
+    for byte what a catalogue that keeps no answers gives."""
+    population = list(generate_population(CATALOG, 300, seed=5, as_of=AS_OF_POPULATION))
+    catalog = load_catalog(CATALOG)
+    keeping = evaluation.CompiledCatalog(catalog)
+    calls = 0
+    search = solver._branch_and_bound
+
+    def counted(*args: Any) -> list[int] | None:
+        nonlocal calls
+        calls += 1
+        return search(*args)
+
+    monkeypatch.setattr(solver, "_branch_and_bound", counted)
+    got = [_json(evaluate(keeping, t, AS_OF_POPULATION, detail=False)) for t in population]
+    kept = sum(len(c.cache.searches) for c in keeping.credentials.values())
+    assert calls > kept > 0  # answers were kept, and some were found again (fewer than 1,024: none dropped)
+    monkeypatch.setattr(solver, "SEARCHES_KEPT", 0)
+    keeping_none = evaluation.CompiledCatalog(catalog)
+    want = [_json(evaluate(keeping_none, t, AS_OF_POPULATION, detail=False)) for t in population]
+    assert not any(c.cache.searches for c in keeping_none.credentials.values())
+    assert got == want

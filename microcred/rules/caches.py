@@ -43,15 +43,17 @@ class CredentialCache(Cache):
     the leaves it may count toward (:func:`microcred.rules.settling.leaves_by_key`).
     ``specials``: the nodes a scenario may settle, with their kind's ``constant``.
     ``settled``: the settled forms of the rule, by combination of settled values and waivers
-    (``solver._settled``). ``reuse``: results reused across learners (``evaluate._Reuse``).
+    (``solver._settled``). ``searches``: the answers of the solver's branch and bound, by
+    problem (``solver._branch_and_bound``). ``reuse``: results reused across learners (``evaluate._Reuse``).
     ``blank``: the result of a learner whose record touches nothing of the credential."""
 
-    __slots__ = ("blank", "by_key", "flat", "reuse", "settled", "specials")
+    __slots__ = ("blank", "by_key", "flat", "reuse", "searches", "settled", "specials")
 
     def __init__(self) -> None:
         self.flat: _Flat | None = None
         self.by_key: dict[str, list[CNode]] | None = None
         self.specials: list[tuple[CNode, Callable[[CNode, Scenario], float | None]]] | None = None
         self.settled: dict[Any, Any] = {}
+        self.searches: dict[tuple[object, ...], list[int]] = {}
         self.reuse: _Reuse | None = None
         self.blank: CredentialResult | None = None

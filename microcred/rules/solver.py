@@ -45,6 +45,12 @@ from microcred.rules.settling import Settled, leaves_below, leaves_by_key, settl
 SEARCH_LIMIT = 10**7
 #: Most search nodes branch and bound visits before handing the instance to CP-SAT.
 NODE_BUDGET = 2000
+#: Most answers of branch and bound kept per credential. The search is a function of the settled
+#: form of the rule, the leaves' starting amounts and, in search order, each contested item's
+#: options and credits, so learners whose records differ only in dates, grades or courses that
+#: count in one place share answers (about a third of the degrees' searches in the generated
+#: population). 0 keeps none.
+SEARCHES_KEPT = 1024
 
 
 class NodeValues:
@@ -85,8 +91,10 @@ class _Tree:
     """A compiled rule in one scenario: its constant nodes and its active nodes, and the rule
     flattened."""
 
-    def __init__(self, root: CNode, settled: Settled, flat: _Flat):
+    def __init__(self, root: CNode, settled: Settled, flat: _Flat, searches: dict[tuple[object, ...], list[int]]):
         self.root = root
+        #: the credential's answers of branch and bound (``CredentialCache.searches``)
+        self.searches = searches
         self.settled = settled
         self.constants = settled.constants
         self.active = settled.active
@@ -405,7 +413,7 @@ def _solve_budgets(
         assert root is not None
         settled = _settled(cc, root, sc, waived)
         constants, leaves = settled.constants, settled.leaves
-        tree = _Tree(root, settled, _Flat.of(cc, root))
+        tree = _Tree(root, settled, _Flat.of(cc, root), cc.cache.searches)
         got = solve_caps_cpsat(
             tree,
             leaves,
@@ -468,7 +476,7 @@ def solve(
     settled = _settled(cc, root, sc, waived)
     constants, windows, leaves = settled.constants, settled.windows, settled.leaves
     flat = _Flat.of(cc, root)
-    tree = _Tree(root, settled, flat)
+    tree = _Tree(root, settled, flat, cc.cache.searches)
     eligible = _eligible(cc, sc, leaves)
 
     if bound_only or satisfy_only:
@@ -765,6 +773,12 @@ def _branch_and_bound(
     items = [contested[i] for i in order]
     sig = [(tuple(o.leaf for o in opts), it.credits) for it, opts in items]
     n = len(items)
+    searches = tree.searches
+    # (the settled form itself, not its id: an id can be reused once the form is dropped)
+    key = (tree.settled, satisfy_only, budget is None, tuple(base), tuple(sig))
+    known = searches.get(key) if SEARCHES_KEPT else None
+    if known is not None:
+        return _in_given_order(order, known)
     # per item, per option: the leaf, what the item adds there, and the leaf's capacity
     opt_leaf = [[o.leaf for o in opts] for _it, opts in items]
     opt_gain = [[_gain(o, it) for o in opts] for it, opts in items]
@@ -835,7 +849,16 @@ def _branch_and_bound(
         return None
     finally:
         descend.clear()
-    result = [0] * n
+    if SEARCHES_KEPT:
+        if len(searches) >= SEARCHES_KEPT:
+            searches.clear()
+        searches[key] = best_choice
+    return _in_given_order(order, best_choice)
+
+
+def _in_given_order(order: list[int], chosen: list[int]) -> list[int]:
+    """``chosen`` (in search order, see :func:`_search_order`) in the contested items' order."""
+    result = [0] * len(order)
     for pos, i in enumerate(order):
-        result[i] = best_choice[pos]
+        result[i] = chosen[pos]
     return result
