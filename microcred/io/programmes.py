@@ -132,11 +132,10 @@ def _check(doc: YamlDocument, spec: ProgrammesFile, catalog: Catalog) -> Iterato
             yield from parts(option, (*path, "options", i))
         count = _count(s.of) if s.of is not None else len(s.options or ())
         if s.choose is not None and s.choose > count:
-            what = "of" if s.of is not None else "options"
+            what = f"{count} parts listed under 'of'" if s.of is not None else f"{count} options listed"
             yield Diagnostic(
                 "E203",
-                f"choose: {s.choose} asks for more than the {count} {what} listed; lower it to {count} at most "
-                f"or list more {what}",
+                f"choose: {s.choose} asks for more than the {what}; lower it to {count} at most or list more",
                 doc.locate((*path, "choose")),
             )
 
