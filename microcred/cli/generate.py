@@ -77,8 +77,10 @@ def register(sub: Any) -> None:
         help="generate a synthetic learner population (CSV or JSON Lines) for demos and load tests",
         description=(
             "Generate realistic transcripts for a catalogue, streaming (constant memory). The "
-            "output is the same for the same catalogue, --seed, --learners and --as-of. CSV "
-            "cannot carry awarded credentials; --format jsonl keeps them."
+            "output is the same for the same catalogue, --seed, --learners and --as-of. Learners "
+            "follow the programmes of the catalogue's .programmes.yaml when it has one (docs/scale.md), "
+            "else paths drawn from its credentials. CSV cannot carry awarded credentials; --format "
+            "jsonl keeps them."
         ),
     )
     g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")
