@@ -1,4 +1,5 @@
-"""Command line: ``microcred clr`` and ``microcred export ctdl|ob2``.
+"""``microcred clr`` and ``microcred export ctdl|ob2|skills``: a learner's CLR, the catalogue as CTDL, a
+badge as Open Badges 2.0, a learner's skills.
 
 - ``microcred clr --catalog C TRANSCRIPT --key K -o OUT [--format jwt|json] [--as-of DATE]``
   writes the learner's signed CLR 2.0 (every earned credential, and how they stack);
