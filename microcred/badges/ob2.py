@@ -20,7 +20,6 @@ Hosted assertions are public: grades are left out of the evidence unless asked f
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from urllib.parse import quote, urlsplit
 from microcred.badges.bake import PNG_SIGNATURE, bake_png, bake_svg
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob3 import MICROCRED_NS, build_evidence, identity_hash
+from microcred.io.atomicfile import write_atomically
 from microcred.model.catalog import Catalog
 from microcred.model.figures import percent_text
 from microcred.model.result import CredentialResult, LearnerResult
@@ -290,9 +290,7 @@ def write_ob2(export: Ob2Export, out_dir: Path) -> list[Path]:
         path = Path(out_dir, *rel.split("/"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_bytes(content)
-            os.replace(tmp, path)
+            write_atomically(path, content)
         except OSError as exc:
             raise BadgeError(f"cannot write {path}: {exc.strerror or exc}") from None
         written.append(path)
