@@ -152,11 +152,6 @@ FORMAT_OF_SUFFIX: dict[str, str] = {
 }
 
 
-def format_of(path: str | os.PathLike[str]) -> str | None:
-    """The format a file name's ending claims, or None (no ending, or one that claims none)."""
-    return FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
-
-
 def choose_format(
     given: str | None, path: str | os.PathLike[str] | None, option: str, endings: Mapping[str, str], default: str
 ) -> str:

@@ -187,7 +187,6 @@ def _attempt(course: str, day: dt.date | None, grade: str | None, status: Status
 
 @dataclass
 class _Plan:
-    programme: Programme
     courses: list[str]
     awarded: list[Awarded] = field(default_factory=list)
 
@@ -343,7 +342,7 @@ class PopulationGenerator:
             for i, c in enumerate(courses)
         ]
         keyed.sort()
-        return _Plan(prog, [c for _k, _i, c in keyed], awarded)
+        return _Plan([c for _k, _i, c in keyed], awarded)
 
     def _transfers(
         self, prog: Programme, rng: random.Random, start: int, queue: list[str], attempts: list[Attempt]
