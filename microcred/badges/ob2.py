@@ -191,7 +191,8 @@ def assertion_uid(catalog: Catalog, result: LearnerResult, credential_id: str) -
     return str(uuid.uuid5(MICROCRED_NS, key))
 
 
-def _sniff_image(image: bytes) -> str:
+def image_kind(image: bytes) -> str:
+    """``"png"`` or ``"svg"``: what a badge image is, from its first bytes; else :class:`BadgeError`."""
     if image.startswith(PNG_SIGNATURE):
         return "png"
     head = image[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -232,7 +233,7 @@ def export_ob2(
             f"learner {result.learner_id} has no email: an Open Badges 2.0 recipient is a hashed email "
             "(add learner.email to the transcript)"
         )
-    ext = _sniff_image(image) if image is not None else "png"
+    ext = image_kind(image) if image is not None else "png"
     urls = Ob2Urls(base, credential_id, assertion_uid(catalog, result, credential_id), ext)
     if image is not None:
         image_url = urls.url(urls.badge_image_path)
