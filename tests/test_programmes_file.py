@@ -214,6 +214,47 @@ BAD = {
     ),
     "missing key": ("programmes:\n  - {name: a, weight: 1, steps: [ART 1000]}\n", "E202", 2, 5, "'target'"),
     "empty": ("# nothing yet\n", "E202", 1, 1, "missing required key 'programmes'"),
+    "not a mapping": ("- a\n- b\n", "E203", 1, 1, "(top level): expected a mapping, got a list"),
+    "a tag": ("programmes: !!python/object:os.system []\n", "E104", 1, 13, "is not allowed"),
+    "unknown course in extras": (
+        "programmes:\n  - name: a\n    target: studio\n    weight: 1\n    steps: [ART 1000]\n"
+        "    extras: {ART 1001: 0.5}\n",
+        "E301",
+        6,
+        14,
+        "unknown course 'ART 1001'",
+    ),
+    "unknown award": (
+        "programmes:\n  - name: a\n    target: studio\n    weight: 1\n    steps: [ART 1000]\n    awards:\n"
+        "      - {credential: paintng, probability: 0.2, replaces: [ART 200]}\n",
+        "E302",
+        7,
+        22,
+        "unknown credential 'paintng'",
+    ),
+    "choose more options than listed": (
+        "programmes:\n  - name: a\n    target: studio\n    weight: 1\n    steps:\n"
+        "      - choose: 3\n        options: [[ART 2000], [ART 3000]]\n",
+        "E203",
+        6,
+        17,
+        "choose: 3 asks for more than the 2 options listed",
+    ),
+    "a probability above 1": (
+        "programmes:\n  - {name: a, target: studio, weight: 1, steps: [ART 1000], transfer_rate: 1.5}\n",
+        "E203",
+        2,
+        76,
+        "transfer_rate: must be at most 1, got 1.5",
+    ),
+    "a name twice": (
+        "programmes:\n  - {name: a, target: studio, weight: 1, steps: [ART 1000]}\n"
+        "  - {name: a, target: drawing, weight: 1, steps: [ART 1000]}\n",
+        "E205",
+        3,
+        12,
+        "programme 'a' is defined twice",
+    ),
 }
 
 
