@@ -1,4 +1,5 @@
-"""Evaluate learners at scale on Dask: a bag of transcripts, or a dataframe of attempts.
+"""Evaluate learners at scale on Dask (a bag of transcripts, or a dataframe of attempts), and generate a
+synthetic population on the workers.
 
     from microcred.run.dask import evaluate_bag, evaluate_dataframe
 
