@@ -26,7 +26,6 @@ MOVED: dict[str, str] = {
     "microcred.dates": "microcred.model.dates",
     "microcred.diagnostics": "microcred.model.diagnostics",
     "microcred.evaluate": "microcred.rules.evaluate",
-    "microcred.example_university": "microcred.run.example_university",
     "microcred.figures": "microcred.model.figures",
     "microcred.gcpause": "microcred.io.gcpause",
     "microcred.generate": "microcred.run.generate",

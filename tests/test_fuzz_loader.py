@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.checks.validate import validate_catalog
-from microcred.io.loader import read_catalog_files
+from microcred.io.loader import catalogue_files, read_catalog_files
 from microcred.model.diagnostics import CODES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "catalog" / "example-university"
-EXAMPLE_FILES = sorted(EXAMPLE.rglob("*.yaml"))
+EXAMPLE_FILES = [path for path, _name in catalogue_files(EXAMPLE)]  # not its hidden programmes file
 EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLE_FILES]
 
 #: about 200 examples in all keep the suite fast; raise max_examples locally to fuzz longer

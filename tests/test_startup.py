@@ -188,9 +188,11 @@ def test_another_catalogues_entry_is_not_used(tmp_path: Path) -> None:
     catalogue is compiled afresh and its own entry written."""
     import shutil
 
+    from microcred.io.loader import catalogue_files
+
     copy = tmp_path / "copy"
     shutil.copytree(CATALOG, copy)
-    first = sorted(copy.rglob("*.yaml"))[0]
+    first = catalogue_files(copy)[0][0]  # a file of the catalogue (not its hidden programmes file)
     first.write_text(first.read_text(encoding="utf-8") + "# a comment: another digest\n", encoding="utf-8")
     cache = tmp_path / "cache"
     opts = ["--format", "json", "--as-of", "2026-05-20", "--cache-dir", str(cache)]

@@ -1,1 +1,2 @@
-"""What results and catalogues say beyond one evaluation: plans, pathways, change impact."""
+"""What results and catalogues say beyond one evaluation: plans, pathways, skill gaps, change impact
+(the semantic diff), metrics of a population."""

@@ -57,9 +57,8 @@ RENEWAL_MONTHS = 12
 #: ``applied`` entries of these statuses are credit for prior learning: a credential held from
 #: outside (an award, a recognised external credential) counted toward another credential.
 #: The hook for recognition of outside learning: when results carry a further status for it,
-#: add that status here (and to :data:`PRIOR_LEARNING_LABELS`), and every figure follows.
+#: add that status here, and every figure follows.
 PRIOR_LEARNING_STATUSES: frozenset[str] = frozenset({"awarded"})
-PRIOR_LEARNING_LABELS = {"awarded": "an awarded credential (recognised prior or outside learning)"}
 #: ``applied`` entries of these statuses are transfer credit.
 TRANSFER_STATUSES: frozenset[str] = frozenset({"transfer"})
 

@@ -1,4 +1,4 @@
-"""Portable, verifiable badges: Open Badges 3.0 credentials, VC-JWT and Data Integrity proofs.
+"""Other standards (the interop layer): Open Badges 3.0 and 2.0, CLR 2.0, CTDL; keys, proofs, verification.
 
 Submodules: :mod:`keys` (generate/load/save signing keys), :mod:`jwt` (VC-JWT RS256/ES256/EdDSA),
 :mod:`dataintegrity` (DataIntegrityProof eddsa-rdfc-2022 with an offline JSON-LD loader),

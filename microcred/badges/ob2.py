@@ -20,7 +20,6 @@ Hosted assertions are public: grades are left out of the evidence unless asked f
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from urllib.parse import quote, urlsplit
 from microcred.badges.bake import PNG_SIGNATURE, bake_png, bake_svg
 from microcred.badges.errors import BadgeError
 from microcred.badges.ob3 import MICROCRED_NS, build_evidence, identity_hash
+from microcred.io.atomicfile import write_atomically
 from microcred.model.catalog import Catalog
 from microcred.model.figures import percent_text
 from microcred.model.result import CredentialResult, LearnerResult
@@ -191,7 +191,8 @@ def assertion_uid(catalog: Catalog, result: LearnerResult, credential_id: str) -
     return str(uuid.uuid5(MICROCRED_NS, key))
 
 
-def _sniff_image(image: bytes) -> str:
+def image_kind(image: bytes) -> str:
+    """``"png"`` or ``"svg"``: what a badge image is, from its first bytes; else :class:`BadgeError`."""
     if image.startswith(PNG_SIGNATURE):
         return "png"
     head = image[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -232,7 +233,7 @@ def export_ob2(
             f"learner {result.learner_id} has no email: an Open Badges 2.0 recipient is a hashed email "
             "(add learner.email to the transcript)"
         )
-    ext = _sniff_image(image) if image is not None else "png"
+    ext = image_kind(image) if image is not None else "png"
     urls = Ob2Urls(base, credential_id, assertion_uid(catalog, result, credential_id), ext)
     if image is not None:
         image_url = urls.url(urls.badge_image_path)
@@ -290,9 +291,7 @@ def write_ob2(export: Ob2Export, out_dir: Path) -> list[Path]:
         path = Path(out_dir, *rel.split("/"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_bytes(content)
-            os.replace(tmp, path)
+            write_atomically(path, content)
         except OSError as exc:
             raise BadgeError(f"cannot write {path}: {exc.strerror or exc}") from None
         written.append(path)

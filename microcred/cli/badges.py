@@ -295,7 +295,7 @@ def _summary(credential: dict[str, Any] | None) -> list[str]:
 def _cmd_badge_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.resolve import Resolver
     from microcred.badges.verify import verify_file
-    from microcred.cli.evidence import trust_inputs
+    from microcred.cli.util import trust_inputs
 
     path = input_file(args.file, "", "badge file")
     keys, documents, registries, lists = trust_inputs(args)

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--include-planned", action="store_true", help="what-if: count planned attempts as in progress")
     b.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
     b.add_argument("--no-cache", action="store_true", help="compile the catalogue afresh, cache nothing")
-    from microcred.cli.evidence import evidence_arguments
+    from microcred.cli.util import evidence_arguments
 
     evidence_arguments(b)
     b.add_argument(
@@ -71,8 +71,7 @@ BATCH_ENDINGS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pathlib import Path
 
-    from microcred.cli.evidence import evidence_options
-    from microcred.cli.util import choose_format
+    from microcred.cli.util import choose_format, evidence_options
     from microcred.io.loader import PathError
     from microcred.io.sql import is_database_url, redact
     from microcred.model.diagnostics import MicrocredError

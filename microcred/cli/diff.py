@@ -47,12 +47,12 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.analysis.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, to_json_line
     from microcred.cli.util import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_catalog_or_report
     from microcred.model.catalog import Catalog
-    from microcred.run.batch import BatchUsageError, _input_files, units
+    from microcred.run.batch import BatchUsageError, input_files, units
     from microcred.run.impact import run_impact
 
     if args.transcripts:
         try:
-            _input_files([Path(p) for p in args.transcripts])
+            input_files([Path(p) for p in args.transcripts])
         except BatchUsageError as exc:
             err.write(f"microcred diff: {exc}\n")
             return EXIT_USAGE

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     e.add_argument("--cache-dir", metavar="DIR", help="compiled-catalogue cache (default ~/.cache/microcred)")
     e.add_argument("--no-cache", action="store_true", help="read, validate and compile the catalogue afresh")
-    from microcred.cli.evidence import evidence_arguments
+    from microcred.cli.util import evidence_arguments
 
     evidence_arguments(e)
     e.set_defaults(func=run)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for c in args.credential or []:
         if c not in compiled.credentials:
             raise unknown_id("--credential", "credential", c, compiled.credentials)
-    from microcred.cli.evidence import evidence_options
+    from microcred.cli.util import evidence_options
 
     evidence = evidence_options(args)
     status = EXIT_OK

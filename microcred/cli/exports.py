@@ -1,4 +1,5 @@
-"""Command line: ``microcred clr`` and ``microcred export ctdl|ob2``.
+"""``microcred clr`` and ``microcred export ctdl|ob2|skills``: a learner's CLR, the catalogue as CTDL, a
+badge as Open Badges 2.0, a learner's skills.
 
 - ``microcred clr --catalog C TRANSCRIPT --key K -o OUT [--format jwt|json] [--as-of DATE]``
   writes the learner's signed CLR 2.0 (every earned credential, and how they stack);
@@ -156,7 +157,7 @@ def _registry_url(text: str) -> str:
 
 def _cmd_ob2(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.badges.errors import BadgeError
-    from microcred.badges.ob2 import _sniff_image, check_base_url, export_ob2, write_ob2
+    from microcred.badges.ob2 import check_base_url, export_ob2, image_kind, write_ob2
 
     prog = "microcred export ob2"
     try:
@@ -167,7 +168,7 @@ def _cmd_ob2(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.image is not None:
         image = input_file(args.image, "--image", "PNG or SVG image").read_bytes()
         try:
-            _sniff_image(image)
+            image_kind(image)
         except BadgeError as exc:
             raise UsageError(f"--image {args.image}", str(exc)) from None
     out_dir = check_output_dir(args.output, "-o", inputs=[args.catalog, args.transcript])

@@ -9,9 +9,21 @@ from typing import Any, TextIO
 
 
 def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from microcred.cli.util import EXIT_OK, UsageError, check_output, choose_format, load_catalog_or_report, plural
+    from microcred.cli.util import (
+        EXIT_INVALID,
+        EXIT_OK,
+        PROG,
+        UsageError,
+        check_output,
+        choose_format,
+        format_text,
+        load_catalog_or_report,
+        plural,
+    )
+    from microcred.io.programmes import programmes_file
     from microcred.model.catalog import Catalog
-    from microcred.run.generate import generate_population, write_csv, write_jsonl
+    from microcred.model.diagnostics import MicrocredError
+    from microcred.run.generate import catalogue_programmes, generate_population, write_csv, write_jsonl
 
     to_file = args.output not in (None, "-")
     fmt = choose_format(args.format, args.output if to_file else None, "-o", {".csv": "csv", ".jsonl": "jsonl"}, "csv")
@@ -23,8 +35,15 @@ def _cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if catalog is None:
         return code
     assert isinstance(catalog, Catalog)
+    try:
+        programmes = catalogue_programmes(catalog)
+    except MicrocredError as exc:
+        err.write(f"{PROG[0]}: the programmes file {programmes_file(catalog)} is invalid:\n")
+        for d in exc.diagnostics:
+            err.write(format_text(d) + "\n")
+        return EXIT_INVALID
     as_of = args.as_of or dt.date.today()
-    population = generate_population(catalog, args.learners, args.seed, as_of)
+    population = generate_population(catalog, args.learners, args.seed, as_of, programmes=programmes)
     stream: TextIO
     if to_file:
         try:
@@ -58,8 +77,10 @@ def register(sub: Any) -> None:
         help="generate a synthetic learner population (CSV or JSON Lines) for demos and load tests",
         description=(
             "Generate realistic transcripts for a catalogue, streaming (constant memory). The "
-            "output is the same for the same catalogue, --seed, --learners and --as-of. CSV "
-            "cannot carry awarded credentials; --format jsonl keeps them."
+            "output is the same for the same catalogue, --seed, --learners and --as-of. Learners "
+            "follow the programmes of the catalogue's .programmes.yaml when it has one (docs/scale.md), "
+            "else paths drawn from its credentials. CSV cannot carry awarded credentials; --format "
+            "jsonl keeps them."
         ),
     )
     g.add_argument("--catalog", required=True, metavar="PATH", help="the catalogue (a YAML file or directory)")

@@ -1,4 +1,4 @@
-"""Command line: ``microcred graph``, a picture of how the catalogue's credentials stack.
+"""``microcred graph``: a picture of how the catalogue's credentials stack.
 
 ``microcred graph --catalog C [--transcript T [--learner ID] [--as-of DATE]]
 [--format dot|graphml|mermaid|svg] [-o OUT] [--courses]``

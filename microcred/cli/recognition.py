@@ -1,4 +1,4 @@
-"""Command line: ``microcred recognition import-ctdl``, recognition rules from Credential
+"""``microcred recognition import-ctdl``: recognition rules from Credential
 Engine transfer values (docs/recognition.md#ctdl).
 
 ``microcred recognition import-ctdl FILE --catalog C [--elective COURSE] [-o OUT]`` writes a

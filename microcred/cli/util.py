@@ -1,6 +1,7 @@
 """What every command of the command line shares: one style of error, the exit codes, checks
 of the paths a command reads and writes (made before any work starts), "did you mean" for
-every id a user types, and counted nouns. :class:`UsageError` and the checks of outputs and
+every id a user types, counted nouns, and the options that bring in learners' external credentials
+(``--evidence`` and what to trust). :class:`UsageError` and the checks of outputs and
 worker counts live in :mod:`microcred.model.usage` (the library raises them too) and are handed on
 from here.
 
@@ -17,7 +18,7 @@ import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from microcred.model.diagnostics import Diagnostic
@@ -44,10 +45,13 @@ __all__ = [
     "check_output_dir",
     "choose_format",
     "did_you_mean",
+    "evidence_arguments",
+    "evidence_options",
     "input_file",
     "input_path",
     "max_jobs",
     "plural",
+    "trust_inputs",
     "unknown_id",
 ]
 
@@ -146,11 +150,6 @@ FORMAT_OF_SUFFIX: dict[str, str] = {
     ".zip": "zip",
     ".gz": "gzip",
 }
-
-
-def format_of(path: str | os.PathLike[str]) -> str | None:
-    """The format a file name's ending claims, or None (no ending, or one that claims none)."""
-    return FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
 
 
 def choose_format(
@@ -412,3 +411,97 @@ def same_terminal(out: TextIO, err: TextIO) -> bool:
         )
     except (OSError, ValueError, io.UnsupportedOperation):
         return out.isatty() and err.isatty()
+
+
+# -- learning recognised from elsewhere (evaluate, batch; what to trust: badge verify too) -------------
+# docs/recognition.md. The badge machinery is imported only when --evidence (or a trust option) is given.
+
+
+def _url_file(text: str) -> tuple[str, str]:
+    url, sep, path = text.partition("=")
+    if not sep or not url or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: write URL=FILE (the URL or DID, and a local copy)")
+    return url, path
+
+
+def evidence_arguments(p: Any) -> None:
+    """The options of ``evaluate`` and ``batch`` that bring in a learner's external credentials."""
+    g = p.add_argument_group("learning recognised from elsewhere (docs/recognition.md)")
+    g.add_argument(
+        "--evidence",
+        metavar="PATH",
+        help="external credentials (OB 3.0 JSON/VC-JWT, baked PNG/SVG, OB 2.0, CLR): a file or folder; "
+        "a folder named after a learner's id holds that learner's",
+    )
+    g.add_argument("--keys", metavar="JWKS", help="issuers' public keys (JWK set, JWK or public PEM) to trust")
+    g.add_argument(
+        "--resolve",
+        action="append",
+        type=_url_file,
+        metavar="URL=FILE",
+        help="a local copy of the document served at URL or DID (issuer did.json, hosted OB 2.0 assertion)",
+    )
+    g.add_argument(
+        "--status-list", action="append", type=_url_file, metavar="URL=FILE", help="a local copy of a status list"
+    )
+    g.add_argument(
+        "--trusted-issuers", action="append", metavar="FILE", help="a trusted-issuer list (DCC registry.json)"
+    )
+    g.add_argument("--online", action="store_true", help="fetch issuers' controller documents over https")
+
+
+def evidence_options(args: argparse.Namespace) -> Any:
+    """(evidence root, options) from ``evaluate``/``batch`` arguments; None without ``--evidence``.
+    Raises :class:`UsageError` for a file that cannot be used."""
+    extras = [args.keys, args.resolve, args.status_list, args.trusted_issuers]
+    if not args.evidence:
+        if any(extras) or args.online:
+            raise UsageError(
+                "--keys/--resolve/--status-list/--trusted-issuers",
+                "these verify external credentials",
+                "give the credentials with --evidence PATH",
+            )
+        return None
+    from microcred.badges.evidence import EvidenceOptions
+
+    root = Path(args.evidence)
+    if not root.exists():
+        raise UsageError(f"--evidence {args.evidence}", "no such file or folder", "check the path")
+    keys, documents, registries, lists = trust_inputs(args)
+    return root, EvidenceOptions(keys, documents, registries, lists, args.online)
+
+
+def trust_inputs(args: argparse.Namespace) -> tuple[Any, dict[str, str], list[Any], dict[str, str]]:
+    """What a verifier is told to trust, from ``--keys``, ``--resolve``, ``--trusted-issuers`` and
+    ``--status-list`` (as ``badge verify`` and ``--evidence`` take them): (public keys or None,
+    URL → local document, registries, URL → local status list). Every file is checked first;
+    one that cannot be used raises :class:`UsageError`."""
+    from microcred.badges.errors import BadgeError
+    from microcred.badges.keys import load_public_keys
+    from microcred.badges.resolve import load_registry
+
+    lists = dict(args.status_list or [])
+    for f in lists.values():
+        input_file(f, "--status-list", "status list file")
+    documents = dict(args.resolve or [])
+    for f in documents.values():
+        input_file(f, "--resolve", "document file")
+    keys = None
+    if args.keys:
+        input_file(args.keys, "--keys", "key file")
+        try:
+            keys = load_public_keys(Path(args.keys))
+        except BadgeError as exc:
+            raise UsageError(
+                f"--keys {args.keys}",
+                unprefixed(str(exc), args.keys),
+                "give the issuer's public keys (JWK set, JWK or PEM)",
+            ) from None
+    registries = []
+    for f in args.trusted_issuers or []:
+        input_file(f, "--trusted-issuers", "registry file")
+        try:
+            registries.append(load_registry(Path(f)))
+        except BadgeError as exc:
+            raise UsageError(f"--trusted-issuers {f}", unprefixed(str(exc), f)) from None
+    return keys, documents, registries, lists

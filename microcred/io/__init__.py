@@ -1,1 +1,2 @@
-"""Reading files into located models and writing files atomically."""
+"""Reading files into located models (YAML with locations, catalogues, transcripts, frameworks,
+programmes), databases and Parquet, and writing files atomically."""

@@ -128,9 +128,7 @@ def _json_format(doc: Any) -> str:
     items = doc if isinstance(doc, list) else [doc]
     if isinstance(doc, dict) and isinstance(doc.get("skills"), list):
         items = doc["skills"]
-    if items and all(
-        isinstance(i, dict) and ("skillStatement" in i or i.get("type") == "RichSkillDescriptor") for i in items
-    ):
+    if items and all(_is_rsd(i) for i in items):
         return "rsd"
     raise FrameworkError(
         "JSON that is neither a CASE package (CFDocument, CFItems) nor rich skill descriptors (skillStatement)", 1, 1

@@ -80,10 +80,6 @@ class _Missing:
             return []
         return [n for n in self.counted.get(course, ()) if n is not node and not n.shared]
 
-    @staticmethod
-    def _emit(out: list[str], prefix: str, text: str) -> None:
-        out.append(prefix + text if prefix and not text.startswith("for ") else text)
-
     def say(self, prefix: str, text: str) -> None:
         self.out.append(prefix + text if prefix and not text.startswith("for ") else text)
 

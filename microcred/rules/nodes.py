@@ -447,9 +447,6 @@ Rule = Annotated[
     ),
 ]
 
-RuleNode = (
-    CourseRule | AllRule | AnyRule | AtLeastRule | CoursesRule | CreditsRule | CredentialRule | GpaRule | CompetencyRule
-)
 RulePath = tuple[str | int, ...]
 
 

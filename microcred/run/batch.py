@@ -119,7 +119,7 @@ class BatchInterrupted(KeyboardInterrupt):
 # -- inputs -------------------------------------------------------------------------------
 
 
-def _input_files(inputs: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+def input_files(inputs: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
     """(CSV files, JSONL files, transcript files), each sorted, from files and folders."""
     csvs: list[Path] = []
     jsonls: list[Path] = []
@@ -267,7 +267,7 @@ def _jsonl_units(files: list[Path]) -> Iterator[Unit]:
 
 
 def units(inputs: list[Path], workdir: Path) -> Iterator[Unit]:
-    csvs, jsonls, singles = _input_files(inputs)
+    csvs, jsonls, singles = input_files(inputs)
     for f in singles:
         yield ("file", str(f), str(f))
     yield from _jsonl_units(jsonls)
@@ -297,7 +297,9 @@ def _init_worker(
     _WORKER["evidence"] = evidence
 
 
-def _source_of(unit: Unit) -> TranscriptSource | TranscriptError:
+def unit_source(unit: Unit) -> TranscriptSource | TranscriptError:
+    """The learner a unit of work carries (a transcript file, a JSON line, a learner's CSV rows or
+    the errors found while reading them), read into a transcript, or its located errors."""
     kind = unit[0]
     if kind == "file":
         path = Path(unit[2])
@@ -374,7 +376,7 @@ def evaluate_unit(
 
         return evaluate_record(unit, compiled, as_of, planned, evidence)
     key = unit[1]
-    src = _source_of(unit)
+    src = unit_source(unit)
     if isinstance(src, TranscriptError):
         return key, "", _error_records(src)
     try:
@@ -550,7 +552,7 @@ class _Interrupts:
             raise BatchInterrupted
 
 
-def _check_paths(opts: BatchOptions, errors: Path) -> None:
+def check_paths(opts: BatchOptions, errors: Path) -> None:
     """Every output checked before any work starts: each a file that can be written, none of
     them an input or the other output."""
     inputs: list[Path] = [*opts.inputs, opts.catalog]
@@ -587,8 +589,8 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
     if opts.format not in ("jsonl", "csv"):
         raise BatchUsageError(f"--format {opts.format}", "unknown format", "use jsonl or csv")
     errors_path = opts.errors or opts.output.with_name(opts.output.name + ".errors.jsonl")
-    _check_paths(opts, errors_path)
-    _input_files(opts.inputs)  # fail early on a missing input
+    check_paths(opts, errors_path)
+    input_files(opts.inputs)  # fail early on a missing input
     with _Interrupts() as interrupts:
         compiled = load_compiled(opts.catalog, opts.cache_dir, use_cache=opts.use_cache)
         journal = _Journal(opts.output, errors_path, opts.format, opts.resume, interrupts.critical)
@@ -610,7 +612,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
                 for u in todo:
                     handle(*evaluate_unit(u, compiled, opts.as_of, opts.include_planned, opts.format, opts.evidence))
             else:
-                _run_pool(opts, todo, handle)
+                run_pool(opts, todo, handle)
             journal.finish()
         finally:
             gc.unfreeze()
@@ -620,7 +622,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
     return summary
 
 
-def _run_pool(
+def run_pool(
     opts: BatchOptions, todo: Iterator[Unit], handle: Callable[[str, str, list[dict[str, Any]]], None]
 ) -> None:
     """Evaluate ``todo`` on ``opts.jobs`` worker processes, results in input order."""

@@ -1,4 +1,5 @@
-"""Evaluate learners at scale on Dask: a bag of transcripts, or a dataframe of attempts.
+"""Evaluate learners at scale on Dask (a bag of transcripts, or a dataframe of attempts), and generate a
+synthetic population on the workers.
 
     from microcred.run.dask import evaluate_bag, evaluate_dataframe
 
@@ -59,6 +60,7 @@ from microcred.model.diagnostics import Diagnostic, Location, MicrocredError
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.run.cache import catalogue_digest, load_compiled
+from microcred.run.programmes import Programme
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -419,13 +421,18 @@ def evaluate_dataframe(
 
 
 def _generate_slice(
-    span: tuple[int, int], catalog: Any, seed: int, as_of: dt.date, fmt: Literal["transcript", "json"]
+    span: tuple[int, int],
+    catalog: Any,
+    seed: int,
+    as_of: dt.date,
+    fmt: Literal["transcript", "json"],
+    programmes: tuple[Programme, ...],
 ) -> list[Any]:
     from microcred.run.generate import generate_population, transcript_to_json
 
     start, count = span
     cc = _resolve(catalog)
-    items = generate_population(cc, count, seed, as_of, start=start)
+    items = generate_population(cc, count, seed, as_of, start=start, programmes=programmes)
     if fmt == "json":
         return [transcript_to_json(t) for t in items]
     return list(items)
@@ -441,15 +448,22 @@ def generate_bag(
     as_json: bool = False,
 ) -> db.Bag:
     """A synthetic population (:func:`microcred.run.generate.generate_population`) generated in
-    ``npartitions`` slices on the workers: the same learners as one sequential run."""
+    ``npartitions`` slices on the workers: the same learners as one sequential run (the
+    catalogue's programmes file is read here, once: the workers' copies of the catalogue do not
+    remember its files)."""
+    from microcred.io.programmes import programmes_file, read_programmes
+    from microcred.run.programmes import from_file
+
     if learners < 0 or npartitions < 1:
         raise ValueError("learners must not be negative and npartitions must be at least 1")
     size = max(1, -(-learners // npartitions))
     spans = [(s, min(size, learners - s)) for s in range(0, learners, size)] or [(0, 0)]
-    cat, _compiled = _catalog_arg(catalog)
+    cat, compiled = _catalog_arg(catalog)
+    found = programmes_file(catalog if isinstance(catalog, (str, os.PathLike)) else compiled.catalog)
+    programmes = from_file(read_programmes(found, compiled.catalog)) if found is not None else ()
     fmt: Literal["transcript", "json"] = "json" if as_json else "transcript"
     bags: Any = db  # dask.bag's functions are untyped
     bag: db.Bag = bags.from_sequence(spans, npartitions=len(spans)).map_partitions(
-        lambda part, c: [x for span in part for x in _generate_slice(span, c, seed, as_of, fmt)], cat
+        lambda part, c: [x for span in part for x in _generate_slice(span, c, seed, as_of, fmt, programmes)], cat
     )
     return bag

@@ -5,11 +5,11 @@ learner, lazily (constant memory for any number of learners). Learner *i* depend
 ``seed``, ``i``, ``as_of`` and the catalogue, so the output is deterministic for a seed, and a
 population can be generated in slices (``start=``) on many machines and still be the same.
 
-Each learner follows a plausible programme toward a target credential: for Example University
-(``catalog/example-university``) a data analytics, IT infrastructure or business technology
-certificate, the software development microcredential, a couple of badges (continuing
-education), the associate degree or the bachelor degree; for any other catalogue, a plan drawn
-from the courses that count toward a randomly chosen credential. Learners then take the
+Each learner follows a plausible programme toward a target credential: the programmes of the
+catalogue's programmes file (``.programmes.yaml`` in its folder, read by
+:mod:`microcred.io.programmes`; Example University's has certificates, the software development
+microcredential, badges, the associate and the bachelor degree) when it has one; otherwise a plan
+drawn from the courses that count toward a randomly chosen credential. Learners then take the
 courses term by term (spring terms end on the Friday of 7–13 May, summer terms on the Friday
 of 29 July–4 August, fall terms on the Friday of 10–16 December), full- or part-time, with
 grades mostly A–C, some D and F, a few W, P/NC for pass/fail courses (one credit or less, not
@@ -33,16 +33,15 @@ import datetime as dt
 import functools
 import itertools
 import json
+import os
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from microcred.model.dates import add_span
-from microcred.run.example_university import CATALOG_ID as EXAMPLE_ID
-from microcred.run.example_university import EXAMPLE_PROGRAMMES
-from microcred.run.programmes import Programme, Step, k_of
+from microcred.run.programmes import Programme, Step, from_file, k_of
 
 if TYPE_CHECKING:
     from microcred.io.transcript import Attempt, Awarded, Status, Transcript
@@ -51,10 +50,10 @@ if TYPE_CHECKING:
     from microcred.taxonomy.grades import GradeScale
 
 __all__ = [
-    "EXAMPLE_PROGRAMMES",
     "Programme",
     "Step",
     "WriteStats",
+    "catalogue_programmes",
     "generate_population",
     "read_jsonl",
     "term_end",
@@ -92,8 +91,25 @@ def current_term(as_of: dt.date) -> int:
 # -- programmes ------------------------------------------------------------------------
 
 
+def catalogue_programmes(catalog: Catalog | CompiledCatalog | str | os.PathLike[str]) -> tuple[Programme, ...]:
+    """The programmes of the catalogue's programmes file, or ``()`` when it has none (a catalogue
+    that does not remember its files, as one from the cache of compiled catalogues, has none).
+
+    Raises :class:`~microcred.model.diagnostics.MicrocredError` with every problem of the file,
+    located.
+    """
+    from microcred.io.programmes import programmes_file, read_programmes
+
+    if isinstance(catalog, (str, os.PathLike)):
+        found = programmes_file(catalog)
+        return from_file(read_programmes(found, _as_catalog(catalog))) if found is not None else ()
+    loaded = _as_catalog(catalog)
+    found = programmes_file(loaded)
+    return from_file(read_programmes(found, loaded)) if found is not None else ()
+
+
 def _generic_programmes(catalog: Catalog) -> tuple[Programme, ...]:
-    """For a catalogue other than Example University: one programme per credential, from the
+    """For a catalogue without a programmes file: one programme per credential, from the
     courses that count toward it (capped at ten, lower levels first)."""
     from microcred.model.graph import build_graph, courses_toward
 
@@ -171,7 +187,6 @@ def _attempt(course: str, day: dt.date | None, grade: str | None, status: Status
 
 @dataclass
 class _Plan:
-    programme: Programme
     courses: list[str]
     awarded: list[Awarded] = field(default_factory=list)
 
@@ -179,16 +194,13 @@ class _Plan:
 class PopulationGenerator:
     """Generates learner *i* of a population; :func:`generate_population` iterates it."""
 
-    def __init__(self, catalog: Catalog, seed: int, as_of: dt.date):
+    def __init__(self, catalog: Catalog, seed: int, as_of: dt.date, programmes: Sequence[Programme] = ()):
         self.catalog = catalog
         self.seed = seed
         self.as_of = as_of
         self.now = current_term(as_of)
         self.grades = _Grades(catalog.grade_scale)
-        example = catalog.info is not None and catalog.info.id == EXAMPLE_ID
-        programmes = EXAMPLE_PROGRAMMES if example else ()
-        programmes = tuple(p for p in programmes if p.target in catalog.credentials)
-        self.programmes = programmes or _generic_programmes(catalog)
+        self.programmes = tuple(programmes) or _generic_programmes(catalog)
         self.weights = [p.weight for p in self.programmes]
         courses = catalog.courses
         self.credits = {cid: float(c.credits) for cid, c in courses.items()}
@@ -330,7 +342,7 @@ class PopulationGenerator:
             for i, c in enumerate(courses)
         ]
         keyed.sort()
-        return _Plan(prog, [c for _k, _i, c in keyed], awarded)
+        return _Plan([c for _k, _i, c in keyed], awarded)
 
     def _transfers(
         self, prog: Programme, rng: random.Random, start: int, queue: list[str], attempts: list[Attempt]
@@ -377,15 +389,15 @@ class PopulationGenerator:
         return False
 
 
-def _as_catalog(catalog: Catalog | CompiledCatalog | str | Path) -> Catalog:
+def _as_catalog(catalog: Catalog | CompiledCatalog | str | os.PathLike[str]) -> Catalog:
     from microcred.model.catalog import Catalog
 
     if isinstance(catalog, Catalog):
         return catalog
-    if isinstance(catalog, (str, Path)):
+    if isinstance(catalog, (str, os.PathLike)):
         from microcred.checks.validate import load_catalog
 
-        return load_catalog(catalog)
+        return load_catalog(Path(catalog))
     inner: Catalog = catalog.catalog
     return inner
 
@@ -397,17 +409,23 @@ def generate_population(
     as_of: dt.date,
     *,
     start: int = 0,
+    programmes: Sequence[Programme] | None = None,
 ) -> Iterator[Transcript]:
     """Transcripts of learners ``start`` … ``start + learners - 1`` (ids ``L0000001`` …), lazily.
 
-    Deterministic: learner *i* depends only on the catalogue, ``seed``, ``i`` and ``as_of``,
-    so slices generated apart (``start=``) join into the same population.
+    Deterministic: learner *i* depends only on the catalogue, its programmes, ``seed``, ``i``
+    and ``as_of``, so slices generated apart (``start=``) join into the same population.
+    ``programmes`` (default: :func:`catalogue_programmes`, read before the first learner, so
+    that a bad programmes file raises here) are the paths learners follow; none, the generic
+    ones drawn from the catalogue.
     """
     if learners < 0 or start < 0:
         raise ValueError("learners and start must not be negative")
-    gen = PopulationGenerator(_as_catalog(catalog), seed, as_of)
-    for i in range(start, start + learners):
-        yield gen.learner(i)
+    loaded = _as_catalog(catalog)
+    if programmes is None:
+        programmes = catalogue_programmes(loaded)
+    gen = PopulationGenerator(loaded, seed, as_of, programmes)
+    return (gen.learner(i) for i in range(start, start + learners))
 
 
 # -- writing and reading ---------------------------------------------------------------

@@ -19,13 +19,13 @@ from microcred.io.transcript import Transcript, TranscriptError, TranscriptSourc
 from microcred.model.catalog import Catalog, SourceMap
 from microcred.model.diagnostics import MicrocredError
 from microcred.rules.compiled import CompiledCatalog
-from microcred.run.batch import _source_of
+from microcred.run.batch import unit_source
 from microcred.run.pool import WorkerPool
 
 
 def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
     if isinstance(item, tuple):  # a unit of microcred.run.batch: read it here (in the worker)
-        item = _source_of(item)
+        item = unit_source(item)
     if isinstance(item, TranscriptError):
         return LearnerError(item.learner_id, item.diagnostics)
     result: LearnerChange | LearnerError = compare_learner(plan, item)

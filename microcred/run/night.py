@@ -35,7 +35,7 @@ from microcred.model.diagnostics import MicrocredError, Severity
 from microcred.model.result import LearnerResult
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.evaluate import evaluate
-from microcred.run.batch import BatchOptions, BatchSummary, BatchUsageError, _run_pool
+from microcred.run.batch import BatchOptions, BatchSummary, BatchUsageError, run_pool
 from microcred.run.cache import catalogue_digest, load_compiled
 
 #: Learners between two commits of a run (each commit is one transaction).
@@ -431,7 +431,7 @@ def run_night(opts: BatchOptions) -> BatchSummary:
         store = ResultStore(Database(sink_url, "-o"))
     elif opts.output.suffix.lower() == ".parquet":
         from microcred.io.parquet import ParquetResults
-        from microcred.run.batch import _check_paths
+        from microcred.run.batch import check_paths
 
         if opts.incremental:
             raise BatchUsageError(
@@ -441,7 +441,7 @@ def run_night(opts: BatchOptions) -> BatchSummary:
             raise BatchUsageError(
                 "--resume", "a Parquet output is written whole", "run again without --resume, or write to a database"
             )
-        _check_paths(opts, errors_path)
+        check_paths(opts, errors_path)
         pq_out = ParquetResults(opts.output, errors_path)
     else:
         raise BatchUsageError(
@@ -680,7 +680,7 @@ def _night(
             use_cache=opts.use_cache,
             evidence=opts.evidence,
         )
-        _run_pool(pool_opts, units(), handle)
+        run_pool(pool_opts, units(), handle)
     settle()
     commit()
 
