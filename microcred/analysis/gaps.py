@@ -12,7 +12,7 @@ aligned with it evidences it once earned, which takes a set of courses that meet
 The closing is exact. The planner's CP-SAT model of every credential that could close a gap
 (its whole rule: inline credentials, exclusivity, windows, GPA floors, caps; see
 docs/plan.md) is built into one model over shared "take" variables, one per course
-(:meth:`microcred.analysis.plan._Problem.build` with ``into``), and each missing need gets a
+(:meth:`microcred.analysis.plan.Problem.build` with ``into``), and each missing need gets a
 variable that holds only when a course aligned with it is taken or a credential aligned with
 it is earned. The model then minimises, one objective after the other: the needs left open,
 the credits taken (to hundredths), the courses taken, the courses taken that the record does
@@ -37,15 +37,14 @@ from microcred.analysis.plan import (
     CREDIT_SCALE,
     LEX_CHUNK,
     MAX_REJECTED,
+    Built,
+    Cap,
     PlanError,
     PlanUnconfirmed,
-    _Built,
-    _Cap,
-    _learn,
-    _Problem,
-    _setup,
-    _solver,
+    Problem,
+    learn_caps,
     plan,
+    setup_problem,
     top_grade,
 )
 from microcred.io.transcript import Attempt, Transcript, TranscriptSource
@@ -54,12 +53,10 @@ from microcred.model.competencies import Occupation, as_ref, merge_level, resolv
 from microcred.model.result import LearnerResult
 from microcred.model.skills import SkillEntry, course_alignments, credential_alignments
 from microcred.rules.compiled import CompiledCatalog
+from microcred.rules.cpsat import TIME_LIMIT_S as TIME_LIMIT_S
+from microcred.rules.cpsat import new_solver
 from microcred.rules.evaluate import compile_catalog, evaluate
 from microcred.taxonomy.grades import Grade
-
-#: The longest one solve of the gap-closing model may take (then the set in hand is given,
-#: marked not proven the cheapest).
-TIME_LIMIT_S = 60.0
 
 
 class GapError(Exception):
@@ -310,7 +307,7 @@ def _close(
             continue  # earned_on stays the first date the record met it: no course earns it again
         if cc.credentials[cid].root is None:
             continue  # it can only be awarded
-        problem, _awards = _setup(cc, src, cid, day, top)
+        problem, _awards = setup_problem(cc, src, cid, day, top)
         parts[cid] = _Part(cid, problem, [c for c in problem.caps if not c.exact])
     pending = {a.course for a in src.transcript.attempts if a.status in ("in_progress", "planned")}
     earned = {cid for cid, r in result.credentials.items() if r.status == "earned"}
@@ -335,7 +332,7 @@ def _close(
         for cid in spent:
             del parts[cid]
         learned = [
-            _learn(cc, src, cid, parts[cid].problem, parts[cid].learning, chosen)
+            learn_caps(cc, src, cid, parts[cid].problem, parts[cid].learning, chosen)
             for cid in sorted(earn)
             if cid in parts and parts[cid].learning
         ]
@@ -355,8 +352,8 @@ class _Part:
     learns from the evaluator."""
 
     cid: str
-    problem: _Problem
-    learning: list[_Cap]
+    problem: Problem
+    learning: list[Cap]
 
 
 class _Joint:
@@ -368,7 +365,7 @@ class _Joint:
         from ortools.sat.python import cp_model
 
         self.model: Any = cp_model.CpModel()
-        built = _Built(self.model, {})
+        built = Built(self.model, {})
         self.earn: dict[str, Any] = {}
         for cid, part in parts.items():
             root = part.problem.build(root=False, into=built)
@@ -473,8 +470,7 @@ def _solve(model: Any, watched: Sequence[Any]) -> tuple[int, dict[int, bool]]:
     ``watched`` variables (by index) when a solution was found."""
     from ortools.sat.python import cp_model
 
-    solver = _solver()
-    solver.parameters.max_time_in_seconds = TIME_LIMIT_S
+    solver = new_solver()
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, {}

@@ -44,7 +44,8 @@ from microcred.model.diagnostics import MicrocredError
 from microcred.model.graph import paths_to_top
 from microcred.model.result import CredentialResult
 from microcred.rules.compiled import CNode, CompiledCatalog, CompiledCredential
-from microcred.rules.cpsat import RuleModel
+from microcred.rules.cpsat import TIME_LIMIT_S as TIME_LIMIT_S
+from microcred.rules.cpsat import RuleModel, new_solver
 from microcred.rules.evaluate import check_transcript, compile_catalog, evaluate
 from microcred.rules.kinds import KINDS, RuleKind
 from microcred.rules.scenario import EPS, Item, Scenario, build_scenario
@@ -53,8 +54,6 @@ from microcred.taxonomy.grades import Grade, GradeScale
 
 #: Credits are read to hundredths (as by the CP-SAT assignment encoding).
 CREDIT_SCALE = 100
-#: The longest one solve may take before planning gives up.
-TIME_LIMIT_S = 60.0
 #: Sets proposed by the model that the evaluator rejected, before planning gives up (see
 #: :class:`PlanUnconfirmed`).
 MAX_REJECTED = 25
@@ -238,7 +237,7 @@ class _Gpa:
 
 
 @dataclass(eq=False)
-class _Cap:
+class Cap:
     """A cap of the target's ``limits`` as the model applies it (as the evaluator's solver
     budgets do): of the items whose keys are counted by the cap, those that count toward the
     target weigh at most ``limit`` in all (hundredths of credits with ``by_credits``, else
@@ -303,7 +302,7 @@ def top_grade(scale: GradeScale) -> Grade | None:
     return plain[0] if plain else None
 
 
-class _Problem:
+class Problem:
     """One target credential in one learner's scenario, with its candidate courses, ready to
     be turned into CP-SAT models."""
 
@@ -317,7 +316,7 @@ class _Problem:
         top: Grade,
         subs: Mapping[str, str],
         pending: Mapping[str, str],
-        caps: Sequence[_Cap] = (),
+        caps: Sequence[Cap] = (),
     ):
         assert comp.root is not None
         self.cc = cc
@@ -493,9 +492,9 @@ class _Problem:
         root: bool = True,
         forced: Sequence[CNode] = (),
         windows: bool = True,
-        caps: Sequence[_Cap] | None = None,
-        into: _Built | None = None,
-    ) -> _Built | None:
+        caps: Sequence[Cap] | None = None,
+        into: Built | None = None,
+    ) -> Built | None:
         """A CP-SAT model of the problem (None when it is infeasible on its face: a forced
         node that is constantly unmet), under ``caps`` (default: the problem's).
 
@@ -573,9 +572,9 @@ class _Problem:
                 return None
             if v is not True:
                 m.add(v == 1)
-        return _Built(m, take) if into is None else _Built(m, take, lit(self.root))
+        return Built(m, take) if into is None else Built(m, take, lit(self.root))
 
-    def _cap(self, m: Any, take: Mapping[str, Any], cap: _Cap, counts: Mapping[int, Any]) -> None:
+    def _cap(self, m: Any, take: Mapping[str, Any], cap: Cap, counts: Mapping[int, Any]) -> None:
         """Add one cap to model ``m``: the slots it counts weigh at most its limit."""
         scope = [c for c in self.candidates if cap.courses is None or c in cap.courses]
         when: dict[frozenset[str], Any] = {}
@@ -628,13 +627,13 @@ class _Problem:
         out.sort(key=lambda p: (p[0], p[1]))
         return out
 
-    def _followed(self, cap: _Cap) -> frozenset[str]:
+    def _followed(self, cap: Cap) -> frozenset[str]:
         """The keys the other credential of ``cap`` may count, when the model derives them."""
         if cap.follow is None:
             return frozenset()
         return frozenset(key for leaf in cap.follow for _d, key, _it, _r in self._positions(leaf))
 
-    def _counted_by(self, m: Any, take: Mapping[str, Any], cap: _Cap) -> dict[str, Any]:
+    def _counted_by(self, m: Any, take: Mapping[str, Any], cap: Cap) -> dict[str, Any]:
         """key -> a 0/1 variable that is 1 when the other credential of ``cap`` counts it,
         derived from its leaves: what is present toward each leaf counts in date order until
         the leaf is full (so a leaf's result lists it); nothing is chosen, as every item may
@@ -659,7 +658,7 @@ class _Problem:
                 before.append((gain, here))
         return out
 
-    def learn(self, cap: _Cap, chosen: frozenset[str], counted: frozenset[str]) -> bool:
+    def learn(self, cap: Cap, chosen: frozenset[str], counted: frozenset[str]) -> bool:
         """Record that with ``chosen`` taken the other credential of ``cap`` counts ``counted``;
         False when that was known."""
         scope = set(self.candidates) if cap.courses is None else cap.courses & set(self.candidates)
@@ -689,41 +688,25 @@ class _Problem:
 
 
 @dataclass
-class _Built:
+class Built:
     model: Any
     take: dict[str, Any]
-    #: built ``into`` a larger model: the literal of the root (see :meth:`_Problem.build`)
+    #: built ``into`` a larger model: the literal of the root (see :meth:`Problem.build`)
     root: Any = True
 
 
-def _solver() -> Any:
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    # CP-SAT would otherwise take over Ctrl-C while it solves, and leave SIGINT at its default
-    # afterwards: a later Ctrl-C would then kill the process without a word
-    solver.parameters.catch_sigint_signal = False
-    # the full LP relaxation: the credit sums and GPA floors make the bound do the work
-    # (ten times faster than the default on a degree with a thousand candidate courses)
-    solver.parameters.linearization_level = 2
-    solver.parameters.max_time_in_seconds = TIME_LIMIT_S
-    return solver
-
-
-def _feasible(built: _Built | None) -> bool:
+def _feasible(built: Built | None) -> bool:
     from ortools.sat.python import cp_model
 
     if built is None:
         return False
-    status = _solver().solve(built.model)
+    status = new_solver().solve(built.model)
     if status == cp_model.UNKNOWN:
         raise TimeoutError("the planning model could not be decided in time")
     return bool(status in (cp_model.OPTIMAL, cp_model.FEASIBLE))
 
 
-def _cheapest(problem: _Problem, built: _Built, cuts: list[tuple[str, frozenset[str]]]) -> frozenset[str] | None:
+def _cheapest(problem: Problem, built: Built, cuts: list[tuple[str, frozenset[str]]]) -> frozenset[str] | None:
     """The cheapest set under the cuts (None: no set is left)."""
     from ortools.sat.python import cp_model
 
@@ -738,7 +721,7 @@ def _cheapest(problem: _Problem, built: _Built, cuts: list[tuple[str, frozenset[
             model.add(
                 sum(1 - take[c] for c in chosen) + sum(take[c] for c in problem.candidates if c not in chosen) >= 1
             )
-    solver = _solver()
+    solver = new_solver()
     picked: frozenset[str] | None = None
     values: dict[str, bool] = {}
     ones = 0  # courses fixed as taken by the tie-break so far
@@ -791,7 +774,7 @@ class _Explainer:
     """Why no set of courses earns the target: the requirements that cannot be met, found by
     asking the model which parts can be met alone and which together."""
 
-    def __init__(self, problem: _Problem, target: str, awards: Sequence[Awarded], caps: Sequence[_Cap] = ()):
+    def __init__(self, problem: Problem, target: str, awards: Sequence[Awarded], caps: Sequence[Cap] = ()):
         self.p = problem
         self.target = target
         self.awards = awards
@@ -910,9 +893,9 @@ def _source(transcript: Transcript | TranscriptSource) -> TranscriptSource:
     return transcript if isinstance(transcript, TranscriptSource) else TranscriptSource(transcript, "<transcript>")
 
 
-def _setup(
+def setup_problem(
     cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date, top: Grade
-) -> tuple[_Problem, list[Awarded]]:
+) -> tuple[Problem, list[Awarded]]:
     """The planning problem of ``target`` (a credential with a rule) for this learner on ``day``,
     and the awards the learner holds (as the evaluator reads them)."""
     t = src.transcript
@@ -945,7 +928,7 @@ def _setup(
             if pending.get(key) != "in_progress":
                 pending[key] = a.status
     caps = _caps(cc, src, target, day, sc)
-    return _Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps), awards
+    return Problem(cc, comp, sc, _waived(comp, t), day, top, subs, pending, caps), awards
 
 
 def plan(
@@ -1003,7 +986,7 @@ def plan(
     if top is None:
         raise PlanError(target, "the grade scale has no passing grade")
 
-    problem, awards = _setup(cc, src, target, day, top)
+    problem, awards = setup_problem(cc, src, target, day, top)
     caps = problem.caps
     built = problem.build()
     if built is None:
@@ -1036,7 +1019,7 @@ def plan(
             gave_up = True
             break
         cuts.append(("exact", chosen))
-        if learning and _learn(cc, src, target, problem, learning, chosen):
+        if learning and learn_caps(cc, src, target, problem, learning, chosen):
             rebuilt = problem.build()
             if rebuilt is None:
                 break
@@ -1066,12 +1049,12 @@ def plan(
     return out
 
 
-def _learn(
+def learn_caps(
     cc: CompiledCatalog,
     src: TranscriptSource,
     target: str,
-    problem: _Problem,
-    caps: Sequence[_Cap],
+    problem: Problem,
+    caps: Sequence[Cap],
     chosen: frozenset[str],
 ) -> bool:
     """Teach the model what the credentials of ``caps`` count with ``chosen`` taken; False
@@ -1085,7 +1068,7 @@ def _learn(
     return any(news)
 
 
-def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date, sc: Scenario) -> list[_Cap]:
+def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date, sc: Scenario) -> list[Cap]:
     """The caps of the target's ``limits`` as the model applies them.
 
     ``prior_learning_credits`` weighs the awards admitted for credit. ``shared_with B`` weighs
@@ -1101,11 +1084,11 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date,
     limits = cc.catalog.credentials[target].limits
     if limits is None:
         return []
-    caps: list[_Cap] = []
+    caps: list[Cap] = []
     if limits.prior_learning_credits is not None:
         x = limits.prior_learning_credits
         caps.append(
-            _Cap(
+            Cap(
                 frozenset("credential:" + c for c in cc.catalog.credentials),
                 True,
                 math.floor(x * CREDIT_SCALE + 1e-6),
@@ -1131,14 +1114,14 @@ def _caps(cc: CompiledCatalog, src: TranscriptSource, target: str, day: dt.date,
         b_limits = cc.catalog.credentials[b].limits
         if r.earned_on is not None and r.earned_on < day and not (b_limits is not None and b_limits.shared_with):
             caps.append(
-                _Cap(counted, by_credits, limit, f"{text}, and {b} counts {', '.join(sorted(counted)) or 'none'}")
+                Cap(counted, by_credits, limit, f"{text}, and {b} counts {', '.join(sorted(counted)) or 'none'}")
             )
             continue
         reach = _reach(cc, b, {target})
         if reach is not None:  # a substitute counts as the course it stands for
             reach |= {e.substitute.course for e in src.transcript.exceptions if isinstance(e, Substitute)}
         caps.append(
-            _Cap(
+            Cap(
                 frozenset(),
                 by_credits,
                 limit,
@@ -1224,7 +1207,7 @@ def _expired_reason(r: CredentialResult) -> str:
     )
 
 
-def _explain(problem: _Problem, target: str, awards: Sequence[Awarded]) -> str:
+def _explain(problem: Problem, target: str, awards: Sequence[Awarded]) -> str:
     """Why no set earns the target: the caps, when the rule could be met without them (those
     that stand in the way on their own, else all); else the requirements that cannot be met."""
     caps = problem.caps
@@ -1261,7 +1244,7 @@ def _requirement_names(comp: CompiledCredential) -> dict[tuple[str, str], str]:
 
 
 def _verify(
-    cc: CompiledCatalog, src: TranscriptSource, target: str, problem: _Problem, chosen: frozenset[str]
+    cc: CompiledCatalog, src: TranscriptSource, target: str, problem: Problem, chosen: frozenset[str]
 ) -> CourseSet | str:
     """The set as a :class:`CourseSet` when the evaluator, given the transcript plus these
     courses, reports the target earned; else why not ("!" first: no set can do better)."""
