@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog, Credential
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules import logic
+from microcred.rules import logic, skeleton
 from microcred.rules.kinds import KINDS
-from microcred.rules.kinds.base import Checking
+from microcred.rules.kinds.base import Checking, Place
 from microcred.rules.nodes import RuleBase, RulePath, walk
 from microcred.rules.selectors import CourseIndex
+from microcred.rules.skeleton import NEVER, Node, Reader, contested
 
 
 def _rules(catalog: Catalog) -> Iterator[tuple[str, Credential, RuleBase]]:
@@ -142,22 +143,20 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
         if cid in skip:
             continue
         try:
-            sk = logic.Skeleton()
-            root = sk.encode(rule)
-            if sk.has_conflicts:
-                sk.finish(root)
-                if not sk.cnf.satisfiable():
-                    twice = sorted(c for c, uses in sk.course_uses.items() if len(uses) > 1)
-                    yield Diagnostic(
-                        "E404",
-                        f"the rule of '{cid}' can never hold: it needs {', '.join(twice)} to count in two "
-                        "places at once, and an attempt counts toward one requirement only; "
-                        "mark one place `shared: true` or require another course",
-                        src.credential(cid, _second_use(rule, set(twice))),
-                        subject=cid,
-                    )
-                    continue
-            for path, child, cover in logic.redundant_branches(rule, ("requires",), cred.min_grade):
+            sk = Reader().read(rule, owner=cid, min_grade=cred.min_grade, path=("requires",))
+            holds = logic.encode_holds(sk)
+            twice = sorted(contested(sk))
+            if twice and not holds.cnf.satisfiable():
+                yield Diagnostic(
+                    "E404",
+                    f"the rule of '{cid}' can never hold: it needs {', '.join(twice)} to count in two "
+                    "places at once, and an attempt counts toward one requirement only; "
+                    "mark one place `shared: true` or require another course",
+                    src.credential(cid, _second_use(rule, set(twice))),
+                    subject=cid,
+                )
+                continue
+            for path, child, cover in logic.redundant_branches(sk):
                 label = child.label or child.id or child.kind
                 where = src.credential(cid, cover) if cover else None
                 by = f" (the branch at line {where.line}, column {where.column} covers it)" if where else ""
@@ -168,10 +167,10 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
                     src.credential(cid, path),
                     subject=cid,
                 )
-        except logic.TooLarge:
+        except skeleton.TooLarge:
             yield Diagnostic(
                 "W604",
-                f"the rule of '{cid}' has more than {logic.MAX_VARIABLES} variables once encoded; "
+                f"the rule of '{cid}' has more than {skeleton.MAX_VARIABLES} variables once encoded; "
                 "its logic was not analysed",
                 src.credential(cid, ("requires",)),
                 subject=cid,
@@ -190,15 +189,18 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
             return False
         inner_stack = stack | {cid}
 
-        def hook(sk: logic.Skeleton, credential: str, shared: bool) -> int:
-            other = catalog.credentials.get(credential)
-            if other is None or other.requires is None or not earnable(credential, inner_stack):
-                return sk.cnf.false()
-            return sk.encode(other.requires, shared)
+        class Inline(Reader):
+            """Reads a credential another names in its place: its rule, or never when it cannot be earned."""
+
+            def reference(self, rule: RuleBase, credential: str, at: Place, path: RulePath, depth: int) -> Node:
+                other = catalog.credentials.get(credential)
+                if other is None or other.requires is None or not earnable(credential, inner_stack):
+                    return NEVER
+                return self.below(other.requires, None, at.shared, None, at.owner, path, depth + 1)
 
         try:
-            result = logic.rule_can_hold(cred.requires, hook)
-        except (logic.TooLarge, RecursionError):
+            result = logic.rule_can_hold(cred.requires, Inline())
+        except (skeleton.TooLarge, RecursionError):
             result = True
         if not stack:
             memo[cid] = result

@@ -7,8 +7,8 @@ from typing import Any
 from microcred.analysis.diff.equivalence import _Analysis, _focus, _Sides
 from microcred.analysis.diff.fingerprint import _direct_targets, _fingerprint, _scale_key
 from microcred.analysis.diff.pairing import _facet_changes
+from microcred.analysis.diff.reading import Level, _AtomInfo, _canon, _Reader
 from microcred.analysis.diff.results import CatalogDiff, Counterexample, CredentialDiff, FieldChange, _show
-from microcred.analysis.diff.skeleton import Level, _AtomInfo, _canon, _Reader
 from microcred.model.catalog import Catalog, Credential
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.nodes import RuleBase

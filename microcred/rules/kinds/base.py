@@ -195,7 +195,7 @@ class Exporting(Protocol):
 
 @dataclass(frozen=True)
 class Place:
-    """Where ``diff`` reads a node (``microcred.analysis.diff.skeleton``): the modifiers in force there."""
+    """Where a node is read into its skeleton (``microcred.rules.skeleton``): the modifiers in force there."""
 
     owner: str
     #: the node's id, else its label
@@ -213,7 +213,7 @@ class Place:
 
 
 class Reading(Protocol):
-    """What a kind's reading for ``diff`` sees (``microcred.analysis.diff.skeleton``): a leaf
+    """What a kind's reading for ``diff`` sees (``microcred.analysis.diff.reading``): a leaf
     that is neither a gate nor a course occurrence becomes an *atom* (one variable of the
     equivalence check per key) and a *facet* (the node's numbers, paired with its counterpart
     in the other version of the rule)."""
@@ -427,7 +427,8 @@ class RuleKind(Protocol):
         implies it (see :meth:`CpsatEncoding.holds`)."""
 
     def boolean(self, rule: Any) -> Shape:
-        """The model node read as a boolean formula, for the logic checks and ``diff``."""
+        """The model node read as a boolean formula: its shape in the skeleton the static checks and
+        ``diff`` share (``microcred.rules.skeleton``)."""
 
     def gate(self, node: CNode) -> Gate | None:
         """The compiled node as a boolean gate over its children (None: not a gate), for
@@ -470,7 +471,8 @@ class RuleKind(Protocol):
 
     def diff_atom(self, rd: Reading, rule: Any, at: Place) -> Any:
         """A node that is neither a gate nor a course occurrence (see :meth:`boolean`) read
-        for ``diff``: its atom (:meth:`Reading.atom`), with its facet."""
+        into ``diff``'s skeleton: its atom (:meth:`Reading.atom`) or ``any`` of the nodes it
+        stands for (:meth:`Reading.any_of`), with its facet."""
 
     def diff_implies(self, a: Any, b: Any) -> bool:
         """Whether meeting atom ``a`` of this kind always meets atom ``b`` of this kind (the
