@@ -3,7 +3,7 @@ redundant branches and credentials no learner can reach."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog, Credential
@@ -143,7 +143,7 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
         if cid in skip:
             continue
         try:
-            sk = Reader().read(rule, owner=cid, min_grade=cred.min_grade, path=("requires",))
+            sk = Reader().read(rule, owner=cid, min_grade=cred.min_grade)
             holds = logic.encode_holds(sk)
             twice = sorted(contested(sk))
             if twice and not holds.cnf.satisfiable():
@@ -156,7 +156,7 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
                     subject=cid,
                 )
                 continue
-            for path, child, cover in logic.redundant_branches(sk):
+            for path, child, cover in logic.redundant_branches(sk, ("requires",)):
                 label = child.label or child.id or child.kind
                 where = src.credential(cid, cover) if cover else None
                 by = f" (the branch at line {where.line}, column {where.column} covers it)" if where else ""
@@ -177,6 +177,23 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
             )
 
 
+class _Inline(Reader):
+    """Reads the credentials a rule names in their place: each one's rule, or a skeleton that
+    never holds when it cannot be earned from a transcript."""
+
+    def __init__(self, catalog: Catalog, earnable: Callable[[str, frozenset[str]], bool], stack: frozenset[str]):
+        super().__init__()
+        self.catalog = catalog
+        self.earnable = earnable
+        self.stack = stack
+
+    def reference(self, rule: RuleBase, credential: str, at: Place, depth: int) -> Node:
+        other = self.catalog.credentials.get(credential)
+        if other is None or other.requires is None or not self.earnable(credential, self.stack):
+            return NEVER
+        return self.below(other.requires, None, at.shared, None, at.owner, depth + 1)
+
+
 def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
     """W602: credentials that can never be earned from a transcript, only held by award."""
     memo: dict[str, bool] = {}
@@ -189,17 +206,8 @@ def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
             return False
         inner_stack = stack | {cid}
 
-        class Inline(Reader):
-            """Reads a credential another names in its place: its rule, or never when it cannot be earned."""
-
-            def reference(self, rule: RuleBase, credential: str, at: Place, path: RulePath, depth: int) -> Node:
-                other = catalog.credentials.get(credential)
-                if other is None or other.requires is None or not earnable(credential, inner_stack):
-                    return NEVER
-                return self.below(other.requires, None, at.shared, None, at.owner, path, depth + 1)
-
         try:
-            result = logic.rule_can_hold(cred.requires, Inline())
+            result = logic.rule_can_hold(cred.requires, _Inline(catalog, earnable, inner_stack))
         except (skeleton.TooLarge, RecursionError):
             result = True
         if not stack:

@@ -35,21 +35,23 @@ def rule_can_hold(rule: RuleBase, reader: Reader | None = None) -> bool:
 # --- redundancy -------------------------------------------------------------------------
 
 
-def redundant_branches(sk: Node) -> Iterator[tuple[RulePath, RuleBase, RulePath | None]]:
+def redundant_branches(sk: Node, path: RulePath = ()) -> Iterator[tuple[RulePath, RuleBase, RulePath | None]]:
     """Branches that can be removed without changing what satisfies the rule whose skeleton is ``sk``.
 
-    Yields (path of the redundant child, the child, path of the sibling that covers it or
-    None). An ``any`` branch is redundant when whatever satisfies it also satisfies another
-    branch using only the same attempts; an ``all`` child that counts no attempt (a GPA
-    floor, a shared leaf) is redundant when the other children already imply it. Identical
-    leaves are one variable there (exclusivity ignored). Raises ``TooLarge``.
+    ``path`` is where the rule read into ``sk`` lies. Yields (path of the redundant child, the
+    child, path of the sibling that covers it or None). An ``any`` branch is redundant when
+    whatever satisfies it also satisfies another branch using only the same attempts; an
+    ``all`` child that counts no attempt (a GPA floor, a shared leaf) is redundant when the
+    other children already imply it. Identical leaves are one variable there (exclusivity
+    ignored). Raises ``TooLarge``.
     """
-    if not isinstance(sk, Join):
+    if not isinstance(sk, Join) or sk.rule is None:
         return
+    paths = [path + sk.rule.child_path(i) for i in range(len(sk.children))]
     if len(sk.children) > 1 and sk.op in ("and", "or"):
-        yield from _redundant_here(sk, sk.op == "or")
-    for child in sk.children:
-        yield from redundant_branches(child)
+        yield from _redundant_here(sk, sk.op == "or", paths)
+    for child, at in zip(sk.children, paths, strict=True):
+        yield from redundant_branches(child, at)
 
 
 def _leaves(sk: Node, shared: bool = False) -> Iterator[tuple[Occ | Atom, bool]]:
@@ -81,21 +83,24 @@ def _exact(sk: Node) -> bool:
     return True
 
 
-def _redundant_here(gate: Join, is_any: bool) -> Iterator[tuple[RulePath, RuleBase, RulePath | None]]:
+def _redundant_here(
+    gate: Join, is_any: bool, paths: list[RulePath]
+) -> Iterator[tuple[RulePath, RuleBase, RulePath | None]]:
     kids = gate.children
+    # siblings an any may read with exclusivity ignored: no repeated course, no window inside
+    exact = [_exact(k) for k in kids] if is_any else []
+    ins = [inputs(k) for k in kids]
     reported: set[int] = set()
     for i, child in enumerate(kids):
         if is_any:
-            # siblings whose abstraction is exact: no repeated course, no window inside
-            others = [j for j, s in enumerate(kids) if j != i and j not in reported and _exact(s)]
+            others = [j for j in range(len(kids)) if j != i and j not in reported and exact[j]]
             if not others:
                 continue
         else:
             if _consumes(child) or child.window is not None:
                 continue
             others = [j for j in range(len(kids)) if j != i and j not in reported]
-        mine = inputs(child)
-        if not any(mine & inputs(kids[j]) for j in others):
+        if not any(ins[i] & ins[j] for j in others):
             continue  # no shared leaf: neither can imply the other
         enc = Encoding()
         lit = enc.upper(child)
@@ -111,7 +116,7 @@ def _redundant_here(gate: Join, is_any: bool) -> Iterator[tuple[RulePath, RuleBa
                     single = Encoding()
                     a, b = single.upper(child), single.upper(kids[j])
                     if not single.cnf.satisfiable([a, -b]):
-                        cover = kids[j].path
+                        cover = paths[j]
                         break
             assert child.rule is not None
-            yield child.path, child.rule, cover
+            yield paths[i], child.rule, cover

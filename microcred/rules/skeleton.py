@@ -29,13 +29,13 @@ or exactly, expanded over the choices of the leaf each contested course serves
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from microcred.rules.kinds import KINDS, Gate, Occurrence, Reference, Shape
 from microcred.rules.kinds.base import Place
-from microcred.rules.nodes import Duration, RuleBase, RulePath
+from microcred.rules.nodes import Duration, RuleBase
 
 if TYPE_CHECKING:
     from sympy import Symbol
@@ -57,7 +57,11 @@ class TooLarge(Exception):
 Level = float | str | None
 
 
-@dataclass(frozen=True)
+# The nodes are never changed once built; they are hashed by their compared fields (and not
+# frozen, which would make building a large rule's skeleton markedly slower).
+
+
+@dataclass(unsafe_hash=True, slots=True)
 class Occ:
     """A ``course:`` leaf: an occurrence of the course (exclusivity tells occurrences apart by ``n``)."""
 
@@ -68,26 +72,26 @@ class Occ:
     n: int = field(default=0, compare=False, repr=False)
     #: the leaf's own completion window, in months
     window: int | None = field(default=None, compare=False, repr=False)
+    #: the node it reads
     rule: RuleBase | None = field(default=None, compare=False, repr=False)
-    path: RulePath = field(default=(), compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Atom:
     """Any other leaf (a counting leaf, a ``credential:`` node, a GPA floor): one variable per key."""
 
-    key: tuple[Any, ...]
+    key: Hashable
     #: it counts attempts exclusively (a non-shared counting leaf or credential)
     consumes: bool = field(default=False, compare=False, repr=False)
     #: it counts attempts, shared or not (the static checks read it)
     counts: bool = field(default=False, compare=False, repr=False)
     #: the leaf's own completion window, in months
     window: int | None = field(default=None, compare=False, repr=False)
+    #: the node it reads
     rule: RuleBase | None = field(default=None, compare=False, repr=False)
-    path: RulePath = field(default=(), compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Join:
     """A gate over the children's skeletons (``op`` and ``need`` as in :class:`~microcred.rules.kinds.Gate`)."""
 
@@ -96,8 +100,8 @@ class Join:
     #: the node's own completion window, in months
     window: int | None
     children: tuple[Node, ...]
+    #: the node it reads
     rule: RuleBase | None = field(default=None, compare=False, repr=False)
-    path: RulePath = field(default=(), compare=False, repr=False)
 
     @property
     def gate(self) -> Gate:
@@ -113,21 +117,6 @@ NEVER = Join("or", 1, None, ())
 
 def months(d: Duration | None) -> int | None:
     return d.total_months if d is not None else None
-
-
-def duration_text(months: int | None) -> str:
-    if months is None:
-        return "none"
-    years, rest = divmod(months, 12)
-    return str(Duration(years=years, months=rest))
-
-
-def min_window(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
 
 
 def occurrences(node: Node) -> Iterator[Occ]:
@@ -199,10 +188,10 @@ class Reader:
         self.scale = scale
         self._n = 0
 
-    def read(self, rule: RuleBase, *, owner: str = "", min_grade: str | None = None, path: RulePath = ()) -> Node:
+    def read(self, rule: RuleBase, *, owner: str = "", min_grade: str | None = None) -> Node:
         """The skeleton of ``rule``, the rule of credential ``owner`` (occurrences numbered from 1)."""
         self._n = 0
-        return self.below(rule, min_grade, False, None, owner, path, 0)
+        return self.below(rule, min_grade, False, None, owner, 0)
 
     def below(
         self,
@@ -211,42 +200,30 @@ class Reader:
         shared: bool,
         window: int | None,
         owner: str,
-        path: RulePath,
         depth: int,
     ) -> Node:
         """The skeleton of ``rule`` read under the modifiers in force above it."""
         min_grade = rule.min_grade or min_grade
         shared = shared or rule.shared
-        own = months(rule.complete_within)
-        window = min_window(window, own)
-        points = self.points(min_grade)
-        at = Place(
-            owner=owner,
-            name=rule.id or rule.label,
-            min_grade=min_grade,
-            level=points,
-            shared=shared,
-            window=window,
-            grade_text=f" with {min_grade} or better" if points is not None else "",
-            window_text=f" within {duration_text(window)}" if window is not None else "",
-        )
+        own = None if rule.complete_within is None else rule.complete_within.total_months
+        if own is not None:
+            window = own if window is None else min(window, own)
+        points = None if self.scale is None else self.points(min_grade)
+        at = Place(owner, rule.id or rule.label, min_grade, points, shared, window)
         self.enter(rule, at, own, depth)
         form = KINDS[rule.kind].boolean(rule)
         if isinstance(form, Gate):
-            kids = tuple(
-                self.below(c, min_grade, shared, window, owner, path + rule.child_path(i), depth + 1)
-                for i, c in enumerate(rule.children())
-            )
-            return self.joined(rule, Join(form.op, form.need, own, kids, rule, path), at)
+            kids = tuple(self.below(c, min_grade, shared, window, owner, depth + 1) for c in rule.children())
+            return self.joined(rule, Join(form.op, form.need, own, kids, rule), at)
         if isinstance(form, Occurrence):
             self._n += 1
             level: Level = points if self.scale is not None else min_grade
-            return self.occurred(rule, Occ(form.course, level, shared, self._n, own, rule, path), at)
+            return self.occurred(rule, Occ(form.course, level, shared, self._n, own, rule), at)
         if isinstance(form, Reference):
-            inline = self.reference(rule, form.credential, at, path, depth)
+            inline = self.reference(rule, form.credential, at, depth)
             if inline is not None:
                 return inline
-        return self.leaf(rule, form, at, own, path)
+        return self.leaf(rule, form, at, own)
 
     def points(self, grade: str | None) -> float | None:
         """The points of ``grade`` on the scale (None: no scale, no grade, or a grade without points)."""
@@ -267,19 +244,51 @@ class Reader:
         """A course occurrence."""
         return node
 
-    def reference(self, rule: RuleBase, credential: str, at: Place, path: RulePath, depth: int) -> Node | None:
+    def reference(self, rule: RuleBase, credential: str, at: Place, depth: int) -> Node | None:
         """A node naming ``credential`` read in its place (None: read it as a leaf)."""
         return None
 
-    def leaf(self, rule: RuleBase, form: Shape, at: Place, own_window: int | None, path: RulePath) -> Node:
+    def leaf(self, rule: RuleBase, form: Shape, at: Place, own_window: int | None) -> Node:
         """A leaf that is no course occurrence: an atom keyed by the node as written."""
         if isinstance(form, Reference):
-            key: tuple[Any, ...] = (rule.kind, form.credential, at.min_grade)
+            key: Hashable = (rule.kind, form.credential, at.min_grade)
             takes = True
         else:
-            key = (rule.kind, rule.model_dump_json(exclude={"label", "id", "shared"}), at.min_grade)
+            key = Written(rule, at.min_grade)
             takes = KINDS[rule.kind].consuming
-        return Atom(key, takes and not at.shared, takes, own_window, rule, path)
+        return Atom(key, takes and not at.shared, takes, own_window, rule)
+
+
+#: What a leaf as written leaves out: the fields that never change what it asks.
+_AS_WRITTEN = {"label", "id", "shared"}
+
+
+class Written:
+    """The key of a leaf as written: its kind, its fields but ``label``, ``id`` and ``shared``,
+    and the ``min_grade`` in force (serialised when first compared: a skeleton that is only
+    asked whether it can hold never needs it)."""
+
+    __slots__ = ("_key", "grade", "rule")
+
+    def __init__(self, rule: RuleBase, grade: str | None) -> None:
+        self.rule = rule
+        self.grade = grade
+        self._key: tuple[str, bytes, str | None] | None = None
+
+    def key(self) -> tuple[str, bytes, str | None]:
+        if self._key is None:
+            fields = self.rule.__pydantic_serializer__.to_json(self.rule, exclude=_AS_WRITTEN)
+            self._key = (self.rule.kind, fields, self.grade)
+        return self._key
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Written) and self.key() == other.key()
+
+    def __repr__(self) -> str:
+        return repr(self.key())
 
 
 # == the encoding ==========================================================================
@@ -412,7 +421,7 @@ class Encoding:
             v = self.inputs[key] = self.cnf.var()
         return v
 
-    def atom(self, key: tuple[Any, ...]) -> int:
+    def atom(self, key: Hashable) -> int:
         k = ("atom", key)
         v = self.inputs.get(k)
         if v is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from microcred.analysis.diff.equivalence import _Analysis, _focus, _Sides
@@ -55,7 +56,7 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
         if changes:
             out.courses_changed[cid] = changes
     old_cc, new_cc = _compile(old), _compile(new)
-    atoms: dict[tuple[Any, ...], _AtomInfo] = {}
+    atoms: dict[Hashable, _AtomInfo] = {}
     grades: dict[Level, str] = {}
     read_old = _Reader(old, "old", atoms, grades)
     read_new = _Reader(new, "new", atoms, grades)
@@ -93,7 +94,7 @@ def _compare_rules(
     after: Credential,
     read_old: _Reader,
     read_new: _Reader,
-    atoms: dict[tuple[Any, ...], _AtomInfo],
+    atoms: dict[Hashable, _AtomInfo],
     grades: dict[Level, str],
 ) -> None:
     if before.requires is None and after.requires is None:

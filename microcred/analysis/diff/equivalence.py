@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ class _Problem(Encoding):
     """Both skeletons in one encoding over shared input variables, with what the inputs imply
     of each other."""
 
-    def __init__(self, atoms: Mapping[tuple[Any, ...], _AtomInfo]):
+    def __init__(self, atoms: Mapping[Hashable, _AtomInfo]):
         super().__init__()
         self.atoms = atoms
         self.implications: list[tuple[int, int]] = []
@@ -90,7 +90,7 @@ def _focus(old: Node, new: Node) -> tuple[Node, Node] | None:
 class _Analysis:
     """The skeleton comparison (a) of one credential's two rules."""
 
-    def __init__(self, sides: _Sides, atoms: Mapping[tuple[Any, ...], _AtomInfo], grades: Mapping[Level, str]):
+    def __init__(self, sides: _Sides, atoms: Mapping[Hashable, _AtomInfo], grades: Mapping[Level, str]):
         self.sides = sides
         self.atoms = atoms
         self.grades = grades
@@ -207,14 +207,14 @@ class _Analysis:
         self, p: _Problem, values: dict[int, bool], meets: Literal["old", "new"], fail_node: Node, focus: bool
     ) -> Counterexample:
         shown_courses: set[str] | None = None
-        shown_atoms: set[tuple[Any, ...]] | None = None
+        shown_atoms: set[Hashable] | None = None
         if focus:
             parts = [n for n in (self.sides.focus_old, self.sides.focus_new) if n is not None]
             shown_courses = {o.course for n in parts for o in occurrences(n)}
             shown_atoms = {a.key for n in parts for a in atoms(n)}
         levels: dict[str, dict[Level, bool]] = {}
         atoms_true: list[str] = []
-        atoms_false: dict[tuple[Any, ...], bool] = {}
+        atoms_false: dict[Hashable, bool] = {}
         for key, v in p.inputs.items():
             if key[0] == "has":
                 if shown_courses is None or key[1] in shown_courses:
@@ -222,9 +222,9 @@ class _Analysis:
             elif shown_atoms is None or key[1] in shown_atoms:
                 atoms_false[key[1]] = values[v]
         texts = self._atom_texts(list(atoms_false))
-        for key, on in atoms_false.items():
+        for atom, on in atoms_false.items():
             if on:
-                atoms_true.append(texts[key])
+                atoms_true.append(texts[atom])
         has: list[str] = []
         lacking_courses: set[str] = set()
         for course in sorted(levels):
@@ -257,10 +257,10 @@ class _Analysis:
         more = max(0, len(lacks) - MAX_LACKS)
         return Counterexample(meets, has, lacks[:MAX_LACKS], more, focus)
 
-    def _atom_texts(self, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+    def _atom_texts(self, keys: list[Hashable]) -> dict[Hashable, str]:
         """Plain words for each atom; two atoms that read alike are told apart by version."""
         texts = {k: self.atoms[k].text for k in keys}
-        by_text: dict[str, list[tuple[Any, ...]]] = {}
+        by_text: dict[str, list[Hashable]] = {}
         for k, t in texts.items():
             by_text.setdefault(t, []).append(k)
         for t, ks in by_text.items():

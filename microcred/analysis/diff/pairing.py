@@ -7,7 +7,7 @@ from collections.abc import Callable
 from microcred.analysis.diff.reading import _Facet
 from microcred.analysis.diff.results import RuleChange, _join
 from microcred.rules.kinds import KINDS
-from microcred.rules.skeleton import duration_text as _duration_text
+from microcred.rules.kinds.base import duration_text as _duration_text
 
 #: The facet of a completion window (``complete_within`` on any node), not a rule kind.
 WINDOW = "window"

@@ -7,14 +7,14 @@ atom (``RuleKind.diff_atom``) and records on the way what only ``diff`` needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from microcred.model.catalog import Catalog
 from microcred.rules.kinds import KINDS, Shape
 from microcred.rules.kinds.base import Place
-from microcred.rules.nodes import RuleBase, RulePath, Selector
+from microcred.rules.nodes import RuleBase, Selector
 from microcred.rules.selectors import CourseIndex
 from microcred.rules.skeleton import Atom, Join, Node, Occ, Reader, months
 
@@ -53,7 +53,7 @@ class _Reader(Reader):
     (``grades``) and each node's facet; a leaf that is no course occurrence is read by its kind
     (``RuleKind.diff_atom``, through the protocol ``microcred.rules.kinds.base.Reading``)."""
 
-    def __init__(self, catalog: Catalog, side: str, atoms: dict[tuple[Any, ...], _AtomInfo], grades: dict[Level, str]):
+    def __init__(self, catalog: Catalog, side: str, atoms: dict[Hashable, _AtomInfo], grades: dict[Level, str]):
         super().__init__(catalog.grade_scale)
         self.catalog = catalog
         self.side = side
@@ -121,7 +121,7 @@ class _Reader(Reader):
         )
         return node
 
-    def leaf(self, rule: RuleBase, form: Shape, at: Place, own_window: int | None, path: RulePath) -> Node:
+    def leaf(self, rule: RuleBase, form: Shape, at: Place, own_window: int | None) -> Node:
         node: Node = KINDS[rule.kind].diff_atom(self, rule, at)
         return node
 
@@ -154,7 +154,7 @@ class _Reader(Reader):
         kids = []
         for o in options:
             self.facets = []  # the options' own facets are not recorded
-            kids.append(self.below(o, at.min_grade, at.shared, at.window, at.owner, (), 1))
+            kids.append(self.below(o, at.min_grade, at.shared, at.window, at.owner, 1))
         self.facets = facets
         return Join("or", 1, months(rule.complete_within), tuple(kids), rule)
 

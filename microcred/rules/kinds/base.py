@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
+
+from microcred.rules.nodes import Duration
 
 if TYPE_CHECKING:
     from microcred.model.catalog import Catalog
@@ -193,23 +195,36 @@ class Exporting(Protocol):
         """Every ``k`` of ``options`` as an alternative condition of ``p``."""
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a node is read into its skeleton (``microcred.rules.skeleton``): the modifiers in force there."""
 
     owner: str
     #: the node's id, else its label
     name: str | None
     min_grade: str | None
-    #: the points of ``min_grade`` (None: any passing grade)
+    #: the points of ``min_grade`` (None: any passing grade, or read without a grade scale)
     level: float | None
     shared: bool
     #: the tightest completion window in force, in months
     window: int | None
-    #: " with B or better" when a grade is in force, else ""
-    grade_text: str
-    #: " within 2 years" when a window is in force, else ""
-    window_text: str
+
+    @property
+    def grade_text(self) -> str:
+        """ " with B or better" when a grade is in force, else ""."""
+        return f" with {self.min_grade} or better" if self.level is not None else ""
+
+    @property
+    def window_text(self) -> str:
+        """ " within 2 years" when a window is in force, else ""."""
+        return "" if self.window is None else f" within {duration_text(self.window)}"
+
+
+def duration_text(months: int | None) -> str:
+    """A span of ``months`` in words ("2 years", "1 year 6 months"; None: "none")."""
+    if months is None:
+        return "none"
+    years, rest = divmod(months, 12)
+    return str(Duration(years=years, months=rest))
 
 
 class Reading(Protocol):
