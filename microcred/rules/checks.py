@@ -196,21 +196,30 @@ class _Inline(Reader):
 
 def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
     """W602: credentials that can never be earned from a transcript, only held by award."""
+    # Whether a credential can be earned depends on the credentials on the stack only when its
+    # reading cuts a cycle there: a result reached without cutting one is kept for every stack
+    # (unless Python's recursion limit, which depends on the stack's depth, decided it).
     memo: dict[str, bool] = {}
+    cuts = 0
 
     def earnable(cid: str, stack: frozenset[str]) -> bool:
+        nonlocal cuts
         if cid in memo:
             return memo[cid]
         cred = catalog.credentials.get(cid)
-        if cred is None or cred.requires is None or cid in stack:
+        if cred is None or cred.requires is None:
             return False
-        inner_stack = stack | {cid}
-
+        if cid in stack:
+            cuts += 1
+            return False
+        before, settled = cuts, True
         try:
-            result = logic.rule_can_hold(cred.requires, _Inline(catalog, earnable, inner_stack))
-        except (skeleton.TooLarge, RecursionError):
+            result = logic.rule_can_hold(cred.requires, _Inline(catalog, earnable, stack | {cid}))
+        except skeleton.TooLarge:
             result = True
-        if not stack:
+        except RecursionError:
+            result, settled = True, False
+        if not stack or (settled and cuts == before):
             memo[cid] = result
         return result
 

@@ -12,6 +12,7 @@ counting elsewhere). A rule whose formula exceeds ``MAX_VARIABLES`` raises ``Too
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from microcred.rules.nodes import RuleBase, RulePath
 from microcred.rules.skeleton import Atom, Encoding, Join, Node, Occ, Reader, inputs, windowed
@@ -54,15 +55,19 @@ def redundant_branches(sk: Node, path: RulePath = ()) -> Iterator[tuple[RulePath
         yield from redundant_branches(child, at)
 
 
-def _leaves(sk: Node, shared: bool = False) -> Iterator[tuple[Occ | Atom, bool]]:
+def _leaves(sk: Node) -> list[tuple[Occ | Atom, bool]]:
     """The leaves of ``sk``, each with whether it is shared counting from ``sk`` down (the
     redundancy check reads a branch's sharing from the branch itself)."""
-    shared = shared or (sk.rule is not None and sk.rule.shared)
-    if isinstance(sk, Join):
-        for c in sk.children:
-            yield from _leaves(c, shared)
-    else:
-        yield sk, shared
+    out: list[tuple[Occ | Atom, bool]] = []
+    stack: list[tuple[Node, bool]] = [(sk, False)]
+    while stack:
+        n, shared = stack.pop()
+        shared = shared or (n.rule is not None and n.rule.shared)
+        if isinstance(n, Join):
+            stack.extend((c, shared) for c in reversed(n.children))
+        else:
+            out.append((n, shared))
+    return out
 
 
 def _consumes(sk: Node) -> bool:
@@ -89,7 +94,13 @@ def _redundant_here(
     kids = gate.children
     # siblings an any may read with exclusivity ignored: no repeated course, no window inside
     exact = [_exact(k) for k in kids] if is_any else []
-    ins = [inputs(k) for k in kids]
+    ins: dict[int, set[tuple[Any, ...]]] = {}
+
+    def inputs_of(j: int) -> set[tuple[Any, ...]]:
+        if j not in ins:
+            ins[j] = inputs(kids[j])
+        return ins[j]
+
     reported: set[int] = set()
     for i, child in enumerate(kids):
         if is_any:
@@ -100,7 +111,8 @@ def _redundant_here(
             if _consumes(child) or child.window is not None:
                 continue
             others = [j for j in range(len(kids)) if j != i and j not in reported]
-        if not any(ins[i] & ins[j] for j in others):
+        mine = inputs_of(i)
+        if not any(mine & inputs_of(j) for j in others):
             continue  # no shared leaf: neither can imply the other
         enc = Encoding()
         lit = enc.upper(child)

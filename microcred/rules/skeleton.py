@@ -29,9 +29,9 @@ or exactly, expanded over the choices of the leaf each contested course serves
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from microcred.rules.kinds import KINDS, Gate, Occurrence, Reference, Shape
 from microcred.rules.kinds.base import Place
@@ -119,22 +119,27 @@ def months(d: Duration | None) -> int | None:
     return d.total_months if d is not None else None
 
 
-def occurrences(node: Node) -> Iterator[Occ]:
+def leaves(node: Node) -> list[Occ | Atom]:
+    """The leaves of a skeleton, in the rule's order."""
+    out: list[Occ | Atom] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Join):
+            stack.extend(reversed(n.children))
+        else:
+            out.append(n)
+    return out
+
+
+def occurrences(node: Node) -> list[Occ]:
     """The occurrences of a skeleton, in the rule's order."""
-    if isinstance(node, Occ):
-        yield node
-    elif isinstance(node, Join):
-        for c in node.children:
-            yield from occurrences(c)
+    return [n for n in leaves(node) if isinstance(n, Occ)]
 
 
-def atoms(node: Node) -> Iterator[Atom]:
+def atoms(node: Node) -> list[Atom]:
     """The atoms of a skeleton, in the rule's order."""
-    if isinstance(node, Atom):
-        yield node
-    elif isinstance(node, Join):
-        for c in node.children:
-            yield from atoms(c)
+    return [n for n in leaves(node) if isinstance(n, Atom)]
 
 
 def contested(node: Node) -> dict[str, list[int]]:
@@ -156,14 +161,7 @@ def expansions(contested: Mapping[str, list[int]]) -> int:
 
 def inputs(node: Node) -> set[tuple[Any, ...]]:
     """The input variables of :class:`Encoding` a skeleton reads."""
-    out: set[tuple[Any, ...]] = {("has", o.course, o.level) for o in occurrences(node)}
-    out.update(("atom", a.key) for a in atoms(node))
-    return out
-
-
-def consumes(node: Node) -> bool:
-    """Whether the skeleton counts any attempt exclusively."""
-    return any(not o.shared for o in occurrences(node)) or any(a.consumes for a in atoms(node))
+    return {("has", n.course, n.level) if isinstance(n, Occ) else ("atom", n.key) for n in leaves(node)}
 
 
 def windowed(node: Node) -> bool:
@@ -181,8 +179,12 @@ class Reader:
     keyed by the node as written (its kind, its fields but ``label``, ``id`` and ``shared``,
     and the ``min_grade`` in force), and a ``min_grade`` is compared by its name. Given a grade
     ``scale`` (as ``diff`` reads) it is compared by its points. Subclasses read leaves their
-    own way (:meth:`leaf`, :meth:`reference`) and note what they pass (:meth:`enter`,
-    :meth:`joined`, :meth:`occurred`)."""
+    own way (:meth:`leaf`, :meth:`reference`) and, with :attr:`notes` set, note what they pass
+    (:meth:`enter`, :meth:`joined`, :meth:`occurred`)."""
+
+    #: whether :meth:`enter`, :meth:`joined` and :meth:`occurred` are called (a reading that
+    #: only builds the skeleton skips them: the static checks read every rule of a catalogue)
+    notes: ClassVar[bool] = False
 
     def __init__(self, scale: GradeScale | None = None) -> None:
         self.scale = scale
@@ -210,15 +212,19 @@ class Reader:
             window = own if window is None else min(window, own)
         points = None if self.scale is None else self.points(min_grade)
         at = Place(owner, rule.id or rule.label, min_grade, points, shared, window)
-        self.enter(rule, at, own, depth)
+        notes = self.notes
+        if notes:
+            self.enter(rule, at, own, depth)
         form = KINDS[rule.kind].boolean(rule)
         if isinstance(form, Gate):
-            kids = tuple(self.below(c, min_grade, shared, window, owner, depth + 1) for c in rule.children())
-            return self.joined(rule, Join(form.op, form.need, own, kids, rule), at)
+            kids = tuple([self.below(c, min_grade, shared, window, owner, depth + 1) for c in rule.children()])
+            join = Join(form.op, form.need, own, kids, rule)
+            return self.joined(rule, join, at) if notes else join
         if isinstance(form, Occurrence):
             self._n += 1
             level: Level = points if self.scale is not None else min_grade
-            return self.occurred(rule, Occ(form.course, level, shared, self._n, own, rule), at)
+            occ = Occ(form.course, level, shared, self._n, own, rule)
+            return self.occurred(rule, occ, at) if notes else occ
         if isinstance(form, Reference):
             inline = self.reference(rule, form.credential, at, depth)
             if inline is not None:

@@ -53,6 +53,8 @@ class _Reader(Reader):
     (``grades``) and each node's facet; a leaf that is no course occurrence is read by its kind
     (``RuleKind.diff_atom``, through the protocol ``microcred.rules.kinds.base.Reading``)."""
 
+    notes = True
+
     def __init__(self, catalog: Catalog, side: str, atoms: dict[Hashable, _AtomInfo], grades: dict[Level, str]):
         super().__init__(catalog.grade_scale)
         self.catalog = catalog
