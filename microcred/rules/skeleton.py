@@ -83,7 +83,7 @@ class Atom:
     key: Hashable
     #: it counts attempts exclusively (a non-shared counting leaf or credential)
     consumes: bool = field(default=False, compare=False, repr=False)
-    #: it counts attempts, shared or not (the static checks read it)
+    #: it counts attempts, shared or not (the static reading sets it, for the redundancy check)
     counts: bool = field(default=False, compare=False, repr=False)
     #: the leaf's own completion window, in months
     window: int | None = field(default=None, compare=False, repr=False)
@@ -116,6 +116,7 @@ NEVER = Join("or", 1, None, ())
 
 
 def months(d: Duration | None) -> int | None:
+    """A completion window in months (None: no window)."""
     return d.total_months if d is not None else None
 
 
