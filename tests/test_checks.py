@@ -14,7 +14,7 @@ import pytest
 from conftest import BASE, Checker
 
 from microcred.checks.validate import ValidationReport
-from microcred.rules import logic
+from microcred.rules import skeleton
 
 Run = Callable[[str], ValidationReport]
 
@@ -730,7 +730,7 @@ def test_w603_gpa_floor_implied_by_a_stricter_one(credentials: Run) -> None:
 
 
 def test_w604_rule_too_large(check: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logic, "MAX_VARIABLES", 40)
+    monkeypatch.setattr(skeleton, "MAX_VARIABLES", 40)
     courses = "".join(f"  - {{id: X {1000 + i}, title: T, credits: 1}}\n" for i in range(30))
     of = "".join(f"        - course: X {1000 + i}\n" for i in range(30))
     report = check(

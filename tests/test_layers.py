@@ -30,6 +30,7 @@ LAYERS: dict[str, list[str]] = {
         "rules/explain.py",
         "rules/evaluate.py",
         "rules/recognition.py",
+        "rules/skeleton.py",
     ],
     "checks": ["checks/*", "rules/checks.py", "rules/logic.py", "taxonomy/checks.py"],
     "analysis": ["analysis/*"],

@@ -3,16 +3,17 @@ redundant branches and credentials no learner can reach."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from microcred.io.modelerrors import suggest
 from microcred.model.catalog import Catalog, Credential
 from microcred.model.diagnostics import Diagnostic
-from microcred.rules import logic
+from microcred.rules import logic, skeleton
 from microcred.rules.kinds import KINDS
-from microcred.rules.kinds.base import Checking
+from microcred.rules.kinds.base import Checking, Place
 from microcred.rules.nodes import RuleBase, RulePath, walk
 from microcred.rules.selectors import CourseIndex
+from microcred.rules.skeleton import NEVER, Node, Reader, contested
 
 
 def _rules(catalog: Catalog) -> Iterator[tuple[str, Credential, RuleBase]]:
@@ -142,22 +143,20 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
         if cid in skip:
             continue
         try:
-            sk = logic.Skeleton()
-            root = sk.encode(rule)
-            if sk.has_conflicts:
-                sk.finish(root)
-                if not sk.cnf.satisfiable():
-                    twice = sorted(c for c, uses in sk.course_uses.items() if len(uses) > 1)
-                    yield Diagnostic(
-                        "E404",
-                        f"the rule of '{cid}' can never hold: it needs {', '.join(twice)} to count in two "
-                        "places at once, and an attempt counts toward one requirement only; "
-                        "mark one place `shared: true` or require another course",
-                        src.credential(cid, _second_use(rule, set(twice))),
-                        subject=cid,
-                    )
-                    continue
-            for path, child, cover in logic.redundant_branches(rule, ("requires",), cred.min_grade):
+            sk = Reader().read(rule, owner=cid, min_grade=cred.min_grade)
+            holds = logic.encode_holds(sk)
+            twice = sorted(contested(sk))
+            if twice and not holds.cnf.satisfiable():
+                yield Diagnostic(
+                    "E404",
+                    f"the rule of '{cid}' can never hold: it needs {', '.join(twice)} to count in two "
+                    "places at once, and an attempt counts toward one requirement only; "
+                    "mark one place `shared: true` or require another course",
+                    src.credential(cid, _second_use(rule, set(twice))),
+                    subject=cid,
+                )
+                continue
+            for path, child, cover in logic.redundant_branches(sk, ("requires",)):
                 label = child.label or child.id or child.kind
                 where = src.credential(cid, cover) if cover else None
                 by = f" (the branch at line {where.line}, column {where.column} covers it)" if where else ""
@@ -168,39 +167,59 @@ def check_logic(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
                     src.credential(cid, path),
                     subject=cid,
                 )
-        except logic.TooLarge:
+        except skeleton.TooLarge:
             yield Diagnostic(
                 "W604",
-                f"the rule of '{cid}' has more than {logic.MAX_VARIABLES} variables once encoded; "
+                f"the rule of '{cid}' has more than {skeleton.MAX_VARIABLES} variables once encoded; "
                 "its logic was not analysed",
                 src.credential(cid, ("requires",)),
                 subject=cid,
             )
 
 
+class _Inline(Reader):
+    """Reads the credentials a rule names in their place: each one's rule, or a skeleton that
+    never holds when it cannot be earned from a transcript."""
+
+    def __init__(self, catalog: Catalog, earnable: Callable[[str, frozenset[str]], bool], stack: frozenset[str]):
+        super().__init__()
+        self.catalog = catalog
+        self.earnable = earnable
+        self.stack = stack
+
+    def reference(self, rule: RuleBase, credential: str, at: Place, depth: int) -> Node:
+        other = self.catalog.credentials.get(credential)
+        if other is None or other.requires is None or not self.earnable(credential, self.stack):
+            return NEVER
+        return self.below(other.requires, None, at.shared, None, at.owner, depth + 1)
+
+
 def check_reachable(catalog: Catalog, skip: set[str]) -> Iterator[Diagnostic]:
     """W602: credentials that can never be earned from a transcript, only held by award."""
+    # Whether a credential can be earned depends on the credentials on the stack only when its
+    # reading cuts a cycle there: a result reached without cutting one is kept for every stack
+    # (unless Python's recursion limit, which depends on the stack's depth, decided it).
     memo: dict[str, bool] = {}
+    cuts = 0
 
     def earnable(cid: str, stack: frozenset[str]) -> bool:
+        nonlocal cuts
         if cid in memo:
             return memo[cid]
         cred = catalog.credentials.get(cid)
-        if cred is None or cred.requires is None or cid in stack:
+        if cred is None or cred.requires is None:
             return False
-        inner_stack = stack | {cid}
-
-        def hook(sk: logic.Skeleton, credential: str, shared: bool) -> int:
-            other = catalog.credentials.get(credential)
-            if other is None or other.requires is None or not earnable(credential, inner_stack):
-                return sk.cnf.false()
-            return sk.encode(other.requires, shared)
-
+        if cid in stack:
+            cuts += 1
+            return False
+        before, settled = cuts, True
         try:
-            result = logic.rule_can_hold(cred.requires, hook)
-        except (logic.TooLarge, RecursionError):
+            result = logic.rule_can_hold(cred.requires, _Inline(catalog, earnable, stack | {cid}))
+        except skeleton.TooLarge:
             result = True
-        if not stack:
+        except RecursionError:
+            result, settled = True, False
+        if not stack or (settled and cuts == before):
             memo[cid] = result
         return result
 

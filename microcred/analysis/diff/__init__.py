@@ -16,8 +16,9 @@ Two analyses answer that:
     leaf of a credential) is modelled exactly for ``course`` leaves: the rule is expanded
     over the choices of which leaf each contested course serves. The two skeletons are
     compared with ``Xor`` encoded by Tseitin gates and decided by sympy's DPLL on an
-    ``EncodedCNF`` (as in :mod:`microcred.rules.logic`); a model is a learner who meets one
-    rule but not the other, reported in plain words after it is made minimal.
+    ``EncodedCNF``. The skeleton and its encoding are those the static checks use
+    (:mod:`microcred.rules.skeleton`); a model is a learner who meets one rule but not the
+    other, reported in plain words after it is made minimal.
 (b) **What the skeleton cannot see.** Nodes of the two rules are paired (by ``id``, label,
     course, selector overlap) and their numbers compared: ``courses N``, ``credits X``, the
     courses a selector matches (added, removed), credit values counted, ``min_grade``,
@@ -31,13 +32,13 @@ credential, the changes of ``status``, ``earned_on`` and ``expires_on``. Only cr
 whose compiled rule changed (or one they include, or their validity) are evaluated: the
 results of the others are the same in both versions by construction.
 
-The package keeps one job per module: :mod:`~microcred.analysis.diff.skeleton` reads a rule
-into its skeleton and facets, :mod:`~microcred.analysis.diff.equivalence` decides (a),
-:mod:`~microcred.analysis.diff.pairing` finds (b), :mod:`~microcred.analysis.diff.fingerprint`
-tells which credentials' results can differ, :mod:`~microcred.analysis.diff.compare` puts them
-together in :func:`diff_catalogs`, :mod:`~microcred.analysis.diff.impact` compares one learner,
-:mod:`~microcred.analysis.diff.render` writes the diff and the impact summary; runs over many
-learners are :mod:`microcred.run.impact`.
+The package keeps one job per module: :mod:`~microcred.analysis.diff.reading` reads a rule
+into its skeleton (by the walk of :mod:`microcred.rules.skeleton`) and facets,
+:mod:`~microcred.analysis.diff.equivalence` decides (a), :mod:`~microcred.analysis.diff.pairing`
+finds (b), :mod:`~microcred.analysis.diff.fingerprint` tells which credentials' results can
+differ, :mod:`~microcred.analysis.diff.compare` puts them together in :func:`diff_catalogs`,
+:mod:`~microcred.analysis.diff.impact` compares one learner, :mod:`~microcred.analysis.diff.render`
+writes the diff and the impact summary; runs over many learners are :mod:`microcred.run.impact`.
 """
 
 from __future__ import annotations

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from microcred.analysis.diff.equivalence import _Analysis, _focus, _Sides
 from microcred.analysis.diff.fingerprint import _direct_targets, _fingerprint, _scale_key
 from microcred.analysis.diff.pairing import _facet_changes
+from microcred.analysis.diff.reading import Level, _AtomInfo, _canon, _Reader
 from microcred.analysis.diff.results import CatalogDiff, Counterexample, CredentialDiff, FieldChange, _show
-from microcred.analysis.diff.skeleton import Level, _AtomInfo, _canon, _Reader
 from microcred.model.catalog import Catalog, Credential
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.nodes import RuleBase
@@ -55,7 +56,7 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
         if changes:
             out.courses_changed[cid] = changes
     old_cc, new_cc = _compile(old), _compile(new)
-    atoms: dict[tuple[Any, ...], _AtomInfo] = {}
+    atoms: dict[Hashable, _AtomInfo] = {}
     grades: dict[Level, str] = {}
     read_old = _Reader(old, "old", atoms, grades)
     read_new = _Reader(new, "new", atoms, grades)
@@ -93,7 +94,7 @@ def _compare_rules(
     after: Credential,
     read_old: _Reader,
     read_new: _Reader,
-    atoms: dict[tuple[Any, ...], _AtomInfo],
+    atoms: dict[Hashable, _AtomInfo],
     grades: dict[Level, str],
 ) -> None:
     if before.requires is None and after.requires is None:

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from microcred.analysis.diff.reading import Level, _AtomInfo
 from microcred.analysis.diff.results import Counterexample
-from microcred.analysis.diff.skeleton import (
-    Level,
-    _Atom,
-    _AtomInfo,
-    _atoms_of,
-    _Gate,
-    _Node,
-    _Occ,
-    _occurrences,
-)
 from microcred.rules.kinds import KINDS
-from microcred.rules.logic import Cnf, TooLarge
-
-if TYPE_CHECKING:
-    from sympy import Symbol
-
+from microcred.rules.skeleton import Encoding, Join, Node, TooLarge, atoms, contested, expansions, occurrences
 
 #: Most expansions of a rule over the choices of contested courses (exclusivity, exact).
 MAX_EXPANSIONS = 64
@@ -35,55 +22,15 @@ MAX_LACKS = 8
 #: Most items a counterexample lists before it names only the parts of the rule that differ.
 MAX_WHOLE = 6
 
-# -- encoding, with exclusivity ------------------------------------------------------------
 
+class _Problem(Encoding):
+    """Both skeletons in one encoding over shared input variables, with what the inputs imply
+    of each other."""
 
-def _contested(node: _Node) -> dict[str, list[int]]:
-    """Courses counted by two or more non-shared ``course`` leaves: their occurrences."""
-    uses: dict[str, list[int]] = {}
-    for o in _occurrences(node):
-        if not o.shared:
-            uses.setdefault(o.course, []).append(o.n)
-    return {c: ns for c, ns in uses.items() if len(ns) > 1}
-
-
-def _expansions(contested: Mapping[str, list[int]]) -> int:
-    total = 1
-    for ns in contested.values():
-        total *= len(ns)
-    return total
-
-
-class _Problem:
-    """Both skeletons in one CNF over shared input variables."""
-
-    def __init__(self, atoms: Mapping[tuple[Any, ...], _AtomInfo]):
-        self.cnf = Cnf()
+    def __init__(self, atoms: Mapping[Hashable, _AtomInfo]):
+        super().__init__()
         self.atoms = atoms
-        self.inputs: dict[tuple[Any, ...], int] = {}  # ("has", course, level) | ("atom", key)
         self.implications: list[tuple[int, int]] = []
-        self._symbols: dict[Symbol, int] = {}
-        self._courses_below: dict[int, frozenset[str]] = {}  # id(gate) -> courses, while alive
-
-    def has(self, course: str, level: Level) -> int:
-        key = ("has", course, level)
-        v = self.inputs.get(key)
-        if v is None:
-            v = self.inputs[key] = self.cnf.var()
-        return v
-
-    def atom(self, key: tuple[Any, ...]) -> int:
-        k = ("atom", key)
-        v = self.inputs.get(k)
-        if v is None:
-            v = self.inputs[k] = self.cnf.var()
-        return v
-
-    def declare(self, node: _Node) -> None:
-        for o in _occurrences(node):
-            self.has(o.course, o.level)
-        for a in _atoms_of(node):
-            self.atom(a.key)
 
     def background(self) -> None:
         """What the inputs imply of each other: a higher grade level implies the lower ones;
@@ -105,90 +52,6 @@ class _Problem:
         self.cnf.clauses.append({-a, b})
         self.implications.append((a, b))
 
-    # exact: the rule expanded over the choices of the leaf each contested course serves
-    def exact(self, node: _Node) -> int:
-        contested = _contested(node)
-        courses = sorted(contested)
-        if not courses:
-            return self._encode(node, {}, {})
-        memo: dict[tuple[int, tuple[int, ...]], int] = {}
-        copies = []
-        for choice in itertools.product(*(contested[c] for c in courses)):
-            live = dict(zip(courses, choice, strict=True))
-            copies.append(self._encode(node, live, memo))
-        return self.cnf.or_(copies)
-
-    def _encode(self, node: _Node, live: Mapping[str, int], memo: dict[tuple[int, tuple[int, ...]], int]) -> int:
-        cnf = self.cnf
-        if isinstance(node, _Occ):
-            if node.shared or node.course not in live or live[node.course] == node.n:
-                return self.has(node.course, node.level)
-            return cnf.false()
-        if isinstance(node, _Atom):
-            return self.atom(node.key)
-        mkey = (id(node), tuple(live[c] for c in sorted(live) if c in self._below(node)))
-        hit = memo.get(mkey)
-        if hit is not None:
-            return hit
-        lit = cnf.gate(node.gate, [self._encode(c, live, memo) for c in node.children])
-        memo[mkey] = lit
-        return lit
-
-    # inexact: "some assignment satisfies it" (lower bound) and "exclusivity ignored" (upper)
-    def exists(self, node: _Node) -> int:
-        """A literal whose truth guarantees the rule holds: occurrence variables with at most
-        one occurrence of each course counting (the solver picks the assignment)."""
-        uses: dict[str, list[int]] = {}
-
-        def enc(n: _Node) -> int:
-            if isinstance(n, _Occ):
-                if n.shared:
-                    return self.has(n.course, n.level)
-                u = self.cnf.var()
-                self.cnf.clauses.append({-u, self.has(n.course, n.level)})
-                uses.setdefault(n.course, []).append(u)
-                return u
-            if isinstance(n, _Atom):
-                return self.atom(n.key)
-            return self.cnf.gate(n.gate, [enc(c) for c in n.children])
-
-        lit = enc(node)
-        for us in uses.values():
-            self.cnf.at_most_one(us)
-        return lit
-
-    def upper(self, node: _Node) -> int:
-        """A literal whose falsity guarantees the rule fails: exclusivity ignored."""
-        return self._encode(node, {}, {})
-
-    def _below(self, node: _Gate) -> frozenset[str]:
-        """The courses of the non-shared ``course`` leaves below a gate (cached)."""
-        hit = self._courses_below.get(id(node))
-        if hit is None:
-            hit = frozenset(o.course for o in _occurrences(node) if not o.shared)
-            self._courses_below[id(node)] = hit
-        return hit
-
-    def xor(self, a: int, b: int) -> int:
-        z = self.cnf.var()
-        self.cnf.clauses.extend([{-z, a, b}, {-z, -a, -b}, {z, -a, b}, {z, a, -b}])
-        return z
-
-    def solve(self, assumptions: Sequence[int]) -> dict[int, bool] | None:
-        from sympy import Symbol
-        from sympy.assumptions.cnf import EncodedCNF
-        from sympy.logic.algorithms.dpll2 import dpll_satisfiable
-
-        cnf = self.cnf
-        data = [set(c) for c in cnf.clauses] + [{a} for a in assumptions]
-        if len(self._symbols) != cnf.nvars:
-            self._symbols = {Symbol(f"x{i}"): i for i in range(1, cnf.nvars + 1)}
-        encoding = dict(self._symbols)
-        model = dpll_satisfiable(EncodedCNF(data, encoding))
-        if model is False:
-            return None
-        return {int(str(s)[1:]): bool(v) for s, v in model.items()}
-
 
 def _atom_implies(a: _AtomInfo, b: _AtomInfo) -> bool:
     """Whether meeting atom ``a`` always meets atom ``b`` (atoms of one kind: by the kind)."""
@@ -200,17 +63,17 @@ def _atom_implies(a: _AtomInfo, b: _AtomInfo) -> bool:
 
 @dataclass
 class _Sides:
-    old: _Node
-    new: _Node
+    old: Node
+    new: Node
     #: the parts that differ, when both rules are an ``all`` with children in common: a
     #: counterexample then names only what it has of these (it meets the common children)
-    focus_old: _Node | None = None
-    focus_new: _Node | None = None
+    focus_old: Node | None = None
+    focus_new: Node | None = None
 
 
-def _focus(old: _Node, new: _Node) -> tuple[_Node, _Node] | None:
+def _focus(old: Node, new: Node) -> tuple[Node, Node] | None:
     """The differing children of two canonical ``all`` rules with children in common."""
-    if not (isinstance(old, _Gate) and isinstance(new, _Gate)):
+    if not (isinstance(old, Join) and isinstance(new, Join)):
         return None
     if old.op != "and" or new.op != "and" or old.window is not None or new.window is not None:
         return None
@@ -219,15 +82,15 @@ def _focus(old: _Node, new: _Node) -> tuple[_Node, _Node] | None:
         return None
     rest_old, rest_new = Counter(old.children) - common, Counter(new.children) - common
     return (
-        _Gate("and", rest_old.total(), None, tuple(rest_old.elements())),
-        _Gate("and", rest_new.total(), None, tuple(rest_new.elements())),
+        Join("and", rest_old.total(), None, tuple(rest_old.elements())),
+        Join("and", rest_new.total(), None, tuple(rest_new.elements())),
     )
 
 
 class _Analysis:
     """The skeleton comparison (a) of one credential's two rules."""
 
-    def __init__(self, sides: _Sides, atoms: Mapping[tuple[Any, ...], _AtomInfo], grades: Mapping[Level, str]):
+    def __init__(self, sides: _Sides, atoms: Mapping[Hashable, _AtomInfo], grades: Mapping[Level, str]):
         self.sides = sides
         self.atoms = atoms
         self.grades = grades
@@ -245,23 +108,23 @@ class _Analysis:
         p.declare(old)
         p.declare(new)
         p.background()
-        exact = _expansions(_contested(old)) <= MAX_EXPANSIONS and _expansions(_contested(new)) <= MAX_EXPANSIONS
+        exact = expansions(contested(old)) <= MAX_EXPANSIONS and expansions(contested(new)) <= MAX_EXPANSIONS
         if exact:
             lo_old = hi_old = p.exact(old)
             lo_new = hi_new = p.exact(new)
-            if p.solve([p.xor(lo_old, lo_new)]) is None:
+            if p.cnf.solve([p.cnf.xor(lo_old, lo_new)]) is None:
                 return self._proved()
         else:
             lo_old, hi_old = p.exists(old), p.upper(old)
             lo_new, hi_new = p.exists(new), p.upper(new)
         found: list[Counterexample] = []
         sides = self.sides
-        directions: list[tuple[Literal["old", "new"], int, int, _Node]] = [
+        directions: list[tuple[Literal["old", "new"], int, int, Node]] = [
             ("old", lo_old, hi_new, sides.focus_new or new),
             ("new", lo_new, hi_old, sides.focus_old or old),
         ]
         for meets, lo, hi_other, fail_node in directions:
-            model = p.solve([lo, -hi_other])
+            model = p.cnf.solve([lo, -hi_other])
             if model is not None:
                 found.append(self._describe(p, model, meets, lo, hi_other, fail_node))
         if found:
@@ -273,7 +136,7 @@ class _Analysis:
         the same counting leaf (or inlined credential) twice: the skeleton reads both as one
         variable, while each needs its own courses (exclusivity is not modelled inside atoms)."""
         for node in (self.sides.old, self.sides.new):
-            seen = Counter(a.key for a in _atoms_of(node) if a.consumes)
+            seen = Counter(a.key for a in atoms(node) if a.consumes)
             if any(n > 1 for n in seen.values()):
                 return None, []
         return True, []
@@ -287,7 +150,7 @@ class _Analysis:
         meets: Literal["old", "new"],
         lo: int,
         hi_other: int,
-        fail_node: _Node,
+        fail_node: Node,
     ) -> Counterexample:
         values = {v: model.get(v, False) for v in p.inputs.values()}
         values = self._minimise(p, values, lo, hi_other)
@@ -298,7 +161,7 @@ class _Analysis:
             if any(vals[a] and not vals[b] for a, b in p.implications):
                 return False
             fixed = [v if on else -v for v, on in vals.items()]
-            return p.solve([*fixed, lo, -hi_other]) is not None
+            return p.cnf.solve([*fixed, lo, -hi_other]) is not None
 
         # strongest first: higher grade levels before lower, then atoms
         def strength(item: tuple[tuple[Any, ...], int]) -> tuple[int, float]:
@@ -329,7 +192,7 @@ class _Analysis:
         return self.grades.get(level, f"{level:g} points")
 
     def _words(
-        self, p: _Problem, values: dict[int, bool], meets: Literal["old", "new"], fail_node: _Node
+        self, p: _Problem, values: dict[int, bool], meets: Literal["old", "new"], fail_node: Node
     ) -> Counterexample:
         """The counterexample in words: everything it has of both rules when that is short,
         else only what it has of the parts that differ (it meets the parts both share)."""
@@ -341,17 +204,17 @@ class _Analysis:
         return self._phrase(p, values, meets, fail_node, True)
 
     def _phrase(
-        self, p: _Problem, values: dict[int, bool], meets: Literal["old", "new"], fail_node: _Node, focus: bool
+        self, p: _Problem, values: dict[int, bool], meets: Literal["old", "new"], fail_node: Node, focus: bool
     ) -> Counterexample:
         shown_courses: set[str] | None = None
-        shown_atoms: set[tuple[Any, ...]] | None = None
+        shown_atoms: set[Hashable] | None = None
         if focus:
             parts = [n for n in (self.sides.focus_old, self.sides.focus_new) if n is not None]
-            shown_courses = {o.course for n in parts for o in _occurrences(n)}
-            shown_atoms = {a.key for n in parts for a in _atoms_of(n)}
+            shown_courses = {o.course for n in parts for o in occurrences(n)}
+            shown_atoms = {a.key for n in parts for a in atoms(n)}
         levels: dict[str, dict[Level, bool]] = {}
         atoms_true: list[str] = []
-        atoms_false: dict[tuple[Any, ...], bool] = {}
+        atoms_false: dict[Hashable, bool] = {}
         for key, v in p.inputs.items():
             if key[0] == "has":
                 if shown_courses is None or key[1] in shown_courses:
@@ -359,9 +222,9 @@ class _Analysis:
             elif shown_atoms is None or key[1] in shown_atoms:
                 atoms_false[key[1]] = values[v]
         texts = self._atom_texts(list(atoms_false))
-        for key, on in atoms_false.items():
+        for atom, on in atoms_false.items():
             if on:
-                atoms_true.append(texts[key])
+                atoms_true.append(texts[atom])
         has: list[str] = []
         lacking_courses: set[str] = set()
         for course in sorted(levels):
@@ -383,21 +246,21 @@ class _Analysis:
                     has.append(f"{course} at {self._grade(top)} but below {self._grade(first_false)}")
         has.extend(sorted(atoms_true))
         lacks: list[str] = []
-        fail_courses = {o.course for o in _occurrences(fail_node)}
+        fail_courses = {o.course for o in occurrences(fail_node)}
         for course in sorted(fail_courses):
             if course in lacking_courses:
                 lacks.append(course)
-        for a in dict.fromkeys(_atoms_of(fail_node)):
+        for a in dict.fromkeys(atoms(fail_node)):
             if not atoms_false.get(a.key, False):
                 lacks.append(texts[a.key])
         lacks = list(dict.fromkeys(lacks))
         more = max(0, len(lacks) - MAX_LACKS)
         return Counterexample(meets, has, lacks[:MAX_LACKS], more, focus)
 
-    def _atom_texts(self, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+    def _atom_texts(self, keys: list[Hashable]) -> dict[Hashable, str]:
         """Plain words for each atom; two atoms that read alike are told apart by version."""
         texts = {k: self.atoms[k].text for k in keys}
-        by_text: dict[str, list[tuple[Any, ...]]] = {}
+        by_text: dict[str, list[Hashable]] = {}
         for k, t in texts.items():
             by_text.setdefault(t, []).append(k)
         for t, ks in by_text.items():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from microcred.analysis.diff.reading import _Facet
 from microcred.analysis.diff.results import RuleChange, _join
-from microcred.analysis.diff.skeleton import _duration_text, _Facet
 from microcred.rules.kinds import KINDS
+from microcred.rules.kinds.base import duration_text as _duration_text
 
 #: The facet of a completion window (``complete_within`` on any node), not a rule kind.
 WINDOW = "window"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
+
+from microcred.rules.nodes import Duration
 
 if TYPE_CHECKING:
     from microcred.model.catalog import Catalog
@@ -193,27 +195,40 @@ class Exporting(Protocol):
         """Every ``k`` of ``options`` as an alternative condition of ``p``."""
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where ``diff`` reads a node (``microcred.analysis.diff.skeleton``): the modifiers in force there."""
+class Place(NamedTuple):
+    """Where a node is read into its skeleton (``microcred.rules.skeleton``): the modifiers in force there."""
 
     owner: str
     #: the node's id, else its label
     name: str | None
     min_grade: str | None
-    #: the points of ``min_grade`` (None: any passing grade)
+    #: the points of ``min_grade`` (None: any passing grade, or read without a grade scale)
     level: float | None
     shared: bool
     #: the tightest completion window in force, in months
     window: int | None
-    #: " with B or better" when a grade is in force, else ""
-    grade_text: str
-    #: " within 2 years" when a window is in force, else ""
-    window_text: str
+
+    @property
+    def grade_text(self) -> str:
+        """ " with B or better" when a grade is in force, else ""."""
+        return f" with {self.min_grade} or better" if self.level is not None else ""
+
+    @property
+    def window_text(self) -> str:
+        """ " within 2 years" when a window is in force, else ""."""
+        return "" if self.window is None else f" within {duration_text(self.window)}"
+
+
+def duration_text(months: int | None) -> str:
+    """A span of ``months`` in words ("2 years", "1 year 6 months"; None: "none")."""
+    if months is None:
+        return "none"
+    years, rest = divmod(months, 12)
+    return str(Duration(years=years, months=rest))
 
 
 class Reading(Protocol):
-    """What a kind's reading for ``diff`` sees (``microcred.analysis.diff.skeleton``): a leaf
+    """What a kind's reading for ``diff`` sees (``microcred.analysis.diff.reading``): a leaf
     that is neither a gate nor a course occurrence becomes an *atom* (one variable of the
     equivalence check per key) and a *facet* (the node's numbers, paired with its counterpart
     in the other version of the rule)."""
@@ -427,7 +442,8 @@ class RuleKind(Protocol):
         implies it (see :meth:`CpsatEncoding.holds`)."""
 
     def boolean(self, rule: Any) -> Shape:
-        """The model node read as a boolean formula, for the logic checks and ``diff``."""
+        """The model node read as a boolean formula: its shape in the skeleton the static checks and
+        ``diff`` share (``microcred.rules.skeleton``)."""
 
     def gate(self, node: CNode) -> Gate | None:
         """The compiled node as a boolean gate over its children (None: not a gate), for
@@ -470,7 +486,8 @@ class RuleKind(Protocol):
 
     def diff_atom(self, rd: Reading, rule: Any, at: Place) -> Any:
         """A node that is neither a gate nor a course occurrence (see :meth:`boolean`) read
-        for ``diff``: its atom (:meth:`Reading.atom`), with its facet."""
+        into ``diff``'s skeleton: its atom (:meth:`Reading.atom`) or ``any`` of the nodes it
+        stands for (:meth:`Reading.any_of`), with its facet."""
 
     def diff_implies(self, a: Any, b: Any) -> bool:
         """Whether meeting atom ``a`` of this kind always meets atom ``b`` of this kind (the
