@@ -47,8 +47,9 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from microcred.analysis.diff import ImpactSummary, diff_catalogs, plan_impact, render_diff, to_json_line
     from microcred.cli.util import EXIT_INVALID, EXIT_OK, EXIT_USAGE, load_catalog_or_report
     from microcred.model.catalog import Catalog
-    from microcred.run.batch import BatchUsageError, input_files, units
+    from microcred.run.files import input_files, units
     from microcred.run.impact import run_impact
+    from microcred.run.options import BatchUsageError
 
     if args.transcripts:
         try:

@@ -19,12 +19,12 @@ from microcred.io.transcript import Transcript, TranscriptError, TranscriptSourc
 from microcred.model.catalog import Catalog, SourceMap
 from microcred.model.diagnostics import MicrocredError
 from microcred.rules.compiled import CompiledCatalog
-from microcred.run.batch import unit_source
+from microcred.run.files import unit_source
 from microcred.run.pool import WorkerPool
 
 
 def _one(plan: ImpactPlan, item: Any) -> LearnerChange | LearnerError:
-    if isinstance(item, tuple):  # a unit of microcred.run.batch: read it here (in the worker)
+    if isinstance(item, tuple):  # a unit of microcred.run.files: read it here (in the worker)
         item = unit_source(item)
     if isinstance(item, TranscriptError):
         return LearnerError(item.learner_id, item.diagnostics)
@@ -83,7 +83,7 @@ def run_impact(
 ) -> Iterator[LearnerChange | LearnerError]:
     """Compare every learner of ``items``, in order, lazily; ``jobs`` > 1 uses that many
     worker processes. Items: transcripts, transcript sources, transcript errors, or units of
-    :func:`microcred.run.batch.units` (read in the workers). Learners whose record reaches no
+    :func:`microcred.run.files.units` (read in the workers). Learners whose record reaches no
     difference are settled in this process, without a trip to a worker."""
     if jobs <= 1:
         for item in items:

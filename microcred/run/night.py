@@ -35,8 +35,9 @@ from microcred.model.diagnostics import MicrocredError, Severity
 from microcred.model.result import LearnerResult
 from microcred.rules.compiled import CompiledCatalog
 from microcred.rules.evaluate import evaluate
-from microcred.run.batch import BatchOptions, BatchSummary, BatchUsageError, run_pool
 from microcred.run.cache import catalogue_digest, load_compiled
+from microcred.run.options import BatchOptions, BatchSummary, BatchUsageError, check_paths
+from microcred.run.workers import run_pool
 
 #: Learners between two commits of a run (each commit is one transaction).
 COMMIT_LEARNERS = 500
@@ -199,6 +200,19 @@ def evaluate_record(
     )
     warnings = [rec.diagnostic_record(record, d, labels) for d in result.warnings]
     return key, orjson.dumps([head, rows]).decode(), warnings
+
+
+def evaluate_night_unit(
+    unit: tuple[Any, ...],
+    compiled: CompiledCatalog,
+    as_of: dt.date | None,
+    planned: bool,
+    fmt: str,
+    evidence: tuple[Path, Any] | None = None,
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """:func:`evaluate_record` as the worker pool calls it (``fmt``, the output format of a run
+    from files, has no part in a night)."""
+    return evaluate_record(unit, compiled, as_of, planned, evidence)
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -431,7 +445,6 @@ def run_night(opts: BatchOptions) -> BatchSummary:
         store = ResultStore(Database(sink_url, "-o"))
     elif opts.output.suffix.lower() == ".parquet":
         from microcred.io.parquet import ParquetResults
-        from microcred.run.batch import check_paths
 
         if opts.incremental:
             raise BatchUsageError(
@@ -680,7 +693,7 @@ def _night(
             use_cache=opts.use_cache,
             evidence=opts.evidence,
         )
-        run_pool(pool_opts, units(), handle)
+        run_pool(pool_opts, units(), handle, evaluate_night_unit)
     settle()
     commit()
 
