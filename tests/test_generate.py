@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tiny_catalog import TINY
 
 from microcred import load_catalog
 from microcred.cli import main
@@ -182,26 +183,7 @@ def test_jsonl_reader_reports_bad_lines() -> None:
 
 
 def test_other_catalogues_get_plans_from_their_own_courses(tmp_path: Path) -> None:
-    (tmp_path / "c.yaml").write_text(
-        """\
-catalog: {id: tiny, name: Tiny College}
-taxonomy:
-  types:
-    badge: {stacks_into: [certificate]}
-    certificate: {}
-courses:
-  - {id: ART 1000, title: Drawing, credits: 3}
-  - {id: ART 2000, title: Painting, credits: 3}
-  - {id: ART 3000, title: Sculpture, credits: 3}
-credentials:
-  - {id: drawing, type: badge, title: Drawing, requires: {course: ART 1000}}
-  - id: studio
-    type: certificate
-    title: Studio Art
-    requires: {all: [{credential: drawing}, {courses: 2, from: {subject: ART, level: "2000+"}}]}
-""",
-        encoding="utf-8",
-    )
+    (tmp_path / "c.yaml").write_text(TINY, encoding="utf-8")
     tiny = load_catalog(tmp_path)
     cc = compile_catalog(tiny)
     pop = list(generate_population(tiny, 80, 2, AS_OF))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from tiny_catalog import TINY
 
 from microcred.checks.validate import validate_paths
 from microcred.cli import main
@@ -23,24 +24,6 @@ from microcred.run.programmes import Step
 
 EXAMPLE = ROOT / "catalog" / "example-university"
 AS_OF = dt.date(2026, 5, 20)
-
-TINY = """\
-catalog: {id: tiny, name: Tiny College}
-taxonomy:
-  types:
-    badge: {stacks_into: [certificate]}
-    certificate: {}
-courses:
-  - {id: ART 1000, title: Drawing, credits: 3}
-  - {id: ART 2000, title: Painting, credits: 3}
-  - {id: ART 3000, title: Sculpture, credits: 3}
-credentials:
-  - {id: drawing, type: badge, title: Drawing, requires: {course: ART 1000}}
-  - id: studio
-    type: certificate
-    title: Studio Art
-    requires: {all: [{credential: drawing}, {courses: 2, from: {subject: ART, level: "2000+"}}]}
-"""
 
 
 def run(*argv: str) -> tuple[int, str, str]:
